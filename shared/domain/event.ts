@@ -23,7 +23,10 @@ export const NativeEventSchema = z
     userId: id,
     accountId: id.optional(),
     timestamp: z.union([
-      z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-11-01T12:00:00Z' }),
+      z.iso.datetime({
+        offset: true,
+        message: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-11-01T12:00:00Z',
+      }),
       z.number().int('must be whole epoch milliseconds').nonnegative(),
     ]),
     properties: z.record(z.string(), z.unknown()).optional(),

@@ -16,7 +16,12 @@ export interface SnapshotColumn {
 export const SNAPSHOT_COLUMNS: readonly SnapshotColumn[] = [
   { name: 'entity_type', type: 'string', nullable: false, description: 'user or account' },
   { name: 'entity_id', type: 'string', nullable: false, description: 'the user or account id' },
-  { name: 'account_id', type: 'string', nullable: true, description: "the user's account (users), the account itself (accounts)" },
+  {
+    name: 'account_id',
+    type: 'string',
+    nullable: true,
+    description: "the user's account (users), the account itself (accounts)",
+  },
   { name: 'model', type: 'string', nullable: false, description: 'model name' },
   { name: 'model_version', type: 'int', nullable: false, description: 'model version' },
   { name: 'as_of', type: 'timestamp', nullable: false, description: 'the instant T the run was evaluated at (UTC)' },
@@ -29,6 +34,16 @@ export const SNAPSHOT_COLUMNS: readonly SnapshotColumn[] = [
   { name: 'previous_band', type: 'string', nullable: true, description: 'band in the previous run' },
   { name: 'last_seen_at', type: 'timestamp', nullable: true, description: 'latest event before as_of (UTC)' },
   { name: 'event_count', type: 'bigint', nullable: false, description: 'events in the window' },
-  { name: 'active_days', type: 'int', nullable: false, description: 'local days in the window with at least one event' },
-  { name: 'contributions', type: 'string', nullable: false, description: 'JSON: [{signal, value, points}] and penalties' },
+  {
+    name: 'active_days',
+    type: 'int',
+    nullable: false,
+    description: 'local days in the window with at least one event',
+  },
+  {
+    name: 'contributions',
+    type: 'string',
+    nullable: false,
+    description: 'JSON: [{signal, value, points}] and penalties',
+  },
 ];

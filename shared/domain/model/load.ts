@@ -83,7 +83,9 @@ export function loadModels(dirOrFile: string): LoadedModel[] {
           .map((f) => join(dirOrFile, f))
       : [dirOrFile];
   } catch (error) {
-    throw new ModelValidationError([{ file: dirOrFile, path: '', message: `cannot be read: ${(error as Error).message}` }]);
+    throw new ModelValidationError([
+      { file: dirOrFile, path: '', message: `cannot be read: ${(error as Error).message}` },
+    ]);
   }
   const issues: ModelIssue[] = [];
   const loaded: LoadedModel[] = [];
@@ -102,6 +104,9 @@ export function loadModels(dirOrFile: string): LoadedModel[] {
     seen.set(model.name, file);
   }
   if (issues.length > 0) throw new ModelValidationError(issues);
-  if (loaded.length === 0) throw new ModelValidationError([{ file: dirOrFile, path: '', message: 'no model files (*.yaml, *.yml, *.json) found' }]);
+  if (loaded.length === 0)
+    throw new ModelValidationError([
+      { file: dirOrFile, path: '', message: 'no model files (*.yaml, *.yml, *.json) found' },
+    ]);
   return loaded;
 }

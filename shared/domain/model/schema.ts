@@ -30,7 +30,10 @@ export const SignalSchema = z
     tiers: z.array(TierSchema).min(1, 'must list at least one tier').optional(),
     cap: finite.nonnegative('must not be negative').optional(),
     capPerDay: z.number().int('must be a whole number').positive('must be positive').optional(),
-    decay: z.object({ halfLifeDays: z.number().positive('must be positive') }).strict().optional(),
+    decay: z
+      .object({ halfLifeDays: z.number().positive('must be positive') })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -39,7 +42,11 @@ export const SignalSchema = z
     if (s.weight !== undefined && s.tiers !== undefined)
       ctx.addIssue({ code: 'custom', path: ['tiers'], message: 'give either weight or tiers, not both' });
     if (s.aggregate === 'sum' && !s.property)
-      ctx.addIssue({ code: 'custom', path: ['property'], message: 'aggregate "sum" needs the numeric property to add up' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['property'],
+        message: 'aggregate "sum" needs the numeric property to add up',
+      });
     if (s.aggregate !== 'sum' && s.property)
       ctx.addIssue({ code: 'custom', path: ['property'], message: 'property is only used with aggregate "sum"' });
     const perEvent = s.aggregate === 'count' || s.aggregate === 'sum';
@@ -90,14 +97,23 @@ export const TraitConditionSchema = z
 
 export const NormalizeSchema = z.discriminatedUnion('method', [
   z.object({ method: z.literal('none') }).strict(),
-  z.object({ method: z.literal('target'), target: z.number().positive('must be positive'), clamp: z.boolean().default(true) }).strict(),
+  z
+    .object({
+      method: z.literal('target'),
+      target: z.number().positive('must be positive'),
+      clamp: z.boolean().default(true),
+    })
+    .strict(),
   z.object({ method: z.literal('percentile') }).strict(),
 ]);
 
 export const BandSchema = z.object({ name, min: finite.optional(), description: z.string().optional() }).strict();
 
 const change = z
-  .object({ points: z.number().positive('must be positive').optional(), percent: z.number().positive('must be positive').optional() })
+  .object({
+    points: z.number().positive('must be positive').optional(),
+    percent: z.number().positive('must be positive').optional(),
+  })
   .strict()
   .refine((c) => (c.points === undefined) !== (c.percent === undefined), 'give points or percent (one of them)');
 
@@ -119,7 +135,10 @@ export const ModelSchema = z
     description: z.string().optional(),
     level: z.enum(['user', 'account']),
     rollup: z.enum(['pooled', 'mean', 'max']).optional(),
-    breakdown: z.object({ trait: z.string().min(1) }).strict().optional(),
+    breakdown: z
+      .object({ trait: z.string().min(1) })
+      .strict()
+      .optional(),
     appliesTo: z.array(TraitConditionSchema).optional(),
     windowDays: z.number().int('must be a whole number of days').min(1).max(366, 'must be at most 366'),
     timezone: z
@@ -145,7 +164,11 @@ export const ModelSchema = z
         ctx.addIssue({ code: 'custom', path: ['signals', i, 'name'], message: `duplicate signal name "${s.name}"` });
       signalNames.add(s.name);
       if (s.aggregate === 'distinctUsers' && m.level !== 'account')
-        ctx.addIssue({ code: 'custom', path: ['signals', i, 'aggregate'], message: 'distinctUsers needs level: account' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['signals', i, 'aggregate'],
+          message: 'distinctUsers needs level: account',
+        });
     });
     const penaltyNames = new Set<string>();
     m.penalties.forEach((p, i) => {
@@ -163,7 +186,8 @@ export const ModelSchema = z
         ctx.addIssue({ code: 'custom', path: ['bands', i, 'min'], message: 'band mins must increase' });
     });
     const bandNames = new Set(m.bands.map((b) => b.name));
-    if (bandNames.size !== m.bands.length) ctx.addIssue({ code: 'custom', path: ['bands'], message: 'band names must be unique' });
+    if (bandNames.size !== m.bands.length)
+      ctx.addIssue({ code: 'custom', path: ['bands'], message: 'band names must be unique' });
   });
 
 export type ModelInput = z.input<typeof ModelSchema>;
