@@ -1,0 +1,138 @@
+import type { Model, Penalty, Signal } from '../model/schema.js';
+
+/** How a signal keeps its state in an entity's slot array. */
+export type SignalKind = 'plain' | 'perDay' | 'days' | 'weeks' | 'users';
+
+export interface CompiledSignal {
+  index: number;
+  signal: Signal;
+  kind: SignalKind;
+  /** First slot in the entity's Float64Array (unused for 'users', which keep a Set). */
+  slot: number;
+  /** Index into the entity's user sets ('users' only). */
+  setIndex: number;
+  where: ((properties: Record<string, unknown> | undefined) => boolean) | null;
+  halfLifeDays: number | null;
+}
+
+export interface CompiledPenalty {
+  penalty: Penalty;
+  /** Slot counting events of the `absent` name. */
+  slot: number;
+  signalIndex: number;
+}
+
+/**
+ * A model turned into lookup tables for the hot loop: signals indexed by event name, and a fixed slot layout so
+ * an entity's whole numeric state is one Float64Array (small, no per-event allocation).
+ */
+export interface CompiledModel {
+  model: Model;
+  signals: CompiledSignal[];
+  penalties: CompiledPenalty[];
+  byEvent: Map<string, CompiledSignal[]>;
+  anyEvent: CompiledSignal[];
+  absentByEvent: Map<string, number[]>;
+  /** Slots: 0 events in window, 1 first seen, 2 last seen, then the active-day bitmap. */
+  activeSlot: number;
+  slotCount: number;
+  setCount: number;
+  windowDayCount: number;
+  weekWords: number;
+  dayWords: number;
+}
+
+export const EVENTS_SLOT = 0;
+export const FIRST_SEEN_SLOT = 1;
+export const LAST_SEEN_SLOT = 2;
+
+export function compileModel(model: Model, windowDayCount: number): CompiledModel {
+  const dayWords = Math.ceil(windowDayCount / 32);
+  // A window of N days touches at most ceil(N / 7) + 1 ISO weeks.
+  const weekWords = Math.ceil((Math.ceil(windowDayCount / 7) + 1) / 32);
+  let slot = 3;
+  const activeSlot = slot;
+  slot += dayWords;
+  let setCount = 0;
+  const signals: CompiledSignal[] = model.signals.map((signal, index) => {
+    const kind = signalKind(signal);
+    const compiled: CompiledSignal = {
+      index,
+      signal,
+      kind,
+      slot,
+      setIndex: kind === 'users' ? setCount++ : -1,
+      where: signal.where ? compileWhere(signal.where) : null,
+      halfLifeDays: signal.decay?.halfLifeDays ?? null,
+    };
+    slot += kind === 'plain' ? 1 : kind === 'perDay' ? 2 * windowDayCount : kind === 'days' ? dayWords : kind === 'weeks' ? weekWords : 0;
+    return compiled;
+  });
+  const absentByEvent = new Map<string, number[]>();
+  const penalties: CompiledPenalty[] = model.penalties.map((penalty) => {
+    let penaltySlot = -1;
+    if (penalty.absent !== undefined) {
+      penaltySlot = slot++;
+      const list = absentByEvent.get(penalty.absent) ?? [];
+      list.push(penaltySlot);
+      absentByEvent.set(penalty.absent, list);
+    }
+    return {
+      penalty,
+      slot: penaltySlot,
+      signalIndex: penalty.signal === undefined ? -1 : model.signals.findIndex((s) => s.name === penalty.signal),
+    };
+  });
+  const byEvent = new Map<string, CompiledSignal[]>();
+  const anyEvent: CompiledSignal[] = [];
+  for (const s of signals) {
+    if (s.signal.event === '*') anyEvent.push(s);
+    else byEvent.set(s.signal.event, [...(byEvent.get(s.signal.event) ?? []), s]);
+  }
+  return {
+    model,
+    signals,
+    penalties,
+    byEvent,
+    anyEvent,
+    absentByEvent,
+    activeSlot,
+    slotCount: slot,
+    setCount,
+    windowDayCount,
+    weekWords,
+    dayWords,
+  };
+}
+
+function signalKind(signal: Signal): SignalKind {
+  switch (signal.aggregate) {
+    case 'count':
+    case 'sum':
+      return signal.capPerDay === undefined ? 'plain' : 'perDay';
+    case 'distinctDays':
+      return 'days';
+    case 'distinctWeeks':
+      return 'weeks';
+    case 'distinctUsers':
+      return 'users';
+  }
+}
+
+type Scalar = string | number | boolean;
+
+/** `where` compares as text so `{ tier: 3 }` matches a property sent as "3"; an array means any of its values. */
+function compileWhere(where: Record<string, Scalar | Scalar[]>): (p: Record<string, unknown> | undefined) => boolean {
+  const tests = Object.entries(where).map(([key, expected]) => {
+    const allowed = new Set((Array.isArray(expected) ? expected : [expected]).map(String));
+    return { key, allowed };
+  });
+  return (properties) => {
+    if (!properties) return false;
+    for (const { key, allowed } of tests) {
+      const actual = properties[key];
+      if (actual === undefined || actual === null || !allowed.has(String(actual))) return false;
+    }
+    return true;
+  };
+}
