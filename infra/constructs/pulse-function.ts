@@ -1,0 +1,221 @@
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { ENV } from '../../shared/config-names.js';
+
+/** The repository root: where package-lock.json, functions/ and shared/ live. */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where the models are unpacked inside the deployment package (LAMBDA_TASK_ROOT is /var/task). */
+export const LAMBDA_MODELS_DIR = '/var/task/models';
+
+export type AccessMode = 'read' | 'write' | 'readwrite';
+
+/** Validated model files to ship with a function (see `loadModelsForSynth`). */
+export interface ShippedModels {
+  /** Absolute paths of the model files that passed validation. */
+  readonly files: readonly string[];
+}
+
+export interface PulseFunctionProps {
+  /** Entry file, relative to the project root (e.g. `functions/api/handler.ts`) or absolute. */
+  readonly entry: string;
+  readonly description: string;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** @default 30 seconds */
+  readonly timeout?: Duration;
+  /** Model files copied into the bundle (directory `models/`); `PULSE_MODELS_DIR` points at them. */
+  readonly models?: ShippedModels;
+  /** @default one month */
+  readonly logRetention?: RetentionDays;
+  /** Powertools service name (log field `service`, metrics dimension). */
+  readonly serviceName: string;
+  /** @default nodejs24.x, the newest Node.js runtime this aws-cdk-lib knows; the bundle targets node22 so 22 works too */
+  readonly runtime?: Runtime;
+  /** Caps the function's concurrency (protects DynamoDB and downstream systems). @default unreserved */
+  readonly reservedConcurrentExecutions?: number;
+  /** @default the repository root */
+  readonly projectRoot?: string;
+  readonly environment?: Record<string, string>;
+}
+
+/**
+ * The one Lambda function definition of Pulse: Node.js on ARM64, an ESM bundle built by the local esbuild (no
+ * Docker), JSON logs into a log group with retention, X-Ray, Powertools settings and source maps. Permissions are
+ * never granted by hand outside this class: every `bind*` helper grants exactly what the handler needs on exactly
+ * that resource and sets the environment variable (names from shared/config-names.ts) the handler reads.
+ */
+export class PulseFunction extends NodejsFunction {
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: PulseFunctionProps) {
+    const projectRoot = props.projectRoot ?? PROJECT_ROOT;
+    const entry = isAbsolute(props.entry) ? props.entry : join(projectRoot, props.entry);
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      // Compute is stateless and redeploys freely; a retained log group would block the next deploy's name.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // An explicit role: no AWS managed policy (AWSLambdaBasicExecutionRole allows logs on every group).
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Pulse ${props.serviceName} function`,
+    });
+    const models = props.models;
+    super(scope, id, {
+      entry,
+      handler: 'handler',
+      description: props.description,
+      runtime: props.runtime ?? Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      role,
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      systemLogLevelV2: SystemLogLevel.WARN,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      projectRoot,
+      depsLockFilePath: join(projectRoot, 'package-lock.json'),
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: 'Pulse',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...(models ? { [ENV.modelsDir]: LAMBDA_MODELS_DIR } : {}),
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        platform: 'node',
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // Pin the SDK version we test with instead of whatever the runtime ships.
+        bundleAwsSDK: true,
+        mainFields: ['module', 'main'],
+        // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
+        banner: "import { createRequire as __pulseCreateRequire } from 'node:module';const require = __pulseCreateRequire(import.meta.url);",
+        forceDockerBundling: false,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir: string, outputDir: string) =>
+            models
+              ? [
+                  `mkdir -p ${shellQuote(`${outputDir}/models`)}`,
+                  ...models.files.map((file) => `cp ${shellQuote(file)} ${shellQuote(`${outputDir}/models/`)}`),
+                ]
+              : [],
+        },
+      },
+    });
+    this.logGroup = logGroup;
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+  }
+
+  /** Events table: the handler reads `PULSE_EVENTS_TABLE`. */
+  bindEventsTable(table: ITable, mode: AccessMode, indexes: readonly string[] = []): this {
+    this.grantTable(table, mode, indexes);
+    return this.addEnvironment(ENV.eventsTable, table.tableName);
+  }
+
+  /** Scores table (current scores, history, runs, alerts): the handler reads `PULSE_SCORES_TABLE`. */
+  bindScoresTable(table: ITable, mode: AccessMode, indexes: readonly string[] = []): this {
+    this.grantTable(table, mode, indexes);
+    return this.addEnvironment(ENV.scoresTable, table.tableName);
+  }
+
+  /**
+   * Snapshot bucket, limited to key prefixes (e.g. `snapshots/`, `runs/`). `read` = GetObject + ListBucket on those
+   * prefixes; `write` adds PutObject, DeleteObject (a re-run replaces its partition) and AbortMultipartUpload.
+   */
+  bindSnapshotBucket(bucket: IBucket, mode: AccessMode, prefixes: readonly string[]): this {
+    const objectArns = prefixes.map((p) => bucket.arnForObjects(`${p}*`));
+    const actions = [
+      ...(mode !== 'write' ? ['s3:GetObject'] : []),
+      ...(mode !== 'read' ? ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'] : []),
+    ];
+    this.addToRolePolicy(new PolicyStatement({ actions, resources: objectArns }));
+    if (mode !== 'write') {
+      this.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } },
+        }),
+      );
+    }
+    if (bucket.encryptionKey) bucket.encryptionKey.grantEncryptDecrypt(this);
+    return this.addEnvironment(ENV.snapshotBucket, bucket.bucketName);
+  }
+
+  /** Alert bus: PutEvents on this bus only. */
+  bindAlertBus(bus: IEventBus): this {
+    this.addToRolePolicy(new PolicyStatement({ actions: ['events:PutEvents'], resources: [bus.eventBusArn] }));
+    return this.addEnvironment(ENV.alertBus, bus.eventBusName);
+  }
+
+  /** Write keys: GetSecretValue on this secret only; the environment holds the ARN, never a key. */
+  bindWriteKeys(secret: ISecret): this {
+    secret.grantRead(this);
+    return this.addEnvironment(ENV.writeKeysSecretArn, secret.secretArn);
+  }
+
+  /** Run state machine: start executions of it; with `describe`, read their status (GET /v1/runs/{id}). */
+  bindStateMachine(stateMachine: IStateMachine, access: 'start' | 'start-and-describe'): this {
+    stateMachine.grantStartExecution(this);
+    if (access === 'start-and-describe') {
+      stateMachine.grantExecution(this, 'states:DescribeExecution');
+    }
+    return this.addEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn);
+  }
+
+  private grantTable(table: ITable, mode: AccessMode, indexes: readonly string[]): void {
+    const read = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
+    const write = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+    const actions = [...(mode !== 'write' ? read : []), ...(mode !== 'read' ? write : [])];
+    this.addToRolePolicy(new PolicyStatement({ actions, resources: [table.tableArn] }));
+    // Queries on named GSIs only: no `index/*`.
+    if (mode !== 'write' && indexes.length > 0) {
+      this.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['dynamodb:Query'],
+          resources: indexes.map((i) => `${table.tableArn}/index/${i}`),
+        }),
+      );
+    }
+    if (table.encryptionKey) {
+      if (mode === 'read') table.encryptionKey.grantDecrypt(this);
+      else table.encryptionKey.grantEncryptDecrypt(this);
+    }
+  }
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The path of `file` relative to the project root, for messages. */
+export function projectRelative(file: string, projectRoot = PROJECT_ROOT): string {
+  return relative(projectRoot, file);
+}
