@@ -1,0 +1,61 @@
+import type { ScoringEvent } from '../domain/event.js';
+import type { TraitsUpdate } from '../ports/entity-store.js';
+import type { FieldError, RejectedEvent } from './errors.js';
+import { type IngestLimits, oldestAccepted } from './limits.js';
+
+/** A request turned into what Pulse stores, plus what it refused and why. */
+export interface NormalisedBatch {
+  /** Events to store, in request order (their accountId is the one sent; ingest may fill it in). */
+  events: ScoringEvent[];
+  /** Trait and account-link updates from identify/group calls. */
+  traits: TraitsUpdate[];
+  /** Messages that were valid identify/group calls (they count as accepted once their traits are stored). */
+  traitMessages: number;
+  rejected: RejectedEvent[];
+  /** Events or messages in the request. */
+  total: number;
+  /** Where each rejected item sits in the request, for absolute field paths: `events` or `batch`, or '' for one. */
+  itemsPath: string;
+}
+
+export interface NormaliseContext {
+  /** Server time of the request, epoch ms. */
+  now: number;
+  limits: IngestLimits;
+  /** Size of the decoded body; events are measured one by one only when the body could hold an oversized one. */
+  bodyBytes: number;
+}
+
+export function emptyBatch(total: number, itemsPath: string): NormalisedBatch {
+  return { events: [], traits: [], traitMessages: 0, rejected: [], total, itemsPath };
+}
+
+/** The event is over the per-event size limit: the error names it as a whole (empty path). */
+export function checkEventSize(raw: unknown, ctx: NormaliseContext): FieldError | undefined {
+  if (ctx.bodyBytes <= ctx.limits.maxEventBytes) return undefined;
+  const bytes = Buffer.byteLength(JSON.stringify(raw) ?? '');
+  if (bytes <= ctx.limits.maxEventBytes) return undefined;
+  return {
+    path: '',
+    message: `is ${bytes.toLocaleString('en-US')} bytes; an event may be at most ${ctx.limits.maxEventBytes.toLocaleString('en-US')} bytes`,
+  };
+}
+
+/** Timestamps at most `maxFutureMs` ahead of the server clock and not older than retention. */
+export function checkTimestamp(timestamp: number, path: string, ctx: NormaliseContext): FieldError | undefined {
+  if (!Number.isFinite(timestamp)) return { path, message: 'is not a valid date-time' };
+  if (timestamp > ctx.now + ctx.limits.maxFutureMs) {
+    return {
+      path,
+      message: `is more than ${Math.round(ctx.limits.maxFutureMs / 60_000)} minutes in the future (server time ${new Date(ctx.now).toISOString()})`,
+    };
+  }
+  if (timestamp < oldestAccepted(ctx.now, ctx.limits)) {
+    return { path, message: `is older than the retention period of ${ctx.limits.retentionDays} days` };
+  }
+  return undefined;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
