@@ -1,0 +1,105 @@
+import {
+  DynamoDBServiceException,
+  InternalServerError,
+  LimitExceededException,
+  ProvisionedThroughputExceededException,
+  RequestLimitExceeded,
+  ThrottlingException,
+} from '@aws-sdk/client-dynamodb';
+import { StoreUnavailableError } from '../../ports/event-store.js';
+
+/**
+ * Retries on top of the SDK's own: DynamoDB batch calls succeed partially (UnprocessedItems / UnprocessedKeys)
+ * and throttle under bursts, and only the caller can resend the part that did not go through.
+ */
+export interface RetryPolicy {
+  /** Calls in all, the first included. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  sleep?: ((ms: number) => Promise<void>) | undefined;
+  random?: (() => number) | undefined;
+}
+
+/** About 6 s of waiting at worst (full jitter halves it on average): within an ingest Lambda's timeout. */
+export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 2_000 });
+
+/** "Full jitter" exponential backoff: a random delay in [0, min(max, base × 2^attempt)). */
+export function backoffDelay(attempt: number, policy: RetryPolicy): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  return Math.floor((policy.random ?? Math.random)() * ceiling);
+}
+
+/** Throttling, server-side faults and network failures are worth another try; a bad request is not. */
+export function isRetryableError(error: unknown): boolean {
+  if (
+    error instanceof ProvisionedThroughputExceededException ||
+    error instanceof ThrottlingException ||
+    error instanceof RequestLimitExceeded ||
+    error instanceof LimitExceededException ||
+    error instanceof InternalServerError
+  ) {
+    return true;
+  }
+  if (error instanceof DynamoDBServiceException) {
+    return error.$fault === 'server' || error.$retryable !== undefined || (error.$metadata.httpStatusCode ?? 0) >= 500;
+  }
+  // Not a DynamoDB answer at all: a timeout or a dropped connection.
+  return error instanceof Error && !(error instanceof TypeError) && !(error instanceof RangeError);
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Send `items` until none is left: `send` returns what was not processed (or throws). Retryable failures and
+ * leftovers are resent after a jittered backoff; when attempts run out, StoreUnavailableError says how many
+ * items never made it.
+ */
+export async function sendAll<T>(
+  items: readonly T[],
+  send: (items: readonly T[]) => Promise<readonly T[]>,
+  policy: RetryPolicy,
+  what: string,
+): Promise<void> {
+  let pending = items;
+  let lastError: unknown;
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    try {
+      pending = await send(pending);
+    } catch (error) {
+      if (!isRetryableError(error)) throw error;
+      lastError = error;
+    }
+    if (pending.length === 0) return;
+    if (attempt >= policy.maxAttempts) {
+      throw new StoreUnavailableError(
+        `${what}: ${pending.length} item(s) still unprocessed after ${attempt} attempts`,
+        pending.length,
+        { cause: lastError },
+      );
+    }
+    await (policy.sleep ?? defaultSleep)(backoffDelay(attempt, policy));
+  }
+}
+
+/** One call with retries on throttling and server faults (for single-item reads and writes). */
+export async function withRetries<R>(fn: () => Promise<R>, policy: RetryPolicy, what: string): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isRetryableError(error)) throw error;
+      if (attempt >= policy.maxAttempts) {
+        throw new StoreUnavailableError(`${what}: failed after ${attempt} attempts`, 1, { cause: error });
+      }
+      await (policy.sleep ?? defaultSleep)(backoffDelay(attempt, policy));
+    }
+  }
+}
+
+/** Split into chunks of at most `size` (DynamoDB: 25 writes, 100 reads a batch call). */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
