@@ -44,8 +44,14 @@ export function isRetryableError(error: unknown): boolean {
   if (error instanceof DynamoDBServiceException) {
     return error.$fault === 'server' || error.$retryable !== undefined || (error.$metadata.httpStatusCode ?? 0) >= 500;
   }
-  // Not a DynamoDB answer at all: a timeout or a dropped connection.
-  return error instanceof Error && !(error instanceof TypeError) && !(error instanceof RangeError);
+  // Not a DynamoDB answer at all: a timeout or a dropped connection (programming errors are not retried).
+  return (
+    error instanceof Error &&
+    !(error instanceof TypeError) &&
+    !(error instanceof RangeError) &&
+    !(error instanceof SyntaxError) &&
+    !(error instanceof ReferenceError)
+  );
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
