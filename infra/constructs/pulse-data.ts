@@ -18,7 +18,7 @@ import {
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag.js';
-import { EVENTS_TABLE, SCORES_TABLE, type TableSpec } from './table-specs.js';
+import { EVENTS_TABLE, SCORES_TABLE, type KeySpec, type TableSpec } from '../../shared/adapters/dynamodb/tables.js';
 
 /** What the compute side needs from the stateful side. */
 export interface PulseDataResources {
@@ -70,7 +70,7 @@ export class PulseData extends Construct implements PulseDataResources {
       enforceSSL: true,
       // Server access log delivery supports SSE-S3 only.
       encryption: BucketEncryption.S3_MANAGED,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // Object ownership left to CDK: log delivery by bucket policy or ACL, per the host app's feature flags.
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(props.accessLogDays ?? 90) }],
       removalPolicy,
     });
@@ -125,25 +125,30 @@ export class PulseData extends Construct implements PulseDataResources {
 
   private table(id: string, spec: TableSpec, key: IKey | undefined, retain: boolean): Table {
     const table = new Table(this, id, {
-      partitionKey: { name: spec.partitionKey, type: AttributeType.STRING },
-      ...(spec.sortKey ? { sortKey: { name: spec.sortKey, type: AttributeType.STRING } } : {}),
+      partitionKey: attribute(spec.partitionKey),
+      sortKey: attribute(spec.sortKey),
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       ...(key
         ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: key }
         : { encryption: TableEncryption.AWS_MANAGED }),
-      timeToLiveAttribute: spec.ttlAttribute,
+      timeToLiveAttribute: spec.timeToLiveAttribute,
       deletionProtection: retain,
       removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
-    for (const index of spec.indexes) {
+    for (const index of spec.globalSecondaryIndexes) {
       table.addGlobalSecondaryIndex({
         indexName: index.indexName,
-        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
-        ...(index.sortKey ? { sortKey: { name: index.sortKey, type: AttributeType.STRING } } : {}),
+        partitionKey: attribute(index.partitionKey),
+        sortKey: attribute(index.sortKey),
         projectionType: ProjectionType.ALL,
       });
     }
     return table;
   }
+}
+
+/** CDK attribute of a key in the shared table spec (the one definition local mode, tests and CDK use). */
+function attribute(key: KeySpec): { name: string; type: AttributeType } {
+  return { name: key.name, type: key.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER };
 }

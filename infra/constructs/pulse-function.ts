@@ -1,6 +1,6 @@
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -12,6 +12,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { ENV } from '../../shared/config-names.js';
+import { acknowledgeWildcardGrants, type WildcardGrant } from './nag.js';
 
 /** The repository root: where package-lock.json, functions/ and shared/ live. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -57,7 +58,14 @@ export interface PulseFunctionProps {
  * that resource and sets the environment variable (names from shared/config-names.ts) the handler reads.
  */
 export class PulseFunction extends NodejsFunction {
-  readonly logGroup: LogGroup;
+  /** Wildcard resources granted on purpose; everything else with a `*` fails cdk-nag. */
+  private readonly wildcardGrants: WildcardGrant[] = [
+    {
+      resource: '*',
+      actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+      reason: 'X-Ray trace segment APIs support no resource-level permissions; AWS requires "*".',
+    },
+  ];
 
   constructor(scope: Construct, id: string, props: PulseFunctionProps) {
     const projectRoot = props.projectRoot ?? PROJECT_ROOT;
@@ -123,24 +131,25 @@ export class PulseFunction extends NodejsFunction {
         },
       },
     });
-    this.logGroup = logGroup;
     this.addToRolePolicy(
       new PolicyStatement({
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         resources: [logGroup.logGroupArn],
       }),
     );
+    acknowledgeWildcardGrants(role, this.wildcardGrants);
   }
 
   /** Events table: the handler reads `PULSE_EVENTS_TABLE`. */
   bindEventsTable(table: ITable, mode: AccessMode, indexes: readonly string[] = []): this {
-    this.grantTable(table, mode, indexes);
+    // Events are never deleted by code: TTL expires them.
+    this.grantTable(table, mode, indexes, false);
     return this.addEnvironment(ENV.eventsTable, table.tableName);
   }
 
   /** Scores table (current scores, history, runs, alerts): the handler reads `PULSE_SCORES_TABLE`. */
   bindScoresTable(table: ITable, mode: AccessMode, indexes: readonly string[] = []): this {
-    this.grantTable(table, mode, indexes);
+    this.grantTable(table, mode, indexes, true);
     return this.addEnvironment(ENV.scoresTable, table.tableName);
   }
 
@@ -164,6 +173,12 @@ export class PulseFunction extends NodejsFunction {
         }),
       );
     }
+    for (const arn of objectArns)
+      this.wildcardGrants.push({
+        resource: arn,
+        actions,
+        reason: 'Snapshot and run object keys are generated per model, date and run; the grant is limited to one key prefix of the Pulse bucket.',
+      });
     if (bucket.encryptionKey) bucket.encryptionKey.grantEncryptDecrypt(this);
     return this.addEnvironment(ENV.snapshotBucket, bucket.bucketName);
   }
@@ -185,13 +200,25 @@ export class PulseFunction extends NodejsFunction {
     stateMachine.grantStartExecution(this);
     if (access === 'start-and-describe') {
       stateMachine.grantExecution(this, 'states:DescribeExecution');
+      this.wildcardGrants.push({
+        resource: executionArns(stateMachine),
+        actions: ['states:DescribeExecution'],
+        reason: 'Execution ARNs are generated per run; the grant covers executions of the Pulse run state machine only.',
+      });
     }
     return this.addEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn);
   }
 
-  private grantTable(table: ITable, mode: AccessMode, indexes: readonly string[]): void {
-    const read = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
-    const write = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+  private grantTable(table: ITable, mode: AccessMode, indexes: readonly string[], allowDelete: boolean): void {
+    // No Scan anywhere: every access path is a key lookup or a Query on a known partition.
+    const read = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+    const write = [
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:ConditionCheckItem',
+      ...(allowDelete ? ['dynamodb:DeleteItem'] : []),
+    ];
     const actions = [...(mode !== 'write' ? read : []), ...(mode !== 'read' ? write : [])];
     this.addToRolePolicy(new PolicyStatement({ actions, resources: [table.tableArn] }));
     // Queries on named GSIs only: no `index/*`.
@@ -209,6 +236,20 @@ export class PulseFunction extends NodejsFunction {
       else table.encryptionKey.grantEncryptDecrypt(this);
     }
   }
+}
+
+/**
+ * ARN pattern of the executions of a state machine (with a Distributed Map label: of its child executions), built
+ * exactly as aws-cdk-lib builds it in its grants, so cdk-nag acknowledgements match the policy statement.
+ */
+export function executionArns(stateMachine: IStateMachine, mapLabel?: string): string {
+  const name = Arn.split(stateMachine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName;
+  return Stack.of(stateMachine).formatArn({
+    service: 'states',
+    resource: 'execution',
+    resourceName: mapLabel ? `${name}/${mapLabel}:*` : `${name}:*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
 }
 
 function shellQuote(value: string): string {

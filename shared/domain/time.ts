@@ -99,15 +99,15 @@ export class RunCalendar {
 
   /** Index of the local day containing `ts` (callers pass timestamps within [from, to)). */
   dayIndex(ts: number): number {
+    // Local days are 24 h give or take a clock change: guess from elapsed time, then step to the right midnight.
     const m = this.midnights;
-    let lo = 0;
-    let hi = m.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (m[mid]! <= ts) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    const last = m.length - 1;
+    let i = Math.floor((ts - m[0]!) / DAY_MS);
+    if (i > last) i = last;
+    else if (i < 0) i = 0;
+    while (i < last && m[i + 1]! <= ts) i++;
+    while (i > 0 && m[i]! > ts) i--;
+    return i;
   }
 
   weekOfDay(dayIndex: number): number {

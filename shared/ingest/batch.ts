@@ -33,6 +33,8 @@ export function emptyBatch(total: number, itemsPath: string): NormalisedBatch {
 /** The event is over the per-event size limit: the error names it as a whole (empty path). */
 export function checkEventSize(raw: unknown, ctx: NormaliseContext): FieldError | undefined {
   if (ctx.bodyBytes <= ctx.limits.maxEventBytes) return undefined;
+  // A cheap upper bound first; only events that might be too big are serialised and measured exactly.
+  if (jsonBytesUpperBound(raw, ctx.limits.maxEventBytes) <= ctx.limits.maxEventBytes) return undefined;
   const bytes = Buffer.byteLength(JSON.stringify(raw) ?? '');
   if (bytes <= ctx.limits.maxEventBytes) return undefined;
   return {
@@ -58,4 +60,31 @@ export function checkTimestamp(timestamp: number, path: string, ctx: NormaliseCo
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * An upper bound of the UTF-8 size of `value` as JSON, without serialising it: a character takes at most 6 bytes
+ * (`\u001f`), a number at most 24. Stops counting once past `budget`.
+ */
+export function jsonBytesUpperBound(value: unknown, budget: number): number {
+  return sizeBound(value, 0, budget);
+}
+
+function sizeBound(v: unknown, total: number, budget: number): number {
+  if (total > budget) return total;
+  if (typeof v === 'string') return total + 6 * v.length + 2;
+  if (typeof v === 'number') return total + 24;
+  if (v === null || v === undefined || typeof v === 'boolean') return total + 5;
+  if (Array.isArray(v)) {
+    let t = total + 2;
+    for (const item of v) t = sizeBound(item, t + 1, budget);
+    return t;
+  }
+  if (typeof v === 'object') {
+    let t = total + 2;
+    const record = v as Record<string, unknown>;
+    for (const key in record) t = sizeBound(record[key], t + 6 * key.length + 4, budget);
+    return t;
+  }
+  return budget + 1;
 }

@@ -1,5 +1,5 @@
-import type { EntityLevel } from '../ports/event-store.js';
 import type { EntityRecord, TraitsUpdate } from '../ports/entity-store.js';
+import type { EntityLevel } from '../ports/event-store.js';
 
 /** A stored entity plus when its account link was set, so an older group call never replaces a newer link. */
 export interface EntityState {

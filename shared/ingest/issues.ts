@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import { formatPath } from '../domain/model/errors.js';
 import type { FieldError } from './errors.js';
 
 type Issue = z.core.$ZodIssue;
@@ -14,7 +13,14 @@ export function fieldMessage(issue: RawIssue): string | undefined {
     if (issue.input === undefined) return 'is required';
     return `must be ${describeExpected(String(issue.expected))}, not ${describeValue(issue.input)}`;
   }
-  if (issue.code === 'invalid_union') return 'has an unsupported type or format';
+  if (issue.code === 'invalid_union') {
+    if (issue.input === undefined) return 'is required';
+    const last = issue.path?.[issue.path.length - 1];
+    if (last === 'timestamp') {
+      return `must be an ISO 8601 date-time with a time zone or whole epoch milliseconds, not ${describeValue(issue.input)}`;
+    }
+    return `has an unsupported type (${describeValue(issue.input)})`;
+  }
   return undefined;
 }
 
@@ -32,6 +38,17 @@ export function toFieldErrors(issues: readonly Issue[], allowedKeys?: readonly s
       continue;
     }
     out.push({ path: formatPath(issue.path), message: issue.message });
+  }
+  return out;
+}
+
+/** `userId`, `properties.plan`, `items[2]`; keys that are not plain names are quoted: `traits[""]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else if (typeof part === 'string' && /^[A-Za-z_$][\w$-]*$/.test(part)) out += out ? `.${part}` : part;
+    else out += `[${JSON.stringify(String(part))}]`;
   }
   return out;
 }

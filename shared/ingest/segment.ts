@@ -6,8 +6,8 @@ import {
   checkTimestamp,
   emptyBatch,
   isPlainObject,
-  type NormalisedBatch,
   type NormaliseContext,
+  type NormalisedBatch,
 } from './batch.js';
 import { BODY_PATH, type FieldError, InvalidBodyError, PayloadTooLargeError } from './errors.js';
 import { describeValue, parseOptions, toFieldErrors } from './issues.js';
@@ -34,13 +34,17 @@ const isoTimestamp = z.iso.datetime({
   message: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-11-01T12:00:00Z',
 });
 const record = z.record(z.string(), z.unknown());
+const traitsRecord = z.record(
+  z.string().min(1, 'trait names must not be empty').max(255, 'trait names must be at most 255 characters'),
+  z.unknown(),
+);
 
 const base = {
   messageId: idString.optional(),
   userId: segmentId.optional(),
   timestamp: isoTimestamp.optional(),
   originalTimestamp: isoTimestamp.optional(),
-  context: z.looseObject({ groupId: segmentId.optional(), traits: record.optional() }).optional(),
+  context: z.looseObject({ groupId: segmentId.optional(), traits: traitsRecord.optional() }).optional(),
 };
 
 const TrackSchema = z.looseObject({
@@ -54,8 +58,8 @@ const PageSchema = z.looseObject({
   category: z.string().max(200, 'must be at most 200 characters').optional(),
   properties: record.optional(),
 });
-const IdentifySchema = z.looseObject({ ...base, traits: record.optional() });
-const GroupSchema = z.looseObject({ ...base, groupId: segmentId, traits: record.optional() });
+const IdentifySchema = z.looseObject({ ...base, traits: traitsRecord.optional() });
+const GroupSchema = z.looseObject({ ...base, groupId: segmentId, traits: traitsRecord.optional() });
 
 type Base = z.infer<typeof IdentifySchema>;
 

@@ -1,3 +1,4 @@
+import { type EntityScore, type ScoreOptions, scoreEvents } from '../../shared/domain/engine/index.js';
 import type { ScoringEvent } from '../../shared/domain/event.js';
 import { type Model, type ModelInput, ModelSchema } from '../../shared/domain/model/schema.js';
 
@@ -36,4 +37,36 @@ export function event(
 export function repeat(n: number, name: string, at: string, extra: Partial<ScoringEvent> = {}): ScoringEvent[] {
   const start = Date.parse(at);
   return Array.from({ length: n }, (_, i) => event(name, start + i * 60_000, { ...extra, eventId: undefined }));
+}
+
+/** Score a model and index the results by entity id (absent = not scored). */
+export async function scoreById(
+  m: Model,
+  events: Iterable<ScoringEvent>,
+  options: ScoreOptions,
+): Promise<Map<string, EntityScore>> {
+  const scores = await scoreEvents(m, events, options);
+  return new Map(scores.map((s) => [s.entityId, s]));
+}
+
+/** Score a model expected to score exactly one entity, and return that score. */
+export async function scoreOnly(m: Model, events: Iterable<ScoringEvent>, options: ScoreOptions): Promise<EntityScore> {
+  const scores = await scoreEvents(m, events, options);
+  if (scores.length !== 1) throw new Error(`expected one scored entity, got ${scores.length}`);
+  return scores[0]!;
+}
+
+/** The value of one signal in a score (its aggregate after filters, decay and caps). */
+export function valueOf(score: EntityScore, signal: string): number | undefined {
+  return score.contributions.find((c) => c.signal === signal)?.value;
+}
+
+/** The points of one signal in a score. */
+export function pointsOf(score: EntityScore, signal: string): number | undefined {
+  return score.contributions.find((c) => c.signal === signal)?.points;
+}
+
+/** Days before an instant, in whole 24-hour days (for decay ages, which are measured in elapsed time). */
+export function daysBefore(instant: number | string, days: number): number {
+  return (typeof instant === 'number' ? instant : Date.parse(instant)) - days * 86_400_000;
 }

@@ -1,5 +1,5 @@
-import { DAY_MS } from '../../domain/time.js';
 import { shardOf } from '../../domain/shard.js';
+import { DAY_MS } from '../../domain/time.js';
 import type { EntityLevel } from '../../ports/event-store.js';
 
 /** Key layout of the events table and the entity records (docs/data-model.md explains the choice). */

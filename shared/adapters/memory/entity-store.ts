@@ -1,7 +1,7 @@
 import { shardOf } from '../../domain/shard.js';
+import { type EntityState, groupUpdates, mergeEntity } from '../../ingest/entity-merge.js';
 import type { EntityRecord, EntityStore, TraitsUpdate } from '../../ports/entity-store.js';
 import type { EntityLevel } from '../../ports/event-store.js';
-import { type EntityState, groupUpdates, mergeEntity } from '../../ingest/entity-merge.js';
 
 /** Entities in memory, merged exactly as the DynamoDB store merges them. */
 export class InMemoryEntityStore implements EntityStore {

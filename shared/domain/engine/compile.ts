@@ -3,10 +3,21 @@ import type { Model, Penalty, Signal } from '../model/schema.js';
 /** How a signal keeps its state in an entity's slot array. */
 export type SignalKind = 'plain' | 'perDay' | 'days' | 'weeks' | 'users';
 
+/** The kinds as small integers for the hot loop (a switch on numbers, not strings). */
+export const KIND_PLAIN = 0;
+export const KIND_PER_DAY = 1;
+export const KIND_DAYS = 2;
+export const KIND_WEEKS = 3;
+export const KIND_USERS = 4;
+const KIND_CODES: Record<SignalKind, number> = { plain: 0, perDay: 1, days: 2, weeks: 3, users: 4 };
+
 export interface CompiledSignal {
   index: number;
   signal: Signal;
   kind: SignalKind;
+  kindCode: number;
+  /** The numeric property a `sum` signal adds up; null for other aggregates. */
+  sumProperty: string | null;
   /** First slot in the entity's Float64Array (unused for 'users', which keep a Set). */
   slot: number;
   /** Index into the entity's user sets ('users' only). */
@@ -22,6 +33,12 @@ export interface CompiledPenalty {
   signalIndex: number;
 }
 
+/** Everything one event name triggers: its signals (named ones first, then "*") and its `absent` penalty slots. */
+export interface EventHandler {
+  signals: CompiledSignal[];
+  absentSlots: number[];
+}
+
 /**
  * A model turned into lookup tables for the hot loop: signals indexed by event name, and a fixed slot layout so
  * an entity's whole numeric state is one Float64Array (small, no per-event allocation).
@@ -33,7 +50,10 @@ export interface CompiledModel {
   byEvent: Map<string, CompiledSignal[]>;
   anyEvent: CompiledSignal[];
   absentByEvent: Map<string, number[]>;
-  /** Slots: 0 events in window, 1 first seen, 2 last seen, then the active-day bitmap. */
+  /** One lookup per event: what its name triggers. Names not in the map trigger `anyHandler`. */
+  handlers: Map<string, EventHandler>;
+  anyHandler: EventHandler;
+  /** Slots: 0 events in window, 1 first seen, 2 last seen, 3 when the account was set, then the active-day bitmap. */
   activeSlot: number;
   slotCount: number;
   setCount: number;
@@ -45,12 +65,14 @@ export interface CompiledModel {
 export const EVENTS_SLOT = 0;
 export const FIRST_SEEN_SLOT = 1;
 export const LAST_SEEN_SLOT = 2;
+/** User models: timestamp of the event that named the user's current account. */
+export const ACCOUNT_AT_SLOT = 3;
 
 export function compileModel(model: Model, windowDayCount: number): CompiledModel {
   const dayWords = Math.ceil(windowDayCount / 32);
   // A window of N days touches at most ceil(N / 7) + 1 ISO weeks.
   const weekWords = Math.ceil((Math.ceil(windowDayCount / 7) + 1) / 32);
-  let slot = 3;
+  let slot = 4;
   const activeSlot = slot;
   slot += dayWords;
   let setCount = 0;
@@ -60,6 +82,8 @@ export function compileModel(model: Model, windowDayCount: number): CompiledMode
       index,
       signal,
       kind,
+      kindCode: KIND_CODES[kind],
+      sumProperty: signal.aggregate === 'sum' ? signal.property! : null,
       slot,
       setIndex: kind === 'users' ? setCount++ : -1,
       where: signal.where ? compileWhere(signal.where) : null,
@@ -89,6 +113,10 @@ export function compileModel(model: Model, windowDayCount: number): CompiledMode
     if (s.signal.event === '*') anyEvent.push(s);
     else byEvent.set(s.signal.event, [...(byEvent.get(s.signal.event) ?? []), s]);
   }
+  const handlers = new Map<string, EventHandler>();
+  for (const name of new Set([...byEvent.keys(), ...absentByEvent.keys()])) {
+    handlers.set(name, { signals: [...(byEvent.get(name) ?? []), ...anyEvent], absentSlots: absentByEvent.get(name) ?? [] });
+  }
   return {
     model,
     signals,
@@ -96,6 +124,8 @@ export function compileModel(model: Model, windowDayCount: number): CompiledMode
     byEvent,
     anyEvent,
     absentByEvent,
+    handlers,
+    anyHandler: { signals: anyEvent, absentSlots: [] },
     activeSlot,
     slotCount: slot,
     setCount,

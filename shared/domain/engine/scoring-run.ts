@@ -4,11 +4,17 @@ import type { Model, TraitCondition, Traits } from '../model/schema.js';
 import { round6 } from '../numbers.js';
 import { DAY_MS, minusCalendarDays, RunCalendar } from '../time.js';
 import {
+  ACCOUNT_AT_SLOT,
   type CompiledModel,
   type CompiledSignal,
   compileModel,
   EVENTS_SLOT,
   FIRST_SEEN_SLOT,
+  KIND_DAYS,
+  KIND_PER_DAY,
+  KIND_PLAIN,
+  KIND_USERS,
+  KIND_WEEKS,
   LAST_SEEN_SLOT,
 } from './compile.js';
 import type { AppliedPenalty, Contribution, KnownEntity, RawGroupScore, RawScore } from './types.js';
@@ -37,23 +43,71 @@ export interface ScoringRunStats {
   unattributed: number;
 }
 
-interface EntityState {
-  num: Float64Array;
-  sets: Set<string>[] | null;
-  accountId: string | undefined;
-  accountAt: number;
-  known: KnownEntity | undefined;
-  /** rollup mean/max: one state per user of the account. */
-  users: Map<string, EntityState> | null;
-  /** breakdown: one state per value of the user trait, and its users. */
-  groups: Map<string, { state: EntityState; users: Set<string> }> | null;
+/** Rows are stored in chunks of 4096 (the first one grows from 16), so growing never copies a large array. */
+const CHUNK_BITS = 12;
+const CHUNK_ROWS = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK_ROWS - 1;
+const FIRST_CHUNK_ROWS = 16;
+
+/**
+ * The numeric state of many entities (or users, or groups): `stride` slots a row in chunked Float64Arrays. No
+ * object or typed array per entity, so a million entities cost little more than their slots.
+ */
+class StateTable {
+  readonly chunks: Float64Array[] = [];
+  count = 0;
+  /** distinctUsers sets per row, when the model has such signals. */
+  readonly sets: Set<string>[][] | null;
+
+  constructor(
+    readonly stride: number,
+    private readonly setCount: number,
+  ) {
+    this.sets = setCount > 0 ? [] : null;
+  }
+
+  /** Append a row and return its index. */
+  alloc(): number {
+    const row = this.count++;
+    const chunk = row >>> CHUNK_BITS;
+    const base = (row & CHUNK_MASK) * this.stride;
+    let data = this.chunks[chunk];
+    if (data === undefined) {
+      data = new Float64Array(this.stride * (chunk === 0 ? FIRST_CHUNK_ROWS : CHUNK_ROWS));
+      this.chunks.push(data);
+    } else if (base + this.stride > data.length) {
+      const grown = new Float64Array(Math.min(data.length * 2, this.stride * CHUNK_ROWS));
+      grown.set(data);
+      this.chunks[chunk] = data = grown;
+    }
+    data[base + FIRST_SEEN_SLOT] = Number.POSITIVE_INFINITY;
+    data[base + LAST_SEEN_SLOT] = Number.NEGATIVE_INFINITY;
+    data[base + ACCOUNT_AT_SLOT] = Number.NEGATIVE_INFINITY;
+    if (this.sets) this.sets.push(Array.from({ length: this.setCount }, () => new Set<string>()));
+    return row;
+  }
+
+  /** The chunk holding a row; its slots start at `baseOf(row)`. */
+  dataOf(row: number): Float64Array {
+    return this.chunks[row >>> CHUNK_BITS]!;
+  }
+
+  baseOf(row: number): number {
+    return (row & CHUNK_MASK) * this.stride;
+  }
+}
+
+/** A breakdown group of an account: its state row and its users. */
+interface Group {
+  row: number;
+  users: Set<string>;
 }
 
 const HALF = 0.5;
 
 /**
  * One model evaluated as of one instant, fed events in any order and in pages. State is per entity and per
- * signal (a Float64Array of slots), never the events themselves, so the same code scores a JSONL file, a local
+ * signal (a row of numeric slots), never the events themselves, so the same code scores a JSONL file, a local
  * store or one shard in a Lambda worker. `finish()` yields raw scores; normalisation, bands and trends need the
  * whole run and happen in `finalizeScores`.
  */
@@ -70,11 +124,25 @@ export class ScoringRun {
   private readonly calendar: RunCalendar;
   private readonly firstWindowDay: number;
   private readonly firstWindowWeek: number;
-  private readonly entities = new Map<string, EntityState>();
   private readonly seen: Set<string> | null;
   private readonly options: ScoringRunOptions;
   private readonly level: EntityLevel;
   private readonly perUser: boolean;
+  /** The compiled penalties, with the instant an `inactiveDays` rule starts counting from (computed once). */
+  private readonly penaltyRules: (CompiledModel['penalties'][number] & { inactiveSince: number })[];
+
+  /** Entities: id → row of `main`, and per row its id, account, what is known of it, users and groups. */
+  private readonly ids = new Map<string, number>();
+  private readonly main: StateTable;
+  private readonly keys: string[] = [];
+  private readonly accountIds: (string | undefined)[] = [];
+  private readonly known: (KnownEntity | undefined)[] = [];
+  /** rollup mean/max: per account row, its users' rows in `members`. */
+  private readonly users: (Map<string, number> | undefined)[] = [];
+  private readonly members: StateTable;
+  /** breakdown: per account row, one group per value of the user trait, rows in `groupRows`. */
+  private readonly groups: (Map<string, Group> | undefined)[] = [];
+  private readonly groupRows: StateTable;
 
   constructor(model: Model, options: ScoringRunOptions) {
     this.model = model;
@@ -91,24 +159,48 @@ export class ScoringRun {
     this.compiled = compileModel(model, this.calendar.dayCount - this.firstWindowDay);
     this.seen = options.dedupe === false ? null : new Set();
     this.perUser = model.level === 'account' && (model.rollup === 'mean' || model.rollup === 'max');
+    this.penaltyRules = this.compiled.penalties.map((p) => ({
+      ...p,
+      inactiveSince: p.penalty.inactiveDays === undefined ? Number.NaN : minusCalendarDays(options.asOf, p.penalty.inactiveDays, tz),
+    }));
+    const { slotCount, setCount } = this.compiled;
+    this.main = new StateTable(slotCount, setCount);
+    this.members = new StateTable(slotCount, setCount);
+    this.groupRows = new StateTable(slotCount, setCount);
   }
 
   /** Feed a page of events (any order, any page size). */
   add(events: Iterable<ScoringEvent>): void {
-    for (const event of events) this.addOne(event);
+    if (Array.isArray(events)) {
+      for (let i = 0; i < events.length; i++) this.addOne(events[i] as ScoringEvent);
+    } else for (const event of events) this.addOne(event);
   }
 
   /** Entities known without events (traits, earlier scores): they are scored too, and their penalties show. */
   addKnown(entities: Iterable<KnownEntity>): void {
     for (const known of entities) {
-      const state = this.stateOf(this.entities, known.entityId);
-      state.known = known;
-      if (known.accountId !== undefined && state.accountId === undefined) state.accountId = known.accountId;
+      const row = this.rowOf(known.entityId);
+      this.known[row] = known;
+      if (known.accountId !== undefined && this.accountIds[row] === undefined) this.accountIds[row] = known.accountId;
     }
   }
 
   get entityCount(): number {
-    return this.entities.size;
+    return this.ids.size;
+  }
+
+  private rowOf(entityId: string): number {
+    let row = this.ids.get(entityId);
+    if (row === undefined) {
+      row = this.main.alloc();
+      this.ids.set(entityId, row);
+      this.keys.push(entityId);
+      this.accountIds.push(undefined);
+      this.known.push(undefined);
+      if (this.perUser) this.users.push(undefined);
+      if (this.model.breakdown) this.groups.push(undefined);
+    }
+    return row;
   }
 
   private addOne(event: ScoringEvent): void {
@@ -117,12 +209,14 @@ export class ScoringRun {
       this.stats.outOfRange++;
       return;
     }
-    if (this.seen) {
-      if (this.seen.has(event.eventId)) {
+    const seen = this.seen;
+    if (seen !== null) {
+      const size = seen.size;
+      seen.add(event.eventId);
+      if (seen.size === size) {
         this.stats.duplicates++;
         return;
       }
-      this.seen.add(event.eventId);
     }
     let entityId: string | undefined;
     if (this.level === 'user') entityId = event.userId;
@@ -134,142 +228,152 @@ export class ScoringRun {
       }
     }
     this.stats.counted++;
-    const state = this.stateOf(this.entities, entityId);
-    if (this.level === 'user') {
-      const account = event.accountId ?? (state.accountId === undefined ? this.options.accountOf?.(event.userId) : undefined);
-      if (account !== undefined && (event.accountId === undefined ? state.accountId === undefined : ts >= state.accountAt)) {
-        state.accountId = account;
-        state.accountAt = ts;
-      }
-    } else state.accountId = entityId;
+    const row = this.rowOf(entityId);
+    if (this.level === 'user') this.trackAccount(row, event);
+    else this.accountIds[row] = entityId;
 
-    const inWindow = ts >= this.from;
-    const day = inWindow ? this.calendar.dayIndex(ts) - this.firstWindowDay : -1;
-    this.observe(state, event, day, !this.perUser);
+    const day = ts >= this.from ? this.calendar.dayIndex(ts) - this.firstWindowDay : -1;
+    this.observe(this.main, row, event, day, !this.perUser);
     if (this.perUser) {
-      this.observe(this.stateOf((state.users ??= new Map()), event.userId), event, day, true);
+      let users = this.users[row];
+      if (users === undefined) this.users[row] = users = new Map();
+      let member = users.get(event.userId);
+      if (member === undefined) {
+        member = this.members.alloc();
+        users.set(event.userId, member);
+      }
+      this.observe(this.members, member, event, day, true);
     }
     const breakdown = this.model.breakdown;
     if (breakdown) {
       const trait = this.options.traitsOf?.('user', event.userId)?.[breakdown.trait];
       const key = trait === undefined || trait === null ? '(none)' : String(trait);
-      state.groups ??= new Map();
-      let group = state.groups.get(key);
+      let groups = this.groups[row];
+      if (groups === undefined) this.groups[row] = groups = new Map();
+      let group = groups.get(key);
       if (!group) {
-        group = { state: this.newState(), users: new Set() };
-        state.groups.set(key, group);
+        group = { row: this.groupRows.alloc(), users: new Set() };
+        groups.set(key, group);
       }
       group.users.add(event.userId);
-      this.observe(group.state, event, day, true);
+      this.observe(this.groupRows, group.row, event, day, true);
     }
+  }
+
+  /**
+   * A user's account: the one named by the user's latest event that names one (ties: the greater id, so the
+   * order of events never matters); the account the user was grouped with (accountOf) only when none does.
+   */
+  private trackAccount(row: number, event: ScoringEvent): void {
+    const own = event.accountId;
+    if (own !== undefined) {
+      const data = this.main.dataOf(row);
+      const at = this.main.baseOf(row) + ACCOUNT_AT_SLOT;
+      const ts = event.timestamp;
+      if (ts > data[at]! || (ts === data[at]! && own > this.accountIds[row]!)) {
+        this.accountIds[row] = own;
+        data[at] = ts;
+      }
+    } else if (this.accountIds[row] === undefined) this.accountIds[row] = this.options.accountOf?.(event.userId);
   }
 
   /** Record activity and, when `withSignals`, signal and penalty state. `day` is the window day or −1. */
-  private observe(state: EntityState, event: ScoringEvent, day: number, withSignals: boolean): void {
-    const num = state.num;
+  private observe(table: StateTable, row: number, event: ScoringEvent, day: number, withSignals: boolean): void {
+    const data = table.dataOf(row);
+    const base = table.baseOf(row);
     const ts = event.timestamp;
-    if (ts < num[FIRST_SEEN_SLOT]!) num[FIRST_SEEN_SLOT] = ts;
-    if (ts > num[LAST_SEEN_SLOT]!) num[LAST_SEEN_SLOT] = ts;
+    if (ts < data[base + FIRST_SEEN_SLOT]!) data[base + FIRST_SEEN_SLOT] = ts;
+    if (ts > data[base + LAST_SEEN_SLOT]!) data[base + LAST_SEEN_SLOT] = ts;
     if (day < 0) return;
-    num[EVENTS_SLOT]!++;
-    setBit(num, this.compiled.activeSlot, day);
+    data[base + EVENTS_SLOT]!++;
+    setBit(data, base + this.compiled.activeSlot, day);
     if (!withSignals) return;
-    const named = this.compiled.byEvent.get(event.name);
-    if (named) for (const s of named) this.apply(s, state, event, day);
-    for (const s of this.compiled.anyEvent) this.apply(s, state, event, day);
-    const absent = this.compiled.absentByEvent.get(event.name);
-    if (absent) for (const slot of absent) num[slot]!++;
+    const handler = this.compiled.handlers.get(event.name) ?? this.compiled.anyHandler;
+    const signals = handler.signals;
+    for (let i = 0; i < signals.length; i++) this.apply(signals[i]!, table, row, data, base, event, day);
+    const absent = handler.absentSlots;
+    for (let i = 0; i < absent.length; i++) data[base + absent[i]!]!++;
   }
 
-  private apply(s: CompiledSignal, state: EntityState, event: ScoringEvent, day: number): void {
+  private apply(
+    s: CompiledSignal,
+    table: StateTable,
+    row: number,
+    data: Float64Array,
+    base: number,
+    event: ScoringEvent,
+    day: number,
+  ): void {
     if (s.where !== null && !s.where(event.properties)) return;
-    const num = state.num;
-    switch (s.kind) {
-      case 'plain':
-      case 'perDay': {
+    switch (s.kindCode) {
+      case KIND_PLAIN:
+      case KIND_PER_DAY: {
         let value = 1;
-        if (s.signal.aggregate === 'sum') {
-          value = toNumber(event.properties?.[s.signal.property!]);
+        if (s.sumProperty !== null) {
+          value = toNumber(event.properties?.[s.sumProperty]);
           if (Number.isNaN(value)) return;
         }
         if (s.halfLifeDays !== null) value *= HALF ** ((this.asOf - event.timestamp) / DAY_MS / s.halfLifeDays);
-        if (s.kind === 'plain') num[s.slot]! += value;
+        if (s.kindCode === KIND_PLAIN) data[base + s.slot]! += value;
         else {
-          num[s.slot + 2 * day]!++;
-          num[s.slot + 2 * day + 1]! += value;
+          const at = base + s.slot + 2 * day;
+          data[at]!++;
+          data[at + 1]! += value;
         }
         return;
       }
-      case 'days':
-        setBit(num, s.slot, day);
+      case KIND_DAYS:
+        setBit(data, base + s.slot, day);
         return;
-      case 'weeks':
-        setBit(num, s.slot, this.calendar.weekOfDay(day + this.firstWindowDay) - this.firstWindowWeek);
+      case KIND_WEEKS:
+        setBit(data, base + s.slot, this.calendar.weekOfDay(day + this.firstWindowDay) - this.firstWindowWeek);
         return;
-      case 'users':
-        state.sets![s.setIndex]!.add(event.userId);
+      case KIND_USERS:
+        table.sets![row]![s.setIndex]!.add(event.userId);
         return;
     }
-  }
-
-  private newState(): EntityState {
-    const num = new Float64Array(this.compiled.slotCount);
-    num[FIRST_SEEN_SLOT] = Number.POSITIVE_INFINITY;
-    num[LAST_SEEN_SLOT] = Number.NEGATIVE_INFINITY;
-    return {
-      num,
-      sets: this.compiled.setCount > 0 ? Array.from({ length: this.compiled.setCount }, () => new Set<string>()) : null,
-      accountId: undefined,
-      accountAt: Number.NEGATIVE_INFINITY,
-      known: undefined,
-      users: null,
-      groups: null,
-    };
-  }
-
-  private stateOf(map: Map<string, EntityState>, id: string): EntityState {
-    let state = map.get(id);
-    if (!state) {
-      state = this.newState();
-      map.set(id, state);
-    }
-    return state;
   }
 
   /** Raw scores of every entity the model applies to (known or active, not archived), in entity id order. */
   finish(): RawScore[] {
     const out: RawScore[] = [];
-    for (const [entityId, state] of this.entities) {
-      const known = state.known;
-      if (known?.archived) continue;
-      if (!this.applies(entityId, state)) continue;
-      out.push(this.rawScoreOf(entityId, state));
+    for (let row = 0; row < this.keys.length; row++) {
+      if (this.known[row]?.archived) continue;
+      const entityId = this.keys[row]!;
+      if (!this.applies(entityId, row)) continue;
+      out.push(this.rawScoreOf(entityId, row));
     }
     return out.sort((a, b) => (a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : 0));
   }
 
-  private applies(entityId: string, state: EntityState): boolean {
+  private applies(entityId: string, row: number): boolean {
     const conditions = this.model.appliesTo;
     if (!conditions || conditions.length === 0) return true;
-    const own = state.known?.traits ?? this.options.traitsOf?.(this.level, entityId) ?? {};
+    const own = this.known[row]?.traits ?? this.options.traitsOf?.(this.level, entityId) ?? {};
     // A user-level model may select on account traits (e.g. plan): the user's own trait wins.
+    const accountId = this.accountIds[row];
     const account =
-      this.level === 'user' && state.accountId !== undefined ? this.options.traitsOf?.('account', state.accountId) : undefined;
+      this.level === 'user' && accountId !== undefined ? this.options.traitsOf?.('account', accountId) : undefined;
     return conditions.every((c) => matchesCondition(c, own[c.trait] ?? account?.[c.trait]));
   }
 
-  private rawScoreOf(entityId: string, state: EntityState): RawScore {
-    const known = state.known;
-    const num = state.num;
-    let firstSeen = Math.min(num[FIRST_SEEN_SLOT]!, known?.firstSeenAt ?? Number.POSITIVE_INFINITY);
-    let lastSeen = num[LAST_SEEN_SLOT]!;
+  private rawScoreOf(entityId: string, row: number): RawScore {
+    const known = this.known[row];
+    const data = this.main.dataOf(row);
+    const base = this.main.baseOf(row);
+    let firstSeen = Math.min(data[base + FIRST_SEEN_SLOT]!, known?.firstSeenAt ?? Number.POSITIVE_INFINITY);
+    let lastSeen = data[base + LAST_SEEN_SLOT]!;
     // A stored lastSeenAt only helps if it lies before T (a backfill must not peek at later activity).
     if (known?.lastSeenAt !== undefined && known.lastSeenAt < this.asOf) lastSeen = Math.max(lastSeen, known.lastSeenAt);
     if (!Number.isFinite(firstSeen) && Number.isFinite(lastSeen)) firstSeen = lastSeen;
     let evaluation: Evaluation;
-    if (this.perUser && state.users && state.users.size > 0) {
-      evaluation = this.rollup([...state.users.values()].map((u) => this.evaluate(u, u.num[LAST_SEEN_SLOT]!)));
-    } else evaluation = this.evaluate(state, lastSeen);
+    const users = this.perUser ? this.users[row] : undefined;
+    if (users !== undefined && users.size > 0) {
+      const members = this.members;
+      evaluation = this.rollup(
+        [...users.values()].map((m) => this.evaluate(members, m, members.dataOf(m)[members.baseOf(m) + LAST_SEEN_SLOT]!)),
+      );
+    } else evaluation = this.evaluate(this.main, row, lastSeen);
     const windowDays = this.compiled.windowDayCount;
     let observedDays = 0;
     if (Number.isFinite(firstSeen) && firstSeen < this.asOf) {
@@ -278,41 +382,46 @@ export class ScoringRun {
     const raw: RawScore = {
       entityType: this.level,
       entityId,
-      accountId: this.level === 'account' ? entityId : (state.accountId ?? known?.accountId ?? null),
+      accountId: this.level === 'account' ? entityId : (this.accountIds[row] ?? known?.accountId ?? null),
       rawScore: evaluation.raw,
       contributions: evaluation.contributions,
       penalties: evaluation.penalties,
       coverage: {
-        activeDays: countBits(num, this.compiled.activeSlot, this.compiled.dayWords),
+        activeDays: countBits(data, base + this.compiled.activeSlot, this.compiled.dayWords),
         observedDays,
-        events: num[EVENTS_SLOT]!,
+        events: data[base + EVENTS_SLOT]!,
         firstSeenAt: Number.isFinite(firstSeen) ? firstSeen : null,
         lastSeenAt: Number.isFinite(lastSeen) ? lastSeen : null,
       },
     };
-    if (state.groups) {
-      const groups: RawGroupScore[] = [];
-      for (const [key, group] of state.groups) {
-        groups.push({ key, users: group.users.size, rawScore: this.evaluate(group.state, group.state.num[LAST_SEEN_SLOT]!).raw });
+    const groups = this.groups[row];
+    if (groups !== undefined) {
+      const table = this.groupRows;
+      const out: RawGroupScore[] = [];
+      for (const [key, group] of groups) {
+        const lastSeenOfGroup = table.dataOf(group.row)[table.baseOf(group.row) + LAST_SEEN_SLOT]!;
+        out.push({ key, users: group.users.size, rawScore: this.evaluate(table, group.row, lastSeenOfGroup).raw });
       }
-      raw.groups = groups.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      raw.groups = out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     }
     return raw;
   }
 
-  /** Signals and penalties of one state: points = weight × value (or tiers), raw = Σ points + Σ penalties. */
-  private evaluate(state: EntityState, lastSeen: number): Evaluation {
-    const values = this.compiled.signals.map((s) => signalValue(s, state, this.compiled));
+  /** Signals and penalties of one state row: points = weight × value (or tiers), raw = Σ points + Σ penalties. */
+  private evaluate(table: StateTable, row: number, lastSeen: number): Evaluation {
+    const base = table.baseOf(row);
+    const data = table.dataOf(row);
+    const values = this.compiled.signals.map((s) => signalValue(s, data, base, table.sets?.[row], this.compiled));
     const contributions: Contribution[] = this.compiled.signals.map((s, i) => {
       const value = values[i]!;
       return { signal: s.signal.name, value, points: round6(signalPoints(s, value)) };
     });
     const penalties: AppliedPenalty[] = [];
-    for (const { penalty, slot, signalIndex } of this.compiled.penalties) {
+    for (const { penalty, slot, signalIndex, inactiveSince } of this.penaltyRules) {
       let applies = false;
-      if (penalty.absent !== undefined) applies = state.num[slot] === 0;
+      if (penalty.absent !== undefined) applies = data[base + slot] === 0;
       else if (penalty.inactiveDays !== undefined) {
-        applies = !Number.isFinite(lastSeen) || lastSeen < minusCalendarDays(this.asOf, penalty.inactiveDays, this.model.timezone);
+        applies = !Number.isFinite(lastSeen) || lastSeen < inactiveSince;
       } else {
         const value = values[signalIndex]!;
         applies =
@@ -350,31 +459,37 @@ interface Evaluation {
   penalties: AppliedPenalty[];
 }
 
-function signalValue(s: CompiledSignal, state: EntityState, compiled: CompiledModel): number {
-  const num = state.num;
+function signalValue(
+  s: CompiledSignal,
+  data: Float64Array,
+  base: number,
+  sets: Set<string>[] | undefined,
+  compiled: CompiledModel,
+): number {
   let value: number;
   switch (s.kind) {
     case 'plain':
-      value = num[s.slot]!;
+      value = data[base + s.slot]!;
       break;
     case 'perDay': {
       // At most capPerDay events a day count; a capped day keeps the mean (decayed) value of its events.
       const cap = s.signal.capPerDay!;
       value = 0;
+      const at = base + s.slot;
       for (let d = 0; d < compiled.windowDayCount; d++) {
-        const count = num[s.slot + 2 * d]!;
-        if (count > 0) value += num[s.slot + 2 * d + 1]! * Math.min(1, cap / count);
+        const count = data[at + 2 * d]!;
+        if (count > 0) value += data[at + 2 * d + 1]! * Math.min(1, cap / count);
       }
       break;
     }
     case 'days':
-      value = countBits(num, s.slot, compiled.dayWords);
+      value = countBits(data, base + s.slot, compiled.dayWords);
       break;
     case 'weeks':
-      value = countBits(num, s.slot, compiled.weekWords);
+      value = countBits(data, base + s.slot, compiled.weekWords);
       break;
     case 'users':
-      value = state.sets![s.setIndex]!.size;
+      value = sets![s.setIndex]!.size;
       break;
   }
   if (s.signal.cap !== undefined) value = Math.min(value, s.signal.cap);

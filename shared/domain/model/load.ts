@@ -26,7 +26,7 @@ export function parseModel(text: string, file: string): LoadedModel {
         file,
         path: '',
         message: `not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${e.message.split('\n')[0]}`,
-        line: e.linePos?.[0]?.line,
+        line: e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line,
       })),
     );
   }

@@ -1,0 +1,324 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { finalizeScores, type RawScore, ScoringRun } from '../../shared/domain/engine/index.js';
+import type { ScoringEvent } from '../../shared/domain/event.js';
+import { type Model, type ModelInput, ModelSchema } from '../../shared/domain/model/schema.js';
+import { readJsonlEvents } from '../../shared/files/jsonl-events.js';
+import { generateEventArray, generateEvents, writeJsonlFile } from '../generate.js';
+import type { BenchFn, BenchRow } from '../types.js';
+
+/**
+ * The scoring engine: (1) events/s on pre-parsed events, (2) a JSONL file to raw scores against DuckDB computing
+ * the same raw scores from the same file, results checked equal, (3) peak RSS at a million entities, measured in
+ * a child process so nothing else in this process counts.
+ */
+
+const AS_OF = Date.parse('2026-11-25T00:00:00Z');
+const WINDOW_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+function defineModel(input: Omit<ModelInput, 'version' | 'bands'> & Partial<ModelInput>): Model {
+  return ModelSchema.parse({ version: 1, bands: [{ name: 'low' }, { name: 'high', min: 50 }], ...input });
+}
+
+/** The model DuckDB can mirror in one SQL: counts × weights, a sum, and distinct UTC days. */
+const SIMPLE = defineModel({
+  name: 'bench-simple',
+  level: 'user',
+  windowDays: WINDOW_DAYS,
+  signals: [
+    { name: 'logins', event: 'login', weight: 1 },
+    { name: 'features', event: 'feature_used', weight: 3 },
+    { name: 'minutes', event: 'session_ended', aggregate: 'sum', property: 'minutes', weight: 0.1 },
+    { name: 'active-days', event: '*', aggregate: 'distinctDays', weight: 2 },
+  ],
+});
+
+/** Every feature of PRODUCT §4 at user level (where, caps, decay, weeks, tiers, penalties) in Berlin time. */
+const FULL = defineModel({
+  name: 'bench-full',
+  level: 'user',
+  windowDays: WINDOW_DAYS,
+  timezone: 'Europe/Berlin',
+  signals: [
+    { name: 'projects', event: 'project_created', weight: 4 },
+    { name: 'invites', event: 'teammate_invited', weight: 5, cap: 10 },
+    { name: 'core-use', event: 'core_feature_used', weight: 5, capPerDay: 3, decay: { halfLifeDays: 14 } },
+    { name: 'active-weeks', event: 'login', aggregate: 'distinctWeeks', weight: 2 },
+    { name: 'minutes', event: 'session_ended', aggregate: 'sum', property: 'minutes', weight: 0.1 },
+    { name: 'premium', event: 'feature_used', where: { tier: 'premium' }, weight: 10 },
+    {
+      name: 'active-days',
+      event: '*',
+      aggregate: 'distinctDays',
+      tiers: [
+        { min: 0, points: 0 },
+        { min: 2, points: 5 },
+        { min: 5, points: 10 },
+        { min: 9, points: 20 },
+      ],
+    },
+    { name: 'payment-failures', event: 'payment_failed', weight: -10 },
+    { name: 'open-tickets', event: 'ticket_opened', weight: 0 },
+  ],
+  penalties: [
+    { name: 'no-report', absent: 'report_exported', points: -20 },
+    { name: 'inactive', inactiveDays: 14, points: -15 },
+    { name: 'ticket-backlog', signal: 'open-tickets', above: 3, points: -10 },
+  ],
+  normalize: { method: 'target', target: 200 },
+});
+
+const MODELS: Record<string, Model> = { simple: SIMPLE, full: FULL };
+
+/** Best of `reps` timed runs (after one warm-up), wall clock and process CPU time. */
+function timeRuns(reps: number, fn: () => void): { wallMs: number; cpuMs: number } {
+  fn();
+  let wallMs = Number.POSITIVE_INFINITY;
+  let cpuMs = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < reps; i++) {
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    fn();
+    wallMs = Math.min(wallMs, performance.now() - start);
+    const used = process.cpuUsage(cpu);
+    cpuMs = Math.min(cpuMs, (used.user + used.system) / 1000);
+  }
+  return { wallMs, cpuMs };
+}
+
+function throughputRows(quick: boolean, rows: BenchRow[], notes: string[]): void {
+  const count = quick ? 300_000 : 2_000_000;
+  const users = quick ? 10_000 : 50_000;
+  const events = generateEventArray({ seed: 1, events: count, users, asOf: AS_OF, windowDays: WINDOW_DAYS });
+  for (const [label, model] of Object.entries(MODELS)) {
+    for (const dedupe of [false, true]) {
+      const { wallMs } = timeRuns(quick ? 2 : 3, () => {
+        const run = new ScoringRun(model, { asOf: AS_OF, dedupe });
+        run.add(events);
+        run.finish();
+      });
+      rows.push({
+        metric: `engine, ${label} model, pre-parsed, dedupe ${dedupe ? 'on' : 'off'}`,
+        value: (count / wallMs) * 1000,
+        unit: 'events/s (1 core)',
+        target: '>= 2,000,000',
+      });
+    }
+  }
+  notes.push(
+    `engine: ${count.toLocaleString('en-US')} events over ${users.toLocaleString('en-US')} users, ` +
+      `${WINDOW_DAYS}-day window (10% outside it), best of ${quick ? 2 : 3} after a warm-up, finish() included`,
+  );
+}
+
+/** DuckDB's raw score per user for SIMPLE, from the same JSONL file. */
+const duckSql = (file: string) => `
+  SELECT userId AS id,
+    1 * count(*) FILTER (WHERE name = 'login')
+    + 3 * count(*) FILTER (WHERE name = 'feature_used')
+    + 0.1 * coalesce(sum(properties.minutes) FILTER (WHERE name = 'session_ended'), 0)
+    + 2 * count(DISTINCT epoch_ms("timestamp") // ${DAY_MS}) AS raw
+  FROM read_json('${file.replaceAll("'", "''")}', format = 'newline_delimited', columns = {
+    eventId: 'VARCHAR', name: 'VARCHAR', userId: 'VARCHAR', accountId: 'VARCHAR',
+    "timestamp": 'TIMESTAMPTZ', properties: 'STRUCT(minutes DOUBLE, tier VARCHAR)'
+  })
+  WHERE epoch_ms("timestamp") >= ${AS_OF - WINDOW_DAYS * DAY_MS} AND epoch_ms("timestamp") < ${AS_OF}
+  GROUP BY userId`;
+
+async function fileRows(quick: boolean, rows: BenchRow[], notes: string[]): Promise<void> {
+  const count = quick ? 200_000 : 2_000_000;
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-'));
+  const file = join(dir, 'events.jsonl');
+  try {
+    const { bytes } = await writeJsonlFile(file, {
+      seed: 2,
+      events: count,
+      users: quick ? 10_000 : 100_000,
+      asOf: AS_OF,
+      windowDays: WINDOW_DAYS,
+    });
+    const duck = await DuckDBInstance.create(':memory:');
+    const connection = await duck.connect();
+    const threads = (await connection.runAndReadAll("SELECT current_setting('threads') AS t")).getRowObjectsJS()[0]?.t;
+
+    const scoreFile = async (dedupe: boolean): Promise<RawScore[]> => {
+      const run = new ScoringRun(SIMPLE, { asOf: AS_OF, dedupe });
+      for await (const page of readJsonlEvents(file)) run.add(page);
+      return run.finish();
+    };
+    const scoreDuck = async (): Promise<Map<string, number>> => {
+      const result = await connection.runAndReadAll(duckSql(file));
+      return new Map(result.getRowObjectsJS().map((r) => [String(r.id), Number(r.raw)]));
+    };
+    const timed = async <T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> => {
+      let best = Number.POSITIVE_INFINITY;
+      let value: T | undefined;
+      for (let i = 0; i < (quick ? 1 : 2); i++) {
+        const start = performance.now();
+        value = await fn();
+        best = Math.min(best, performance.now() - start);
+      }
+      return { ms: best, value: value! };
+    };
+
+    await scoreDuck(); // warm the file cache for both sides
+    const duckRun = await timed(scoreDuck);
+    for (const dedupe of [false, true]) {
+      const ours = await timed(() => scoreFile(dedupe));
+      checkEqual(ours.value, duckRun.value);
+      rows.push({
+        metric: `JSONL file → raw scores, dedupe ${dedupe ? 'on' : 'off'} (time)`,
+        value: ours.ms,
+        unit: 'ms',
+        target: 'within 2× of DuckDB (goal: parity)',
+        baseline: { name: `DuckDB read_json + GROUP BY (${threads} threads)`, value: duckRun.ms },
+        ratio: ours.ms / duckRun.ms,
+      });
+    }
+    rows.push({ metric: 'JSONL file → raw scores, throughput (dedupe off)', value: (count / rows.at(-2)!.value) * 1000, unit: 'events/s' });
+    notes.push(
+      `file: ${count.toLocaleString('en-US')} events, ${(bytes / 1e6).toFixed(0)} MB; raw scores equal to DuckDB's for all ` +
+        `${duckRun.value.size.toLocaleString('en-US')} users (|Δ| ≤ 1e-6); ratio = our time / DuckDB's time`,
+    );
+    connection.closeSync();
+    duck.closeSync();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Fails the bench loudly: a speed number over wrong results is worthless. */
+function checkEqual(ours: RawScore[], duck: Map<string, number>): void {
+  const problems: string[] = [];
+  if (ours.length !== duck.size) problems.push(`${ours.length} entities scored, DuckDB has ${duck.size}`);
+  for (const r of ours) {
+    const expected = duck.get(r.entityId);
+    if (expected === undefined || Math.abs(expected - r.rawScore) > 1e-6) {
+      problems.push(`${r.entityId}: engine ${r.rawScore}, DuckDB ${expected}`);
+      if (problems.length > 5) break;
+    }
+  }
+  if (problems.length > 0) throw new Error(`engine and DuckDB disagree on raw scores:\n  ${problems.join('\n  ')}`);
+}
+
+interface RssReport {
+  entities: number;
+  events: number;
+  baselineRss: number;
+  stateRss: number;
+  peakRss: number;
+  heapUsed: number;
+}
+
+async function memoryRows(quick: boolean, rows: BenchRow[], notes: string[]): Promise<void> {
+  const entities = quick ? 100_000 : 1_000_000;
+  for (const model of ['simple', 'full']) {
+    const report = await runChild(model, entities, 3);
+    const perEntity = (report.stateRss - report.baselineRss) / report.entities;
+    rows.push({
+      metric: `peak RSS at ${entities.toLocaleString('en-US')} entities, ${model} model (state)`,
+      value: report.stateRss / 2 ** 20,
+      unit: 'MiB',
+      target: quick ? undefined : '<= 1024',
+    });
+    rows.push({ metric: `bytes per entity, ${model} model (state)`, value: perEntity, unit: 'B' });
+    rows.push({
+      metric: `peak RSS at ${entities.toLocaleString('en-US')} entities, ${model} model (incl. finish + finalize)`,
+      value: report.peakRss / 2 ** 20,
+      unit: 'MiB',
+      target: quick ? undefined : '<= 1024',
+    });
+  }
+  notes.push(
+    `memory: child process per model, ${entities.toLocaleString('en-US')} users × 3 events streamed in pages of ` +
+      '10,000, dedupe off (as the workers run: the store holds each id once); RSS sampled after every page and ' +
+      'through finish() and finalizeScores()',
+  );
+}
+
+function runChild(model: string, entities: number, eventsPerEntity: number): Promise<RssReport> {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const self = fileURLToPath(import.meta.url);
+  return new Promise((done, fail) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', self, '--rss-child', model, String(entities), String(eventsPerEntity)],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.on('error', fail);
+    child.on('close', (code) => {
+      if (code !== 0) fail(new Error(`memory child exited with ${code}`));
+      else done(JSON.parse(out.trim().split('\n').at(-1)!) as RssReport);
+    });
+  });
+}
+
+/** In the child: stream the events into one run and report RSS (nothing else lives in this process). */
+function rssChild(modelName: string, entities: number, eventsPerEntity: number): void {
+  const model = MODELS[modelName]!;
+  const baselineRss = process.memoryUsage().rss;
+  let peak = baselineRss;
+  const sample = () => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  };
+  const run = new ScoringRun(model, { asOf: AS_OF, dedupe: false });
+  const events = generateEvents({
+    seed: 3,
+    events: entities * eventsPerEntity,
+    users: entities,
+    asOf: AS_OF,
+    windowDays: WINDOW_DAYS,
+    outOfWindowShare: 0,
+    distribution: 'cycle',
+  });
+  let page: ScoringEvent[] = [];
+  for (const e of events) {
+    page.push(e);
+    if (page.length === 10_000) {
+      run.add(page);
+      page = [];
+      sample();
+    }
+  }
+  run.add(page);
+  sample();
+  const stateRss = peak;
+  const raws = run.finish();
+  sample();
+  const scores = finalizeScores(model, raws, new Date(AS_OF).toISOString());
+  sample();
+  if (scores.length !== entities) throw new Error(`scored ${scores.length} entities, expected ${entities}`);
+  const report: RssReport = {
+    entities: run.entityCount,
+    events: run.stats.counted,
+    baselineRss,
+    stateRss,
+    peakRss: peak,
+    heapUsed: process.memoryUsage().heapUsed,
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+export const bench: BenchFn = async ({ quick }) => {
+  const rows: BenchRow[] = [];
+  const notes: string[] = [`machine load average at start: ${loadavg()[0]?.toFixed(2)} (numbers are noisy on a busy host)`];
+  throughputRows(quick, rows, notes);
+  await fileRows(quick, rows, notes);
+  await memoryRows(quick, rows, notes);
+  return { name: 'engine', rows, notes };
+};
+
+const childAt = process.argv.indexOf('--rss-child');
+if (childAt >= 0) {
+  const [model, entities, perEntity] = process.argv.slice(childAt + 1);
+  rssChild(model!, Number(entities), Number(perEntity));
+}

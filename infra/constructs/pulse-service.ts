@@ -1,0 +1,332 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { CfnOutput, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  HttpStage,
+  type IHttpRouteAuthorizer,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Schedule, ScheduleExpression, ScheduleGroup, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DEFAULT_RETENTION_DAYS } from '../../shared/ingest/limits.js';
+import { ENV } from '../../shared/config-names.js';
+import type { LoadedModel } from '../../shared/domain/model/load.js';
+import { PulseMonitoring } from './monitoring.js';
+import { acknowledge } from './nag.js';
+import type { PulseDataResources } from './pulse-data.js';
+import { PROJECT_ROOT, PulseFunction, type ShippedModels } from './pulse-function.js';
+import { scheduleExpressionFor } from './models.js';
+import { RUN_SCRATCH_PREFIX, ScoringPipeline } from './scoring-pipeline.js';
+import { SnapshotTable } from './snapshot-table.js';
+import { EVENTS_TABLE, SCORES_TABLE } from '../../shared/adapters/dynamodb/tables.js';
+
+/** Entry points of the Lambda functions, relative to the project root. */
+export const FUNCTION_ENTRIES = {
+  ingest: 'functions/ingest/handler.ts',
+  api: 'functions/api/handler.ts',
+  runPlan: 'functions/run-plan/handler.ts',
+  runWorker: 'functions/run-worker/handler.ts',
+  runFinalise: 'functions/run-finalise/handler.ts',
+} as const;
+
+export const INGEST_ROUTES = ['/v1/events', '/v1/batch', '/v1/track', '/v1/identify', '/v1/group', '/v1/page', '/v1/screen'];
+
+/** Scores API routes (all authenticated). */
+export const API_ROUTES: ReadonlyArray<readonly [HttpMethod, string]> = [
+  [HttpMethod.GET, '/v1/scores'],
+  [HttpMethod.GET, '/v1/scores/{entityType}/{entityId}'],
+  [HttpMethod.GET, '/v1/scores/{entityType}/{entityId}/history'],
+  [HttpMethod.GET, '/v1/models'],
+  [HttpMethod.POST, '/v1/runs'],
+  [HttpMethod.GET, '/v1/runs/{runId}'],
+  [HttpMethod.GET, '/v1/alerts'],
+  [HttpMethod.GET, '/openapi.json'],
+];
+
+export interface JwtAuthProps {
+  /** Token issuer URL, e.g. https://cognito-idp.<region>.amazonaws.com/<pool id> or your IdP. */
+  readonly issuer: string;
+  readonly audience: readonly string[];
+}
+
+export interface PulseServiceProps {
+  readonly data: PulseDataResources;
+  /** Validated models (see loadModelsForSynth). Each gets a schedule and ships with the functions. */
+  readonly models: readonly LoadedModel[];
+  /** Scores API auth: IAM (SigV4) by default; a JWT authorizer when issuer and audience are given. */
+  readonly jwt?: JwtAuthProps;
+  /** Event shards (must match the ingest key design; changing it needs a re-shard). @default 16 */
+  readonly shardCount?: number;
+  /** Days events are kept (TTL). @default 400 */
+  readonly retentionDays?: number;
+  /** Steady-state requests per second of the HTTP API stage. @default 1000 */
+  readonly throttleRateLimit?: number;
+  /** @default 2000 */
+  readonly throttleBurstLimit?: number;
+  /** Worker Lambdas at once per run. @default 16 */
+  readonly maxConcurrency?: number;
+  /** Shards per worker invocation. @default 4 */
+  readonly itemsPerBatch?: number;
+  /** Create the schedules enabled. @default true */
+  readonly schedulesEnabled?: boolean;
+  /** Log retention of functions, state machine and API access logs. @default one month */
+  readonly logRetention?: RetentionDays;
+  /** Glue database name (unique per account and region). @default pulse */
+  readonly glueDatabaseName?: string;
+  readonly alarmActions?: readonly IAlarmAction[];
+  /** @default the repository root */
+  readonly projectRoot?: string;
+}
+
+/**
+ * The stateless half of Pulse: functions, HTTP API, run state machine, schedules, alert bus, Glue table, alarms and
+ * dashboard. Safe to destroy and redeploy: it holds no data.
+ */
+export class PulseService extends Construct {
+  readonly functions: {
+    ingest: PulseFunction;
+    api: PulseFunction;
+    runPlan: PulseFunction;
+    runWorker: PulseFunction;
+    runFinalise: PulseFunction;
+  };
+  readonly httpApi: HttpApi;
+  readonly pipeline: ScoringPipeline;
+  readonly alertBus: EventBus;
+  readonly scheduleDlq: Queue;
+  readonly schedules: Record<string, Schedule> = {};
+  readonly snapshotTable: SnapshotTable;
+  readonly monitoring: PulseMonitoring;
+
+  constructor(scope: Construct, id: string, props: PulseServiceProps) {
+    super(scope, id);
+    if (props.models.length === 0) throw new Error('PulseService needs at least one model');
+    const { eventsTable, scoresTable, snapshotBucket, writeKeys } = props.data;
+    const projectRoot = props.projectRoot ?? PROJECT_ROOT;
+    const shardCount = String(props.shardCount ?? 16);
+    const retentionDays = String(props.retentionDays ?? DEFAULT_RETENTION_DAYS);
+    const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+    const models: ShippedModels = { files: props.models.map((m) => m.file) };
+    const eventIndexes = EVENTS_TABLE.globalSecondaryIndexes.map((i) => i.indexName);
+    const scoreIndexes = SCORES_TABLE.globalSecondaryIndexes.map((i) => i.indexName);
+    const common = { projectRoot, logRetention, environment: { [ENV.shardCount]: shardCount, [ENV.retentionDays]: retentionDays } };
+
+    const fn = (fnId: string, entry: string, extra: Omit<ConstructorParameters<typeof PulseFunction>[2], 'entry' | 'projectRoot'>) =>
+      new PulseFunction(this, fnId, { ...common, entry: entryFile(projectRoot, entry), ...extra, environment: { ...common.environment, ...extra.environment } });
+
+    // ---- Functions, each with exactly the access its handler needs ----
+    const ingest = fn('Ingest', FUNCTION_ENTRIES.ingest, {
+      serviceName: 'pulse-ingest',
+      description: 'Pulse ingest: native and Segment-compatible event and trait endpoints',
+      memorySize: 1024,
+      timeout: Duration.seconds(25),
+    });
+    // Events: idempotent batch writes (a batch read finds duplicates). Entity records (traits, user→account links)
+    // live in the scores table: read-merge-conditional-write.
+    ingest.bindEventsTable(eventsTable, 'readwrite').bindScoresTable(scoresTable, 'readwrite').bindWriteKeys(writeKeys);
+
+    const api = fn('Api', FUNCTION_ENTRIES.api, {
+      serviceName: 'pulse-api',
+      description: 'Pulse scores API: scores, history, models, runs, alerts',
+      memorySize: 1024,
+      timeout: Duration.seconds(25),
+      models,
+    });
+    // readwrite on scores: POST /v1/runs records the queued run (runs live in the scores table).
+    api.bindScoresTable(scoresTable, 'readwrite', scoreIndexes);
+    api.bindSnapshotBucket(snapshotBucket, 'read', ['snapshots/']);
+
+    const runPlan = fn('RunPlan', FUNCTION_ENTRIES.runPlan, {
+      serviceName: 'pulse-run-plan',
+      description: 'Pulse run: resolve the as-of and write the shard items of a run',
+      memorySize: 512,
+      timeout: Duration.minutes(2),
+      models,
+    });
+    runPlan.bindScoresTable(scoresTable, 'readwrite').bindSnapshotBucket(snapshotBucket, 'readwrite', [RUN_SCRATCH_PREFIX]);
+
+    const runWorker = fn('RunWorker', FUNCTION_ENTRIES.runWorker, {
+      serviceName: 'pulse-run-worker',
+      description: "Pulse run: score one batch of shards from the window's events",
+      memorySize: 2048,
+      timeout: Duration.minutes(15),
+      models,
+    });
+    runWorker
+      .bindEventsTable(eventsTable, 'read', eventIndexes)
+      .bindScoresTable(scoresTable, 'read', scoreIndexes)
+      .bindSnapshotBucket(snapshotBucket, 'readwrite', [RUN_SCRATCH_PREFIX]);
+
+    const runFinalise = fn('RunFinalise', FUNCTION_ENTRIES.runFinalise, {
+      serviceName: 'pulse-run-finalise',
+      description: 'Pulse run: normalise, band, trend, write scores and history, publish the snapshot and alerts',
+      memorySize: 3008,
+      timeout: Duration.minutes(15),
+      models,
+    });
+    runFinalise
+      .bindScoresTable(scoresTable, 'readwrite', scoreIndexes)
+      .bindSnapshotBucket(snapshotBucket, 'readwrite', ['snapshots/', RUN_SCRATCH_PREFIX]);
+
+    this.functions = { ingest, api, runPlan, runWorker, runFinalise };
+
+    // ---- Alerts ----
+    this.alertBus = new EventBus(this, 'AlertBus', {
+      description: 'Pulse alerts: source "pulse", detail types ScoreDropped, ScoreSpiked, BandChanged',
+    });
+    runFinalise.bindAlertBus(this.alertBus);
+    // Example: forward band changes of the "customer" model to a webhook (fill in the endpoint and its secret).
+    // const connection = new events.Connection(this, 'WebhookConnection', {
+    //   authorization: events.Authorization.apiKey('x-api-key', SecretValue.secretsManager('pulse/webhook-key')),
+    // });
+    // const destination = new events.ApiDestination(this, 'Webhook', {
+    //   connection,
+    //   endpoint: 'https://hooks.example.com/pulse',
+    //   rateLimitPerSecond: 10,
+    // });
+    // new events.Rule(this, 'BandChangesToWebhook', {
+    //   eventBus: this.alertBus,
+    //   eventPattern: { source: ['pulse'], detailType: ['BandChanged'], detail: { model: ['customer'] } },
+    //   targets: [new targets.ApiDestination(destination, { deadLetterQueue: new sqs.Queue(this, 'WebhookDlq') })],
+    // });
+
+    // ---- Run pipeline ----
+    this.pipeline = new ScoringPipeline(this, 'Runs', {
+      bucket: snapshotBucket,
+      plan: runPlan,
+      worker: runWorker,
+      finalise: runFinalise,
+      maxConcurrency: props.maxConcurrency,
+      itemsPerBatch: props.itemsPerBatch,
+      logRetention,
+    });
+    api.bindStateMachine(this.pipeline.stateMachine, 'start-and-describe');
+
+    // ---- Schedules: one per model, in the model's time zone ----
+    this.scheduleDlq = new Queue(this, 'ScheduleDlq', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      this.scheduleDlq,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the run schedules; its depth is alarmed and replayed by hand.',
+    );
+    const scheduleRole = new Role(this, 'SchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'Pulse schedules: start scoring runs',
+    });
+    const group = new ScheduleGroup(this, 'Schedules', {});
+    for (const { model } of props.models) {
+      const target = new StepFunctionsStartExecution(this.pipeline.stateMachine, {
+        role: scheduleRole,
+        input: ScheduleTargetInput.fromObject({ model: model.name, asOf: 'scheduled' }),
+        deadLetterQueue: this.scheduleDlq,
+        retryAttempts: 10,
+        maxEventAge: Duration.hours(6),
+      });
+      this.schedules[model.name] = new Schedule(this, `Schedule-${model.name}`, {
+        description: `Pulse: score model "${model.name}" (${model.cadence}, ${model.timezone})`,
+        schedule: ScheduleExpression.expression(scheduleExpressionFor(model.cadence), TimeZone.of(model.timezone)),
+        scheduleGroup: group,
+        target,
+        enabled: props.schedulesEnabled ?? true,
+      });
+    }
+
+    // ---- HTTP API ----
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const authorizer: IHttpRouteAuthorizer = props.jwt
+      ? new HttpJwtAuthorizer('JwtAuthorizer', props.jwt.issuer, { jwtAudience: [...props.jwt.audience] })
+      : new HttpIamAuthorizer();
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      description: 'Pulse: ingest (write-key auth) and scores API',
+      createDefaultStage: false,
+    });
+    new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.throttleRateLimit ?? 1000, burstLimit: props.throttleBurstLimit ?? 2000 },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        // No query strings, bodies or authorization headers: nothing user-supplied beyond the route.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            latencyMs: '$context.responseLatency',
+            integrationLatencyMs: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authError: '$context.authorizer.error',
+          }),
+        ),
+      },
+    });
+    const ingestIntegration = new HttpLambdaIntegration('IngestIntegration', ingest);
+    const apiIntegration = new HttpLambdaIntegration('ApiIntegration', api);
+    const noAuth = new HttpNoneAuthorizer();
+    for (const path of INGEST_ROUTES) {
+      for (const route of this.httpApi.addRoutes({ path, methods: [HttpMethod.POST], integration: ingestIntegration, authorizer: noAuth }))
+        acknowledge(
+          route,
+          'AwsSolutions-APIG4',
+          'Ingest is authorised in the function: Segment and RudderStack libraries send the write key as the HTTP Basic user name, which API Gateway authorizers cannot check without a Lambda authorizer per request; the function compares it with the keys in Secrets Manager and answers 401 otherwise.',
+        );
+    }
+    for (const [method, path] of API_ROUTES) {
+      this.httpApi.addRoutes({ path, methods: [method], integration: apiIntegration, authorizer });
+    }
+    for (const route of this.httpApi.addRoutes({ path: '/healthz', methods: [HttpMethod.GET], integration: apiIntegration, authorizer: noAuth }))
+      acknowledge(route, 'AwsSolutions-APIG4', 'Liveness probe for load balancers and uptime checks: returns no data (PRODUCT §6: unauthenticated).');
+
+    // ---- Athena ----
+    this.snapshotTable = new SnapshotTable(this, 'SnapshotTable', {
+      bucket: snapshotBucket,
+      modelNames: props.models.map((m) => m.model.name),
+      databaseName: props.glueDatabaseName,
+    });
+
+    // ---- Alarms and dashboard ----
+    this.monitoring = new PulseMonitoring(this, 'Monitoring', {
+      functions: this.functions,
+      stateMachine: this.pipeline.stateMachine,
+      scheduleDlq: this.scheduleDlq,
+      tables: { events: eventsTable, scores: scoresTable },
+      api: this.httpApi,
+      alarmActions: props.alarmActions,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.httpApi.apiEndpoint, description: 'Pulse HTTP API base URL' });
+    new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'AlertBusName', { value: this.alertBus.eventBusName });
+    new CfnOutput(this, 'AthenaTable', { value: `${this.snapshotTable.databaseName}.${this.snapshotTable.tableName}` });
+    if (this.snapshotTable.workGroupName) new CfnOutput(this, 'AthenaWorkGroup', { value: this.snapshotTable.workGroupName });
+  }
+}
+
+/** The entry file of a function; a missing one fails synth with its path. */
+function entryFile(projectRoot: string, entry: string): string {
+  const file = isAbsolute(entry) ? entry : join(projectRoot, entry);
+  if (!existsSync(file)) throw new Error(`Pulse function entry ${entry} not found under ${projectRoot}`);
+  return file;
+}

@@ -1,0 +1,125 @@
+import { Stack } from 'aws-cdk-lib';
+import { CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
+import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import {
+  SNAPSHOT_COLUMNS,
+  SNAPSHOT_SCHEMA_VERSION,
+  type SnapshotColumn,
+  type SnapshotColumnType,
+} from '../../shared/domain/snapshot-schema.js';
+
+/** Hive/Athena type of each snapshot column type: the Glue schema is generated, never written by hand. */
+const GLUE_TYPES: Record<SnapshotColumnType, string> = {
+  string: 'string',
+  int: 'int',
+  bigint: 'bigint',
+  double: 'double',
+  timestamp: 'timestamp',
+};
+
+export function glueColumns(columns: readonly SnapshotColumn[] = SNAPSHOT_COLUMNS): CfnTable.ColumnProperty[] {
+  return columns.map((c) => ({ name: c.name, type: GLUE_TYPES[c.type], comment: c.description }));
+}
+
+export interface SnapshotTableProps {
+  readonly bucket: IBucket;
+  /** Model names: the values of the `model` partition (an enum, so `SELECT … WHERE dt = …` spans every model). */
+  readonly modelNames: readonly string[];
+  /** @default pulse */
+  readonly databaseName?: string;
+  /** @default snapshots */
+  readonly tableName?: string;
+  /** First `dt` partition Athena considers (yyyy-MM-dd). @default 2024-01-01 */
+  readonly firstDate?: string;
+  /** Create an Athena workgroup that writes query results to `athena-results/` in the bucket. @default true */
+  readonly workGroup?: boolean;
+}
+
+/**
+ * Glue database and table over `s3://<bucket>/snapshots/` with partition projection on `model` and `dt`, so Athena
+ * (and anything reading the Glue catalog) sees every new snapshot partition at once, with no crawler and no
+ * `MSCK REPAIR`. Files starting with `_` (the `_manifest.json`) are ignored by Athena.
+ */
+export class SnapshotTable extends Construct {
+  readonly database: CfnDatabase;
+  readonly table: CfnTable;
+  readonly databaseName: string;
+  readonly tableName: string;
+  readonly workGroupName?: string;
+
+  constructor(scope: Construct, id: string, props: SnapshotTableProps) {
+    super(scope, id);
+    if (props.modelNames.length === 0) throw new Error('SnapshotTable needs at least one model name');
+    this.databaseName = props.databaseName ?? 'pulse';
+    this.tableName = props.tableName ?? 'snapshots';
+    const account = Stack.of(this).account;
+    const location = `s3://${props.bucket.bucketName}/snapshots/`;
+
+    this.database = new CfnDatabase(this, 'Database', {
+      catalogId: account,
+      databaseInput: { name: this.databaseName, description: 'Pulse engagement score snapshots' },
+    });
+
+    this.table = new CfnTable(this, 'Table', {
+      catalogId: account,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: this.tableName,
+        description: `Pulse score snapshots, one row per scored entity and run (schema version ${SNAPSHOT_SCHEMA_VERSION})`,
+        tableType: 'EXTERNAL_TABLE',
+        partitionKeys: [
+          { name: 'model', type: 'string', comment: 'model name' },
+          { name: 'dt', type: 'string', comment: "as-of date (yyyy-MM-dd) in the model's time zone" },
+        ],
+        parameters: {
+          classification: 'parquet',
+          EXTERNAL: 'TRUE',
+          'pulse.schema.version': String(SNAPSHOT_SCHEMA_VERSION),
+          'projection.enabled': 'true',
+          'projection.model.type': 'enum',
+          'projection.model.values': [...props.modelNames].sort().join(','),
+          'projection.dt.type': 'date',
+          'projection.dt.format': 'yyyy-MM-dd',
+          'projection.dt.range': `${props.firstDate ?? '2024-01-01'},NOW`,
+          'projection.dt.interval': '1',
+          'projection.dt.interval.unit': 'DAYS',
+          'storage.location.template': `${location}model=\${model}/dt=\${dt}/`,
+        },
+        storageDescriptor: {
+          location,
+          columns: glueColumns(),
+          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+          serdeInfo: {
+            serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+            parameters: { 'serialization.format': '1' },
+          },
+          compressed: true,
+          storedAsSubDirectories: false,
+        },
+      },
+    });
+    this.table.addResourceDependency(this.database);
+
+    if (props.workGroup ?? true) {
+      const workGroup = new CfnWorkGroup(this, 'WorkGroup', {
+        name: `${this.databaseName}-${Stack.of(this).stackName}`.toLowerCase().slice(0, 128),
+        description: 'Pulse snapshots: query results kept 30 days in the Pulse bucket',
+        recursiveDeleteOption: true,
+        workGroupConfiguration: {
+          enforceWorkGroupConfiguration: true,
+          publishCloudWatchMetricsEnabled: true,
+          // 10 GB scanned per query at most: a runaway query costs cents, not dollars.
+          bytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+          resultConfiguration: {
+            outputLocation: `s3://${props.bucket.bucketName}/athena-results/`,
+            encryptionConfiguration: { encryptionOption: 'SSE_S3' },
+          },
+        },
+      });
+      this.workGroupName = workGroup.name;
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  type DynamoDBClient,
+  QueryCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import type { FiredAlert } from '../../domain/engine/types.js';
+import { DAY_MS } from '../../domain/time.js';
+import { type AlertQuery, type AlertStore, type StoredAlert, storedAlertOf } from '../../ports/alert-sink.js';
+import { InvalidCursorError } from '../../ports/score-store.js';
+import { chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
+import { type Keyed, mergeDescending, type Source } from './score-store.js';
+
+type Item = Record<string, AttributeValue>;
+
+/** Alerts are kept this long for /v1/alerts (DynamoDB's TTL deletes them after). */
+export const ALERT_RETENTION_DAYS = 90;
+
+export interface DynamoAlertStoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  retry?: RetryPolicy | undefined;
+}
+
+/**
+ * Alerts in the scores table: `pk` = ALERT#<model>, `sk` = <asOf>#<type>#<entityType>#<entityId> (a re-run
+ * overwrites its own alerts), expiring after 90 days. Listing merges the models' partitions newest first.
+ */
+export class DynamoAlertStore implements AlertStore {
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+  private readonly retry: RetryPolicy;
+
+  constructor(options: DynamoAlertStoreOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.retry = options.retry ?? DEFAULT_RETRY;
+  }
+
+  async put(alerts: readonly FiredAlert[]): Promise<void> {
+    const unique = new Map<string, WriteRequest>();
+    for (const alert of alerts) {
+      const item: Item = {
+        pk: { S: `ALERT#${alert.model}` },
+        sk: { S: `${alert.asOf}#${alert.type}#${alert.entityType}#${alert.entityId}` },
+        doc: { S: JSON.stringify(storedAlertOf(alert)) },
+        expiresAt: { N: String(Math.floor((Date.parse(alert.asOf) + ALERT_RETENTION_DAYS * DAY_MS) / 1000)) },
+      };
+      unique.set(`${item.pk!.S}\u0000${item.sk!.S}`, { PutRequest: { Item: item } });
+    }
+    for (const batch of chunk([...unique.values()], 25)) {
+      await sendAll(
+        batch,
+        async (pending) => {
+          const result = await this.client.send(
+            new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending as WriteRequest[] } }),
+          );
+          return result.UnprocessedItems?.[this.tableName] ?? [];
+        },
+        this.retry,
+        'storing alerts',
+      );
+    }
+  }
+
+  async list(query: AlertQuery): Promise<{ items: StoredAlert[]; nextCursor: string | null }> {
+    const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
+    const models = [...query.models];
+    let after: (string | null)[] = models.map(() => null);
+    if (query.cursor !== undefined) {
+      after = decodeCursor(query.cursor, models.length);
+    }
+    const sources = models.map((model) => this.source(model, query.since));
+    const page = await mergeDescending(sources, after, limit);
+    return {
+      items: page.picked.map((p) => p.item),
+      nextCursor: page.exhausted ? null : Buffer.from(JSON.stringify(page.after)).toString('base64url'),
+    };
+  }
+
+  private source(model: string, since: string): Source<StoredAlert> {
+    return {
+      fetch: async (after, n) => {
+        const items: Keyed<StoredAlert>[] = [];
+        let startKey: Item | undefined;
+        do {
+          const values: Item = { ':pk': { S: `ALERT#${model}` }, ':since': { S: since } };
+          const page = await withRetries(
+            () =>
+              this.client.send(
+                new QueryCommand({
+                  TableName: this.tableName,
+                  KeyConditionExpression: 'pk = :pk AND sk >= :since',
+                  ExpressionAttributeValues: values,
+                  ScanIndexForward: false,
+                  Limit: n - items.length,
+                  // Descending: starting "after" a key continues with the keys below it.
+                  ExclusiveStartKey:
+                    startKey ?? (after === null ? undefined : { pk: { S: `ALERT#${model}` }, sk: { S: after } }),
+                }),
+              ),
+            this.retry,
+            'listing alerts',
+          );
+          for (const item of page.Items ?? [])
+            items.push({ key: item.sk!.S!, item: JSON.parse(item.doc!.S!) as StoredAlert });
+          startKey = page.LastEvaluatedKey;
+        } while (startKey && items.length < n);
+        return { items, more: startKey !== undefined };
+      },
+    };
+  }
+}
+
+function decodeCursor(text: string, length: number): (string | null)[] {
+  try {
+    const after = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(after) && after.length === length && after.every((a) => a === null || typeof a === 'string')) {
+      return after as (string | null)[];
+    }
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError();
+}

@@ -1,0 +1,213 @@
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { Traits } from '../../domain/model/schema.js';
+import { shardOf } from '../../domain/shard.js';
+import { type EntityState, groupUpdates, mergeEntity } from '../../ingest/entity-merge.js';
+import type { EntityRecord, EntityStore, TraitsUpdate } from '../../ports/entity-store.js';
+import type { EntityLevel } from '../../ports/event-store.js';
+import { StoreUnavailableError } from '../../ports/event-store.js';
+import { entityPartition } from './keys.js';
+import { chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
+
+type Item = Record<string, AttributeValue>;
+
+export interface DynamoEntityStoreOptions {
+  client: DynamoDBClient;
+  /** Entity records live in the scores table. */
+  tableName: string;
+  shardCount?: number | undefined;
+  retry?: RetryPolicy | undefined;
+  /** Read-merge-write rounds before giving up on a contended entity. */
+  maxConflicts?: number | undefined;
+}
+
+/**
+ * Users and accounts known from identify/group calls, in the scores table (`pk` = ENT#<type>#<shard>,
+ * `sk` = id). An update reads the record, merges in memory (entity-merge.ts) and writes it back on the
+ * condition that nobody else wrote in between (a `version` counter), so concurrent calls never lose a trait.
+ */
+export class DynamoEntityStore implements EntityStore {
+  readonly shardCount: number;
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+  private readonly retry: RetryPolicy;
+  private readonly maxConflicts: number;
+
+  constructor(options: DynamoEntityStoreOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.shardCount = options.shardCount ?? 16;
+    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.maxConflicts = options.maxConflicts ?? 10;
+  }
+
+  async upsert(updates: readonly TraitsUpdate[]): Promise<void> {
+    const groups = [...groupUpdates(updates).values()];
+    // A few entities at a time: identify/group traffic is light, and this bounds the burst on one partition.
+    for (const part of chunk(groups, 8)) await Promise.all(part.map((group) => this.upsertOne(group)));
+  }
+
+  async get(entityType: EntityLevel, entityId: string): Promise<EntityRecord | undefined> {
+    return (await this.read(entityType, entityId))?.state.record;
+  }
+
+  async accountOf(userIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const keys = [...new Set(userIds)].map((id) => this.key('user', id));
+    await Promise.all(
+      chunk(keys, 100).map((part) =>
+        sendAll(
+          part,
+          async (pending) => {
+            const result = await this.client.send(
+              new BatchGetItemCommand({
+                RequestItems: {
+                  [this.tableName]: {
+                    Keys: pending as Item[],
+                    ConsistentRead: true,
+                    ProjectionExpression: '#sk, accountId',
+                    ExpressionAttributeNames: { '#sk': 'sk' },
+                  },
+                },
+              }),
+            );
+            for (const item of result.Responses?.[this.tableName] ?? []) {
+              const userId = item.sk?.S;
+              const accountId = item.accountId?.S;
+              if (userId !== undefined && accountId !== undefined) out.set(userId, accountId);
+            }
+            return (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Item[];
+          },
+          this.retry,
+          'reading account links',
+        ),
+      ),
+    );
+    return out;
+  }
+
+  async *listShard(entityType: EntityLevel, shard: number): AsyncIterable<EntityRecord[]> {
+    let startKey: Item | undefined;
+    do {
+      const page = await withRetries(
+        () =>
+          this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': { S: `ENT#${entityType}#${shard}` } },
+              ExclusiveStartKey: startKey,
+            }),
+          ),
+        this.retry,
+        'listing entities',
+      );
+      startKey = page.LastEvaluatedKey;
+      const records = (page.Items ?? []).map((item) => fromItem(entityType, item).record);
+      if (records.length > 0) yield records;
+    } while (startKey);
+  }
+
+  private key(entityType: EntityLevel, entityId: string): Item {
+    return { pk: { S: entityPartition(entityType, entityId, this.shardCount) }, sk: { S: entityId } };
+  }
+
+  private async read(
+    entityType: EntityLevel,
+    entityId: string,
+  ): Promise<{ state: EntityState; version: number; item: Item } | undefined> {
+    const out = await withRetries(
+      () =>
+        this.client.send(
+          new GetItemCommand({ TableName: this.tableName, Key: this.key(entityType, entityId), ConsistentRead: true }),
+        ),
+      this.retry,
+      'reading an entity',
+    );
+    if (!out.Item) return undefined;
+    return { state: fromItem(entityType, out.Item), version: Number(out.Item.version?.N ?? 0), item: out.Item };
+  }
+
+  private async upsertOne(group: TraitsUpdate[]): Promise<void> {
+    const { entityType, entityId } = group[0]!;
+    for (let round = 0; round < this.maxConflicts; round++) {
+      const current = await this.read(entityType, entityId);
+      const next = mergeEntity(entityType, entityId, current?.state, group);
+      const version = (current?.version ?? 0) + 1;
+      try {
+        await withRetries(
+          () =>
+            this.client.send(
+              new PutItemCommand({
+                TableName: this.tableName,
+                // Attributes this store does not manage (written by others) are carried over untouched.
+                Item: toItem({ ...current?.item, ...this.key(entityType, entityId) }, next, version),
+                ConditionExpression: current ? 'version = :v' : 'attribute_not_exists(pk)',
+                ExpressionAttributeValues: current ? { ':v': { N: String(current.version) } } : undefined,
+              }),
+            ),
+          this.retry,
+          'storing traits',
+        );
+        return;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    throw new StoreUnavailableError(`storing traits: entity kept changing for ${this.maxConflicts} rounds`, 1);
+  }
+}
+
+/**
+ * Traits are a map of trait name → the value as JSON text: values round-trip exactly (any JSON number, nested
+ * arrays, objects), which DynamoDB's own number type (38 digits, |x| < 1e126) would not guarantee.
+ */
+function toItem(base: Item, state: EntityState, version: number): Item {
+  const { record } = state;
+  const traits: Item = {};
+  for (const [key, value] of Object.entries(record.traits)) {
+    if (value !== undefined) traits[key] = { S: JSON.stringify(value) };
+  }
+  const item: Item = { ...base, traits: { M: traits }, version: { N: String(version) } };
+  for (const name of ['accountId', 'accountLinkedAt', 'firstSeenAt', 'lastSeenAt', 'archived']) delete item[name];
+  if (record.accountId !== undefined) item.accountId = { S: record.accountId };
+  if (state.accountLinkedAt !== undefined) item.accountLinkedAt = { N: String(state.accountLinkedAt) };
+  if (record.firstSeenAt !== undefined) item.firstSeenAt = { N: String(record.firstSeenAt) };
+  if (record.lastSeenAt !== undefined) item.lastSeenAt = { N: String(record.lastSeenAt) };
+  if (record.archived !== undefined) item.archived = { BOOL: record.archived };
+  return item;
+}
+
+function fromItem(entityType: EntityLevel, item: Item): EntityState {
+  const record: EntityRecord = {
+    entityType,
+    entityId: item.sk?.S ?? '',
+    traits: traitsFrom(item.traits?.M),
+  };
+  if (item.accountId?.S !== undefined) record.accountId = item.accountId.S;
+  if (item.firstSeenAt?.N !== undefined) record.firstSeenAt = Number(item.firstSeenAt.N);
+  if (item.lastSeenAt?.N !== undefined) record.lastSeenAt = Number(item.lastSeenAt.N);
+  if (item.archived?.BOOL !== undefined) record.archived = item.archived.BOOL;
+  const accountLinkedAt = item.accountLinkedAt?.N === undefined ? undefined : Number(item.accountLinkedAt.N);
+  return { record, accountLinkedAt };
+}
+
+function traitsFrom(map: Item | undefined): Traits {
+  const traits: Traits = {};
+  for (const [key, value] of Object.entries(map ?? {})) {
+    if (value.S !== undefined) traits[key] = JSON.parse(value.S);
+  }
+  return traits;
+}
+
+/** For tests and tooling: the shard an entity record lives in. */
+export function entityShard(entityId: string, shardCount: number): number {
+  return shardOf(entityId, shardCount);
+}

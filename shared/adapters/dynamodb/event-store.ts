@@ -1,0 +1,200 @@
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  type DynamoDBClient,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import type { ScoringEvent } from '../../domain/event.js';
+import { shardOf } from '../../domain/shard.js';
+import { DAY_MS } from '../../domain/time.js';
+import { DEFAULT_RETENTION_DAYS } from '../../ingest/limits.js';
+import type { EventStore, PutEventsResult, ReadShardQuery } from '../../ports/event-store.js';
+import { shardPartition, utcDayKey, utcDaysOverlapping } from './keys.js';
+import { chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
+import { EVENTS_BY_ACCOUNT_INDEX } from './tables.js';
+
+type Item = Record<string, AttributeValue>;
+type Key = { pk: AttributeValue; sk: AttributeValue };
+
+export interface DynamoEventStoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  shardCount?: number | undefined;
+  retentionDays?: number | undefined;
+  retry?: RetryPolicy | undefined;
+  /** Items a query page returns at most (DynamoDB also stops at 1 MB). */
+  pageSize?: number | undefined;
+}
+
+/** Attribute names: short, because item size is what DynamoDB bills by (1 KB write units); eventItem spells them out. */
+const A = { name: 'n', user: 'u', account: 'a', ts: 't', props: 'p', accountKey: 'apk', ttl: 'expiresAt' } as const;
+
+/** An event as a DynamoDB item; properties as JSON text (see docs/data-model.md). Literal keys: this is hot. */
+export function eventItem(event: ScoringEvent, shardCount: number, retentionDays: number): Item {
+  const day = utcDayKey(event.timestamp);
+  const item: Item = {
+    pk: { S: `U#${shardOf(event.userId, shardCount)}#${day}` },
+    sk: { S: event.eventId },
+    n: { S: event.name },
+    u: { S: event.userId },
+    t: { N: String(event.timestamp) },
+    expiresAt: { N: String(Math.floor((event.timestamp + retentionDays * DAY_MS) / 1000)) },
+  };
+  if (event.accountId !== undefined) {
+    item.a = { S: event.accountId };
+    item.apk = { S: `A#${shardOf(event.accountId, shardCount)}#${day}` };
+  }
+  const props = event.properties;
+  if (props !== undefined) {
+    for (const _ in props) {
+      item.p = { S: JSON.stringify(props) };
+      break;
+    }
+  }
+  return item;
+}
+
+export function eventFromItem(item: Item): ScoringEvent {
+  const event: ScoringEvent = {
+    eventId: item.sk?.S ?? '',
+    name: item[A.name]?.S ?? '',
+    userId: item[A.user]?.S ?? '',
+    timestamp: Number(item[A.ts]?.N),
+  };
+  const accountId = item[A.account]?.S;
+  if (accountId !== undefined) event.accountId = accountId;
+  const props = item[A.props]?.S;
+  if (props !== undefined) event.properties = JSON.parse(props) as Record<string, unknown>;
+  return event;
+}
+
+const keyOf = (k: Key) => `${k.pk.S}\u0000${k.sk.S}`;
+
+/**
+ * The events table. Writes are idempotent and counted exactly: the keys are read first (BatchGetItem), only
+ * the new ones written (BatchWriteItem), both with leftovers and throttling retried with jittered backoff. Two
+ * concurrent resends of one event can at worst both count it as new; it is still stored once (same key).
+ */
+export class DynamoEventStore implements EventStore {
+  readonly shardCount: number;
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+  private readonly retentionDays: number;
+  private readonly retry: RetryPolicy;
+  private readonly pageSize: number | undefined;
+
+  constructor(options: DynamoEventStoreOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.shardCount = options.shardCount ?? 16;
+    this.retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
+    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.pageSize = options.pageSize;
+  }
+
+  async putEvents(events: readonly ScoringEvent[]): Promise<PutEventsResult> {
+    // One item per key: a second copy of an event in the same call is a duplicate.
+    const items = new Map<string, Item>();
+    let duplicates = 0;
+    for (const event of events) {
+      const item = eventItem(event, this.shardCount, this.retentionDays);
+      const key = keyOf(item as Key);
+      if (items.has(key)) duplicates++;
+      else items.set(key, item);
+    }
+    if (items.size === 0) return { stored: 0, duplicates };
+
+    const existing = await this.existingKeys([...items.values()].map((i) => ({ pk: i.pk!, sk: i.sk! })));
+    const fresh: Item[] = [];
+    for (const [key, item] of items) {
+      if (existing.has(key)) duplicates++;
+      else fresh.push(item);
+    }
+    await Promise.all(chunk(fresh, 25).map((part) => this.writeAll(part)));
+    return { stored: fresh.length, duplicates };
+  }
+
+  async *readShard(query: ReadShardQuery): AsyncIterable<ScoringEvent[]> {
+    const { level, shard, from, to } = query;
+    for (const dayStart of utcDaysOverlapping(from, to)) {
+      const partial = dayStart < from || dayStart + DAY_MS > to;
+      const input: QueryCommandInput = {
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': level === 'user' ? 'pk' : A.accountKey },
+        ExpressionAttributeValues: { ':pk': { S: shardPartition(level, shard, dayStart) } },
+        Limit: this.pageSize,
+      };
+      if (level === 'account') input.IndexName = EVENTS_BY_ACCOUNT_INDEX;
+      if (partial) {
+        // Only the first and last day of a window need the time filter; whole days are read as they are.
+        input.FilterExpression = '#t >= :from AND #t < :to';
+        input.ExpressionAttributeNames!['#t'] = A.ts;
+        input.ExpressionAttributeValues![':from'] = { N: String(from) };
+        input.ExpressionAttributeValues![':to'] = { N: String(to) };
+      }
+      let startKey: Item | undefined;
+      do {
+        const page = await withRetries(
+          () => this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey })),
+          this.retry,
+          'reading events',
+        );
+        startKey = page.LastEvaluatedKey;
+        const events = (page.Items ?? []).map(eventFromItem);
+        if (events.length > 0) yield events;
+      } while (startKey);
+    }
+  }
+
+  /** Which of these keys are stored already (strongly consistent, so a just-finished retry is seen). */
+  private async existingKeys(keys: Key[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    await Promise.all(
+      chunk(keys, 100).map((part) =>
+        sendAll(
+          part,
+          async (pending) => {
+            const out = await this.client.send(
+              new BatchGetItemCommand({
+                RequestItems: {
+                  [this.tableName]: {
+                    Keys: pending as Key[],
+                    ConsistentRead: true,
+                    ProjectionExpression: '#pk, #sk',
+                    ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+                  },
+                },
+              }),
+            );
+            for (const item of out.Responses?.[this.tableName] ?? []) found.add(keyOf(item as Key));
+            return (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Key[];
+          },
+          this.retry,
+          'checking event ids',
+        ),
+      ),
+    );
+    return found;
+  }
+
+  private async writeAll(items: Item[]): Promise<void> {
+    await sendAll(
+      items,
+      async (pending) => {
+        const out = await this.client.send(
+          new BatchWriteItemCommand({
+            RequestItems: { [this.tableName]: pending.map((Item) => ({ PutRequest: { Item } })) },
+          }),
+        );
+        return (out.UnprocessedItems?.[this.tableName] ?? []).flatMap((r) =>
+          r.PutRequest?.Item ? [r.PutRequest.Item] : [],
+        );
+      },
+      this.retry,
+      'storing events',
+    );
+  }
+}

@@ -1,0 +1,225 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EmbeddedStartError } from '../local/embedded.js';
+import { LocalConfigError } from '../local/config.js';
+import type { ApiTarget } from './client.js';
+import { costCommand } from './commands/cost.js';
+import { ingestCommand } from './commands/ingest.js';
+import { runCommand } from './commands/run.js';
+import { scoresCommand } from './commands/scores.js';
+import { validateCommand } from './commands/validate.js';
+import {
+  type CliIO,
+  CliError,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  parseCount,
+  parseDateFlag,
+  processIO,
+} from './io.js';
+import { resolveTarget, type TargetFlags } from './target.js';
+
+const LOCAL_NOTE =
+  'Without --url it acts on the local store in PULSE_DATA_DIR (default .pulse/): through the local server when ' +
+  '`npm start` is running there, else directly.';
+
+/** A commander option parser that turns a CliError (bad value) into commander's usage error. */
+const flag =
+  <T>(parse: (value: string) => T) =>
+  (value: string): T => {
+    try {
+      return parse(value);
+    } catch (error) {
+      throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+    }
+  };
+
+const urlOption = () => new Option('--url <url>', 'a Pulse server, e.g. http://127.0.0.1:3000 (default: the local store)');
+const tokenOption = () => new Option('--token <token>', 'API token (default: PULSE_API_TOKEN, else the local one)');
+
+async function loadCalibrate(): Promise<Command | undefined> {
+  try {
+    const module = (await import('./calibrate.js')) as { calibrateCommand?: () => Command };
+    return module.calibrateCommand?.();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    throw error;
+  }
+}
+
+/** The `pulse` program; every action stores its exit code in `result`. */
+export async function buildProgram(io: CliIO, result: { code: number }): Promise<Command> {
+  const act =
+    <A extends unknown[]>(body: (...args: A) => Promise<number>) =>
+    async (...args: A) => {
+      result.code = await body(...args);
+    };
+  const withTarget = async (flags: TargetFlags, body: (target: ApiTarget) => Promise<number>) => {
+    const target = await resolveTarget(flags, io);
+    try {
+      return await body(target);
+    } finally {
+      await target.close();
+    }
+  };
+
+  const program = new Command('pulse')
+    .description('Pulse: customer engagement scoring. Validate models, ingest events, run models, list scores.')
+    .version('0.1.0', '-V, --version')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+
+  program
+    .command('validate')
+    .description('Check model files: every problem as file:line: field: reason')
+    .argument('<dir|file>', 'a model file (YAML/JSON) or a folder of them, e.g. models/')
+    .addHelpText('after', '\nExit code 0 when every model is valid, 1 when one is not.\n\nExample:\n  pulse validate models/')
+    .action(act((target: string) => validateCommand(target, io)));
+
+  program
+    .command('ingest')
+    .description('Send a JSONL or CSV file of events, in batches of up to 500, resumably')
+    .argument('<file>', 'file.jsonl (one native event a line) or file.csv (header: name,userId,timestamp,...)')
+    .addOption(urlOption())
+    .option('--write-key <key>', 'write key (default: PULSE_WRITE_KEY, else the local one)')
+    .option('--checkpoint <file>', 'where progress is kept (default: <file>.checkpoint.json)')
+    .option('--restart', 'ignore an existing checkpoint and start from the first line')
+    .option('--batch-size <n>', 'events a request, 1-500', flag((v) => parseCount(v, '--batch-size', 500)), 500)
+    .addHelpText(
+      'after',
+      `\n${LOCAL_NOTE}\nAn interrupted ingest resumes after the last acknowledged line when run again; resending is harmless\n` +
+        '(events are idempotent by eventId). CSV columns: name, userId, timestamp (ISO 8601 or epoch ms), optional\n' +
+        'eventId, accountId, properties (JSON); other columns become properties.\n\nExamples:\n' +
+        '  pulse ingest events.jsonl\n  pulse ingest events.csv --url https://pulse.example.com --write-key $KEY',
+    )
+    .action(
+      act(
+        (
+          file: string,
+          flags: TargetFlags & { checkpoint?: string; restart?: boolean; batchSize: number },
+        ) =>
+          withTarget(flags, (target) =>
+            ingestCommand(
+              { file, checkpoint: flags.checkpoint, restart: flags.restart, batchSize: flags.batchSize },
+              target,
+              io,
+            ),
+          ),
+      ),
+    );
+
+  program
+    .command('run')
+    .description('Score a model as of a date (or now), or backfill a date range, with progress')
+    .argument('<model>', 'model name, e.g. customer (see GET /v1/models)')
+    .option('--as-of <date>', 'score as of the end of this day (YYYY-MM-DD) in the model time zone (default: now)', flag((v) => parseDateFlag(v, '--as-of')))
+    .option('--from <date>', 'backfill: first as-of date (YYYY-MM-DD)', flag((v) => parseDateFlag(v, '--from')))
+    .option('--to <date>', 'backfill: last as-of date (YYYY-MM-DD)', flag((v) => parseDateFlag(v, '--to')))
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .addHelpText(
+      'after',
+      `\n${LOCAL_NOTE}\n\nExamples:\n  pulse run customer\n  pulse run customer --as-of 2026-03-01\n  pulse run customer --from 2026-02-01 --to 2026-02-28`,
+    )
+    .action(
+      act(async (model: string, flags: TargetFlags & { asOf?: string; from?: string; to?: string }) => {
+        if (flags.asOf && (flags.from || flags.to)) throw new CliError('give --as-of, or --from and --to, not both', EXIT_USAGE);
+        if (Boolean(flags.from) !== Boolean(flags.to)) throw new CliError('a backfill needs both --from and --to', EXIT_USAGE);
+        if (flags.from && flags.to && flags.from > flags.to) throw new CliError('--from must not be after --to', EXIT_USAGE);
+        return withTarget(flags, (target) =>
+          runCommand({ model, asOf: flags.asOf, from: flags.from, to: flags.to }, target, io),
+        );
+      }),
+    );
+
+  program
+    .command('scores')
+    .description('List the highest scores as a table')
+    .option('--model <name>', 'one model (default: each active model)')
+    .option('--band <band>', 'only this band, e.g. at-risk')
+    .option('--limit <n>', 'rows a model, 1-1000', flag((v) => parseCount(v, '--limit', 1000)), 20)
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .addHelpText('after', `\n${LOCAL_NOTE}\n\nExamples:\n  pulse scores\n  pulse scores --model customer --band at-risk --limit 50`)
+    .action(
+      act((flags: TargetFlags & { model?: string; band?: string; limit: number }) =>
+        withTarget(flags, (target) => scoresCommand({ model: flags.model, band: flags.band, limit: flags.limit }, target, io)),
+      ),
+    );
+
+  program
+    .command('cost')
+    .description('Estimate the monthly AWS cost of running Pulse at a given volume')
+    .requiredOption('--events-per-month <n>', 'events ingested a month, e.g. 10000000', flag((v) => parseCount(v, '--events-per-month')))
+    .requiredOption('--entities <n>', 'users plus accounts scored, e.g. 50000', flag((v) => parseCount(v, '--entities')))
+    .option('--json', 'print the estimate as JSON')
+    .addHelpText('after', '\nThe cost model and its assumptions are in docs/operations.md.\n\nExample:\n  pulse cost --events-per-month 10000000 --entities 50000')
+    .action(
+      act((flags: { eventsPerMonth: number; entities: number; json?: boolean }) =>
+        costCommand({ eventsPerMonth: flags.eventsPerMonth, entities: flags.entities, json: flags.json }, io),
+      ),
+    );
+
+  const calibrate = await loadCalibrate();
+  if (calibrate) program.addCommand(calibrate);
+  return program;
+}
+
+function report(error: unknown, io: CliIO): number {
+  if (error instanceof CommanderError) {
+    // Commander printed the message (or the help) already.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT_OK;
+    return EXIT_USAGE;
+  }
+  if (error instanceof CliError) {
+    io.stderr.write(`error: ${error.message}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof LocalConfigError) {
+    io.stderr.write(`error: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (error instanceof EmbeddedStartError) {
+    io.stderr.write(`error: ${error.message}\n`);
+    return EXIT_FAILURE;
+  }
+  io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  return EXIT_FAILURE;
+}
+
+/** Run the CLI with `argv` (as process.argv: node, script, args...) and return the exit code. */
+export async function runCli(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const result = { code: EXIT_OK };
+  try {
+    const program = await buildProgram(io, result);
+    if (argv.length <= 2) {
+      program.outputHelp({ error: true });
+      return EXIT_USAGE;
+    }
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    return report(error, io);
+  }
+  // calibrate (registered from its own module) reports through process.exitCode.
+  const external = typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
+  return result.code !== EXIT_OK ? result.code : external;
+}
+
+const invokedDirectly = (() => {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+})();
+
+if (invokedDirectly) {
+  const code = await runCli(process.argv);
+  process.exitCode = code;
+}

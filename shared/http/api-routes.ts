@@ -1,0 +1,491 @@
+import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import type { BlankEnv } from 'hono/types';
+import { DateTime } from 'luxon';
+import { formatPath } from '../domain/model/errors.js';
+import type { LoadedModel } from '../domain/model/load.js';
+import { ModelSchema } from '../domain/model/schema.js';
+import type { FieldError } from '../ingest/errors.js';
+import type { AlertStore } from '../ports/alert-sink.js';
+import type { EntityStore } from '../ports/entity-store.js';
+import type { RunRecord, RunStore } from '../ports/run-store.js';
+import type { HistoryEntry, ScoreStore, StoredScore } from '../ports/score-store.js';
+import type { ShadowReport, ShadowRequest } from '../run/shadow.js';
+import { type ApiAuth, apiAuth } from './api-auth.js';
+import { apiErrorToResponse, InvalidParameterError, NotFoundError } from './api-errors.js';
+import {
+  AlertListSchema,
+  AlertQuerySchema,
+  DEFAULT_LIST_LIMIT,
+  EntityParams,
+  EntityScoreQuery,
+  EntityScoresSchema,
+  HistoryQuerySchema,
+  HistorySchema,
+  ModelListSchema,
+  ProblemSchema,
+  RunAcceptedSchema,
+  RunParams,
+  RunRequestSchema,
+  RunSchema,
+  ScoreListQuery,
+  ScoreListSchema,
+  ShadowParams,
+  ShadowReportSchema,
+  ShadowRequestSchema,
+} from './api-schemas.js';
+
+/** Steps of a run finished so far (shards of a run; dates of a backfill). */
+export interface RunProgressView {
+  done: number;
+  total: number;
+}
+
+/** A request to score one model as of one date/instant, or a backfill over a date range. */
+export type RunRequest = { model: string; asOf: string } | { model: string; from: string; to: string };
+
+/**
+ * Starts runs: the in-process runner locally, StartExecution of the run state machine in AWS. It records the run
+ * (status `queued`) before returning, so `GET /v1/runs/{runId}` finds it at once.
+ */
+export interface RunLauncher {
+  start(request: RunRequest): Promise<Pick<RunRecord, 'runId' | 'status'>>;
+}
+
+export interface ApiRouteDeps {
+  auth: ApiAuth;
+  /** The active models (read per request: local mode can reload them). */
+  models: () => readonly LoadedModel[];
+  scores: ScoreStore;
+  runs: RunStore;
+  alerts: AlertStore;
+  launcher: RunLauncher;
+  /** Tells a known-but-never-scored entity (200, no scores) from an unknown one (404). */
+  entities?: EntityStore | undefined;
+  /** Finer progress of a running run (shards scored), when the launcher knows it (local mode). */
+  progressOf?: ((runId: string) => RunProgressView | undefined) | undefined;
+  /**
+   * Shadow runs (`POST /v1/models/{name}/shadow`): score a draft model without publishing anything. Local mode
+   * provides it; the AWS API function does not (it has no access to the events table), so the route is absent.
+   */
+  shadow?: ((request: ShadowRequest) => Promise<ShadowReport>) | undefined;
+  clock?: (() => number) | undefined;
+}
+
+const DEFAULT_ALERT_LOOKBACK_DAYS = 7;
+const JSON_TYPE = 'application/json';
+const PROBLEM = { content: { 'application/problem+json': { schema: ProblemSchema } } };
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { [JSON_TYPE]: { schema } },
+});
+
+const problems = {
+  400: { description: 'A parameter is not valid; errors[] names it.', ...PROBLEM },
+  401: { description: 'Missing or wrong credentials.', ...PROBLEM },
+} as const;
+
+const security = [{ bearer: [] }];
+
+const getEntityScores = createRoute({
+  method: 'get',
+  path: '/v1/scores/{entityType}/{entityId}',
+  tags: ['scores'],
+  summary: 'Current scores of one user or account',
+  security,
+  request: { params: EntityParams, query: EntityScoreQuery },
+  responses: {
+    200: json(EntityScoresSchema, 'Current score under each model, with contributions, penalties, coverage, trend.'),
+    ...problems,
+    404: { description: 'Unknown entity.', ...PROBLEM },
+  },
+});
+
+const listScores = createRoute({
+  method: 'get',
+  path: '/v1/scores',
+  tags: ['scores'],
+  summary: 'Scores of a model, highest first',
+  security,
+  request: { query: ScoreListQuery },
+  responses: { 200: json(ScoreListSchema, 'One page of scores, highest first.'), ...problems },
+});
+
+const getHistory = createRoute({
+  method: 'get',
+  path: '/v1/scores/{entityType}/{entityId}/history',
+  tags: ['scores'],
+  summary: 'Score history of one user or account, one item per run, oldest first',
+  security,
+  request: { params: EntityParams, query: HistoryQuerySchema },
+  responses: { 200: json(HistorySchema, 'One item per run, oldest first.'), ...problems },
+});
+
+const listModels = createRoute({
+  method: 'get',
+  path: '/v1/models',
+  tags: ['models'],
+  summary: 'The active models',
+  security,
+  responses: { 200: json(ModelListSchema, 'Every active model.'), 401: problems[401] },
+});
+
+const startRun = createRoute({
+  method: 'post',
+  path: '/v1/runs',
+  tags: ['runs'],
+  summary: 'Start a run (asOf) or a backfill (from, to)',
+  security,
+  request: { body: { required: true, content: { [JSON_TYPE]: { schema: RunRequestSchema } } } },
+  responses: { 202: json(RunAcceptedSchema, 'The run was queued; poll GET /v1/runs/{runId}.'), ...problems },
+});
+
+const getRun = createRoute({
+  method: 'get',
+  path: '/v1/runs/{runId}',
+  tags: ['runs'],
+  summary: 'Status of a run or backfill',
+  security,
+  request: { params: RunParams },
+  responses: { 200: json(RunSchema, 'The run.'), ...problems, 404: { description: 'Unknown run.', ...PROBLEM } },
+});
+
+const listAlerts = createRoute({
+  method: 'get',
+  path: '/v1/alerts',
+  tags: ['alerts'],
+  summary: 'Recent drops, spikes and band changes, newest first',
+  security,
+  request: { query: AlertQuerySchema },
+  responses: { 200: json(AlertListSchema, 'One page of alerts, newest first.'), ...problems },
+});
+
+const shadowRoute = createRoute({
+  method: 'post',
+  path: '/v1/models/{name}/shadow',
+  tags: ['models'],
+  summary: 'Shadow run: score a draft model and report band changes, publishing nothing',
+  security,
+  request: {
+    params: ShadowParams,
+    body: { required: true, content: { [JSON_TYPE]: { schema: ShadowRequestSchema } } },
+  },
+  responses: { 200: json(ShadowReportSchema, 'What the draft would change.'), ...problems },
+});
+
+/** Zod issues of a request part as field errors naming the parameter (unknown parameters by their own name). */
+export function issuesToFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) errors.push({ path: key, message: 'is not a parameter of this route' });
+      continue;
+    }
+    const path = issue.path.map(String).join('.') || '(body)';
+    const message =
+      issue.code === 'invalid_type' && issue.input === undefined
+        ? 'is required'
+        : issue.message.replace(/^Invalid input: /, '');
+    errors.push({ path, message });
+  }
+  return errors;
+}
+
+const AUTHENTICATED_PATHS = [
+  '/openapi.json',
+  '/v1/scores',
+  '/v1/scores/*',
+  '/v1/models',
+  '/v1/models/*',
+  '/v1/runs',
+  '/v1/runs/*',
+  '/v1/alerts',
+] as const;
+
+/**
+ * The scores API (PRODUCT §6) as a Hono app, mounted next to the ingest routes by createApp. Every route but
+ * /healthz needs credentials (see api-auth.ts); query parameters are checked against the zod schemas that also
+ * generate `GET /openapi.json`.
+ */
+export function apiRoutes(deps: ApiRouteDeps): OpenAPIHono<BlankEnv> {
+  const clock = deps.clock ?? Date.now;
+  const app = new OpenAPIHono<BlankEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw new InvalidParameterError(issuesToFieldErrors(result.error.issues));
+    },
+  });
+  const auth: MiddlewareHandler = apiAuth(deps.auth);
+  // Scoped paths, not '*': this app is mounted at '/', next to the ingest routes and /healthz.
+  for (const path of AUTHENTICATED_PATHS) app.use(path, auth);
+  app.onError((error) => apiErrorToResponse(error));
+
+  const activeModels = () => deps.models();
+  const modelNamed = (name: string, parameter = 'model'): LoadedModel => {
+    const found = activeModels().find((m) => m.model.name === name);
+    if (!found) {
+      const names = activeModels().map((m) => m.model.name);
+      throw InvalidParameterError.of(
+        parameter,
+        `unknown model "${name}"; active models: ${names.join(', ') || '(none)'}`,
+      );
+    }
+    return found;
+  };
+
+  app.openapi(getEntityScores, async (c) => {
+    const { entityType, entityId } = c.req.valid('param');
+    const { model } = c.req.valid('query');
+    const models = model
+      ? [modelNamed(model).model.name]
+      : activeModels()
+          .filter((m) => m.model.level === entityType)
+          .map((m) => m.model.name);
+    const stored = models.length > 0 ? await deps.scores.getCurrent(entityType, entityId, models) : [];
+    if (stored.length === 0 && !(await isKnown(deps.entities, entityType, entityId))) {
+      throw new NotFoundError(`no ${entityType} "${entityId}" has been seen or scored`);
+    }
+    return c.json({ entityType, entityId, scores: stored.map(scoreView) }, 200);
+  });
+
+  app.openapi(listScores, async (c) => {
+    const query = c.req.valid('query');
+    const loaded = query.model ? modelNamed(query.model) : onlyModel(activeModels());
+    const bands = loaded.model.bands.map((b) => b.name);
+    if (query.band !== undefined && !bands.includes(query.band)) {
+      throw InvalidParameterError.of('band', `must be a band of model "${loaded.model.name}": ${bands.join(', ')}`);
+    }
+    const page = await deps.scores.list({
+      model: loaded.model.name,
+      bands,
+      band: query.band,
+      limit: query.limit ?? DEFAULT_LIST_LIMIT,
+      cursor: query.cursor,
+    });
+    return c.json({ items: page.items, nextCursor: page.nextCursor }, 200);
+  });
+
+  app.openapi(getHistory, async (c) => {
+    const { entityType, entityId } = c.req.valid('param');
+    const query = c.req.valid('query');
+    const models = query.model ? [modelNamed(query.model)] : activeModels().filter((m) => m.model.level === entityType);
+    const entries: HistoryEntry[] = [];
+    for (const { model } of models) {
+      const from = query.from === undefined ? undefined : lowerBound(query.from, model.timezone);
+      const to = query.to === undefined ? undefined : upperBound(query.to, model.timezone);
+      if (from !== undefined && to !== undefined && from > to) {
+        throw InvalidParameterError.of('from', `must not be after to (${query.to})`);
+      }
+      entries.push(...(await deps.scores.history({ entityType, entityId, model: model.name, from, to })));
+    }
+    entries.sort((a, b) => (a.asOf < b.asOf ? -1 : a.asOf > b.asOf ? 1 : a.model < b.model ? -1 : 1));
+    return c.json({ items: entries.map(historyView), nextCursor: null }, 200);
+  });
+
+  app.openapi(listModels, (c) => c.json({ items: activeModels().map(modelView), nextCursor: null }, 200));
+
+  app.openapi(startRun, async (c) => {
+    const body = c.req.valid('json');
+    const loaded = modelNamed(body.model);
+    let request: RunRequest;
+    if (body.asOf !== undefined) {
+      if (body.from !== undefined || body.to !== undefined) {
+        throw InvalidParameterError.of('asOf', 'give either asOf, or from and to (a backfill), not both');
+      }
+      request = { model: loaded.model.name, asOf: body.asOf };
+    } else if (body.from !== undefined && body.to !== undefined) {
+      request = { model: loaded.model.name, from: backfillDate(body.from, 'from'), to: backfillDate(body.to, 'to') };
+    } else if (body.from !== undefined || body.to !== undefined) {
+      throw InvalidParameterError.of(body.from === undefined ? 'from' : 'to', 'is required for a backfill');
+    } else {
+      throw InvalidParameterError.of('asOf', 'is required (or from and to for a backfill)');
+    }
+    const run = await deps.launcher.start(request);
+    c.header('location', `/v1/runs/${encodeURIComponent(run.runId)}`);
+    return c.json({ runId: run.runId, status: run.status }, 202);
+  });
+
+  app.openapi(getRun, async (c) => {
+    const { runId } = c.req.valid('param');
+    const run = await deps.runs.get(runId);
+    if (!run) throw new NotFoundError(`run "${runId}" does not exist`);
+    return c.json(await runView(run, deps.runs, deps.progressOf), 200);
+  });
+
+  app.openapi(listAlerts, async (c) => {
+    const query = c.req.valid('query');
+    const models = query.model ? [modelNamed(query.model).model.name] : activeModels().map((m) => m.model.name);
+    const since =
+      query.since === undefined
+        ? new Date(clock() - DEFAULT_ALERT_LOOKBACK_DAYS * 86_400_000).toISOString()
+        : lowerBound(query.since, 'UTC');
+    const page = await deps.alerts.list({ since, models, limit: query.limit ?? 100, cursor: query.cursor });
+    return c.json({ items: page.items, nextCursor: page.nextCursor }, 200);
+  });
+
+  const shadow = deps.shadow;
+  if (shadow) {
+    app.openapi(shadowRoute, async (c) => {
+      const { name } = c.req.valid('param');
+      const body = c.req.valid('json');
+      const live = modelNamed(name, 'name').model;
+      const parsed = ModelSchema.safeParse(body.draft);
+      if (!parsed.success) {
+        throw new InvalidParameterError(
+          parsed.error.issues.map((i) => ({
+            path: `draft.${formatPath(i.path)}`.replace(/\.$/, ''),
+            message: i.message,
+          })),
+        );
+      }
+      if (parsed.data.level !== live.level) {
+        throw InvalidParameterError.of('draft.level', `must be "${live.level}" like the live model "${name}"`);
+      }
+      const report = await shadow({
+        draft: parsed.data,
+        asOf: body.asOf ?? new Date(clock()).toISOString(),
+        compareWith: name,
+      });
+      return c.json(report, 200);
+    });
+  }
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'Local mode: PULSE_API_TOKEN. In AWS the API gateway authorises requests (IAM SigV4 or a JWT).',
+  });
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/healthz',
+    tags: ['health'],
+    summary: 'Liveness (no credentials needed)',
+    responses: { 200: { description: 'The service is up: {"status":"ok"}.' } },
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Pulse scores API',
+      version: '1',
+      description:
+        'Current scores, history, runs and alerts of Pulse (customer engagement scoring). Ingest routes ' +
+        '(POST /v1/events and the Segment-compatible /v1/batch, /v1/track, ...) use the write key and are described ' +
+        'in docs/api.md.',
+    },
+  });
+  return app;
+}
+
+async function isKnown(entities: EntityStore | undefined, entityType: 'user' | 'account', entityId: string) {
+  if (!entities) return false;
+  return (await entities.get(entityType, entityId)) !== undefined;
+}
+
+function onlyModel(models: readonly LoadedModel[]): LoadedModel {
+  if (models.length === 1) return models[0]!;
+  throw InvalidParameterError.of(
+    'model',
+    models.length === 0
+      ? 'no model is active'
+      : `is required when several models are active: ${models.map((m) => m.model.name).join(', ')}`,
+  );
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A `from`/`since` bound as an ISO instant: a date D includes runs as of D (T after the start of D). */
+function lowerBound(value: string, timezone: string): string {
+  if (!DATE_ONLY.test(value)) return new Date(value).toISOString();
+  return new Date(DateTime.fromISO(value, { zone: timezone }).startOf('day').toMillis() + 1).toISOString();
+}
+
+/** A `to` bound as an ISO instant: a date D includes runs as of D (T up to the start of D+1). */
+function upperBound(value: string, timezone: string): string {
+  if (!DATE_ONLY.test(value)) return new Date(value).toISOString();
+  return new Date(
+    DateTime.fromISO(value, { zone: timezone }).plus({ days: 1 }).startOf('day').toMillis(),
+  ).toISOString();
+}
+
+function backfillDate(value: string, parameter: 'from' | 'to'): string {
+  if (!DATE_ONLY.test(value)) throw InvalidParameterError.of(parameter, 'must be a date (YYYY-MM-DD) for a backfill');
+  return value;
+}
+
+function scoreView(s: StoredScore) {
+  return {
+    model: s.model,
+    modelVersion: s.modelVersion,
+    asOf: s.asOf,
+    windowDays: s.windowDays,
+    score: s.score,
+    rawScore: s.rawScore,
+    band: s.band,
+    previousScore: s.previousScore,
+    delta: s.delta,
+    previousBand: s.previousBand,
+    coverage: s.coverage,
+    contributions: s.contributions,
+    penalties: s.penalties,
+    reasons: s.reasons,
+    ...(s.groups ? { groups: s.groups } : {}),
+  };
+}
+
+function historyView(h: HistoryEntry) {
+  return {
+    asOf: h.asOf,
+    model: h.model,
+    modelVersion: h.modelVersion,
+    score: h.score,
+    rawScore: h.rawScore,
+    band: h.band,
+    delta: h.delta,
+  };
+}
+
+function modelView({ model, contentHash }: LoadedModel) {
+  return {
+    name: model.name,
+    version: model.version,
+    description: model.description ?? null,
+    level: model.level,
+    windowDays: model.windowDays,
+    timezone: model.timezone,
+    cadence: model.cadence,
+    signals: model.signals.map((s) => s.name),
+    penalties: model.penalties.map((p) => p.name),
+    bands: model.bands.map((b) => ({ name: b.name, min: b.min ?? null })),
+    contentHash,
+  };
+}
+
+async function runView(run: RunRecord, runs: RunStore, progressOf: ApiRouteDeps['progressOf']) {
+  const ended = run.status === 'succeeded' || run.status === 'failed';
+  let progress: RunProgressView = (!ended && progressOf?.(run.runId)) || { done: ended ? 1 : 0, total: 1 };
+  if (run.kind === 'backfill') {
+    const children = run.runs ?? [];
+    let done = 0;
+    for (const id of children) {
+      const child = await runs.get(id);
+      if (child && (child.status === 'succeeded' || child.status === 'failed')) done++;
+    }
+    progress = { done, total: children.length };
+  }
+  return {
+    runId: run.runId,
+    kind: run.kind,
+    model: run.model,
+    modelVersion: run.modelVersion,
+    asOf: run.asOf,
+    date: run.date,
+    status: run.status,
+    counts: run.counts,
+    snapshot: run.snapshot,
+    error: run.error,
+    ...(run.runs ? { runs: run.runs } : {}),
+    progress,
+    createdAt: run.createdAt,
+    updatedAt: run.updatedAt,
+  };
+}

@@ -1,0 +1,32 @@
+import { type Env, Hono, type Schema } from 'hono';
+import { logger as defaultLogger } from '../observability.js';
+import { type IngestRouteDeps, ingestRoutes } from './ingest-routes.js';
+import { type ErrorLog, errorToResponse, problemResponse, problemType } from './problem.js';
+
+export interface AppDeps {
+  ingest: IngestRouteDeps;
+  /**
+   * The scores API (PRODUCT §6), mounted at the root next to the ingest routes. It brings its own auth (bearer
+   * token / IAM); errors it throws are mapped by the same handler as ingest's.
+   */
+  apiRoutes?: Hono<Env, Schema, string> | undefined;
+  logger?: ErrorLog | undefined;
+}
+
+/** One Hono app for both the Lambda (hono/aws-lambda) and local mode (@hono/node-server). */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.route('/', ingestRoutes(deps.ingest));
+  if (deps.apiRoutes) app.route('/', deps.apiRoutes);
+  app.notFound((c) =>
+    problemResponse({
+      type: problemType('not-found'),
+      title: 'Not found',
+      status: 404,
+      detail: `${c.req.method} ${c.req.path}`,
+    }),
+  );
+  app.onError((error) => errorToResponse(error, deps.logger ?? defaultLogger));
+  return app;
+}

@@ -1,0 +1,119 @@
+import { relative } from 'node:path';
+import { LocalConfigError, localConfig } from './config.js';
+import { EmbeddedStartError } from './embedded.js';
+import { type LocalServer, startLocalServer } from './server.js';
+
+/**
+ * `npm start` — Pulse on one machine, no AWS: embedded DynamoDB (dynalite) and S3 (s3rver) under PULSE_DATA_DIR,
+ * ingest + scores API on 127.0.0.1:PORT, model schedules in-process. `npm start -- --demo` also loads the demo
+ * data set and runs every model. See docs/local-mode.md.
+ */
+
+const HELP = `Usage: npm start [-- --demo]
+
+Runs Pulse locally: ingest and scores API on http://127.0.0.1:\${PORT:-3000}, an embedded S3 on
+http://127.0.0.1:\${PULSE_S3_PORT:-4569} (bucket pulse-local), data under \${PULSE_DATA_DIR:-.pulse/}.
+
+  --demo    load a demo data set (accounts, users, 60 days of events) and run every model
+  --help    show this help
+
+Environment: PORT, PULSE_DATA_DIR, PULSE_MODELS_DIR, PULSE_API_TOKEN, PULSE_WRITE_KEY, PULSE_S3_PORT,
+PULSE_SHARD_COUNT, PULSE_RETENTION_DAYS (docs/configuration.md).
+`;
+
+function banner(server: LocalServer, config: ReturnType<typeof localConfig>): string {
+  const { credentials } = config;
+  const generated = (yes: boolean) => (yes ? ' (generated; saved in the data dir)' : '');
+  const models = server.stack.models.map(({ model }) => `${model.name} v${model.version} (${model.cadence})`);
+  const dataDir = relative(process.cwd(), config.dataDir) || '.';
+  return [
+    '',
+    `Pulse is running at ${server.url}`,
+    '',
+    `  API token   ${credentials.apiToken}${generated(credentials.generated.apiToken)}`,
+    `  Write key   ${credentials.writeKey}${generated(credentials.generated.writeKey)}`,
+    `  S3          ${server.s3Url} (bucket pulse-local, path-style, any credentials)`,
+    `  Data        ${dataDir}/`,
+    `  Models      ${models.join(', ')}`,
+    ...server.unscheduled.map((u) => `  Not scheduled: ${u.reason}`),
+    '',
+    'Try:',
+    `  curl ${server.url}/healthz`,
+    `  curl -H "Authorization: Bearer ${credentials.apiToken}" ${server.url}/v1/models`,
+    `  npx pulse ingest events.jsonl && npx pulse run customer && npx pulse scores`,
+    '',
+    'Ctrl-C stops the server cleanly.',
+    '',
+  ].join('\n');
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const args = argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const unknown = args.filter((a) => a !== '--demo');
+  if (unknown.length > 0) {
+    process.stderr.write(`error: unknown option ${unknown.join(' ')}\n\n${HELP}`);
+    return 2;
+  }
+  const demo = args.includes('--demo');
+
+  let config: ReturnType<typeof localConfig>;
+  let server: LocalServer;
+  try {
+    config = localConfig();
+    server = await startLocalServer(config);
+  } catch (error) {
+    if (error instanceof LocalConfigError || error instanceof EmbeddedStartError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return error instanceof LocalConfigError ? 2 : 1;
+    }
+    throw error;
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      process.stderr.write(`${signal} again: exiting without waiting\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    process.stderr.write(`\n${signal}: finishing in-flight requests and runs, then stopping…\n`);
+    server.close().then(
+      () => {
+        process.stderr.write('Pulse stopped.\n');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        process.stderr.write(`error while stopping: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
+  process.stdout.write(banner(server, config));
+
+  if (demo) {
+    const { runDemo } = await import('./demo.js');
+    try {
+      const summary = await runDemo(server.stack, {
+        writeKey: config.credentials.writeKey,
+        log: (line) => process.stdout.write(`${line}\n`),
+      });
+      process.stdout.write(`${summary}\n`);
+      process.stdout.write(`\nDemo loaded. Pulse is running at ${server.url}\n`);
+      process.stdout.write(`  API token ${config.credentials.apiToken}\n  Write key ${config.credentials.writeKey}\n`);
+    } catch (error) {
+      process.stderr.write(`error: the demo could not be loaded: ${(error as Error).message}\n`);
+    }
+  }
+  return -1;
+}
+
+const code = await main(process.argv);
+if (code >= 0) process.exitCode = code;

@@ -1,0 +1,158 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Hono } from 'hono';
+import { DynamoAlertStore } from '../adapters/dynamodb/alert-store.js';
+import { DynamoEntityStore } from '../adapters/dynamodb/entity-store.js';
+import { DynamoEventStore } from '../adapters/dynamodb/event-store.js';
+import { DynamoRunStore } from '../adapters/dynamodb/run-store.js';
+import { DynamoScoreStore } from '../adapters/dynamodb/score-store.js';
+import { ensureTable, EVENTS_TABLE, SCORES_TABLE } from '../adapters/dynamodb/tables.js';
+import { S3SnapshotStore } from '../adapters/s3/snapshot-store.js';
+import { type LoadedModel, loadModels } from '../domain/model/load.js';
+import type { ApiRouteDeps, RunProgressView } from '../http/api-routes.js';
+import { apiRoutes } from '../http/api-routes.js';
+import { createApp } from '../http/app.js';
+import { staticWriteKeys } from '../http/auth.js';
+import type { IngestTelemetry } from '../http/ingest-routes.js';
+import { limitsWith } from '../ingest/limits.js';
+import type { AlertSink } from '../ports/alert-sink.js';
+import { type RunDeps, type RunLogger, modelMap } from '../run/deps.js';
+import { LocalRunner, type RunProgress } from '../run/local-runner.js';
+import { shadowRun } from '../run/shadow.js';
+import type { LocalConfig } from './config.js';
+import { LOCAL_EVENTS_TABLE, LOCAL_SCORES_TABLE } from './data-dir.js';
+import { type EmbeddedDynamo, type EmbeddedS3, startEmbeddedDynamo, startEmbeddedS3 } from './embedded.js';
+
+/** Everything local mode runs, built once: the same app object the Lambdas serve, over embedded stores. */
+export interface LocalStack {
+  app: Hono;
+  models: readonly LoadedModel[];
+  runner: LocalRunner;
+  runDeps: RunDeps;
+  dynamo: EmbeddedDynamo;
+  s3: EmbeddedS3;
+  /** Resolves when no run is executing. */
+  idle(): Promise<void>;
+  /** Close the embedded stores (after the HTTP server stopped and runs ended). */
+  close(): Promise<void>;
+}
+
+/** Local mode has no event bus: fired alerts are kept by the alert store and served at /v1/alerts. */
+const localAlertSink: AlertSink = {
+  publish: async (alerts) => ({ published: alerts.length, failed: 0 }),
+};
+
+const quietTelemetry: IngestTelemetry = { record() {} };
+
+/** Shard count is fixed once data exists (it decides where events live): keep it in the data dir. */
+function checkShardCount(dataDir: string, shardCount: number): void {
+  const file = join(dataDir, 'store.json');
+  if (!existsSync(file)) {
+    writeFileSync(file, `${JSON.stringify({ shardCount }, null, 2)}\n`);
+    return;
+  }
+  const stored = (JSON.parse(readFileSync(file, 'utf8')) as { shardCount?: number }).shardCount;
+  if (stored !== undefined && stored !== shardCount) {
+    throw new Error(
+      `PULSE_SHARD_COUNT is ${shardCount} but the data in ${dataDir} was written with ${stored} shards: unset it, or use another PULSE_DATA_DIR`,
+    );
+  }
+}
+
+export interface OpenLocalStackOptions {
+  logger?: RunLogger | undefined;
+  onRunProgress?: ((progress: RunProgress) => void) | undefined;
+}
+
+/**
+ * Start the embedded DynamoDB and S3 on the data dir, create the tables and bucket when missing, load the models,
+ * and build the app (ingest + scores API) and the in-process runner.
+ */
+export async function openLocalStack(config: LocalConfig, options: OpenLocalStackOptions = {}): Promise<LocalStack> {
+  const models = loadModels(config.modelsDir);
+  const dynamo = await startEmbeddedDynamo(config.dataDir);
+  let s3: EmbeddedS3 | undefined;
+  try {
+    checkShardCount(config.dataDir, config.shardCount);
+    s3 = await startEmbeddedS3(config.dataDir, config.s3Port);
+    await ensureTable(dynamo.client, EVENTS_TABLE, LOCAL_EVENTS_TABLE);
+    await ensureTable(dynamo.client, SCORES_TABLE, LOCAL_SCORES_TABLE);
+  } catch (error) {
+    await s3?.close();
+    await dynamo.close();
+    throw error;
+  }
+  const client = dynamo.client;
+  const events = new DynamoEventStore({
+    client,
+    tableName: LOCAL_EVENTS_TABLE,
+    shardCount: config.shardCount,
+    retentionDays: config.retentionDays,
+  });
+  const entities = new DynamoEntityStore({ client, tableName: LOCAL_SCORES_TABLE, shardCount: config.shardCount });
+  const scores = new DynamoScoreStore({ client, tableName: LOCAL_SCORES_TABLE, shardCount: config.shardCount });
+  const runs = new DynamoRunStore({ client, tableName: LOCAL_SCORES_TABLE });
+  const alertStore = new DynamoAlertStore({ client, tableName: LOCAL_SCORES_TABLE });
+  const objects = new S3SnapshotStore({ client: s3.client, bucket: s3.bucket });
+
+  const runDeps: RunDeps = {
+    models: modelMap(models),
+    events,
+    entities,
+    scores,
+    runs,
+    objects,
+    alertSink: localAlertSink,
+    alertStore,
+    logger: options.logger,
+  };
+
+  // Shard progress of the run executing now, for GET /v1/runs/{id} (the CLI's progress bar).
+  const progress = new Map<string, RunProgressView>();
+  const runner = new LocalRunner(runDeps, {
+    concurrency: 2,
+    onProgress: (p) => {
+      if (p.phase === 'done') progress.delete(p.runId);
+      else progress.set(p.runId, { done: p.shardsDone, total: p.shardCount + 1 });
+      options.onRunProgress?.(p);
+    },
+  });
+
+  const api: ApiRouteDeps = {
+    auth: { mode: 'token', token: config.credentials.apiToken },
+    models: () => models,
+    scores,
+    runs,
+    alerts: alertStore,
+    entities,
+    launcher: { start: (request) => runner.submit(request) },
+    progressOf: (runId) => progress.get(runId),
+    shadow: (request) => shadowRun(runDeps, request),
+  };
+  const app = createApp({
+    ingest: {
+      events,
+      entities,
+      writeKeys: staticWriteKeys([config.credentials.writeKey]),
+      limits: limitsWith({ retentionDays: config.retentionDays }),
+      telemetry: quietTelemetry,
+    },
+    apiRoutes: apiRoutes(api),
+  });
+
+  const s3Server = s3;
+  return {
+    app,
+    models,
+    runner,
+    runDeps,
+    dynamo,
+    s3: s3Server,
+    idle: () => runner.idle(),
+    close: async () => {
+      await runner.idle();
+      await s3Server.close();
+      await dynamo.close();
+    },
+  };
+}

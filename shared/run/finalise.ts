@@ -1,0 +1,158 @@
+import { createNormalizer, finalizeScore, type Normalizer } from '../domain/engine/finalize.js';
+import type { EntityScore, FiredAlert } from '../domain/engine/types.js';
+import type { Model } from '../domain/model/schema.js';
+import type { RunAlerts, RunRecord, RunStatus } from '../ports/run-store.js';
+import type { ScoreWrite } from '../ports/score-store.js';
+import type { SnapshotStore } from '../ports/snapshot-store.js';
+import { type RunDeps, modelNamed, silentLogger } from './deps.js';
+import { ModelChangedError, RunStateError } from './errors.js';
+import { rawNumbersKey, rawRowsKey, runPrefix } from './keys.js';
+import { decodeNumbers, decodeShardRows } from './raw-rows.js';
+import { SnapshotPublication } from './snapshot.js';
+
+export interface FinaliseResult {
+  runId: string;
+  status: RunStatus;
+  parentRunId: string | null;
+  /** The run the state machine plans next (the backfill, while it has dates left), or null. */
+  next: string | null;
+  /** True when the execution is complete. */
+  done: boolean;
+}
+
+/** Score rows handed to the score store per call (it batches by 25 and retries unprocessed items). */
+const WRITE_CHUNK = 500;
+
+type FinaliseDeps = Pick<RunDeps, 'models' | 'runs' | 'scores' | 'objects' | 'alertSink' | 'alertStore' | 'clock' | 'logger'>;
+
+/**
+ * The finalise step: normalise across all shards (percentile needs only the raw numbers), band, trend and
+ * explain each score; write current scores and history; publish the snapshot (manifest last); store and publish
+ * alerts; mark the run succeeded. Shards are processed one at a time, so memory holds one shard's rows.
+ */
+export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<FinaliseResult> {
+  const log = deps.logger ?? silentLogger;
+  const run = await deps.runs.get(runId);
+  if (!run) throw new RunStateError(runId, 'does not exist');
+  if (run.kind === 'backfill') throw new RunStateError(runId, 'is a backfill: finalise its runs');
+  if (run.status === 'succeeded') return afterSuccess(deps, run);
+  const loaded = modelNamed(deps.models, run.model);
+  if (loaded.contentHash !== run.contentHash) throw new ModelChangedError(run.model, run.runId);
+  const model = loaded.model;
+
+  const normalize = await normaliserOf(deps.objects, model, run);
+  const publication = new SnapshotPublication(deps.objects, { model: model.name, date: run.date, runId });
+  await publication.begin();
+  let entities = 0;
+  let events = 0;
+  const alertCounts: RunAlerts = { fired: 0, published: 0, failed: 0 };
+  for (let shard = 0; shard < run.shardCount; shard++) {
+    const body = await deps.objects.get(rawRowsKey(runId, shard));
+    if (!body) throw new RunStateError(runId, `shard ${shard} has no result (its worker did not finish)`);
+    const { header, rows } = decodeShardRows(body);
+    events += header.events;
+    entities += rows.length;
+    const scores: EntityScore[] = new Array(rows.length);
+    const writes: ScoreWrite[] = new Array(rows.length);
+    const alerts: FiredAlert[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const score = finalizeScore(model, row.raw, { asOf: run.asOf, normalize, previous: row.previous ?? undefined });
+      scores[i] = score;
+      writes[i] = { score, previous: row.previous, current: row.current };
+      if (row.current && run.alerts) alerts.push(...score.alerts);
+    }
+    for (let i = 0; i < writes.length; i += WRITE_CHUNK) await deps.scores.write(writes.slice(i, i + WRITE_CHUNK));
+    if (scores.length > 0) await publication.writePart(shard, scores);
+    if (alerts.length > 0) {
+      alertCounts.fired += alerts.length;
+      await deps.alertStore.put(alerts);
+      const published = await deps.alertSink.publish(alerts);
+      alertCounts.published += published.published;
+      alertCounts.failed += published.failed;
+    }
+  }
+  // An empty run still gets a part, so the partition has a schema a BI tool can read.
+  if (publication.files.length === 0) await publication.writePart(0, []);
+  const now = new Date((deps.clock ?? Date.now)()).toISOString();
+  const { location } = await publication.commit({
+    modelVersion: model.version,
+    contentHash: run.contentHash,
+    asOf: run.asOf,
+    windowDays: model.windowDays,
+    createdAt: now,
+  });
+  if (alertCounts.failed > 0) {
+    log.warn('alerts not published', { runId, failed: alertCounts.failed, fired: alertCounts.fired });
+  }
+  const done = await deps.runs.update(runId, {
+    status: 'succeeded',
+    counts: { entities, events },
+    snapshot: location,
+    error: null,
+    alertCounts,
+  });
+  await deleteIntermediate(deps.objects, runId);
+  log.info('run succeeded', { runId, model: model.name, entities, events, alerts: alertCounts.fired });
+  return afterSuccess(deps, done);
+}
+
+/** Mark a run (and its backfill) failed with a message the API shows; its partial outputs converge on a re-run. */
+export async function failRun(deps: Pick<RunDeps, 'runs'>, runId: string, error: string): Promise<FinaliseResult> {
+  const run = await deps.runs.update(runId, { status: 'failed', error });
+  if (run.parentRunId) await deps.runs.update(run.parentRunId, { status: 'failed', error: `run ${runId}: ${error}` });
+  return { runId, status: 'failed', parentRunId: run.parentRunId ?? null, next: null, done: true };
+}
+
+async function normaliserOf(objects: SnapshotStore, model: Model, run: RunRecord): Promise<Normalizer> {
+  if (model.normalize.method !== 'percentile') return createNormalizer(model);
+  const parts: Float64Array[] = [];
+  let total = 0;
+  for (let shard = 0; shard < run.shardCount; shard++) {
+    const body = await objects.get(rawNumbersKey(run.runId, shard));
+    if (!body) throw new RunStateError(run.runId, `shard ${shard} has no result (its worker did not finish)`);
+    const numbers = decodeNumbers(body);
+    parts.push(numbers);
+    total += numbers.length;
+  }
+  const all = new Float64Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    all.set(part, offset);
+    offset += part.length;
+  }
+  return createNormalizer(model, all);
+}
+
+/** A backfill moves on to its next date, or succeeds when its last date did. */
+async function afterSuccess(deps: Pick<RunDeps, 'runs'>, run: RunRecord): Promise<FinaliseResult> {
+  const parentRunId = run.parentRunId ?? null;
+  if (!parentRunId) return { runId: run.runId, status: 'succeeded', parentRunId, next: null, done: true };
+  const parent = await deps.runs.get(parentRunId);
+  if (!parent) throw new RunStateError(run.runId, `its backfill ${parentRunId} is missing`);
+  let entities = 0;
+  let events = 0;
+  let remaining = 0;
+  let last = run;
+  for (const childId of parent.runs ?? []) {
+    const child = childId === run.runId ? run : await deps.runs.get(childId);
+    if (child?.status !== 'succeeded') {
+      remaining++;
+      continue;
+    }
+    entities += child.counts.entities;
+    events += child.counts.events;
+    last = child;
+  }
+  if (remaining > 0) {
+    await deps.runs.update(parentRunId, { counts: { entities, events } });
+    return { runId: run.runId, status: 'succeeded', parentRunId, next: parentRunId, done: false };
+  }
+  await deps.runs.update(parentRunId, { status: 'succeeded', counts: { entities, events }, snapshot: last.snapshot, error: null });
+  return { runId: run.runId, status: 'succeeded', parentRunId, next: null, done: true };
+}
+
+async function deleteIntermediate(objects: SnapshotStore, runId: string): Promise<void> {
+  const keys = await objects.list(runPrefix(runId));
+  if (keys.length > 0) await objects.delete(keys);
+}

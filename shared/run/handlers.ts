@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import type { RunDeps } from './deps.js';
+import { type FinaliseResult, failRun, finaliseRun } from './finalise.js';
+import { createBackfill, createRun, type PlanResult, planRun } from './plan.js';
+import { runShard, type ShardResult } from './worker.js';
+
+/**
+ * The three steps of the run state machine as Lambda handlers (functions/run-*), built from dependencies so tests
+ * call them directly. Inputs are validated; payloads are small JSON and S3 pointers only.
+ *
+ *   Plan ──► Map (Distributed, ItemReader = s3://<bucket>/<itemsKey>, ItemBatcher) ──► Finalise ──► Choice
+ *     ▲                                                                                  │ done → Succeed
+ *     └──────────────────────── { runId: next } (a backfill's next date) ◄───────────────┘
+ *   Any failure (Catch) → Finalise with { runId, error } marks the run failed.
+ */
+
+const RunId = z.string().min(1).max(200);
+
+export const PlanInputSchema = z.union([
+  z.object({ runId: RunId }).strict(),
+  z.object({ model: z.string().min(1), asOf: z.string().min(1).default('scheduled') }).strict(),
+  z.object({ model: z.string().min(1), from: z.string().min(1), to: z.string().min(1) }).strict(),
+]);
+
+const ShardItemSchema = z.object({ runId: RunId, shard: z.number().int().min(0) });
+
+/** One item, or an ItemBatcher batch `{ Items: [...] }` (with optional BatchInput). */
+export const WorkerInputSchema = z.union([
+  ShardItemSchema,
+  z.object({ Items: z.array(ShardItemSchema).min(1), BatchInput: z.unknown().optional() }),
+]);
+
+export const FinaliseInputSchema = z.object({
+  runId: RunId,
+  /** From a Catch: the state machine's error and cause. */
+  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+});
+
+/** Bad step input is a programming error in the state machine: fail loudly, naming the fields. */
+export class StepInputError extends Error {
+  constructor(step: string, issues: z.core.$ZodIssue[]) {
+    super(`${step}: invalid input: ${issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    this.name = 'StepInputError';
+  }
+}
+
+function parse<T extends z.ZodType>(schema: T, step: string, input: unknown): z.output<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new StepInputError(step, result.error.issues);
+  return result.data;
+}
+
+export type PlanOutput = PlanResult & { bucket: string };
+
+/** Plan: create the run when given a model (schedule), or continue an existing run/backfill by id. */
+export function makePlanHandler(deps: RunDeps, bucket: string) {
+  return async (input: unknown): Promise<PlanOutput> => {
+    const request = parse(PlanInputSchema, 'plan', input);
+    let runId: string;
+    if ('runId' in request) runId = request.runId;
+    else if ('from' in request) runId = (await createBackfill(deps, request)).runId;
+    else runId = (await createRun(deps, request)).runId;
+    const { items: _items, ...plan } = await planRun(deps, runId);
+    deps.logger?.info('run planned', { runId: plan.runId, shards: plan.shardCount, done: plan.done });
+    return { ...plan, bucket };
+  };
+}
+
+export function makeWorkerHandler(deps: RunDeps) {
+  return async (input: unknown): Promise<{ results: ShardResult[] }> => {
+    const request = parse(WorkerInputSchema, 'worker', input);
+    const items = 'Items' in request ? request.Items : [request];
+    const results: ShardResult[] = [];
+    for (const item of items) results.push(await runShard(deps, item));
+    return { results };
+  };
+}
+
+export function makeFinaliseHandler(deps: RunDeps) {
+  return async (input: unknown): Promise<FinaliseResult> => {
+    const request = parse(FinaliseInputSchema, 'finalise', input);
+    if (request.error) {
+      const message = failureMessage(request.error);
+      deps.logger?.warn('run failed', { runId: request.runId, error: message });
+      return failRun(deps, request.runId, message);
+    }
+    return finaliseRun(deps, request.runId);
+  };
+}
+
+/** A Step Functions error as a message for the run record (the Lambda error's message, not its stack). */
+function failureMessage(error: { Error?: string | undefined; Cause?: string | undefined }): string {
+  if (error.Cause) {
+    try {
+      const cause = JSON.parse(error.Cause) as { errorMessage?: unknown };
+      if (typeof cause.errorMessage === 'string') return cause.errorMessage;
+    } catch {
+      // not JSON: use it as it is
+    }
+    return error.Cause.slice(0, 1000);
+  }
+  return error.Error ?? 'the run failed';
+}

@@ -1,0 +1,190 @@
+import { ScoringRun } from '../domain/engine/scoring-run.js';
+import type { KnownEntity, RawScore } from '../domain/engine/types.js';
+import type { Model, Traits } from '../domain/model/schema.js';
+import type { EntityStore } from '../ports/entity-store.js';
+import type { EntityLevel, EventStore } from '../ports/event-store.js';
+import type { ScoreStore, StoredScore } from '../ports/score-store.js';
+import { mapLimit } from './concurrency.js';
+import { type RunDeps, modelNamed, silentLogger } from './deps.js';
+import { ModelChangedError, RunStateError } from './errors.js';
+import { previousOf, previousRule } from './previous.js';
+import { encodeNumbers, encodeShardRows, type ShardRow } from './raw-rows.js';
+import { rawNumbersKey, rawRowsKey } from './keys.js';
+
+/** What a worker returns to the state machine: counts and a pointer, never scores. */
+export interface ShardResult {
+  runId: string;
+  shard: number;
+  entities: number;
+  events: number;
+  rawKey: string;
+}
+
+export interface ScoredShard {
+  raws: RawScore[];
+  /** Current scores of the model in this shard, by entity id. */
+  currents: Map<string, StoredScore>;
+  /** Events read from the store. */
+  events: number;
+}
+
+/** Trait lookups that run concurrently: entity records are fetched one by one (see EntityStore.get). */
+const LOOKUP_CONCURRENCY = 16;
+
+/**
+ * Score one shard of one model as of T: the shard's known entities (entity records and current scores) and its
+ * events in the lookback period, streamed page by page through the engine. Memory is O(entities × signals).
+ */
+export async function scoreShard(
+  deps: { events: EventStore; entities: EntityStore; scores: ScoreStore },
+  model: Model,
+  asOf: number,
+  shard: number,
+  scoresOf: string = model.name,
+): Promise<ScoredShard> {
+  const level = model.level;
+  const traits = new TraitCache(deps.entities);
+  const known = new Map<string, KnownEntity>();
+  const userAccounts = new Map<string, string>();
+  for await (const page of deps.entities.listShard(level, shard)) {
+    for (const record of page) {
+      traits.set(level, record.entityId, record.traits);
+      if (level === 'user' && record.accountId !== undefined) userAccounts.set(record.entityId, record.accountId);
+      known.set(record.entityId, {
+        entityId: record.entityId,
+        traits: record.traits,
+        accountId: record.accountId,
+        firstSeenAt: record.firstSeenAt,
+        lastSeenAt: record.lastSeenAt,
+        archived: record.archived,
+      });
+    }
+  }
+  const currents = new Map<string, StoredScore>();
+  for await (const page of deps.scores.listCurrentShard(scoresOf, shard)) {
+    for (const score of page) {
+      currents.set(score.entityId, score);
+      if (!known.has(score.entityId)) known.set(score.entityId, { entityId: score.entityId, accountId: score.accountId ?? undefined });
+    }
+  }
+
+  const run = new ScoringRun(model, {
+    asOf,
+    dedupe: false,
+    accountOf: (userId) => userAccounts.get(userId) ?? traits.accountOf(userId),
+    traitsOf: (type, id) => traits.get(type, id),
+  });
+  run.addKnown(known.values());
+  known.clear();
+
+  // Traits from other shards the engine asks for synchronously: fetched ahead of the events that need them.
+  const needsUserTraits = model.breakdown !== undefined;
+  const needsAccountTraits = level === 'user' && (model.appliesTo?.length ?? 0) > 0;
+  const accounts = needsAccountTraits ? new Set<string>(userAccounts.values()) : null;
+  let events = 0;
+  for await (const page of deps.events.readShard({ level, shard, from: run.lookbackFrom, to: asOf })) {
+    events += page.length;
+    if (needsUserTraits) await traits.prefetch('user', page.map((e) => e.userId));
+    if (accounts) for (const e of page) if (e.accountId !== undefined) accounts.add(e.accountId);
+    run.add(page);
+  }
+  if (accounts) await traits.prefetch('account', [...accounts]);
+  return { raws: run.finish(), currents, events };
+}
+
+/**
+ * The worker step: score one shard, pair each raw score with the previous score the run compares it with, and
+ * write the rows to the snapshot bucket for finalise (percentile models also get the bare numbers).
+ */
+export async function runShard(
+  deps: Pick<RunDeps, 'models' | 'runs' | 'events' | 'entities' | 'scores' | 'objects' | 'logger'>,
+  item: { runId: string; shard: number },
+): Promise<ShardResult> {
+  const run = await deps.runs.get(item.runId);
+  if (!run) throw new RunStateError(item.runId, 'does not exist');
+  if (!(Number.isInteger(item.shard) && item.shard >= 0 && item.shard < run.shardCount)) {
+    throw new RunStateError(run.runId, `shard ${item.shard} is outside 0..${run.shardCount - 1}`);
+  }
+  const loaded = modelNamed(deps.models, run.model);
+  if (loaded.contentHash !== run.contentHash) throw new ModelChangedError(run.model, run.runId);
+  const model = loaded.model;
+  const started = Date.now();
+  const scored = await scoreShard(deps, model, Date.parse(run.asOf), item.shard);
+  const rows = await pairWithPrevious(deps.scores, model, run.asOf, scored);
+  const rawKey = rawRowsKey(run.runId, item.shard);
+  const header = { runId: run.runId, shard: item.shard, entities: rows.length, events: scored.events };
+  await deps.objects.put(rawKey, encodeShardRows(header, rows), 'application/gzip');
+  if (model.normalize.method === 'percentile') {
+    await deps.objects.put(
+      rawNumbersKey(run.runId, item.shard),
+      encodeNumbers(rows.map((r) => r.raw.rawScore)),
+      'application/octet-stream',
+    );
+  }
+  (deps.logger ?? silentLogger).info('shard scored', {
+    runId: run.runId,
+    shard: item.shard,
+    entities: rows.length,
+    events: scored.events,
+    ms: Date.now() - started,
+  });
+  return { runId: run.runId, shard: item.shard, entities: rows.length, events: scored.events, rawKey };
+}
+
+/** Apply the previous-score rules (see previous.ts); backfilled dates look their previous up in history. */
+export async function pairWithPrevious(
+  scores: ScoreStore,
+  model: Model,
+  asOf: string,
+  scored: ScoredShard,
+): Promise<ShardRow[]> {
+  const rows: ShardRow[] = new Array(scored.raws.length);
+  const fromHistory: number[] = [];
+  scored.raws.forEach((raw, i) => {
+    const rule = previousRule(scored.currents.get(raw.entityId), asOf);
+    if (rule.kind === 'resolved') rows[i] = { raw, previous: rule.previous, current: true };
+    else {
+      rows[i] = { raw, previous: null, current: false };
+      fromHistory.push(i);
+    }
+  });
+  if (fromHistory.length > 0) {
+    const ids = fromHistory.map((i) => scored.raws[i]!.entityId);
+    const found = await scores.latestBefore(model.level, ids, model.name, asOf);
+    for (const i of fromHistory) {
+      const entry = found.get(scored.raws[i]!.entityId);
+      if (entry) rows[i]!.previous = previousOf(entry);
+    }
+  }
+  return rows;
+}
+
+/** Traits and user accounts of entities outside the shard, fetched once each. */
+class TraitCache {
+  private readonly traits = new Map<string, Traits | null>();
+  private readonly accounts = new Map<string, string>();
+
+  constructor(private readonly store: EntityStore) {}
+
+  set(type: EntityLevel, id: string, traits: Traits): void {
+    this.traits.set(`${type}\u0000${id}`, traits);
+  }
+
+  get(type: EntityLevel, id: string): Traits | undefined {
+    return this.traits.get(`${type}\u0000${id}`) ?? undefined;
+  }
+
+  accountOf(userId: string): string | undefined {
+    return this.accounts.get(userId);
+  }
+
+  async prefetch(type: EntityLevel, ids: readonly string[]): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => !this.traits.has(`${type}\u0000${id}`));
+    if (missing.length === 0) return;
+    await mapLimit(missing, LOOKUP_CONCURRENCY, async (id) => {
+      const record = await this.store.get(type, id);
+      this.traits.set(`${type}\u0000${id}`, record?.traits ?? null);
+      if (type === 'user' && record?.accountId !== undefined) this.accounts.set(id, record.accountId);
+    });
+  }
+}

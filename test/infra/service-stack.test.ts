@@ -1,0 +1,388 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadModels } from '../../shared/domain/model/load.js';
+import { SNAPSHOT_COLUMNS } from '../../shared/domain/snapshot-schema.js';
+import { ENV } from '../../shared/config-names.js';
+import { API_ROUTES, INGEST_ROUTES } from '../../infra/constructs/pulse-service.js';
+import {
+  actionsOf,
+  actionsOn,
+  FIXTURE_MODELS,
+  REPO_MODELS,
+  resourcesOf,
+  type Statement,
+  statementsOfRole,
+  synthApp,
+  Template,
+} from './support.js';
+
+const FUNCTIONS = ['PulseIngest', 'PulseApi', 'PulseRunPlan', 'PulseRunWorker', 'PulseRunFinalise'] as const;
+const EVENTS = 'EventsTable';
+const SCORES = 'ScoresTable';
+const BUCKET = 'SnapshotBucket';
+const DDB_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem'];
+
+describe('service stack (repository models)', () => {
+  let template: Template;
+  let statements: Record<(typeof FUNCTIONS)[number], Statement[]>;
+
+  beforeAll(() => {
+    const { service } = synthApp({ 'pulse:modelsDir': REPO_MODELS });
+    template = Template.fromStack(service);
+    statements = Object.fromEntries(FUNCTIONS.map((f) => [f, statementsOfRole(template, `${f}Role`)])) as typeof statements;
+  });
+
+  describe('functions', () => {
+    it('run Node.js on ARM64 with JSON logs, X-Ray, Powertools settings and source maps', () => {
+      // Act
+      const fns = template.findResources('AWS::Lambda::Function', {
+        Properties: { Handler: 'index.handler' },
+      });
+
+      // Assert
+      expect(Object.keys(fns)).toHaveLength(5);
+      for (const fn of Object.values(fns)) {
+        expect(fn.Properties.Runtime).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
+        expect(fn.Properties).toMatchObject({
+          Architectures: ['arm64'],
+          TracingConfig: { Mode: 'Active' },
+          LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/Logs/) } },
+          Environment: {
+            Variables: expect.objectContaining({
+              POWERTOOLS_METRICS_NAMESPACE: 'Pulse',
+              POWERTOOLS_SERVICE_NAME: expect.stringMatching(/^pulse-/),
+              NODE_OPTIONS: '--enable-source-maps',
+              [ENV.shardCount]: '16',
+              [ENV.retentionDays]: '400',
+            }),
+          },
+        });
+      }
+      template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    });
+
+    it('never hold `*` actions, and `*` resources only for X-Ray (which supports no resource-level permissions)', () => {
+      for (const [fn, list] of Object.entries(statements)) {
+        for (const s of list) {
+          expect(actionsOf(s).filter((a) => a.includes('*')), fn).toEqual([]);
+          if (resourcesOf(s).includes('*')) expect(actionsOf(s).every((a) => a.startsWith('xray:')), fn).toBe(true);
+        }
+      }
+    });
+
+    it('ingest writes events and entity records, reads the write keys, and touches nothing else', () => {
+      // Arrange
+      const s = statements.PulseIngest;
+
+      // Assert
+      expect([...actionsOn(s, EVENTS)]).toEqual(expect.arrayContaining(['dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem']));
+      expect(actionsOn(s, EVENTS).has('dynamodb:DeleteItem')).toBe(false);
+      expect([...actionsOn(s, SCORES)]).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query']));
+      expect([...actionsOn(s, 'WriteKeys')].sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      expect(actionsOn(s, BUCKET).size).toBe(0);
+      expect(s.flatMap(actionsOf).some((a) => a.startsWith('states:') || a.startsWith('events:') || a.startsWith('s3:'))).toBe(false);
+    });
+
+    it('the scores API reads scores through the byScore index, starts and describes runs, never writes events', () => {
+      // Arrange
+      const s = statements.PulseApi;
+
+      // Assert
+      expect(actionsOn(s, EVENTS).size).toBe(0);
+      expect(
+        s.some(
+          (st) => actionsOf(st).includes('dynamodb:Query') && JSON.stringify(st.Resource).includes('/index/byScore'),
+        ),
+      ).toBe(true);
+      expect(JSON.stringify(s)).not.toContain('/index/*');
+      expect(s.flatMap(actionsOf)).toEqual(expect.arrayContaining(['states:StartExecution', 'states:DescribeExecution']));
+      expect([...actionsOn(s, BUCKET)].sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+    });
+
+    it('the run worker only reads events and scores and writes run scratch objects', () => {
+      // Arrange
+      const s = statements.PulseRunWorker;
+      const objectResources = s
+        .filter((st) => actionsOf(st).includes('s3:PutObject'))
+        .flatMap(resourcesOf)
+        .map((r) => JSON.stringify(r));
+
+      // Assert
+      for (const table of [EVENTS, SCORES])
+        expect([...actionsOn(s, table)].filter((a) => DDB_WRITES.includes(a)), table).toEqual([]);
+      expect(objectResources.length).toBeGreaterThan(0);
+      for (const r of objectResources) expect(r).toContain('/runs/*');
+      expect(s.some((st) => actionsOf(st).includes('dynamodb:Query') && JSON.stringify(st.Resource).includes('/index/byAccount'))).toBe(true);
+    });
+
+    it('only finalise publishes alerts and snapshots', () => {
+      // Arrange
+      const putEvents = (fn: (typeof FUNCTIONS)[number]) => statements[fn].some((s) => actionsOf(s).includes('events:PutEvents'));
+      const writesSnapshots = (fn: (typeof FUNCTIONS)[number]) =>
+        statements[fn].some(
+          (s) => actionsOf(s).includes('s3:PutObject') && JSON.stringify(s.Resource).includes('/snapshots/*'),
+        );
+
+      // Assert
+      expect(FUNCTIONS.filter(putEvents)).toEqual(['PulseRunFinalise']);
+      expect(FUNCTIONS.filter(writesSnapshots)).toEqual(['PulseRunFinalise']);
+    });
+
+    it('set the environment each handler reads, with ARNs and names only', () => {
+      // Act
+      const env = (prefix: string) => {
+        const [fn] = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) =>
+          id.startsWith(prefix) && !id.includes('Role'),
+        );
+        return fn![1].Properties.Environment.Variables as Record<string, unknown>;
+      };
+
+      // Assert
+      expect(Object.keys(env('PulseIngest'))).toEqual(
+        expect.arrayContaining([ENV.eventsTable, ENV.scoresTable, ENV.writeKeysSecretArn]),
+      );
+      expect(Object.keys(env('PulseIngest'))).not.toContain(ENV.modelsDir);
+      expect(Object.keys(env('PulseApi'))).toEqual(
+        expect.arrayContaining([ENV.scoresTable, ENV.stateMachineArn, ENV.modelsDir, ENV.snapshotBucket]),
+      );
+      expect(env('PulseRunFinalise')).toMatchObject({ [ENV.modelsDir]: '/var/task/models' });
+      expect(Object.keys(env('PulseRunFinalise'))).toContain(ENV.alertBus);
+      // The secret is referenced by ARN (a CloudFormation reference), never inlined as a value.
+      expect(env('PulseIngest')[ENV.writeKeysSecretArn]).toEqual({ 'Fn::ImportValue': expect.stringMatching(/WriteKeys/) });
+    });
+  });
+
+  describe('run state machine', () => {
+    let definition: Record<string, unknown> & { States: Record<string, Record<string, unknown>> };
+
+    beforeAll(() => {
+      const [sm] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+      const body = sm!.Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] };
+      // Tokens (ARNs, bucket names) become placeholders: the shape is what matters.
+      const text = body['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : 'TOKEN')).join('');
+      definition = JSON.parse(text);
+    });
+
+    it('runs plan → distributed map → finalise, with a failure path that records the failure', () => {
+      expect(definition.StartAt).toBe('Plan');
+      expect(definition.States.Plan).toMatchObject({ Next: 'ScoreShards', ResultPath: '$.plan' });
+      expect(definition.States.ScoreShards).toMatchObject({ Type: 'Map', Next: 'Finalise' });
+      expect(definition.States.Finalise).toMatchObject({ End: true });
+      for (const state of ['Plan', 'ScoreShards', 'Finalise'])
+        expect(definition.States[state]!.Catch).toEqual([
+          expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'RecordFailure', ResultPath: '$.error' }),
+        ]);
+      expect(definition.States.RecordFailure).toMatchObject({ Next: 'RunFailed' });
+      expect(definition.States.RunFailed).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error' });
+    });
+
+    it('fans out in distributed mode over S3 items, batched, bounded, with S3 results — pointers, not data', () => {
+      // Arrange
+      const map = definition.States.ScoreShards as Record<string, any>;
+
+      // Assert
+      expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+      expect(map.ItemReader).toMatchObject({
+        Resource: expect.stringContaining(':states:::s3:getObject'),
+        ReaderConfig: { InputType: 'JSON' },
+        Parameters: { 'Key.$': '$.plan.itemsKey' },
+      });
+      expect(map.ItemBatcher).toEqual({ MaxItemsPerBatch: 4, BatchInput: { 'run.$': '$.plan' } });
+      expect(map.MaxConcurrency).toBe(16);
+      expect(map.ToleratedFailurePercentage ?? 0).toBe(0);
+      expect(map.ToleratedFailureCount ?? 0).toBe(0);
+      expect(map.ResultWriter).toMatchObject({ Parameters: { Prefix: 'runs/map-results' } });
+      expect(map.ResultSelector).toEqual({ 'ResultWriterDetails.$': '$.ResultWriterDetails' });
+    });
+
+    it('retries transient failures with exponential backoff and jitter', () => {
+      // Arrange
+      const map = definition.States.ScoreShards as Record<string, any>;
+      const worker = map.ItemProcessor.States.ScoreBatch;
+
+      // Assert
+      for (const task of [worker, definition.States.Plan, definition.States.Finalise])
+        expect(task.Retry).toEqual([
+          expect.objectContaining({
+            ErrorEquals: expect.arrayContaining(['StoreUnavailableError', 'Lambda.TooManyRequestsException']),
+            BackoffRate: 2,
+            JitterStrategy: 'FULL',
+            MaxAttempts: expect.any(Number),
+          }),
+        ]);
+    });
+
+    it('logs everything, traces with X-Ray and alarms on failed runs', () => {
+      template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ExecutionsFailed',
+        Namespace: 'AWS/States',
+        Threshold: 1,
+      });
+    });
+
+    it('lets the state machine read only run scratch objects', () => {
+      // Arrange
+      const s = statementsOfRole(template, 'PulseRunsStateMachineRole');
+      const s3 = s.filter((st) => actionsOf(st).some((a) => a.startsWith('s3:')));
+
+      // Assert
+      expect(s3.length).toBeGreaterThan(0);
+      for (const st of s3) for (const r of resourcesOf(st)) expect(JSON.stringify(r)).toMatch(/\/runs\/(map-results\/)?\*/);
+    });
+  });
+
+  describe('schedules', () => {
+    it('has one schedule per example model, starting a run of that model as of "scheduled", with a DLQ', () => {
+      // Arrange
+      const models = loadModels(REPO_MODELS).map((m) => m.model);
+
+      // Act
+      const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
+
+      // Assert
+      expect(schedules).toHaveLength(models.length);
+      for (const model of models) {
+        const schedule = schedules.find((s) => JSON.parse(s.Properties.Target.Input).model === model.name);
+        expect(schedule, model.name).toBeDefined();
+        expect(JSON.parse(schedule!.Properties.Target.Input)).toEqual({ model: model.name, asOf: 'scheduled' });
+        expect(schedule!.Properties).toMatchObject({
+          ScheduleExpressionTimezone: model.timezone,
+          State: 'ENABLED',
+          Target: {
+            RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 21600 },
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/ScheduleDlq/), 'Arn'] } },
+          },
+        });
+      }
+    });
+
+    it('keeps the DLQ encrypted and TLS-only, and alarms on its depth', () => {
+      template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        },
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible' });
+    });
+  });
+
+  describe('HTTP API', () => {
+    const routes = () => Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
+
+    it('routes ingest without an authorizer (the write key is checked in the function)', () => {
+      for (const path of INGEST_ROUTES)
+        expect(routes().find((r) => r.RouteKey === `POST ${path}`)).toMatchObject({ AuthorizationType: 'NONE' });
+    });
+
+    it('protects every scores route with IAM by default; /healthz stays open', () => {
+      for (const [method, path] of API_ROUTES)
+        expect(routes().find((r) => r.RouteKey === `${method} ${path}`), path).toMatchObject({ AuthorizationType: 'AWS_IAM' });
+      expect(routes().find((r) => r.RouteKey === 'GET /healthz')).toMatchObject({ AuthorizationType: 'NONE' });
+      expect(routes()).toHaveLength(INGEST_ROUTES.length + API_ROUTES.length + 1);
+    });
+
+    it('throttles and writes access logs', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        StageName: '$default',
+        DefaultRouteSettings: { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 },
+        AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      });
+    });
+  });
+
+  describe('alerts, Athena, monitoring', () => {
+    it('creates the alert bus', () => {
+      template.resourceCountIs('AWS::Events::EventBus', 1);
+    });
+
+    it('generates the Glue columns from the snapshot schema, with partition projection on model and dt', () => {
+      // Act
+      const [table] = Object.values(template.findResources('AWS::Glue::Table'));
+      const input = table!.Properties.TableInput;
+
+      // Assert
+      expect(input.StorageDescriptor.Columns.map((c: { Name: string; Type: string }) => [c.Name, c.Type])).toEqual(
+        SNAPSHOT_COLUMNS.map((c) => [c.name, c.type]),
+      );
+      expect(input.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(['model', 'dt']);
+      expect(input.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe(
+        'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+      );
+      expect(input.Parameters).toMatchObject({
+        'projection.enabled': 'true',
+        'projection.model.type': 'enum',
+        'projection.model.values': loadModels(REPO_MODELS).map((m) => m.model.name).sort().join(','),
+        'projection.dt.type': 'date',
+        'projection.dt.format': 'yyyy-MM-dd',
+        'projection.dt.range': expect.stringMatching(/^\d{4}-\d{2}-\d{2},NOW$/),
+      });
+      expect(JSON.stringify(input.Parameters['storage.location.template'])).toContain(
+        '/snapshots/model=${model}/dt=${dt}/',
+      );
+    });
+
+    it('alarms on function errors, DynamoDB throttles and API 5xx, and has one dashboard', () => {
+      // Act
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+      const errorAlarms = alarms.filter((a) => a.Properties.MetricName === 'Errors' && a.Properties.Namespace === 'AWS/Lambda');
+      const throttleAlarms = alarms.filter((a) => JSON.stringify(a.Properties.Metrics ?? '').includes('ThrottleEvents'));
+
+      // Assert
+      expect(errorAlarms).toHaveLength(5);
+      expect(throttleAlarms).toHaveLength(2);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5xx', Namespace: 'AWS/ApiGateway' });
+      template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    });
+  });
+});
+
+describe('service stack (fixture models and options)', () => {
+  it('maps each cadence to a cron in the model time zone', () => {
+    // Act
+    const template = Template.fromStack(synthApp({ 'pulse:modelsDir': FIXTURE_MODELS }).service);
+    const byModel = Object.fromEntries(
+      Object.values(template.findResources('AWS::Scheduler::Schedule')).map((s) => [
+        JSON.parse(s.Properties.Target.Input).model,
+        [s.Properties.ScheduleExpression, s.Properties.ScheduleExpressionTimezone],
+      ]),
+    );
+
+    // Assert
+    expect(byModel).toEqual({
+      customer: ['cron(15 0 * * ? *)', 'Europe/Berlin'],
+      trial: ['cron(15 0 ? * MON *)', 'UTC'],
+      renewal: ['cron(15 0 1 * ? *)', 'Asia/Tokyo'],
+      enterprise: ['cron(30 3 ? * MON-FRI *)', 'America/New_York'],
+    });
+  });
+
+  it('uses a JWT authorizer on the scores routes when an issuer and audience are given', () => {
+    // Act
+    const template = Template.fromStack(
+      synthApp({
+        'pulse:modelsDir': FIXTURE_MODELS,
+        'pulse:jwtIssuer': 'https://auth.example.com/',
+        'pulse:jwtAudience': 'pulse-api,pulse-cli',
+      }).service,
+    );
+
+    // Assert
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: 'https://auth.example.com/', Audience: ['pulse-api', 'pulse-cli'] },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /v1/scores', AuthorizationType: 'JWT' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /v1/events', AuthorizationType: 'NONE' });
+  });
+
+  it('refuses half a JWT configuration', () => {
+    expect(() => synthApp({ 'pulse:modelsDir': FIXTURE_MODELS, 'pulse:jwtIssuer': 'https://auth.example.com/' })).toThrow(
+      /pulse:jwtAudience/,
+    );
+  });
+});

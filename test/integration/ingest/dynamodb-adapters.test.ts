@@ -1,0 +1,217 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoEntityStore } from '../../../shared/adapters/dynamodb/entity-store.js';
+import { DynamoEventStore } from '../../../shared/adapters/dynamodb/event-store.js';
+import { userPartition } from '../../../shared/adapters/dynamodb/keys.js';
+import type { ScoringEvent } from '../../../shared/domain/event.js';
+import { shardOf } from '../../../shared/domain/shard.js';
+import { DAY_MS } from '../../../shared/domain/time.js';
+import { storeBatch } from '../../../shared/ingest/ingest.js';
+import type { EntityLevel, EventStore } from '../../../shared/ports/event-store.js';
+import {
+  createPulseTables,
+  type DynamoHarness,
+  haveJava,
+  startDynalite,
+  startDynamoDbLocal,
+} from '../../support/dynamo.js';
+
+const SHARDS = 4;
+const T0 = Date.UTC(2026, 2, 10, 0, 0, 0);
+
+const engines = [
+  { title: 'dynalite', available: true, start: startDynalite },
+  {
+    title: haveJava ? 'DynamoDB Local' : 'DynamoDB Local (skipped: no Java for DynamoDB Local)',
+    available: haveJava,
+    start: startDynamoDbLocal,
+  },
+];
+
+async function readAll(store: EventStore, level: EntityLevel, from: number, to: number): Promise<ScoringEvent[]> {
+  const out: ScoringEvent[] = [];
+  for (let shard = 0; shard < store.shardCount; shard++) {
+    for await (const page of store.readShard({ level, shard, from, to })) {
+      for (const event of page) {
+        const entity = level === 'user' ? event.userId : event.accountId!;
+        // Every event comes back from the shard its entity hashes to, and only from there.
+        expect(shardOf(entity, store.shardCount)).toBe(shard);
+        out.push(event);
+      }
+    }
+  }
+  return out.sort((a, b) => a.eventId.localeCompare(b.eventId));
+}
+
+function event(eventId: string, userId: string, timestamp: number, extra: Partial<ScoringEvent> = {}): ScoringEvent {
+  return { eventId, name: 'login', userId, timestamp, ...extra };
+}
+
+for (const engine of engines) {
+  describe.skipIf(!engine.available)(`DynamoDB adapters on ${engine.title}`, () => {
+    let harness: DynamoHarness;
+    let events: DynamoEventStore;
+    let entities: DynamoEntityStore;
+    let eventsTable: string;
+
+    beforeAll(async () => {
+      harness = await engine.start();
+      const tables = await createPulseTables(harness.client);
+      eventsTable = tables.eventsTable;
+      events = new DynamoEventStore({
+        client: harness.client,
+        tableName: tables.eventsTable,
+        shardCount: SHARDS,
+        retentionDays: 400,
+        pageSize: 3,
+      });
+      entities = new DynamoEntityStore({ client: harness.client, tableName: tables.scoresTable, shardCount: SHARDS });
+    });
+    afterAll(async () => {
+      await harness?.stop();
+    });
+
+    it('stores and counts an event once however often and in whatever order it is sent', async () => {
+      // Arrange
+      const ts = T0 + 3_600_000;
+      const batch = ['dup-a', 'dup-b', 'dup-c'].map((id, i) =>
+        event(id, `dup-user-${i}`, ts, { properties: { n: i, nested: { ok: true }, list: [1, 'x', null] } }),
+      );
+
+      // Act
+      const first = await events.putEvents(batch);
+      const second = await events.putEvents([batch[2]!, batch[0]!, batch[0]!, batch[1]!]);
+      const third = await events.putEvents([batch[1]!, event('dup-d', 'dup-user-3', ts)]);
+      const concurrent = await Promise.all([1, 2, 3].map(() => events.putEvents([event('dup-e', 'dup-user-4', ts)])));
+
+      // Assert
+      expect(first).toEqual({ stored: 3, duplicates: 0 });
+      expect(second).toEqual({ stored: 0, duplicates: 4 });
+      expect(third).toEqual({ stored: 1, duplicates: 1 });
+      expect(concurrent.reduce((n, r) => n + r.stored + r.duplicates, 0)).toBe(3);
+      const stored = (await readAll(events, 'user', ts, ts + 1)).filter((e) => e.eventId.startsWith('dup-'));
+      expect(stored.map((e) => e.eventId)).toEqual(['dup-a', 'dup-b', 'dup-c', 'dup-d', 'dup-e']);
+      expect(stored[0]).toEqual(batch[0]);
+    });
+
+    it('keeps an event whole: properties exactly, TTL from its timestamp plus retention', async () => {
+      // Arrange
+      const e = event('ttl-1', 'ttl-user', T0 + 5, {
+        accountId: 'ttl-acc',
+        properties: { big: 2 ** 70, tiny: 1e-300, empty: '', deep: [[{}]] },
+      });
+
+      // Act
+      await events.putEvents([e]);
+      const raw = await harness.client.send(
+        new GetItemCommand({
+          TableName: eventsTable,
+          Key: { pk: { S: userPartition('ttl-user', T0 + 5, SHARDS) }, sk: { S: 'ttl-1' } },
+        }),
+      );
+
+      // Assert
+      expect(raw.Item?.expiresAt?.N).toBe(String(Math.floor((T0 + 5 + 400 * DAY_MS) / 1000)));
+      expect(raw.Item?.pk?.S).toMatch(/^U#\d#20260310$/);
+      expect(raw.Item?.apk?.S).toMatch(/^A#\d#20260310$/);
+      const [back] = await readAll(events, 'user', T0, T0 + 10);
+      expect(back).toEqual(e);
+    });
+
+    it('reads exactly the window [from, to) across days, page by page', async () => {
+      // Arrange: events around both edges of a window that starts and ends mid-day, three days apart.
+      const from = T0 + 20 * DAY_MS + 6 * 3_600_000;
+      const to = from + 2 * DAY_MS;
+      const stamps = [from - 1, from, from + 1, from + DAY_MS, to - 1, to, to + 1, from - DAY_MS, to + DAY_MS];
+      const all = stamps.map((ts, i) => event(`win-${String(i).padStart(2, '0')}`, `win-user-${i % 5}`, ts));
+      await events.putEvents(all);
+
+      // Act
+      const read = await readAll(events, 'user', from, to);
+
+      // Assert
+      const expected = all.filter((e) => e.timestamp >= from && e.timestamp < to).map((e) => e.eventId);
+      expect(read.map((e) => e.eventId)).toEqual(expected);
+      expect(expected).toHaveLength(4);
+    });
+
+    it('routes events to the account index by their own account or the account their user was grouped with', async () => {
+      // Arrange
+      const base = T0 + 40 * DAY_MS;
+      await entities.upsert([{ entityType: 'user', entityId: 'acct-user-2', accountId: 'acc-linked', seenAt: base }]);
+      const batch = {
+        events: [
+          event('acct-1', 'acct-user-1', base + 1, { accountId: 'acc-own' }),
+          event('acct-2', 'acct-user-2', base + 2),
+          event('acct-3', 'acct-user-3', base + 3),
+          event('acct-4', 'acct-user-2', base + 4, { accountId: 'acc-own' }),
+        ],
+        traits: [],
+        traitMessages: 0,
+        rejected: [],
+        total: 4,
+        itemsPath: 'events',
+      };
+
+      // Act
+      const outcome = await storeBatch({ events, entities }, batch);
+      const byAccount = await readAll(events, 'account', base, base + DAY_MS);
+      const byUser = await readAll(events, 'user', base, base + DAY_MS);
+
+      // Assert
+      expect(outcome.accepted).toBe(4);
+      expect(byAccount.map((e) => [e.eventId, e.accountId])).toEqual([
+        ['acct-1', 'acc-own'],
+        ['acct-2', 'acc-linked'],
+        ['acct-4', 'acc-own'],
+      ]);
+      expect(byUser.map((e) => e.eventId)).toEqual(['acct-1', 'acct-2', 'acct-3', 'acct-4']);
+    });
+
+    it('merges traits, keeps the latest account link and lists entities by shard', async () => {
+      // Arrange
+      const seen = T0;
+
+      // Act
+      await entities.upsert([
+        { entityType: 'user', entityId: 'ent-u1', traits: { plan: 'trial', role: 'admin', n: 1.5e300 }, seenAt: seen },
+        { entityType: 'account', entityId: 'ent-a1', traits: { name: 'Acme', seats: 10 }, seenAt: seen },
+      ]);
+      await entities.upsert([
+        { entityType: 'user', entityId: 'ent-u1', traits: { plan: 'pro', role: null }, seenAt: seen + 10 },
+        { entityType: 'user', entityId: 'ent-u1', accountId: 'ent-a2', seenAt: seen + 20 },
+        { entityType: 'user', entityId: 'ent-u1', accountId: 'ent-a1', seenAt: seen + 5 },
+      ]);
+      await Promise.all(
+        [1, 2, 3, 4].map((i) =>
+          entities.upsert([{ entityType: 'account', entityId: 'ent-a1', traits: { [`k${i}`]: i }, seenAt: seen + i }]),
+        ),
+      );
+
+      // Assert
+      expect(await entities.get('user', 'ent-u1')).toEqual({
+        entityType: 'user',
+        entityId: 'ent-u1',
+        traits: { plan: 'pro', n: 1.5e300 },
+        accountId: 'ent-a2',
+        firstSeenAt: seen,
+        lastSeenAt: seen + 20,
+      });
+      expect((await entities.get('account', 'ent-a1'))?.traits).toEqual({
+        name: 'Acme',
+        seats: 10,
+        k1: 1,
+        k2: 2,
+        k3: 3,
+        k4: 4,
+      });
+      expect(await entities.accountOf(['ent-u1', 'nobody'])).toEqual(new Map([['ent-u1', 'ent-a2']]));
+      const listed: string[] = [];
+      for await (const page of entities.listShard('account', shardOf('ent-a1', SHARDS))) {
+        listed.push(...page.map((r) => r.entityId));
+      }
+      expect(listed).toContain('ent-a1');
+      expect(await entities.get('user', 'unknown')).toBeUndefined();
+    });
+  });
+}

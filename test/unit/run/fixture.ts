@@ -1,0 +1,60 @@
+import type { ScoringEvent } from '../../../shared/domain/event.js';
+import { type LoadedModel, modelContentHash } from '../../../shared/domain/model/load.js';
+import type { Model } from '../../../shared/domain/model/schema.js';
+import { InMemoryAlertSink, InMemoryAlertStore } from '../../../shared/adapters/memory/alert-sink.js';
+import { InMemoryEntityStore } from '../../../shared/adapters/memory/entity-store.js';
+import { InMemoryEventStore } from '../../../shared/adapters/memory/event-store.js';
+import { InMemoryRunStore } from '../../../shared/adapters/memory/run-store.js';
+import { InMemoryScoreStore } from '../../../shared/adapters/memory/score-store.js';
+import { InMemorySnapshotStore } from '../../../shared/adapters/memory/snapshot-store.js';
+import type { RunDeps } from '../../../shared/run/deps.js';
+
+export const SHARDS = 4;
+
+export interface MemoryDeps extends RunDeps {
+  events: InMemoryEventStore;
+  entities: InMemoryEntityStore;
+  scores: InMemoryScoreStore;
+  runs: InMemoryRunStore;
+  objects: InMemorySnapshotStore;
+  alertSink: InMemoryAlertSink;
+  alertStore: InMemoryAlertStore;
+}
+
+export function loaded(model: Model): LoadedModel {
+  return { model, file: `${model.name}.yaml`, contentHash: modelContentHash(model) };
+}
+
+/** In-memory run dependencies over the given models, small pages so paging is exercised. */
+export function memoryDeps(models: Model[], now = Date.parse('2026-03-10T12:00:00Z')): MemoryDeps {
+  let seed = 1;
+  return {
+    models: new Map(models.map((m) => [m.name, loaded(m)])),
+    events: new InMemoryEventStore(SHARDS, 7),
+    entities: new InMemoryEntityStore(SHARDS, 5),
+    scores: new InMemoryScoreStore(SHARDS, 5),
+    runs: new InMemoryRunStore(() => now),
+    objects: new InMemorySnapshotStore('test-bucket'),
+    alertSink: new InMemoryAlertSink(),
+    alertStore: new InMemoryAlertStore(),
+    clock: () => now,
+    random: () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    },
+  };
+}
+
+let counter = 0;
+
+/** `count` events named `name` for a user on a UTC date (minutes apart from 10:00). */
+export function events(userId: string, name: string, date: string, count = 1, accountId?: string): ScoringEvent[] {
+  const start = Date.parse(`${date}T10:00:00Z`);
+  return Array.from({ length: count }, (_, i) => ({
+    eventId: `ev-${++counter}`,
+    name,
+    userId,
+    accountId,
+    timestamp: start + i * 60_000,
+  }));
+}
