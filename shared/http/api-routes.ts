@@ -184,7 +184,7 @@ export function issuesToFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldE
     }
     const path = issue.path.map(String).join('.') || '(body)';
     const message =
-      issue.code === 'invalid_type' && issue.input === undefined
+      issue.code === 'invalid_type' && /received undefined$/.test(issue.message)
         ? 'is required'
         : issue.message.replace(/^Invalid input: /, '');
     errors.push({ path, message });

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -79,6 +79,15 @@ type S3rverClass = new (options: Record<string, unknown>) => S3rverServer;
 
 const require = createRequire(import.meta.url);
 
+/** Rejects with EADDRINUSE (or another listen error) when the port cannot be listened on. */
+function probePort(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
 let anyCredentialsAccepted = false;
 
 /** s3rver only knows its own dummy key pair; map every access key id to that account so any credentials work. */
@@ -111,6 +120,8 @@ export async function startEmbeddedS3(dataDir: string, port: number): Promise<Em
   });
   let address: { port: number };
   try {
+    // s3rver emits a listen error as an unhandled 'error' event; find a taken port first.
+    if (port !== 0) await probePort(port);
     address = await server.run();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

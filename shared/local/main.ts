@@ -25,7 +25,8 @@ function banner(server: LocalServer, config: ReturnType<typeof localConfig>): st
   const { credentials } = config;
   const generated = (yes: boolean) => (yes ? ' (generated; saved in the data dir)' : '');
   const models = server.stack.models.map(({ model }) => `${model.name} v${model.version} (${model.cadence})`);
-  const dataDir = relative(process.cwd(), config.dataDir) || '.';
+  const rel = relative(process.cwd(), config.dataDir);
+  const dataDir = rel === '' ? '.' : rel.startsWith('..') ? config.dataDir : rel;
   return [
     '',
     `Pulse is running at ${server.url}`,

@@ -1,0 +1,210 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { DuckDBConnection } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoAlertStore } from '../../../shared/adapters/dynamodb/alert-store.js';
+import { DynamoEntityStore } from '../../../shared/adapters/dynamodb/entity-store.js';
+import { DynamoEventStore } from '../../../shared/adapters/dynamodb/event-store.js';
+import { DynamoRunStore } from '../../../shared/adapters/dynamodb/run-store.js';
+import { DynamoScoreStore } from '../../../shared/adapters/dynamodb/score-store.js';
+import { InMemoryAlertSink } from '../../../shared/adapters/memory/alert-sink.js';
+import { S3SnapshotStore } from '../../../shared/adapters/s3/snapshot-store.js';
+import type { ScoringEvent } from '../../../shared/domain/event.js';
+import { SNAPSHOT_COLUMNS } from '../../../shared/domain/snapshot-schema.js';
+import type { StoredScore } from '../../../shared/ports/score-store.js';
+import type { RunDeps } from '../../../shared/run/deps.js';
+import { manifestKey, partitionPrefix } from '../../../shared/run/keys.js';
+import { LocalRunner } from '../../../shared/run/local-runner.js';
+import type { SnapshotManifest } from '../../../shared/run/snapshot.js';
+import { loaded } from '../../unit/run/fixture.js';
+import { createPulseTables, type DynamoHarness, haveJava, startDynalite, startDynamoDbLocal } from '../../support/dynamo.js';
+import { model } from '../../support/engine.js';
+import { type S3Harness, startS3rver } from '../../support/s3.js';
+
+const SHARDS = 4;
+const BANDS = ['low', 'mid', 'high'];
+const usage = model({
+  name: 'usage',
+  windowDays: 7,
+  signals: [
+    { name: 'logins', event: 'login', weight: 2 },
+    { name: 'reports', event: 'report_exported', weight: 5 },
+  ],
+  penalties: [{ name: 'inactive', inactiveDays: 5, points: -3 }],
+  bands: [{ name: 'low' }, { name: 'mid', min: 8 }, { name: 'high', min: 20 }],
+  alerts: { drop: { points: 4 }, bandChange: true },
+});
+
+/** SNAPSHOT_COLUMNS types as DuckDB names them. */
+const DUCKDB_TYPES = { string: 'VARCHAR', int: 'INTEGER', bigint: 'BIGINT', double: 'DOUBLE', timestamp: 'TIMESTAMP WITH TIME ZONE' };
+
+function userEvents(): ScoringEvent[] {
+  const out: ScoringEvent[] = [];
+  for (let u = 0; u < 30; u++) {
+    for (let d = 1; d <= 4; d++) {
+      const n = (u * d) % 6;
+      for (let i = 0; i < n; i++) {
+        out.push({ eventId: `e-${u}-${d}-${i}`, name: 'login', userId: `user-${u}`, timestamp: Date.parse(`2026-04-0${d}T08:00:00Z`) + i * 1000 });
+      }
+    }
+    if (u % 4 === 0) {
+      out.push({ eventId: `r-${u}`, name: 'report_exported', userId: `user-${u}`, accountId: 'acme', timestamp: Date.parse('2026-04-02T12:00:00Z'), properties: { format: 'csv' } });
+    }
+  }
+  return out;
+}
+
+/** Copy a partition's objects out of S3 as a BI tool's sync would, keeping the hive layout. */
+async function download(deps: RunDeps, prefix: string, dir: string): Promise<void> {
+  for (const key of await deps.objects.list(prefix)) {
+    const path = join(dir, key);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, (await deps.objects.get(key))!);
+  }
+}
+
+function suite(name: string, start: () => Promise<DynamoHarness>) {
+  describe(name, () => {
+    let dynamo: DynamoHarness;
+    let s3: S3Harness;
+    let deps: RunDeps & { scores: DynamoScoreStore; alertSink: InMemoryAlertSink };
+    let duck: DuckDBConnection;
+    let work: string;
+
+    beforeAll(async () => {
+      [dynamo, s3] = await Promise.all([start(), startS3rver()]);
+      const { eventsTable, scoresTable } = await createPulseTables(dynamo.client);
+      const client = dynamo.client;
+      deps = {
+        models: new Map([['usage', loaded(usage)]]),
+        events: new DynamoEventStore({ client, tableName: eventsTable, shardCount: SHARDS, pageSize: 25 }),
+        entities: new DynamoEntityStore({ client, tableName: scoresTable, shardCount: SHARDS }),
+        scores: new DynamoScoreStore({ client, tableName: scoresTable, shardCount: SHARDS, pageSize: 5 }),
+        runs: new DynamoRunStore({ client, tableName: scoresTable }),
+        objects: new S3SnapshotStore({ client: s3.client, bucket: s3.bucket }),
+        alertSink: new InMemoryAlertSink(),
+        alertStore: new DynamoAlertStore({ client, tableName: scoresTable }),
+        clock: () => Date.parse('2026-04-05T06:00:00Z'),
+      };
+      await deps.events.putEvents(userEvents());
+      await deps.entities.upsert([{ entityType: 'user', entityId: 'sleeper', traits: { plan: 'free' }, seenAt: Date.parse('2026-03-01T00:00:00Z') }]);
+      duck = await DuckDBConnection.create();
+      work = mkdtempSync(join(tmpdir(), 'pulse-snap-'));
+    });
+
+    afterAll(async () => {
+      duck?.closeSync();
+      if (work) rmSync(work, { recursive: true, force: true });
+      await Promise.all([dynamo?.stop(), s3?.stop()]);
+    });
+
+    it('ingest → run → current scores, history, score listing and a DuckDB-readable snapshot agree', async () => {
+      // Arrange
+      const runner = new LocalRunner(deps, { concurrency: 2 });
+
+      // Act
+      const first = await runner.run({ model: 'usage', asOf: '2026-04-02' });
+      const second = await runner.run({ model: 'usage', asOf: '2026-04-04' });
+
+      // Assert: runs
+      expect(first.status).toBe('succeeded');
+      expect(second).toMatchObject({ status: 'succeeded', counts: { entities: 29 } });
+      expect(await deps.runs.get(second.runId)).toEqual(second);
+      expect((await deps.runs.list('usage')).map((r) => r.runId).sort()).toEqual([first.runId, second.runId].sort());
+
+      // Current scores: one per entity, O(1) by (entity, model); history one row per run, oldest first.
+      const current: StoredScore[] = [];
+      for (let s = 0; s < SHARDS; s++) for await (const page of deps.scores.listCurrentShard('usage', s)) current.push(...page);
+      expect(current).toHaveLength(29);
+      const sleeper = await deps.scores.getCurrent('user', 'sleeper', ['usage', 'other']);
+      expect(sleeper).toEqual([expect.objectContaining({ score: -3, band: 'low', penalties: [{ rule: 'inactive', points: -3 }] })]);
+      const u5 = current.find((c) => c.entityId === 'user-5')!;
+      const history = await deps.scores.history({ entityType: 'user', entityId: 'user-5', model: 'usage' });
+      expect(history.map((h) => h.asOf)).toEqual(['2026-04-03T00:00:00.000Z', '2026-04-05T00:00:00.000Z']);
+      expect(history[1]).toMatchObject({ score: u5.score, delta: u5.delta, band: u5.band });
+      expect(u5.delta).toBe(u5.score - history[0]!.score);
+      expect(await deps.scores.history({ entityType: 'user', entityId: 'user-5', model: 'usage', from: '2026-04-04T00:00:00.000Z' })).toHaveLength(1);
+
+      // Listing: by band (highest first), score descending, across pages.
+      const listed: { entityId: string; band: string; score: number }[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await deps.scores.list({ model: 'usage', bands: BANDS, limit: 7, cursor });
+        expect(page.items.length).toBeLessThanOrEqual(7);
+        listed.push(...page.items);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      const expected = [...current].sort(
+        (a, b) => BANDS.indexOf(b.band) - BANDS.indexOf(a.band) || b.score - a.score || (a.entityId < b.entityId ? 1 : -1),
+      );
+      expect(listed.map((l) => l.entityId)).toEqual(expected.map((e) => e.entityId));
+      const mids = await deps.scores.list({ model: 'usage', bands: BANDS, band: 'mid', limit: 100 });
+      expect(mids.items.map((i) => i.entityId)).toEqual(expected.filter((e) => e.band === 'mid').map((e) => e.entityId));
+      expect(mids.nextCursor).toBeNull();
+
+      // Snapshot: manifest last, read by DuckDB from the downloaded partition as a BI tool would.
+      await download(deps, 'snapshots/model=usage/', join(work, 'a'));
+      const manifest = JSON.parse(new TextDecoder().decode((await deps.objects.get(manifestKey('usage', '2026-04-04')))!)) as SnapshotManifest;
+      expect(manifest).toMatchObject({ runId: second.runId, rowCount: 29, schemaVersion: 1 });
+      const glob = join(work, 'a', 'snapshots', 'model=usage', 'dt=2026-04-04', '*.parquet');
+      const described = (await duck.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${glob}')`)).getRowObjectsJS();
+      expect(described.map((d) => [d.column_name, d.column_type])).toEqual(
+        SNAPSHOT_COLUMNS.map((c) => [c.name, DUCKDB_TYPES[c.type]]),
+      );
+      const rows = (
+        await duck.runAndReadAll(
+          `SELECT entity_id, score, band, delta, previous_score, event_count, epoch_ms(as_of) AS as_of_ms, contributions FROM read_parquet('${glob}') ORDER BY entity_id`,
+        )
+      ).getRowObjectsJS();
+      expect(rows).toHaveLength(29);
+      for (const row of rows) {
+        const stored = current.find((c) => c.entityId === row.entity_id)!;
+        expect(row).toMatchObject({ score: stored.score, band: stored.band, delta: stored.delta, previous_score: stored.previousScore });
+        expect(row.event_count).toBe(BigInt(stored.coverage.events));
+        expect(row.as_of_ms).toBe(BigInt(Date.parse(stored.asOf)));
+        expect(JSON.parse(row.contributions as string)).toEqual({ contributions: stored.contributions, penalties: stored.penalties });
+      }
+      const hive = (
+        await duck.runAndReadAll(
+          `SELECT dt::VARCHAR AS dt, count(*) AS n FROM read_parquet('${join(work, 'a', 'snapshots', 'model=usage', '*', '*.parquet')}', hive_partitioning = true) GROUP BY dt ORDER BY dt`,
+        )
+      ).getRowObjectsJS();
+      expect(hive).toEqual([{ dt: '2026-04-02', n: 31n }, { dt: '2026-04-04', n: 31n }]);
+
+      // Alerts are stored for /v1/alerts.
+      const alerts = await deps.alertStore.list({ since: '2026-04-05T00:00:00.000Z', models: ['usage'], limit: 1000 });
+      expect(alerts.items.length).toBe(deps.alertSink.published.length);
+      expect(alerts.items.length).toBeGreaterThan(0);
+    });
+
+    it('a re-run of the same (model, as-of) writes identical rows and replaces the partition', async () => {
+      // Arrange
+      const runner = new LocalRunner(deps, { concurrency: 2 });
+      const read = async (dir: string) => {
+        await download(deps, partitionPrefix('usage', '2026-04-04'), join(work, dir));
+        const glob = join(work, dir, 'snapshots', 'model=usage', 'dt=2026-04-04', '*.parquet');
+        return (await duck.runAndReadAll(`SELECT * FROM read_parquet('${glob}') ORDER BY entity_id`)).getRowObjectsJson();
+      };
+      const before = await read('before');
+      const currentBefore = await deps.scores.getCurrent('user', 'user-7', ['usage']);
+
+      // Act
+      const rerun = await runner.run({ model: 'usage', asOf: '2026-04-04' });
+
+      // Assert
+      expect(rerun.status).toBe('succeeded');
+      expect(await read('after')).toEqual(before);
+      expect(await deps.scores.getCurrent('user', 'user-7', ['usage'])).toEqual(currentBefore);
+      const keys = await deps.objects.list(partitionPrefix('usage', '2026-04-04'));
+      expect(keys.filter((k) => k.endsWith('.parquet')).every((k) => k.includes(rerun.runId))).toBe(true);
+      expect(keys).toContain(manifestKey('usage', '2026-04-04'));
+      expect(await deps.scores.history({ entityType: 'user', entityId: 'user-7', model: 'usage' })).toHaveLength(2);
+    });
+  });
+}
+
+suite('run against dynalite and s3rver', startDynalite);
+describe.skipIf(!haveJava)('run against DynamoDB Local (skipped: no Java for DynamoDB Local)', () => {
+  suite('and s3rver', startDynamoDbLocal);
+});
