@@ -6,8 +6,17 @@
  * new PulseScoring(stack, 'Pulse', { modelsDir: 'scoring-models' });
  * ```
  */
-export { PulseScoring, type PulseScoringProps } from './constructs/pulse-scoring.js';
+
+export { loadModelsForSynth, scheduleExpressionFor } from './constructs/models.js';
+export { PulseMonitoring, type PulseMonitoringProps } from './constructs/monitoring.js';
 export { PulseData, type PulseDataProps, type PulseDataResources } from './constructs/pulse-data.js';
+export {
+  type AccessMode,
+  PulseFunction,
+  type PulseFunctionProps,
+  type ShippedModels,
+} from './constructs/pulse-function.js';
+export { PulseScoring, type PulseScoringProps } from './constructs/pulse-scoring.js';
 export {
   API_ROUTES,
   FUNCTION_ENTRIES,
@@ -16,11 +25,8 @@ export {
   PulseService,
   type PulseServiceProps,
 } from './constructs/pulse-service.js';
-export { type AccessMode, PulseFunction, type PulseFunctionProps, type ShippedModels } from './constructs/pulse-function.js';
 export { ScoringPipeline, type ScoringPipelineProps } from './constructs/scoring-pipeline.js';
-export { SnapshotTable, type SnapshotTableProps, glueColumns } from './constructs/snapshot-table.js';
-export { PulseMonitoring, type PulseMonitoringProps } from './constructs/monitoring.js';
-export { loadModelsForSynth, scheduleExpressionFor } from './constructs/models.js';
+export { glueColumns, SnapshotTable, type SnapshotTableProps } from './constructs/snapshot-table.js';
 export { CONTEXT, createPulseApp, FEATURE_FLAGS, type PulseApp } from './pulse-app.js';
 export { DataStack, type DataStackProps } from './stacks/data-stack.js';
 export { ServiceStack, type ServiceStackProps } from './stacks/service-stack.js';

@@ -22,6 +22,7 @@ export const CONTEXT = {
   throttleBurstLimit: 'pulse:throttleBurstLimit',
   alarmEmail: 'pulse:alarmEmail',
   schedulesEnabled: 'pulse:schedulesEnabled',
+  eventsWarmWriteUnits: 'pulse:eventsWarmWriteUnits',
   nag: 'pulse:nag',
 } as const;
 
@@ -63,7 +64,8 @@ export function createPulseApp(app: App = new App(), env?: Environment): PulseAp
     const value = ctx(key);
     if (value === undefined) return undefined;
     const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`context ${key} must be a positive whole number, got "${value}"`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new Error(`context ${key} must be a positive whole number, got "${value}"`);
     return n;
   };
 
@@ -79,6 +81,7 @@ export function createPulseApp(app: App = new App(), env?: Environment): PulseAp
   const data = new DataStack(app, `${prefix}Data`, {
     env,
     description: 'Pulse engagement scoring: events and scores tables, snapshot bucket, write keys (retained)',
+    data: { eventsWarmWriteUnits: num(CONTEXT.eventsWarmWriteUnits) },
   });
   const service = new ServiceStack(app, `${prefix}Service`, {
     env,

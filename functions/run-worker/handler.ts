@@ -6,6 +6,10 @@ import { makeWorkerHandler } from '../../shared/run/handlers.js';
 
 // Cold start: configuration and models checked, clients created once, reused by every invocation.
 const config = parseRunConfig(process.env);
-const deps = awsRunDeps(config, { dynamo: new DynamoDBClient({}), s3: new S3Client({}), eventBridge: new EventBridgeClient({}) });
+const deps = awsRunDeps(config, {
+  dynamo: new DynamoDBClient({}),
+  s3: new S3Client({}),
+  eventBridge: new EventBridgeClient({}),
+});
 
 export const handler = makeWorkerHandler(deps);

@@ -1,5 +1,5 @@
-import { loadModels, type LoadedModel } from '../../shared/domain/model/load.js';
 import { formatModelIssue, ModelValidationError } from '../../shared/domain/model/errors.js';
+import { type LoadedModel, loadModels } from '../../shared/domain/model/load.js';
 import type { Model } from '../../shared/domain/model/schema.js';
 
 /**
@@ -11,7 +11,9 @@ export function loadModelsForSynth(dirOrFile: string): LoadedModel[] {
     return loadModels(dirOrFile);
   } catch (error) {
     if (error instanceof ModelValidationError) {
-      throw new Error(`Pulse models are invalid, fix them and synth again:\n${error.issues.map(formatModelIssue).join('\n')}`);
+      throw new Error(
+        `Pulse models are invalid, fix them and synth again:\n${error.issues.map(formatModelIssue).join('\n')}`,
+      );
     }
     throw error;
   }

@@ -131,7 +131,10 @@ export class PulseMonitoring extends Construct {
       new GraphWidget({
         title: 'API requests and errors',
         left: [props.api.metricCount({ period: FIVE_MINUTES })],
-        right: [props.api.metricClientError({ period: FIVE_MINUTES }), props.api.metricServerError({ period: FIVE_MINUTES })],
+        right: [
+          props.api.metricClientError({ period: FIVE_MINUTES }),
+          props.api.metricServerError({ period: FIVE_MINUTES }),
+        ],
         width: 12,
       }),
       new GraphWidget({

@@ -8,17 +8,11 @@ import {
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import {
-  BlockPublicAccess,
-  Bucket,
-  BucketEncryption,
-  type IBucket,
-  ObjectOwnership,
-} from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { EVENTS_TABLE, type KeySpec, SCORES_TABLE, type TableSpec } from '../../shared/adapters/dynamodb/tables.js';
 import { acknowledge } from './nag.js';
-import { EVENTS_TABLE, SCORES_TABLE, type KeySpec, type TableSpec } from '../../shared/adapters/dynamodb/tables.js';
 
 /** What the compute side needs from the stateful side. */
 export interface PulseDataResources {
@@ -41,6 +35,11 @@ export interface PulseDataProps {
   readonly runScratchDays?: number;
   /** Days S3 server access logs are kept. @default 90 */
   readonly accessLogDays?: number;
+  /**
+   * Pre-warm the events table and its index to this many write units a second, for bursts above on-demand's
+   * initial 4,000/s from day one (see docs/data-model.md). Billed once per increase. @default not pre-warmed
+   */
+  readonly eventsWarmWriteUnits?: number;
   /** Protect tables against deletion and keep them (and the bucket) when the stack is deleted. @default true */
   readonly retain?: boolean;
 }
@@ -62,7 +61,7 @@ export class PulseData extends Construct implements PulseDataResources {
     const retain = props.retain ?? true;
     const removalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
-    this.eventsTable = this.table('EventsTable', EVENTS_TABLE, props.tableEncryptionKey, retain);
+    this.eventsTable = this.table('EventsTable', EVENTS_TABLE, props.tableEncryptionKey, retain, props.eventsWarmWriteUnits);
     this.scoresTable = this.table('ScoresTable', SCORES_TABLE, props.tableEncryptionKey, retain);
 
     this.accessLogBucket = new Bucket(this, 'AccessLogBucket', {
@@ -123,8 +122,10 @@ export class PulseData extends Construct implements PulseDataResources {
     );
   }
 
-  private table(id: string, spec: TableSpec, key: IKey | undefined, retain: boolean): Table {
+  private table(id: string, spec: TableSpec, key: IKey | undefined, retain: boolean, warmWrites?: number): Table {
+    const warmThroughput = warmWrites ? { writeUnitsPerSecond: warmWrites, readUnitsPerSecond: 12_000 } : undefined;
     const table = new Table(this, id, {
+      warmThroughput,
       partitionKey: attribute(spec.partitionKey),
       sortKey: attribute(spec.sortKey),
       billingMode: BillingMode.PAY_PER_REQUEST,
@@ -142,6 +143,7 @@ export class PulseData extends Construct implements PulseDataResources {
         partitionKey: attribute(index.partitionKey),
         sortKey: attribute(index.sortKey),
         projectionType: ProjectionType.ALL,
+        warmThroughput,
       });
     }
     return table;

@@ -116,7 +116,8 @@ export class PulseFunction extends NodejsFunction {
         bundleAwsSDK: true,
         mainFields: ['module', 'main'],
         // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
-        banner: "import { createRequire as __pulseCreateRequire } from 'node:module';const require = __pulseCreateRequire(import.meta.url);",
+        banner:
+          "import { createRequire as __pulseCreateRequire } from 'node:module';const require = __pulseCreateRequire(import.meta.url);",
         forceDockerBundling: false,
         commandHooks: {
           beforeBundling: () => [],
@@ -177,7 +178,8 @@ export class PulseFunction extends NodejsFunction {
       this.wildcardGrants.push({
         resource: arn,
         actions,
-        reason: 'Snapshot and run object keys are generated per model, date and run; the grant is limited to one key prefix of the Pulse bucket.',
+        reason:
+          'Snapshot and run object keys are generated per model, date and run; the grant is limited to one key prefix of the Pulse bucket.',
       });
     if (bucket.encryptionKey) bucket.encryptionKey.grantEncryptDecrypt(this);
     return this.addEnvironment(ENV.snapshotBucket, bucket.bucketName);
@@ -203,7 +205,8 @@ export class PulseFunction extends NodejsFunction {
       this.wildcardGrants.push({
         resource: executionArns(stateMachine),
         actions: ['states:DescribeExecution'],
-        reason: 'Execution ARNs are generated per run; the grant covers executions of the Pulse run state machine only.',
+        reason:
+          'Execution ARNs are generated per run; the grant covers executions of the Pulse run state machine only.',
       });
     }
     return this.addEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn);

@@ -4,9 +4,7 @@ import { loadModelsForSynth } from './models.js';
 import { PulseData, type PulseDataProps } from './pulse-data.js';
 import { PulseService, type PulseServiceProps } from './pulse-service.js';
 
-export interface PulseScoringProps
-  extends PulseDataProps,
-    Omit<PulseServiceProps, 'data' | 'models'> {
+export interface PulseScoringProps extends PulseDataProps, Omit<PulseServiceProps, 'data' | 'models'> {
   /** Folder (or single file) of model files, validated at synth time. */
   readonly modelsDir: string;
 }
@@ -29,6 +27,10 @@ export class PulseScoring extends BaseConstruct {
     super(scope, id);
     const { modelsDir, ...rest } = props;
     this.data = new PulseData(this, 'Data', rest);
-    this.service = new PulseService(this, 'Service', { ...rest, data: this.data, models: loadModelsForSynth(modelsDir) });
+    this.service = new PulseService(this, 'Service', {
+      ...rest,
+      data: this.data,
+      models: loadModelsForSynth(modelsDir),
+    });
   }
 }

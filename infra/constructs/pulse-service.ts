@@ -20,17 +20,17 @@ import { Schedule, ScheduleExpression, ScheduleGroup, ScheduleTargetInput } from
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_RETENTION_DAYS } from '../../shared/ingest/limits.js';
+import { EVENTS_TABLE, SCORES_TABLE } from '../../shared/adapters/dynamodb/tables.js';
 import { ENV } from '../../shared/config-names.js';
 import type { LoadedModel } from '../../shared/domain/model/load.js';
+import { DEFAULT_RETENTION_DAYS } from '../../shared/ingest/limits.js';
+import { scheduleExpressionFor } from './models.js';
 import { PulseMonitoring } from './monitoring.js';
 import { acknowledge } from './nag.js';
 import type { PulseDataResources } from './pulse-data.js';
 import { PROJECT_ROOT, PulseFunction, type ShippedModels } from './pulse-function.js';
-import { scheduleExpressionFor } from './models.js';
 import { RUN_SCRATCH_PREFIX, ScoringPipeline } from './scoring-pipeline.js';
 import { SnapshotTable } from './snapshot-table.js';
-import { EVENTS_TABLE, SCORES_TABLE } from '../../shared/adapters/dynamodb/tables.js';
 
 /** Entry points of the Lambda functions, relative to the project root. */
 export const FUNCTION_ENTRIES = {
@@ -41,7 +41,15 @@ export const FUNCTION_ENTRIES = {
   runFinalise: 'functions/run-finalise/handler.ts',
 } as const;
 
-export const INGEST_ROUTES = ['/v1/events', '/v1/batch', '/v1/track', '/v1/identify', '/v1/group', '/v1/page', '/v1/screen'];
+export const INGEST_ROUTES = [
+  '/v1/events',
+  '/v1/batch',
+  '/v1/track',
+  '/v1/identify',
+  '/v1/group',
+  '/v1/page',
+  '/v1/screen',
+];
 
 /** Scores API routes (all authenticated). */
 export const API_ROUTES: ReadonlyArray<readonly [HttpMethod, string]> = [
@@ -121,10 +129,23 @@ export class PulseService extends Construct {
     const models: ShippedModels = { files: props.models.map((m) => m.file) };
     const eventIndexes = EVENTS_TABLE.globalSecondaryIndexes.map((i) => i.indexName);
     const scoreIndexes = SCORES_TABLE.globalSecondaryIndexes.map((i) => i.indexName);
-    const common = { projectRoot, logRetention, environment: { [ENV.shardCount]: shardCount, [ENV.retentionDays]: retentionDays } };
+    const common = {
+      projectRoot,
+      logRetention,
+      environment: { [ENV.shardCount]: shardCount, [ENV.retentionDays]: retentionDays },
+    };
 
-    const fn = (fnId: string, entry: string, extra: Omit<ConstructorParameters<typeof PulseFunction>[2], 'entry' | 'projectRoot'>) =>
-      new PulseFunction(this, fnId, { ...common, entry: entryFile(projectRoot, entry), ...extra, environment: { ...common.environment, ...extra.environment } });
+    const fn = (
+      fnId: string,
+      entry: string,
+      extra: Omit<ConstructorParameters<typeof PulseFunction>[2], 'entry' | 'projectRoot'>,
+    ) =>
+      new PulseFunction(this, fnId, {
+        ...common,
+        entry: entryFile(projectRoot, entry),
+        ...extra,
+        environment: { ...common.environment, ...extra.environment },
+      });
 
     // ---- Functions, each with exactly the access its handler needs ----
     const ingest = fn('Ingest', FUNCTION_ENTRIES.ingest, {
@@ -155,7 +176,9 @@ export class PulseService extends Construct {
       timeout: Duration.minutes(2),
       models,
     });
-    runPlan.bindScoresTable(scoresTable, 'readwrite').bindSnapshotBucket(snapshotBucket, 'readwrite', [RUN_SCRATCH_PREFIX]);
+    runPlan
+      .bindScoresTable(scoresTable, 'readwrite')
+      .bindSnapshotBucket(snapshotBucket, 'readwrite', [RUN_SCRATCH_PREFIX]);
 
     const runWorker = fn('RunWorker', FUNCTION_ENTRIES.runWorker, {
       serviceName: 'pulse-run-worker',
@@ -250,7 +273,10 @@ export class PulseService extends Construct {
     }
 
     // ---- HTTP API ----
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const authorizer: IHttpRouteAuthorizer = props.jwt
       ? new HttpJwtAuthorizer('JwtAuthorizer', props.jwt.issuer, { jwtAudience: [...props.jwt.audience] })
       : new HttpIamAuthorizer();
@@ -286,7 +312,12 @@ export class PulseService extends Construct {
     const apiIntegration = new HttpLambdaIntegration('ApiIntegration', api);
     const noAuth = new HttpNoneAuthorizer();
     for (const path of INGEST_ROUTES) {
-      for (const route of this.httpApi.addRoutes({ path, methods: [HttpMethod.POST], integration: ingestIntegration, authorizer: noAuth }))
+      for (const route of this.httpApi.addRoutes({
+        path,
+        methods: [HttpMethod.POST],
+        integration: ingestIntegration,
+        authorizer: noAuth,
+      }))
         acknowledge(
           route,
           'AwsSolutions-APIG4',
@@ -296,8 +327,17 @@ export class PulseService extends Construct {
     for (const [method, path] of API_ROUTES) {
       this.httpApi.addRoutes({ path, methods: [method], integration: apiIntegration, authorizer });
     }
-    for (const route of this.httpApi.addRoutes({ path: '/healthz', methods: [HttpMethod.GET], integration: apiIntegration, authorizer: noAuth }))
-      acknowledge(route, 'AwsSolutions-APIG4', 'Liveness probe for load balancers and uptime checks: returns no data (PRODUCT §6: unauthenticated).');
+    for (const route of this.httpApi.addRoutes({
+      path: '/healthz',
+      methods: [HttpMethod.GET],
+      integration: apiIntegration,
+      authorizer: noAuth,
+    }))
+      acknowledge(
+        route,
+        'AwsSolutions-APIG4',
+        'Liveness probe for load balancers and uptime checks: returns no data (PRODUCT §6: unauthenticated).',
+      );
 
     // ---- Athena ----
     this.snapshotTable = new SnapshotTable(this, 'SnapshotTable', {
@@ -320,7 +360,8 @@ export class PulseService extends Construct {
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AlertBusName', { value: this.alertBus.eventBusName });
     new CfnOutput(this, 'AthenaTable', { value: `${this.snapshotTable.databaseName}.${this.snapshotTable.tableName}` });
-    if (this.snapshotTable.workGroupName) new CfnOutput(this, 'AthenaWorkGroup', { value: this.snapshotTable.workGroupName });
+    if (this.snapshotTable.workGroupName)
+      new CfnOutput(this, 'AthenaWorkGroup', { value: this.snapshotTable.workGroupName });
   }
 }
 

@@ -1,5 +1,4 @@
 import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
-import { STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2 } from 'aws-cdk-lib/cx-api';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -18,6 +17,7 @@ import {
   TaskInput,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2 } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardGrants } from './nag.js';
 import { executionArns, type PulseFunction } from './pulse-function.js';
@@ -161,7 +161,12 @@ export class ScoringPipeline extends Construct {
       })),
       {
         resource: '*',
-        actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+        actions: [
+          'xray:PutTraceSegments',
+          'xray:PutTelemetryRecords',
+          'xray:GetSamplingRules',
+          'xray:GetSamplingTargets',
+        ],
         reason: 'X-Ray APIs support no resource-level permissions; AWS requires "*".',
       },
       {
@@ -191,12 +196,14 @@ export class ScoringPipeline extends Construct {
       {
         resource: executionArns(this.stateMachine),
         actions: ['states:DescribeExecution', 'states:StopExecution'],
-        reason: 'A Distributed Map manages its child executions, whose ARNs are generated; limited to this state machine.',
+        reason:
+          'A Distributed Map manages its child executions, whose ARNs are generated; limited to this state machine.',
       },
       {
         resource: executionArns(this.stateMachine, 'ScoreShards'),
         actions: ['states:RedriveExecution'],
-        reason: 'Redriving a failed map run restarts its generated child executions; limited to this map of this state machine.',
+        reason:
+          'Redriving a failed map run restarts its generated child executions; limited to this map of this state machine.',
       },
     ]);
   }
@@ -224,7 +231,12 @@ class PrefixScopedJsonItemReader extends S3JsonItemReader {
   }
 
   override providePolicyStatements(): PolicyStatement[] {
-    return [new PolicyStatement({ actions: ['s3:GetObject'], resources: [this.scopedBucket.arnForObjects(`${this.prefix}*`)] })];
+    return [
+      new PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [this.scopedBucket.arnForObjects(`${this.prefix}*`)],
+      }),
+    ];
   }
 }
 

@@ -171,7 +171,13 @@ export function estimateCost(input: CostInput): CostEstimate {
   const eventsInWindow = eventsPerDay * i.windowDays;
 
   // ---- Ingest ----
-  add('API Gateway', 'ingest requests', PRICES.httpApiRequests, requests, `${i.eventsPerMonth} events / ${i.eventsPerRequest} a request`);
+  add(
+    'API Gateway',
+    'ingest requests',
+    PRICES.httpApiRequests,
+    requests,
+    `${i.eventsPerMonth} events / ${i.eventsPerRequest} a request`,
+  );
   const ingestGbs = requests * ((a.ingestBaseMs + a.ingestMsPerEvent * i.eventsPerRequest) / 1000) * a.ingestMemoryGb;
   add('Lambda', 'ingest requests', PRICES.lambdaRequests, requests, 'one invocation per HTTP request');
   add(
@@ -193,8 +199,8 @@ export function estimateCost(input: CostInput): CostEstimate {
     'DynamoDB',
     'duplicate checks at ingest',
     PRICES.dynamoReadRequestUnits,
-    i.eventsPerMonth * 0.5,
-    `${i.eventsPerMonth} events × 0.5 RRU (eventually consistent batch read of the event id)`,
+    i.eventsPerMonth,
+    `${i.eventsPerMonth} events × 1 RRU (strongly consistent batch read of the event id)`,
   );
 
   // ---- Runs ----
@@ -244,7 +250,8 @@ export function estimateCost(input: CostInput): CostEstimate {
   add('DynamoDB', 'point-in-time recovery', PRICES.dynamoPitrGbMonth, tableGb, 'continuous backups of both tables');
 
   const batches = Math.ceil(i.shardCount / a.itemsPerBatch);
-  const workerGbs = runs * (eventsInWindow / a.workerEventsPerSecond) * a.workerMemoryGb + runs * batches * 0.5 * a.workerMemoryGb;
+  const workerGbs =
+    runs * (eventsInWindow / a.workerEventsPerSecond) * a.workerMemoryGb + runs * batches * 0.5 * a.workerMemoryGb;
   add(
     'Lambda',
     'run workers compute',
@@ -260,9 +267,21 @@ export function estimateCost(input: CostInput): CostEstimate {
     finaliseGbs,
     `${runs} runs × (${i.entities} entities / ${a.finaliseEntitiesPerSecond} per s + 1 s) × ${a.finaliseMemoryGb} GB`,
   );
-  add('Lambda', 'run invocations', PRICES.lambdaRequests, runs * (batches + 2), `${runs} runs × (${batches} worker batches + plan + finalise)`);
+  add(
+    'Lambda',
+    'run invocations',
+    PRICES.lambdaRequests,
+    runs * (batches + 2),
+    `${runs} runs × (${batches} worker batches + plan + finalise)`,
+  );
   const transitions = runs * (a.transitionsPerRunFixed + batches * a.transitionsPerBatch);
-  add('Step Functions', 'state transitions', PRICES.stepFunctionsTransitions, transitions, `${runs} runs × (${a.transitionsPerRunFixed} + ${batches} batches × ${a.transitionsPerBatch})`);
+  add(
+    'Step Functions',
+    'state transitions',
+    PRICES.stepFunctionsTransitions,
+    transitions,
+    `${runs} runs × (${a.transitionsPerRunFixed} + ${batches} batches × ${a.transitionsPerBatch})`,
+  );
   add('EventBridge Scheduler', 'schedule invocations', PRICES.schedulerInvocations, runs, 'one per scheduled run');
 
   const snapshotGbMonth = (i.entities * a.snapshotRowBytes * runs * i.snapshotMonthsKept) / GB;
@@ -275,20 +294,63 @@ export function estimateCost(input: CostInput): CostEstimate {
   );
   const partFiles = Math.max(1, Math.ceil(i.entities / 100_000));
   const puts = runs * (partFiles + 3 + i.shardCount * 2);
-  add('S3', 'snapshot and run writes', PRICES.s3PutRequests, puts, `${runs} runs × (${partFiles} part files + manifest, pointer, plan + 2 per shard)`);
-  add('S3', 'run reads', PRICES.s3GetRequests, runs * (i.shardCount + 2), `${runs} runs × (${i.shardCount} shard outputs + plan + map results)`);
+  add(
+    'S3',
+    'snapshot and run writes',
+    PRICES.s3PutRequests,
+    puts,
+    `${runs} runs × (${partFiles} part files + manifest, pointer, plan + 2 per shard)`,
+  );
+  add(
+    'S3',
+    'run reads',
+    PRICES.s3GetRequests,
+    runs * (i.shardCount + 2),
+    `${runs} runs × (${i.shardCount} shard outputs + plan + map results)`,
+  );
 
   const alerts = runs * i.entities * i.alertShare;
-  add('EventBridge', 'alerts published', PRICES.eventBridgeEvents, alerts, `${runs} runs × ${i.entities} entities × ${i.alertShare} alerting`);
+  add(
+    'EventBridge',
+    'alerts published',
+    PRICES.eventBridgeEvents,
+    alerts,
+    `${runs} runs × ${i.entities} entities × ${i.alertShare} alerting`,
+  );
 
   // ---- Observability and configuration ----
   const logGb = (requests * a.logBytesPerRequest) / GB;
-  add('CloudWatch Logs', 'ingestion', PRICES.logsIngestionGb, logGb, `${requests} requests × ${a.logBytesPerRequest} B (function + access log line)`);
-  add('CloudWatch Logs', 'storage (30-day retention)', PRICES.logsStorageGbMonth, logGb, 'one month of logs kept at any time');
-  const traces = Math.min(requests, a.xrayReservoirPerMonth) + Math.max(0, requests - a.xrayReservoirPerMonth) * a.xrayRate;
-  add('X-Ray', 'sampled traces', PRICES.xrayTraces, traces, `1 request/s reservoir + ${a.xrayRate * 100}% of the rest of ${requests} requests`);
+  add(
+    'CloudWatch Logs',
+    'ingestion',
+    PRICES.logsIngestionGb,
+    logGb,
+    `${requests} requests × ${a.logBytesPerRequest} B (function + access log line)`,
+  );
+  add(
+    'CloudWatch Logs',
+    'storage (30-day retention)',
+    PRICES.logsStorageGbMonth,
+    logGb,
+    'one month of logs kept at any time',
+  );
+  const traces =
+    Math.min(requests, a.xrayReservoirPerMonth) + Math.max(0, requests - a.xrayReservoirPerMonth) * a.xrayRate;
+  add(
+    'X-Ray',
+    'sampled traces',
+    PRICES.xrayTraces,
+    traces,
+    `1 request/s reservoir + ${a.xrayRate * 100}% of the rest of ${requests} requests`,
+  );
   add('Secrets Manager', 'write-key secret', PRICES.secretMonth, 1, 'one secret');
-  add('Secrets Manager', 'secret reads', PRICES.secretApiCalls, 8_640 * 4, 'up to 4 warm ingest instances × one read per 5 minutes');
+  add(
+    'Secrets Manager',
+    'secret reads',
+    PRICES.secretApiCalls,
+    8_640 * 4,
+    'up to 4 warm ingest instances × one read per 5 minutes',
+  );
   add('CloudWatch', 'alarms', PRICES.alarmMonth, a.alarms, `${a.alarms} alarms`);
   add('CloudWatch', 'dashboard', PRICES.dashboardMonth, 1, 'one dashboard');
 

@@ -26,6 +26,7 @@ import { type EmbeddedDynamo, type EmbeddedS3, startEmbeddedDynamo, startEmbedde
 /** Everything local mode runs, built once: the same app object the Lambdas serve, over embedded stores. */
 export interface LocalStack {
   app: Hono;
+  dataDir: string;
   models: readonly LoadedModel[];
   runner: LocalRunner;
   runDeps: RunDeps;
@@ -143,6 +144,7 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
   const s3Server = s3;
   return {
     app,
+    dataDir: config.dataDir,
     models,
     runner,
     runDeps,

@@ -54,9 +54,7 @@ export interface RunRecord {
   updatedAt: string;
 }
 
-export type RunPatch = Partial<
-  Pick<RunRecord, 'status' | 'counts' | 'snapshot' | 'error' | 'alertCounts' | 'runs'>
->;
+export type RunPatch = Partial<Pick<RunRecord, 'status' | 'counts' | 'snapshot' | 'error' | 'alertCounts' | 'runs'>>;
 
 export interface RunStore {
   /** Store a new run; throws RunExistsError when the id is taken. */

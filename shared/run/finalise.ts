@@ -4,7 +4,7 @@ import type { Model } from '../domain/model/schema.js';
 import type { RunAlerts, RunRecord, RunStatus } from '../ports/run-store.js';
 import type { ScoreWrite } from '../ports/score-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
-import { type RunDeps, modelNamed, silentLogger } from './deps.js';
+import { modelNamed, type RunDeps, silentLogger } from './deps.js';
 import { ModelChangedError, RunStateError } from './errors.js';
 import { rawNumbersKey, rawRowsKey, runPrefix } from './keys.js';
 import { decodeNumbers, decodeShardRows } from './raw-rows.js';
@@ -23,7 +23,10 @@ export interface FinaliseResult {
 /** Score rows handed to the score store per call (it batches by 25 and retries unprocessed items). */
 const WRITE_CHUNK = 500;
 
-type FinaliseDeps = Pick<RunDeps, 'models' | 'runs' | 'scores' | 'objects' | 'alertSink' | 'alertStore' | 'clock' | 'logger'>;
+type FinaliseDeps = Pick<
+  RunDeps,
+  'models' | 'runs' | 'scores' | 'objects' | 'alertSink' | 'alertStore' | 'clock' | 'logger'
+>;
 
 /**
  * The finalise step: normalise across all shards (percentile needs only the raw numbers), band, trend and
@@ -148,7 +151,12 @@ async function afterSuccess(deps: Pick<RunDeps, 'runs'>, run: RunRecord): Promis
     await deps.runs.update(parentRunId, { counts: { entities, events } });
     return { runId: run.runId, status: 'succeeded', parentRunId, next: parentRunId, done: false };
   }
-  await deps.runs.update(parentRunId, { status: 'succeeded', counts: { entities, events }, snapshot: last.snapshot, error: null });
+  await deps.runs.update(parentRunId, {
+    status: 'succeeded',
+    counts: { entities, events },
+    snapshot: last.snapshot,
+    error: null,
+  });
   return { runId: run.runId, status: 'succeeded', parentRunId, next: null, done: true };
 }
 

@@ -78,7 +78,13 @@ export class LocalRunner {
       if (plan.done) break;
       const run = (await this.deps.runs.get(plan.runId))!;
       const progress = (phase: RunProgress['phase'], shardsDone: number) =>
-        this.options.onProgress?.({ runId: plan.runId, date: run.date, phase, shardsDone, shardCount: plan.shardCount });
+        this.options.onProgress?.({
+          runId: plan.runId,
+          date: run.date,
+          phase,
+          shardsDone,
+          shardCount: plan.shardCount,
+        });
       try {
         let done = 0;
         progress('scoring', 0);

@@ -1,6 +1,6 @@
 import { dateRange, InvalidAsOfError, lastCompleteDay, resolveAsOf } from '../domain/time.js';
 import type { RunRecord } from '../ports/run-store.js';
-import { type RunDeps, modelNamed } from './deps.js';
+import { modelNamed, type RunDeps } from './deps.js';
 import { InvalidRunRequestError, RunStateError } from './errors.js';
 import { shardItemsKey } from './keys.js';
 
@@ -139,10 +139,26 @@ export async function planRun(deps: PlanDeps, runId: string): Promise<PlanResult
       if (!child) throw new RunStateError(run.runId, `its run ${childId} is missing`);
       if (child.status !== 'succeeded') return planRun(deps, childId);
     }
-    return { runId: run.runId, parentRunId: null, model: run.model, shardCount: 0, itemsKey: '', done: true, items: [] };
+    return {
+      runId: run.runId,
+      parentRunId: null,
+      model: run.model,
+      shardCount: 0,
+      itemsKey: '',
+      done: true,
+      items: [],
+    };
   }
   if (run.status === 'succeeded') {
-    return { runId, parentRunId: run.parentRunId ?? null, model: run.model, shardCount: run.shardCount, itemsKey: '', done: true, items: [] };
+    return {
+      runId,
+      parentRunId: run.parentRunId ?? null,
+      model: run.model,
+      shardCount: run.shardCount,
+      itemsKey: '',
+      done: true,
+      items: [],
+    };
   }
   const loaded = modelNamed(deps.models, run.model);
   const items: ShardItem[] = Array.from({ length: run.shardCount }, (_, shard) => ({ runId, shard }));
@@ -166,4 +182,3 @@ export function newRunId(model: string, date: string, random: (() => number) | u
   for (let i = 0; i < 6; i++) suffix += Math.floor(random() * 36).toString(36);
   return `${model}-${date.replaceAll('-', '')}-${suffix}`;
 }
-

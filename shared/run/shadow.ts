@@ -48,7 +48,10 @@ export interface ShadowReport {
  * Evaluate a draft model as of a date without publishing anything (no scores, snapshot or alerts written) and
  * report which entities would change band compared with the live model's current scores, and why.
  */
-export async function shadowRun(deps: Pick<RunDeps, 'events' | 'entities' | 'scores'>, request: ShadowRequest): Promise<ShadowReport> {
+export async function shadowRun(
+  deps: Pick<RunDeps, 'events' | 'entities' | 'scores'>,
+  request: ShadowRequest,
+): Promise<ShadowReport> {
   const draft = request.draft;
   const compareWith = request.compareWith ?? draft.name;
   const asOf = resolveAsOf(request.asOf, draft.timezone);
@@ -59,7 +62,10 @@ export async function shadowRun(deps: Pick<RunDeps, 'events' | 'entities' | 'sco
     const result = await scoreShard(deps, draft, asOf.instant, shard, compareWith);
     for (const raw of result.raws) scored.push({ raw, current: result.currents.get(raw.entityId) });
   });
-  const normalize = createNormalizer(draft, Float64Array.from(scored, (s) => s.raw.rawScore));
+  const normalize = createNormalizer(
+    draft,
+    Float64Array.from(scored, (s) => s.raw.rawScore),
+  );
   const report: ShadowReport = {
     model: draft.name,
     draftVersion: draft.version,

@@ -54,8 +54,14 @@ export const PARQUET_SCHEMA: SchemaElement[] = [
         return { name: c.name, type: 'INT64', repetition_type };
       case 'double':
         return { name: c.name, type: 'DOUBLE', repetition_type };
-      case 'timestamp':
-        return { name: c.name, type: 'INT64', converted_type: 'TIMESTAMP_MILLIS', logical_type: TIMESTAMP, repetition_type };
+      default: // 'timestamp'
+        return {
+          name: c.name,
+          type: 'INT64',
+          converted_type: 'TIMESTAMP_MILLIS',
+          logical_type: TIMESTAMP,
+          repetition_type,
+        };
     }
   }),
 ];
@@ -164,7 +170,10 @@ export class SnapshotPublication {
     const key = manifestKey(model, date);
     await this.objects.put(key, `${JSON.stringify(manifest, null, 2)}\n`, JSON_TYPE);
     await this.moveLatest(key);
-    return { manifest, location: { uri: this.objects.uri(partitionPrefix(model, date)), manifest: this.objects.uri(key) } };
+    return {
+      manifest,
+      location: { uri: this.objects.uri(partitionPrefix(model, date)), manifest: this.objects.uri(key) },
+    };
   }
 
   /** Delete every object of the partition that is not one of this run's parts written so far. */

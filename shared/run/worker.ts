@@ -5,11 +5,11 @@ import type { EntityStore } from '../ports/entity-store.js';
 import type { EntityLevel, EventStore } from '../ports/event-store.js';
 import type { ScoreStore, StoredScore } from '../ports/score-store.js';
 import { mapLimit } from './concurrency.js';
-import { type RunDeps, modelNamed, silentLogger } from './deps.js';
+import { modelNamed, type RunDeps, silentLogger } from './deps.js';
 import { ModelChangedError, RunStateError } from './errors.js';
+import { rawNumbersKey, rawRowsKey } from './keys.js';
 import { previousOf, previousRule } from './previous.js';
 import { encodeNumbers, encodeShardRows, type ShardRow } from './raw-rows.js';
-import { rawNumbersKey, rawRowsKey } from './keys.js';
 
 /** What a worker returns to the state machine: counts and a pointer, never scores. */
 export interface ShardResult {
@@ -64,7 +64,8 @@ export async function scoreShard(
   for await (const page of deps.scores.listCurrentShard(scoresOf, shard)) {
     for (const score of page) {
       currents.set(score.entityId, score);
-      if (!known.has(score.entityId)) known.set(score.entityId, { entityId: score.entityId, accountId: score.accountId ?? undefined });
+      if (!known.has(score.entityId))
+        known.set(score.entityId, { entityId: score.entityId, accountId: score.accountId ?? undefined });
     }
   }
 
@@ -84,7 +85,11 @@ export async function scoreShard(
   let events = 0;
   for await (const page of deps.events.readShard({ level, shard, from: run.lookbackFrom, to: asOf })) {
     events += page.length;
-    if (needsUserTraits) await traits.prefetch('user', page.map((e) => e.userId));
+    if (needsUserTraits)
+      await traits.prefetch(
+        'user',
+        page.map((e) => e.userId),
+      );
     if (accounts) for (const e of page) if (e.accountId !== undefined) accounts.add(e.accountId);
     run.add(page);
   }

@@ -21,7 +21,9 @@ describe('real bundling synth (local esbuild, no Docker)', () => {
 
     // Assert
     expect(bundles).toHaveLength(5);
-    const modelFiles = loadModels(REPO_MODELS).map((m) => m.file.split('/').pop()).sort();
+    const modelFiles = loadModels(REPO_MODELS)
+      .map((m) => m.file.split('/').pop())
+      .sort();
     for (const { id, dir, env } of bundles) {
       expect(existsSync(join(dir, 'index.mjs')), id).toBe(true);
       expect(existsSync(join(dir, 'index.mjs.map')), id).toBe(true);

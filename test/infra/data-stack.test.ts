@@ -14,37 +14,40 @@ describe('data stack', () => {
   it.each([
     ['events', EVENTS_TABLE, 'byAccount'],
     ['scores', SCORES_TABLE, 'byScore'],
-  ] as const)('creates the %s table from the shared key spec: on demand, PITR, encrypted, TTL, protected', (_name, spec, index) => {
-    // Arrange: the spec local mode and tests use is the one CDK must follow.
-    const gsi = spec.globalSecondaryIndexes[0]!;
+  ] as const)(
+    'creates the %s table from the shared key spec: on demand, PITR, encrypted, TTL, protected',
+    (_name, spec, index) => {
+      // Arrange: the spec local mode and tests use is the one CDK must follow.
+      const gsi = spec.globalSecondaryIndexes[0]!;
 
-    // Act + Assert
-    template.hasResource('AWS::DynamoDB::Table', {
-      DeletionPolicy: 'Retain',
-      UpdateReplacePolicy: 'Retain',
-      Properties: Match.objectLike({
-        KeySchema: [
-          { AttributeName: spec.partitionKey.name, KeyType: 'HASH' },
-          { AttributeName: spec.sortKey.name, KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-        SSESpecification: { SSEEnabled: true },
-        TimeToLiveSpecification: { AttributeName: spec.timeToLiveAttribute, Enabled: true },
-        DeletionProtectionEnabled: true,
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: index,
-            KeySchema: [
-              { AttributeName: gsi.partitionKey.name, KeyType: 'HASH' },
-              { AttributeName: gsi.sortKey.name, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
-      }),
-    });
-  });
+      // Act + Assert
+      template.hasResource('AWS::DynamoDB::Table', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: Match.objectLike({
+          KeySchema: [
+            { AttributeName: spec.partitionKey.name, KeyType: 'HASH' },
+            { AttributeName: spec.sortKey.name, KeyType: 'RANGE' },
+          ],
+          BillingMode: 'PAY_PER_REQUEST',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          SSESpecification: { SSEEnabled: true },
+          TimeToLiveSpecification: { AttributeName: spec.timeToLiveAttribute, Enabled: true },
+          DeletionProtectionEnabled: true,
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: index,
+              KeySchema: [
+                { AttributeName: gsi.partitionKey.name, KeyType: 'HASH' },
+                { AttributeName: gsi.sortKey.name, KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'ALL' },
+            },
+          ],
+        }),
+      });
+    },
+  );
 
   it('has exactly two tables', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 2);
@@ -67,12 +70,17 @@ describe('data stack', () => {
         IgnorePublicAcls: true,
         RestrictPublicBuckets: true,
       },
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
       LoggingConfiguration: { DestinationBucketName: { Ref: expect.stringMatching(/AccessLogBucket/) } },
     });
     const rules = bucket.Properties.LifecycleConfiguration.Rules as Record<string, unknown>[];
     expect(rules).toContainEqual(
-      expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 30 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+      expect.objectContaining({
+        NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+      }),
     );
     expect(rules).toContainEqual(expect.objectContaining({ Prefix: 'runs/', ExpirationInDays: 14 }));
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
@@ -92,7 +100,10 @@ describe('data stack', () => {
 
     // Assert
     expect(Object.keys(secrets)).toHaveLength(1);
-    expect(secret!.Properties.GenerateSecretString).toMatchObject({ GenerateStringKey: 'writeKeys', PasswordLength: 40 });
+    expect(secret!.Properties.GenerateSecretString).toMatchObject({
+      GenerateStringKey: 'writeKeys',
+      PasswordLength: 40,
+    });
     expect(secret!.Properties.SecretString).toBeUndefined();
     expect(secret!.DeletionPolicy).toBe('Retain');
   });

@@ -35,7 +35,11 @@ function nagFindings(app: App): string[] {
 describe('cdk-nag AwsSolutions', () => {
   it('finds nothing unsuppressed in the standalone app (every exception acknowledged with a reason)', () => {
     // Arrange
-    const { app } = synthApp({ 'pulse:modelsDir': REPO_MODELS, 'pulse:nag': 'true', 'pulse:alarmEmail': 'ops@example.com' });
+    const { app } = synthApp({
+      'pulse:modelsDir': REPO_MODELS,
+      'pulse:nag': 'true',
+      'pulse:alarmEmail': 'ops@example.com',
+    });
 
     // Act
     const findings = nagFindings(app);
@@ -51,7 +55,10 @@ describe('cdk-nag AwsSolutions', () => {
       context: { 'aws:cdk:bundling-stacks': [] },
     });
     const stack = new Stack(app, 'Host');
-    new PulseScoring(stack, 'Pulse', { modelsDir: FIXTURE_MODELS, jwt: { issuer: 'https://id.example.com/', audience: ['pulse'] } });
+    new PulseScoring(stack, 'Pulse', {
+      modelsDir: FIXTURE_MODELS,
+      jwt: { issuer: 'https://id.example.com/', audience: ['pulse'] },
+    });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
     // Act
@@ -64,7 +71,9 @@ describe('cdk-nag AwsSolutions', () => {
   it('still reports a wildcard grant nobody explained (acknowledgements are not blanket)', () => {
     // Arrange: one extra statement on a function role next to the acknowledged ones.
     const { app, service } = synthApp({ 'pulse:modelsDir': FIXTURE_MODELS, 'pulse:nag': 'true' });
-    service.service.functions.ingest.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
+    service.service.functions.ingest.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }),
+    );
 
     // Act
     const findings = nagFindings(app);

@@ -1,9 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { API_ROUTES, INGEST_ROUTES } from '../../infra/constructs/pulse-service.js';
+import { ENV } from '../../shared/config-names.js';
 import { loadModels } from '../../shared/domain/model/load.js';
 import { SNAPSHOT_COLUMNS } from '../../shared/domain/snapshot-schema.js';
-import { ENV } from '../../shared/config-names.js';
-import { API_ROUTES, INGEST_ROUTES } from '../../infra/constructs/pulse-service.js';
 import {
   actionsOf,
   actionsOn,
@@ -15,6 +15,18 @@ import {
   synthApp,
   Template,
 } from './support.js';
+
+/** The parts of the Distributed Map state these tests read. */
+interface MapState {
+  ItemProcessor: { ProcessorConfig: unknown; States: Record<string, { Retry?: unknown }> };
+  ItemReader: unknown;
+  ItemBatcher: unknown;
+  MaxConcurrency: number;
+  ToleratedFailurePercentage?: number;
+  ToleratedFailureCount?: number;
+  ResultWriter: unknown;
+  ResultSelector: unknown;
+}
 
 const FUNCTIONS = ['PulseIngest', 'PulseApi', 'PulseRunPlan', 'PulseRunWorker', 'PulseRunFinalise'] as const;
 const EVENTS = 'EventsTable';
@@ -29,7 +41,9 @@ describe('service stack (repository models)', () => {
   beforeAll(() => {
     const { service } = synthApp({ 'pulse:modelsDir': REPO_MODELS });
     template = Template.fromStack(service);
-    statements = Object.fromEntries(FUNCTIONS.map((f) => [f, statementsOfRole(template, `${f}Role`)])) as typeof statements;
+    statements = Object.fromEntries(
+      FUNCTIONS.map((f) => [f, statementsOfRole(template, `${f}Role`)]),
+    ) as typeof statements;
   });
 
   describe('functions', () => {
@@ -64,8 +78,15 @@ describe('service stack (repository models)', () => {
     it('never hold `*` actions, and `*` resources only for X-Ray (which supports no resource-level permissions)', () => {
       for (const [fn, list] of Object.entries(statements)) {
         for (const s of list) {
-          expect(actionsOf(s).filter((a) => a.includes('*')), fn).toEqual([]);
-          if (resourcesOf(s).includes('*')) expect(actionsOf(s).every((a) => a.startsWith('xray:')), fn).toBe(true);
+          expect(
+            actionsOf(s).filter((a) => a.includes('*')),
+            fn,
+          ).toEqual([]);
+          if (resourcesOf(s).includes('*'))
+            expect(
+              actionsOf(s).every((a) => a.startsWith('xray:')),
+              fn,
+            ).toBe(true);
         }
       }
     });
@@ -75,12 +96,21 @@ describe('service stack (repository models)', () => {
       const s = statements.PulseIngest;
 
       // Assert
-      expect([...actionsOn(s, EVENTS)]).toEqual(expect.arrayContaining(['dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem']));
+      expect([...actionsOn(s, EVENTS)]).toEqual(
+        expect.arrayContaining(['dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem']),
+      );
       expect(actionsOn(s, EVENTS).has('dynamodb:DeleteItem')).toBe(false);
-      expect([...actionsOn(s, SCORES)]).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query']));
-      expect([...actionsOn(s, 'WriteKeys')].sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      expect([...actionsOn(s, SCORES)]).toEqual(
+        expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query']),
+      );
+      expect([...actionsOn(s, 'WriteKeys')].sort()).toEqual([
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+      ]);
       expect(actionsOn(s, BUCKET).size).toBe(0);
-      expect(s.flatMap(actionsOf).some((a) => a.startsWith('states:') || a.startsWith('events:') || a.startsWith('s3:'))).toBe(false);
+      expect(
+        s.flatMap(actionsOf).some((a) => a.startsWith('states:') || a.startsWith('events:') || a.startsWith('s3:')),
+      ).toBe(false);
     });
 
     it('the scores API reads scores through the byScore index, starts and describes runs, never writes events', () => {
@@ -95,7 +125,9 @@ describe('service stack (repository models)', () => {
         ),
       ).toBe(true);
       expect(JSON.stringify(s)).not.toContain('/index/*');
-      expect(s.flatMap(actionsOf)).toEqual(expect.arrayContaining(['states:StartExecution', 'states:DescribeExecution']));
+      expect(s.flatMap(actionsOf)).toEqual(
+        expect.arrayContaining(['states:StartExecution', 'states:DescribeExecution']),
+      );
       expect([...actionsOn(s, BUCKET)].sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
     });
 
@@ -109,15 +141,23 @@ describe('service stack (repository models)', () => {
 
       // Assert
       for (const table of [EVENTS, SCORES])
-        expect([...actionsOn(s, table)].filter((a) => DDB_WRITES.includes(a)), table).toEqual([]);
+        expect(
+          [...actionsOn(s, table)].filter((a) => DDB_WRITES.includes(a)),
+          table,
+        ).toEqual([]);
       expect(objectResources.length).toBeGreaterThan(0);
       for (const r of objectResources) expect(r).toContain('/runs/*');
-      expect(s.some((st) => actionsOf(st).includes('dynamodb:Query') && JSON.stringify(st.Resource).includes('/index/byAccount'))).toBe(true);
+      expect(
+        s.some(
+          (st) => actionsOf(st).includes('dynamodb:Query') && JSON.stringify(st.Resource).includes('/index/byAccount'),
+        ),
+      ).toBe(true);
     });
 
     it('only finalise publishes alerts and snapshots', () => {
       // Arrange
-      const putEvents = (fn: (typeof FUNCTIONS)[number]) => statements[fn].some((s) => actionsOf(s).includes('events:PutEvents'));
+      const putEvents = (fn: (typeof FUNCTIONS)[number]) =>
+        statements[fn].some((s) => actionsOf(s).includes('events:PutEvents'));
       const writesSnapshots = (fn: (typeof FUNCTIONS)[number]) =>
         statements[fn].some(
           (s) => actionsOf(s).includes('s3:PutObject') && JSON.stringify(s.Resource).includes('/snapshots/*'),
@@ -131,8 +171,8 @@ describe('service stack (repository models)', () => {
     it('set the environment each handler reads, with ARNs and names only', () => {
       // Act
       const env = (prefix: string) => {
-        const [fn] = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) =>
-          id.startsWith(prefix) && !id.includes('Role'),
+        const [fn] = Object.entries(template.findResources('AWS::Lambda::Function')).filter(
+          ([id]) => id.startsWith(prefix) && !id.includes('Role'),
         );
         return fn![1].Properties.Environment.Variables as Record<string, unknown>;
       };
@@ -148,7 +188,9 @@ describe('service stack (repository models)', () => {
       expect(env('PulseRunFinalise')).toMatchObject({ [ENV.modelsDir]: '/var/task/models' });
       expect(Object.keys(env('PulseRunFinalise'))).toContain(ENV.alertBus);
       // The secret is referenced by ARN (a CloudFormation reference), never inlined as a value.
-      expect(env('PulseIngest')[ENV.writeKeysSecretArn]).toEqual({ 'Fn::ImportValue': expect.stringMatching(/WriteKeys/) });
+      expect(env('PulseIngest')[ENV.writeKeysSecretArn]).toEqual({
+        'Fn::ImportValue': expect.stringMatching(/WriteKeys/),
+      });
     });
   });
 
@@ -178,7 +220,7 @@ describe('service stack (repository models)', () => {
 
     it('fans out in distributed mode over S3 items, batched, bounded, with S3 results — pointers, not data', () => {
       // Arrange
-      const map = definition.States.ScoreShards as Record<string, any>;
+      const map = definition.States.ScoreShards as unknown as MapState;
 
       // Assert
       expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
@@ -197,12 +239,12 @@ describe('service stack (repository models)', () => {
 
     it('retries transient failures with exponential backoff and jitter', () => {
       // Arrange
-      const map = definition.States.ScoreShards as Record<string, any>;
-      const worker = map.ItemProcessor.States.ScoreBatch;
+      const map = definition.States.ScoreShards as unknown as MapState;
+      const worker = map.ItemProcessor.States.ScoreBatch!;
 
       // Assert
       for (const task of [worker, definition.States.Plan, definition.States.Finalise])
-        expect(task.Retry).toEqual([
+        expect(task?.Retry).toEqual([
           expect.objectContaining({
             ErrorEquals: expect.arrayContaining(['StoreUnavailableError', 'Lambda.TooManyRequestsException']),
             BackoffRate: 2,
@@ -231,7 +273,8 @@ describe('service stack (repository models)', () => {
 
       // Assert
       expect(s3.length).toBeGreaterThan(0);
-      for (const st of s3) for (const r of resourcesOf(st)) expect(JSON.stringify(r)).toMatch(/\/runs\/(map-results\/)?\*/);
+      for (const st of s3)
+        for (const r of resourcesOf(st)) expect(JSON.stringify(r)).toMatch(/\/runs\/(map-results\/)?\*/);
     });
   });
 
@@ -264,7 +307,9 @@ describe('service stack (repository models)', () => {
       template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         PolicyDocument: {
-          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
         },
       });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible' });
@@ -281,7 +326,10 @@ describe('service stack (repository models)', () => {
 
     it('protects every scores route with IAM by default; /healthz stays open', () => {
       for (const [method, path] of API_ROUTES)
-        expect(routes().find((r) => r.RouteKey === `${method} ${path}`), path).toMatchObject({ AuthorizationType: 'AWS_IAM' });
+        expect(
+          routes().find((r) => r.RouteKey === `${method} ${path}`),
+          path,
+        ).toMatchObject({ AuthorizationType: 'AWS_IAM' });
       expect(routes().find((r) => r.RouteKey === 'GET /healthz')).toMatchObject({ AuthorizationType: 'NONE' });
       expect(routes()).toHaveLength(INGEST_ROUTES.length + API_ROUTES.length + 1);
     });
@@ -316,21 +364,28 @@ describe('service stack (repository models)', () => {
       expect(input.Parameters).toMatchObject({
         'projection.enabled': 'true',
         'projection.model.type': 'enum',
-        'projection.model.values': loadModels(REPO_MODELS).map((m) => m.model.name).sort().join(','),
+        'projection.model.values': loadModels(REPO_MODELS)
+          .map((m) => m.model.name)
+          .sort()
+          .join(','),
         'projection.dt.type': 'date',
         'projection.dt.format': 'yyyy-MM-dd',
         'projection.dt.range': expect.stringMatching(/^\d{4}-\d{2}-\d{2},NOW$/),
       });
-      expect(JSON.stringify(input.Parameters['storage.location.template'])).toContain(
-        '/snapshots/model=${model}/dt=${dt}/',
-      );
+      // Athena substitutes the projected partition values into the template.
+      const placeholders = ['model', 'dt'].map((k) => `${k}=\${${k}}`).join('/');
+      expect(JSON.stringify(input.Parameters['storage.location.template'])).toContain(`/snapshots/${placeholders}/`);
     });
 
     it('alarms on function errors, DynamoDB throttles and API 5xx, and has one dashboard', () => {
       // Act
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-      const errorAlarms = alarms.filter((a) => a.Properties.MetricName === 'Errors' && a.Properties.Namespace === 'AWS/Lambda');
-      const throttleAlarms = alarms.filter((a) => JSON.stringify(a.Properties.Metrics ?? '').includes('ThrottleEvents'));
+      const errorAlarms = alarms.filter(
+        (a) => a.Properties.MetricName === 'Errors' && a.Properties.Namespace === 'AWS/Lambda',
+      );
+      const throttleAlarms = alarms.filter((a) =>
+        JSON.stringify(a.Properties.Metrics ?? '').includes('ThrottleEvents'),
+      );
 
       // Assert
       expect(errorAlarms).toHaveLength(5);
@@ -376,13 +431,19 @@ describe('service stack (fixture models and options)', () => {
       AuthorizerType: 'JWT',
       JwtConfiguration: { Issuer: 'https://auth.example.com/', Audience: ['pulse-api', 'pulse-cli'] },
     });
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /v1/scores', AuthorizationType: 'JWT' });
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /v1/events', AuthorizationType: 'NONE' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'GET /v1/scores',
+      AuthorizationType: 'JWT',
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /v1/events',
+      AuthorizationType: 'NONE',
+    });
   });
 
   it('refuses half a JWT configuration', () => {
-    expect(() => synthApp({ 'pulse:modelsDir': FIXTURE_MODELS, 'pulse:jwtIssuer': 'https://auth.example.com/' })).toThrow(
-      /pulse:jwtAudience/,
-    );
+    expect(() =>
+      synthApp({ 'pulse:modelsDir': FIXTURE_MODELS, 'pulse:jwtIssuer': 'https://auth.example.com/' }),
+    ).toThrow(/pulse:jwtAudience/);
   });
 });

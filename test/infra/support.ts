@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { createPulseApp, type PulseApp } from '../../infra/pulse-app.js';
 import { PROJECT_ROOT } from '../../infra/constructs/pulse-function.js';
+import { createPulseApp, type PulseApp } from '../../infra/pulse-app.js';
 
 export const FIXTURE_MODELS = join(PROJECT_ROOT, 'test', 'fixtures', 'models');
 export const BAD_MODELS = join(PROJECT_ROOT, 'test', 'fixtures', 'bad-models');

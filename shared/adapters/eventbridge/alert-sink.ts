@@ -1,8 +1,4 @@
-import {
-  type EventBridgeClient,
-  PutEventsCommand,
-  type PutEventsRequestEntry,
-} from '@aws-sdk/client-eventbridge';
+import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { FiredAlert } from '../../domain/engine/types.js';
 import type { AlertSink, PublishResult } from '../../ports/alert-sink.js';
 
@@ -83,7 +79,9 @@ export class EventBridgeAlertSink implements AlertSink {
         const result = await this.options.client.send(new PutEventsCommand({ Entries: pending }));
         if (!result.FailedEntryCount) return 0;
         // Results are in entry order; an entry with an ErrorCode failed.
-        pending = pending.filter((_, j) => result.Entries?.[j]?.ErrorCode !== undefined || result.Entries?.[j] === undefined);
+        pending = pending.filter(
+          (_, j) => result.Entries?.[j]?.ErrorCode !== undefined || result.Entries?.[j] === undefined,
+        );
       } catch {
         // The whole call failed (throttled, network): resend it all.
       }

@@ -28,7 +28,9 @@ export class S3SnapshotStore implements SnapshotStore {
   }
 
   async put(key: string, body: Uint8Array | string, contentType: string): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+    );
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -59,7 +61,10 @@ export class S3SnapshotStore implements SnapshotStore {
     for (let i = 0; i < keys.length; i += 1000) {
       const part = keys.slice(i, i + 1000);
       const result = await this.client.send(
-        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: part.map((Key) => ({ Key })), Quiet: true } }),
+        new DeleteObjectsCommand({
+          Bucket: this.bucket,
+          Delete: { Objects: part.map((Key) => ({ Key })), Quiet: true },
+        }),
       );
       const failed = (result.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
       if (failed.length > 0) {

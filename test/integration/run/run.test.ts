@@ -17,10 +17,16 @@ import type { RunDeps } from '../../../shared/run/deps.js';
 import { manifestKey, partitionPrefix } from '../../../shared/run/keys.js';
 import { LocalRunner } from '../../../shared/run/local-runner.js';
 import type { SnapshotManifest } from '../../../shared/run/snapshot.js';
-import { loaded } from '../../unit/run/fixture.js';
-import { createPulseTables, type DynamoHarness, haveJava, startDynalite, startDynamoDbLocal } from '../../support/dynamo.js';
+import {
+  createPulseTables,
+  type DynamoHarness,
+  haveJava,
+  startDynalite,
+  startDynamoDbLocal,
+} from '../../support/dynamo.js';
 import { model } from '../../support/engine.js';
 import { type S3Harness, startS3rver } from '../../support/s3.js';
+import { loaded } from '../../unit/run/fixture.js';
 
 const SHARDS = 4;
 const BANDS = ['low', 'mid', 'high'];
@@ -37,7 +43,13 @@ const usage = model({
 });
 
 /** SNAPSHOT_COLUMNS types as DuckDB names them. */
-const DUCKDB_TYPES = { string: 'VARCHAR', int: 'INTEGER', bigint: 'BIGINT', double: 'DOUBLE', timestamp: 'TIMESTAMP WITH TIME ZONE' };
+const DUCKDB_TYPES = {
+  string: 'VARCHAR',
+  int: 'INTEGER',
+  bigint: 'BIGINT',
+  double: 'DOUBLE',
+  timestamp: 'TIMESTAMP WITH TIME ZONE',
+};
 
 function userEvents(): ScoringEvent[] {
   const out: ScoringEvent[] = [];
@@ -45,11 +57,23 @@ function userEvents(): ScoringEvent[] {
     for (let d = 1; d <= 4; d++) {
       const n = (u * d) % 6;
       for (let i = 0; i < n; i++) {
-        out.push({ eventId: `e-${u}-${d}-${i}`, name: 'login', userId: `user-${u}`, timestamp: Date.parse(`2026-04-0${d}T08:00:00Z`) + i * 1000 });
+        out.push({
+          eventId: `e-${u}-${d}-${i}`,
+          name: 'login',
+          userId: `user-${u}`,
+          timestamp: Date.parse(`2026-04-0${d}T08:00:00Z`) + i * 1000,
+        });
       }
     }
     if (u % 4 === 0) {
-      out.push({ eventId: `r-${u}`, name: 'report_exported', userId: `user-${u}`, accountId: 'acme', timestamp: Date.parse('2026-04-02T12:00:00Z'), properties: { format: 'csv' } });
+      out.push({
+        eventId: `r-${u}`,
+        name: 'report_exported',
+        userId: `user-${u}`,
+        accountId: 'acme',
+        timestamp: Date.parse('2026-04-02T12:00:00Z'),
+        properties: { format: 'csv' },
+      });
     }
   }
   return out;
@@ -88,7 +112,14 @@ function suite(name: string, start: () => Promise<DynamoHarness>) {
         clock: () => Date.parse('2026-04-05T06:00:00Z'),
       };
       await deps.events.putEvents(userEvents());
-      await deps.entities.upsert([{ entityType: 'user', entityId: 'sleeper', traits: { plan: 'free' }, seenAt: Date.parse('2026-03-01T00:00:00Z') }]);
+      await deps.entities.upsert([
+        {
+          entityType: 'user',
+          entityId: 'sleeper',
+          traits: { plan: 'free' },
+          seenAt: Date.parse('2026-03-01T00:00:00Z'),
+        },
+      ]);
       duck = await DuckDBConnection.create();
       work = mkdtempSync(join(tmpdir(), 'pulse-snap-'));
     });
@@ -115,16 +146,26 @@ function suite(name: string, start: () => Promise<DynamoHarness>) {
 
       // Current scores: one per entity, O(1) by (entity, model); history one row per run, oldest first.
       const current: StoredScore[] = [];
-      for (let s = 0; s < SHARDS; s++) for await (const page of deps.scores.listCurrentShard('usage', s)) current.push(...page);
+      for (let s = 0; s < SHARDS; s++)
+        for await (const page of deps.scores.listCurrentShard('usage', s)) current.push(...page);
       expect(current).toHaveLength(29);
       const sleeper = await deps.scores.getCurrent('user', 'sleeper', ['usage', 'other']);
-      expect(sleeper).toEqual([expect.objectContaining({ score: -3, band: 'low', penalties: [{ rule: 'inactive', points: -3 }] })]);
+      expect(sleeper).toEqual([
+        expect.objectContaining({ score: -3, band: 'low', penalties: [{ rule: 'inactive', points: -3 }] }),
+      ]);
       const u5 = current.find((c) => c.entityId === 'user-5')!;
       const history = await deps.scores.history({ entityType: 'user', entityId: 'user-5', model: 'usage' });
       expect(history.map((h) => h.asOf)).toEqual(['2026-04-03T00:00:00.000Z', '2026-04-05T00:00:00.000Z']);
       expect(history[1]).toMatchObject({ score: u5.score, delta: u5.delta, band: u5.band });
       expect(u5.delta).toBe(u5.score - history[0]!.score);
-      expect(await deps.scores.history({ entityType: 'user', entityId: 'user-5', model: 'usage', from: '2026-04-04T00:00:00.000Z' })).toHaveLength(1);
+      expect(
+        await deps.scores.history({
+          entityType: 'user',
+          entityId: 'user-5',
+          model: 'usage',
+          from: '2026-04-04T00:00:00.000Z',
+        }),
+      ).toHaveLength(1);
 
       // Listing: by band (highest first), score descending, across pages.
       const listed: { entityId: string; band: string; score: number }[] = [];
@@ -136,19 +177,26 @@ function suite(name: string, start: () => Promise<DynamoHarness>) {
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
       const expected = [...current].sort(
-        (a, b) => BANDS.indexOf(b.band) - BANDS.indexOf(a.band) || b.score - a.score || (a.entityId < b.entityId ? 1 : -1),
+        (a, b) =>
+          BANDS.indexOf(b.band) - BANDS.indexOf(a.band) || b.score - a.score || (a.entityId < b.entityId ? 1 : -1),
       );
       expect(listed.map((l) => l.entityId)).toEqual(expected.map((e) => e.entityId));
       const mids = await deps.scores.list({ model: 'usage', bands: BANDS, band: 'mid', limit: 100 });
-      expect(mids.items.map((i) => i.entityId)).toEqual(expected.filter((e) => e.band === 'mid').map((e) => e.entityId));
+      expect(mids.items.map((i) => i.entityId)).toEqual(
+        expected.filter((e) => e.band === 'mid').map((e) => e.entityId),
+      );
       expect(mids.nextCursor).toBeNull();
 
       // Snapshot: manifest last, read by DuckDB from the downloaded partition as a BI tool would.
       await download(deps, 'snapshots/model=usage/', join(work, 'a'));
-      const manifest = JSON.parse(new TextDecoder().decode((await deps.objects.get(manifestKey('usage', '2026-04-04')))!)) as SnapshotManifest;
+      const manifest = JSON.parse(
+        new TextDecoder().decode((await deps.objects.get(manifestKey('usage', '2026-04-04')))!),
+      ) as SnapshotManifest;
       expect(manifest).toMatchObject({ runId: second.runId, rowCount: 29, schemaVersion: 1 });
       const glob = join(work, 'a', 'snapshots', 'model=usage', 'dt=2026-04-04', '*.parquet');
-      const described = (await duck.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${glob}')`)).getRowObjectsJS();
+      const described = (
+        await duck.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${glob}', hive_partitioning = false)`)
+      ).getRowObjectsJS();
       expect(described.map((d) => [d.column_name, d.column_type])).toEqual(
         SNAPSHOT_COLUMNS.map((c) => [c.name, DUCKDB_TYPES[c.type]]),
       );
@@ -160,17 +208,28 @@ function suite(name: string, start: () => Promise<DynamoHarness>) {
       expect(rows).toHaveLength(29);
       for (const row of rows) {
         const stored = current.find((c) => c.entityId === row.entity_id)!;
-        expect(row).toMatchObject({ score: stored.score, band: stored.band, delta: stored.delta, previous_score: stored.previousScore });
+        expect(row).toMatchObject({
+          score: stored.score,
+          band: stored.band,
+          delta: stored.delta,
+          previous_score: stored.previousScore,
+        });
         expect(row.event_count).toBe(BigInt(stored.coverage.events));
         expect(row.as_of_ms).toBe(BigInt(Date.parse(stored.asOf)));
-        expect(JSON.parse(row.contributions as string)).toEqual({ contributions: stored.contributions, penalties: stored.penalties });
+        expect(JSON.parse(row.contributions as string)).toEqual({
+          contributions: stored.contributions,
+          penalties: stored.penalties,
+        });
       }
       const hive = (
         await duck.runAndReadAll(
           `SELECT dt::VARCHAR AS dt, count(*) AS n FROM read_parquet('${join(work, 'a', 'snapshots', 'model=usage', '*', '*.parquet')}', hive_partitioning = true) GROUP BY dt ORDER BY dt`,
         )
       ).getRowObjectsJS();
-      expect(hive).toEqual([{ dt: '2026-04-02', n: 31n }, { dt: '2026-04-04', n: 31n }]);
+      expect(hive).toEqual([
+        { dt: '2026-04-02', n: 29n },
+        { dt: '2026-04-04', n: 29n },
+      ]);
 
       // Alerts are stored for /v1/alerts.
       const alerts = await deps.alertStore.list({ since: '2026-04-05T00:00:00.000Z', models: ['usage'], limit: 1000 });
@@ -184,7 +243,9 @@ function suite(name: string, start: () => Promise<DynamoHarness>) {
       const read = async (dir: string) => {
         await download(deps, partitionPrefix('usage', '2026-04-04'), join(work, dir));
         const glob = join(work, dir, 'snapshots', 'model=usage', 'dt=2026-04-04', '*.parquet');
-        return (await duck.runAndReadAll(`SELECT * FROM read_parquet('${glob}') ORDER BY entity_id`)).getRowObjectsJson();
+        return (
+          await duck.runAndReadAll(`SELECT * FROM read_parquet('${glob}') ORDER BY entity_id`)
+        ).getRowObjectsJson();
       };
       const before = await read('before');
       const currentBefore = await deps.scores.getCurrent('user', 'user-7', ['usage']);
@@ -200,6 +261,42 @@ function suite(name: string, start: () => Promise<DynamoHarness>) {
       expect(keys.filter((k) => k.endsWith('.parquet')).every((k) => k.includes(rerun.runId))).toBe(true);
       expect(keys).toContain(manifestKey('usage', '2026-04-04'));
       expect(await deps.scores.history({ entityType: 'user', entityId: 'user-7', model: 'usage' })).toHaveLength(2);
+    });
+
+    it('an S3 PUT failing mid-publication leaves no manifest, and running again publishes a clean partition', async () => {
+      // Arrange: the second Parquet part of the next run fails.
+      let parts = 0;
+      let failing = true;
+      const objects = deps.objects;
+      const flaky = {
+        ...objects,
+        put: async (key: string, body: Uint8Array | string, type: string) => {
+          if (failing && key.endsWith('.parquet') && ++parts === 2) throw new Error('S3 PUT failed: InternalError');
+          return objects.put(key, body, type);
+        },
+        get: (key: string) => objects.get(key),
+        list: (prefix: string) => objects.list(prefix),
+        delete: (keys: readonly string[]) => objects.delete(keys),
+        uri: (key: string) => objects.uri(key),
+      };
+      const runner = new LocalRunner({ ...deps, objects: flaky });
+
+      // Act
+      const failed = await runner.run({ model: 'usage', asOf: '2026-04-03' });
+      const left = await objects.list(partitionPrefix('usage', '2026-04-03'));
+      failing = false;
+      const retried = await runner.run({ model: 'usage', asOf: '2026-04-03' });
+
+      // Assert
+      expect(failed).toMatchObject({ status: 'failed', error: 'S3 PUT failed: InternalError', snapshot: null });
+      expect(left.filter((k) => k.endsWith('_manifest.json'))).toEqual([]);
+      expect(retried.status).toBe('succeeded');
+      const manifest = JSON.parse(
+        new TextDecoder().decode((await objects.get(manifestKey('usage', '2026-04-03')))!),
+      ) as SnapshotManifest;
+      const keys = await objects.list(partitionPrefix('usage', '2026-04-03'));
+      expect(keys).toEqual([...manifest.files.map((f) => f.key), manifestKey('usage', '2026-04-03')].sort());
+      expect(manifest.files.every((f) => f.key.includes(retried.runId))).toBe(true);
     });
   });
 }

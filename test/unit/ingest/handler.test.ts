@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseIngestConfig, secretWriteKeys } from '../../../functions/ingest/config.js';
@@ -9,7 +9,10 @@ import { InMemoryEventStore } from '../../../shared/adapters/memory/event-store.
 import { staticWriteKeys } from '../../../shared/http/auth.js';
 
 const secretsMock = mockClient(SecretsManagerClient);
-const secrets = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+const secrets = new SecretsManagerClient({
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+});
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pulse-write-keys';
 
 beforeEach(() => secretsMock.reset());
@@ -114,7 +117,7 @@ describe('the Lambda entry', () => {
       },
       body: Buffer.from(body).toString('base64'),
       isBase64Encoded: true,
-    } as unknown as APIGatewayProxyEventV2;
+    } as unknown as Parameters<typeof handler>[0];
 
     // Act
     const result = await handler(event, { awsRequestId: 'req-1' } as Context);

@@ -1,6 +1,11 @@
 import { HTTPException } from 'hono/http-exception';
 import { describe, expect, it } from 'vitest';
-import { isKnownKey, UnauthorizedError, WriteKeysUnavailableError, writeKeyFromHeader } from '../../../shared/http/auth.js';
+import {
+  isKnownKey,
+  UnauthorizedError,
+  WriteKeysUnavailableError,
+  writeKeyFromHeader,
+} from '../../../shared/http/auth.js';
 import { errorToResponse, PROBLEM_CONTENT_TYPE } from '../../../shared/http/problem.js';
 import { InvalidBodyError, PayloadTooLargeError } from '../../../shared/ingest/errors.js';
 import { StoreUnavailableError } from '../../../shared/ports/event-store.js';
@@ -18,8 +23,16 @@ function recordingLog() {
 
 describe('errorToResponse', () => {
   it.each([
-    [new InvalidBodyError('bad', [{ path: '(body)', message: 'is not valid JSON' }]), 400, 'urn:pulse:problem:invalid-body'],
-    [new PayloadTooLargeError('big', [{ path: 'events', message: 'too many' }]), 413, 'urn:pulse:problem:payload-too-large'],
+    [
+      new InvalidBodyError('bad', [{ path: '(body)', message: 'is not valid JSON' }]),
+      400,
+      'urn:pulse:problem:invalid-body',
+    ],
+    [
+      new PayloadTooLargeError('big', [{ path: 'events', message: 'too many' }]),
+      413,
+      'urn:pulse:problem:payload-too-large',
+    ],
     [new UnauthorizedError('who?'), 401, 'urn:pulse:problem:unauthorized'],
     [new StoreUnavailableError('down', 3), 503, 'urn:pulse:problem:unavailable'],
     [new WriteKeysUnavailableError(), 503, 'urn:pulse:problem:unavailable'],

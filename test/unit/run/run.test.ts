@@ -4,13 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { scoreEvents } from '../../../shared/domain/engine/index.js';
 import { shardOf } from '../../../shared/domain/shard.js';
 import { SNAPSHOT_COLUMNS } from '../../../shared/domain/snapshot-schema.js';
+import { InvalidRunRequestError, UnknownModelError } from '../../../shared/run/errors.js';
 import { finaliseRun } from '../../../shared/run/finalise.js';
 import { latestKey, manifestKey, partitionPrefix, rawRowsKey, shardItemsKey } from '../../../shared/run/keys.js';
 import { LocalRunner } from '../../../shared/run/local-runner.js';
 import { createRun, planRun } from '../../../shared/run/plan.js';
 import type { SnapshotManifest } from '../../../shared/run/snapshot.js';
 import { runShard } from '../../../shared/run/worker.js';
-import { InvalidRunRequestError, UnknownModelError } from '../../../shared/run/errors.js';
 import { model } from '../../support/engine.js';
 import { events, memoryDeps, SHARDS } from './fixture.js';
 
@@ -69,7 +69,9 @@ describe('a run in memory: plan → workers → finalise', () => {
       if (i % 3 === 0) await deps.events.putEvents(events(user, 'report_exported', '2026-03-09', 1));
     }
     await deps.events.putEvents(events('old-user', 'login', '2026-01-01', 3)); // outside the lookback
-    await deps.entities.upsert([{ entityType: 'user', entityId: 'quiet', traits: { plan: 'pro' }, seenAt: Date.parse('2026-02-01') }]);
+    await deps.entities.upsert([
+      { entityType: 'user', entityId: 'quiet', traits: { plan: 'pro' }, seenAt: Date.parse('2026-02-01') },
+    ]);
     const runner = new LocalRunner(deps, { concurrency: 2 });
 
     // Act
@@ -77,7 +79,7 @@ describe('a run in memory: plan → workers → finalise', () => {
 
     // Assert
     expect(run.status).toBe('succeeded');
-    expect(run.counts).toEqual({ entities: 13, events: 12 * 13 / 2 + 4 });
+    expect(run.counts).toEqual({ entities: 13, events: (12 * 13) / 2 + 4 });
     const current = deps.scores.allCurrent('usage');
     expect(current.map((c) => c.entityId).sort()).toEqual([...users, 'quiet'].sort());
     const quiet = current.find((c) => c.entityId === 'quiet')!;
@@ -99,7 +101,9 @@ describe('a run in memory: plan → workers → finalise', () => {
     });
     const keys = await deps.objects.list(partitionPrefix('usage', '2026-03-09'));
     expect(keys).toEqual([...manifest.files.map((f) => f.key), manifestKey('usage', '2026-03-09')].sort());
-    const rows = (await Promise.all(manifest.files.map(async (f) => readParquet((await deps.objects.get(f.key))!)))).flat();
+    const rows = (
+      await Promise.all(manifest.files.map(async (f) => readParquet((await deps.objects.get(f.key))!)))
+    ).flat();
     expect(rows).toHaveLength(13);
     expect(Object.keys(rows[0]!)).toEqual(SNAPSHOT_COLUMNS.map((c) => c.name));
     const row3 = rows.find((r) => r.entity_id === 'user-3')!;
@@ -107,7 +111,12 @@ describe('a run in memory: plan → workers → finalise', () => {
     expect(row3.as_of).toEqual(new Date('2026-03-10T00:00:00.000Z'));
     expect(JSON.parse(row3.contributions as string)).toEqual({ contributions: u3.contributions, penalties: [] });
     const latest = JSON.parse(new TextDecoder().decode(await deps.objects.get(latestKey('usage'))));
-    expect(latest).toEqual({ model: 'usage', date: '2026-03-09', runId: run.runId, manifest: manifestKey('usage', '2026-03-09') });
+    expect(latest).toEqual({
+      model: 'usage',
+      date: '2026-03-09',
+      runId: run.runId,
+      manifest: manifestKey('usage', '2026-03-09'),
+    });
     // Intermediate objects are cleaned up after success.
     expect(await deps.objects.list(`runs/${run.runId}/`)).toEqual([]);
   });
@@ -124,8 +133,17 @@ describe('a run in memory: plan → workers → finalise', () => {
 
     // Assert
     const shard = shardOf('a', SHARDS);
-    expect(results[shard]).toEqual({ runId: run.runId, shard, entities: 1, events: 2, rawKey: rawRowsKey(run.runId, shard) });
-    const lines = gunzipSync((await deps.objects.get(rawRowsKey(run.runId, shard)))!).toString().trim().split('\n');
+    expect(results[shard]).toEqual({
+      runId: run.runId,
+      shard,
+      entities: 1,
+      events: 2,
+      rawKey: rawRowsKey(run.runId, shard),
+    });
+    const lines = gunzipSync((await deps.objects.get(rawRowsKey(run.runId, shard)))!)
+      .toString()
+      .trim()
+      .split('\n');
     expect(JSON.parse(lines[1]!)).toMatchObject({ raw: { entityId: 'a', rawScore: 4 }, previous: null, current: true });
     expect(JSON.stringify(results).length).toBeLessThan(1024);
   });

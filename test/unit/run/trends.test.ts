@@ -40,7 +40,9 @@ function stored(asOf: string, score: number, previousScore: number | null): Stor
     penalties: [],
     reasons: [],
     previous:
-      previousScore === null ? null : { score: previousScore, band: 'low', asOf: '2026-01-01T00:00:00.000Z', contributions: [], penalties: [] },
+      previousScore === null
+        ? null
+        : { score: previousScore, band: 'low', asOf: '2026-01-01T00:00:00.000Z', contributions: [], penalties: [] },
   };
 }
 
@@ -107,7 +109,10 @@ describe('re-running the same (model, as-of)', () => {
     // Arrange
     const deps = memoryDeps([usage]);
     for (const [i, u] of ['a', 'b', 'c', 'd', 'e'].entries()) {
-      await deps.events.putEvents([...events(u, 'login', '2026-03-01', i + 1), ...events(u, 'login', '2026-03-02', 5 - i)]);
+      await deps.events.putEvents([
+        ...events(u, 'login', '2026-03-01', i + 1),
+        ...events(u, 'login', '2026-03-02', 5 - i),
+      ]);
     }
     const runner = new LocalRunner(deps);
     await runner.run({ model: 'usage', asOf: '2026-03-01' });
@@ -152,7 +157,8 @@ describe('S3 failing mid-publication', () => {
   it('leaves no manifest and a failed run; running again publishes a clean partition', async () => {
     // Arrange
     const deps = memoryDeps([usage]);
-    for (const u of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) await deps.events.putEvents(events(u, 'login', '2026-03-01', 3));
+    for (const u of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'])
+      await deps.events.putEvents(events(u, 'login', '2026-03-01', 3));
     const good = await new LocalRunner(deps).run({ model: 'usage', asOf: '2026-03-01' });
     const objects = failingParts(deps.objects, 1);
     const runner = new LocalRunner({ ...deps, objects });
@@ -208,7 +214,9 @@ describe('backfill', () => {
   it('runs one run per date in order: 30 partitions and a trend series where delta[i] = score[i] − score[i−1]', async () => {
     // Arrange
     const deps = memoryDeps([usage]);
-    const dates = Array.from({ length: 30 }, (_, i) => new Date(Date.parse('2026-02-01') + i * 86_400_000).toISOString().slice(0, 10));
+    const dates = Array.from({ length: 30 }, (_, i) =>
+      new Date(Date.parse('2026-02-01') + i * 86_400_000).toISOString().slice(0, 10),
+    );
     for (const [i, date] of dates.entries()) await deps.events.putEvents(events('u', 'login', date, 1 + ((i * 7) % 5)));
 
     // Act
@@ -217,12 +225,15 @@ describe('backfill', () => {
     // Assert
     expect(backfill).toMatchObject({ kind: 'backfill', status: 'succeeded' });
     expect(backfill.runs).toHaveLength(30);
-    const partitions = new Set((await deps.objects.list('snapshots/model=usage/')).filter((k) => k.endsWith('_manifest.json')));
+    const partitions = new Set(
+      (await deps.objects.list('snapshots/model=usage/')).filter((k) => k.endsWith('_manifest.json')),
+    );
     expect(partitions.size).toBe(30);
     const history = await deps.scores.history({ entityType: 'user', entityId: 'u', model: 'usage' });
     expect(history.map((h) => h.asOf)).toEqual(dates.map(T));
     expect(history[0]!.delta).toBeNull();
-    for (let i = 1; i < history.length; i++) expect(history[i]!.delta).toBeCloseTo(history[i]!.score - history[i - 1]!.score, 6);
+    for (let i = 1; i < history.length; i++)
+      expect(history[i]!.delta).toBeCloseTo(history[i]!.score - history[i - 1]!.score, 6);
     expect(backfill.snapshot?.manifest).toContain(`dt=${dates[29]}`);
   });
 
@@ -258,7 +269,11 @@ describe('shadow run', () => {
         to: { band: 'high', score: 18 },
         reasons: [{ kind: 'signal', name: 'logins', previousPoints: 6, points: 18, delta: 12 }],
       },
-      expect.objectContaining({ entityId: 'b', from: expect.objectContaining({ band: 'low' }), to: { band: 'mid', score: 6 } }),
+      expect.objectContaining({
+        entityId: 'b',
+        from: expect.objectContaining({ band: 'low' }),
+        to: { band: 'mid', score: 6 },
+      }),
     ]);
     expect([...deps.objects.objects.keys()]).toEqual(objectsBefore);
     expect(deps.scores.allCurrent('usage').map((c) => c.modelVersion)).toEqual([1, 1]);

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { CostInputError, estimateCost, PRICES, PRICES_AS_OF } from '../../shared/domain/cost.js';
+
+const item = (e: ReturnType<typeof estimateCost>, name: string) => {
+  const found = e.lineItems.find((li) => li.item === name);
+  if (!found) throw new Error(`no line item ${name}`);
+  return found;
+};
+
+describe('estimateCost', () => {
+  it('prices ingest of 10M events: 200k HTTP requests, 20M write units', () => {
+    // Act
+    const e = estimateCost({ eventsPerMonth: 10_000_000, entities: 10_000 });
+
+    // Assert: 10M / 50 per request = 200k requests × $1/M = $0.20.
+    expect(item(e, 'ingest requests').quantity).toBe(200_000);
+    expect(e.lineItems.find((li) => li.service === 'API Gateway')!.monthlyUsd).toBeCloseTo(0.2, 6);
+    // 10M events × (item + byAccount copy) = 20M WRU × $0.625/M = $12.50.
+    expect(item(e, 'event writes').quantity).toBe(20_000_000);
+    expect(item(e, 'event writes').monthlyUsd).toBeCloseTo(12.5, 6);
+  });
+
+  it('prices score writes per entity and run: 1M entities, daily, 5 WRU each = 150M WRU = $93.75', () => {
+    // Act
+    const e = estimateCost({ eventsPerMonth: 1_000_000, entities: 1_000_000 });
+
+    // Assert
+    expect(item(e, 'score and history writes').quantity).toBe(150_000_000);
+    expect(item(e, 'score and history writes').monthlyUsd).toBeCloseTo(93.75, 6);
+  });
+
+  it('reads each window once per run: 30 runs × 1M events × 400 B / 4 KB × 0.5 RRU', () => {
+    // Act
+    const e = estimateCost({ eventsPerMonth: 1_000_000, entities: 10_000 });
+
+    // Assert
+    expect(item(e, 'window reads by runs').quantity).toBeCloseTo((30 * 1_000_000 * 400 * 0.5) / 4096, 6);
+  });
+
+  it('totals the line items, names its price date and gives a cost per million events', () => {
+    // Act
+    const e = estimateCost({ eventsPerMonth: 100_000_000, entities: 1_000_000 });
+    const sum = e.lineItems.reduce((s, li) => s + li.monthlyUsd, 0);
+
+    // Assert
+    expect(e.totalUsd).toBeCloseTo(sum, 9);
+    expect(e.usdPerMillionEvents).toBeCloseTo(e.totalUsd / 100, 9);
+    expect(e.pricesAsOf).toBe(PRICES_AS_OF);
+    expect(e.pricesAsOf).toMatch(/2026/);
+    for (const li of e.lineItems) expect(li.formula.length).toBeGreaterThan(0);
+  });
+
+  it('grows with volume and never goes negative', () => {
+    // Act
+    const totals = [1e6, 1e7, 1e8].map((n) => estimateCost({ eventsPerMonth: n, entities: 10_000 }).totalUsd);
+
+    // Assert
+    expect(totals[0]!).toBeGreaterThan(0);
+    expect(totals[1]!).toBeGreaterThan(totals[0]!);
+    expect(totals[2]!).toBeGreaterThan(totals[1]!);
+  });
+
+  it('weekly runs cost less to score than daily ones', () => {
+    // Act
+    const daily = estimateCost({ eventsPerMonth: 1e6, entities: 1e6 });
+    const weekly = estimateCost({ eventsPerMonth: 1e6, entities: 1e6, runsPerMonth: 4.35 });
+
+    // Assert
+    expect(item(weekly, 'score and history writes').monthlyUsd).toBeLessThan(
+      item(daily, 'score and history writes').monthlyUsd,
+    );
+  });
+
+  it('uses the published unit prices', () => {
+    expect(PRICES.dynamoWriteRequestUnits).toEqual({ usd: 0.625, per: 1e6, unit: expect.any(String) });
+    expect(PRICES.httpApiRequests.usd).toBe(1);
+  });
+
+  it.each([
+    [{ eventsPerMonth: -1, entities: 10 }, 'eventsPerMonth'],
+    [{ eventsPerMonth: 10, entities: Number.NaN }, 'entities'],
+    [{ eventsPerMonth: 10, entities: 10, eventsPerRequest: 0 }, 'eventsPerRequest'],
+    [{ eventsPerMonth: 10, entities: 10, accountShare: 2 }, 'accountShare'],
+  ])('rejects %o naming the field %s', (input, field) => {
+    // Act
+    const run = () => estimateCost(input);
+
+    // Assert
+    expect(run).toThrow(CostInputError);
+    expect(run).toThrow(new RegExp(`^${field}:`));
+  });
+});
