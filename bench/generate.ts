@@ -66,7 +66,10 @@ export function* generateEvents(options: GenerateOptions): Generator<ScoringEven
   const withIds = options.eventIds ?? true;
   const cumulative: number[] = [];
   let total = 0;
-  for (const m of EVENT_MIX) cumulative.push((total += m.share));
+  for (const m of EVENT_MIX) {
+    total += m.share;
+    cumulative.push(total);
+  }
   const seedTag = (options.seed ?? 42).toString(36);
   const cycle = options.distribution === 'cycle';
   for (let i = 0; i < options.events; i++) {
@@ -111,7 +114,10 @@ export function toJsonLine(e: ScoringEvent, withId = true): string {
 }
 
 /** Write the generated events as a JSONL file; returns the byte size and event count. */
-export async function writeJsonlFile(file: string, options: GenerateOptions): Promise<{ bytes: number; events: number }> {
+export async function writeJsonlFile(
+  file: string,
+  options: GenerateOptions,
+): Promise<{ bytes: number; events: number }> {
   const out = createWriteStream(file, { encoding: 'utf8' });
   let buffer = '';
   let bytes = 0;

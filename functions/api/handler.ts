@@ -1,4 +1,13 @@
-// Placeholder so the CDK app synthesises before the real handler lands; its owner replaces this file.
-export const handler = async (): Promise<never> => {
-  throw new Error('not deployed yet');
-};
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { handle } from 'hono/aws-lambda';
+import { apiRoutes } from '../../shared/http/api-routes.js';
+import { createApp } from '../../shared/http/app.js';
+import { apiDeps, parseApiConfig } from './config.js';
+
+// Cold start: configuration and models checked, clients created once, reused by every invocation.
+const config = parseApiConfig(process.env);
+const deps = apiDeps(config, { dynamo: new DynamoDBClient({}), sfn: new SFNClient({}) });
+
+/** The scores API Lambda: the same app as local mode (without ingest, which has its own function). */
+export const handler = handle(createApp({ apiRoutes: apiRoutes(deps) }));

@@ -61,7 +61,13 @@ export class PulseData extends Construct implements PulseDataResources {
     const retain = props.retain ?? true;
     const removalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
-    this.eventsTable = this.table('EventsTable', EVENTS_TABLE, props.tableEncryptionKey, retain, props.eventsWarmWriteUnits);
+    this.eventsTable = this.table(
+      'EventsTable',
+      EVENTS_TABLE,
+      props.tableEncryptionKey,
+      retain,
+      props.eventsWarmWriteUnits,
+    );
     this.scoresTable = this.table('ScoresTable', SCORES_TABLE, props.tableEncryptionKey, retain);
 
     this.accessLogBucket = new Bucket(this, 'AccessLogBucket', {

@@ -1,4 +1,4 @@
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Arn, ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -72,7 +72,7 @@ export class PulseFunction extends NodejsFunction {
     const entry = isAbsolute(props.entry) ? props.entry : join(projectRoot, props.entry);
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-      // Compute is stateless and redeploys freely; a retained log group would block the next deploy's name.
+      // Compute is stateless: its logs go with it (and are bounded by the retention anyway).
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // An explicit role: no AWS managed policy (AWSLambdaBasicExecutionRole allows logs on every group).
@@ -257,9 +257,4 @@ export function executionArns(stateMachine: IStateMachine, mapLabel?: string): s
 
 function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The path of `file` relative to the project root, for messages. */
-export function projectRelative(file: string, projectRoot = PROJECT_ROOT): string {
-  return relative(projectRoot, file);
 }

@@ -129,10 +129,22 @@ export class PulseService extends Construct {
     const models: ShippedModels = { files: props.models.map((m) => m.file) };
     const eventIndexes = EVENTS_TABLE.globalSecondaryIndexes.map((i) => i.indexName);
     const scoreIndexes = SCORES_TABLE.globalSecondaryIndexes.map((i) => i.indexName);
+    this.alertBus = new EventBus(this, 'AlertBus', {
+      description: 'Pulse alerts: source "pulse", detail types ScoreDropped, ScoreSpiked, BandChanged',
+    });
+    // Every function knows every resource name (the shared configuration parsers check them at cold start);
+    // what it may do with each is decided by IAM, granted below by the bind* helpers only where needed.
     const common = {
       projectRoot,
       logRetention,
-      environment: { [ENV.shardCount]: shardCount, [ENV.retentionDays]: retentionDays },
+      environment: {
+        [ENV.shardCount]: shardCount,
+        [ENV.retentionDays]: retentionDays,
+        [ENV.eventsTable]: eventsTable.tableName,
+        [ENV.scoresTable]: scoresTable.tableName,
+        [ENV.snapshotBucket]: snapshotBucket.bucketName,
+        [ENV.alertBus]: this.alertBus.eventBusName,
+      },
     };
 
     const fn = (
@@ -165,9 +177,8 @@ export class PulseService extends Construct {
       timeout: Duration.seconds(25),
       models,
     });
-    // readwrite on scores: POST /v1/runs records the queued run (runs live in the scores table).
+    // readwrite on scores: POST /v1/runs records the queued run (runs live in the scores table); lists use byScore.
     api.bindScoresTable(scoresTable, 'readwrite', scoreIndexes);
-    api.bindSnapshotBucket(snapshotBucket, 'read', ['snapshots/']);
 
     const runPlan = fn('RunPlan', FUNCTION_ENTRIES.runPlan, {
       serviceName: 'pulse-run-plan',
@@ -176,9 +187,8 @@ export class PulseService extends Construct {
       timeout: Duration.minutes(2),
       models,
     });
-    runPlan
-      .bindScoresTable(scoresTable, 'readwrite')
-      .bindSnapshotBucket(snapshotBucket, 'readwrite', [RUN_SCRATCH_PREFIX]);
+    // Records the run; writes its shard list under runs/<runId>/.
+    runPlan.bindScoresTable(scoresTable, 'readwrite').bindSnapshotBucket(snapshotBucket, 'write', [RUN_SCRATCH_PREFIX]);
 
     const runWorker = fn('RunWorker', FUNCTION_ENTRIES.runWorker, {
       serviceName: 'pulse-run-worker',
@@ -189,8 +199,10 @@ export class PulseService extends Construct {
     });
     runWorker
       .bindEventsTable(eventsTable, 'read', eventIndexes)
-      .bindScoresTable(scoresTable, 'read', scoreIndexes)
-      .bindSnapshotBucket(snapshotBucket, 'readwrite', [RUN_SCRATCH_PREFIX]);
+      // Entity records and previous scores are read by key and by shard partition: no index needed.
+      .bindScoresTable(scoresTable, 'read')
+      // Writes the shard's raw rows under runs/<runId>/raw/.
+      .bindSnapshotBucket(snapshotBucket, 'write', [RUN_SCRATCH_PREFIX]);
 
     const runFinalise = fn('RunFinalise', FUNCTION_ENTRIES.runFinalise, {
       serviceName: 'pulse-run-finalise',
@@ -199,16 +211,15 @@ export class PulseService extends Construct {
       timeout: Duration.minutes(15),
       models,
     });
+    // Reads the raw rows, writes scores, history, alerts and the run record; publishes the snapshot (replacing the
+    // partition: list + delete of stale parts).
     runFinalise
-      .bindScoresTable(scoresTable, 'readwrite', scoreIndexes)
+      .bindScoresTable(scoresTable, 'readwrite')
       .bindSnapshotBucket(snapshotBucket, 'readwrite', ['snapshots/', RUN_SCRATCH_PREFIX]);
 
     this.functions = { ingest, api, runPlan, runWorker, runFinalise };
 
     // ---- Alerts ----
-    this.alertBus = new EventBus(this, 'AlertBus', {
-      description: 'Pulse alerts: source "pulse", detail types ScoreDropped, ScoreSpiked, BandChanged',
-    });
     runFinalise.bindAlertBus(this.alertBus);
     // Example: forward band changes of the "customer" model to a webhook (fill in the endpoint and its secret).
     // const connection = new events.Connection(this, 'WebhookConnection', {
@@ -235,7 +246,8 @@ export class PulseService extends Construct {
       itemsPerBatch: props.itemsPerBatch,
       logRetention,
     });
-    api.bindStateMachine(this.pipeline.stateMachine, 'start-and-describe');
+    // POST /v1/runs records the run, then starts an execution with { runId }; status is read from the run record.
+    api.bindStateMachine(this.pipeline.stateMachine, 'start');
 
     // ---- Schedules: one per model, in the model's time zone ----
     this.scheduleDlq = new Queue(this, 'ScheduleDlq', {

@@ -3,6 +3,8 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import {
+  Choice,
+  Condition,
   DefinitionBody,
   DistributedMap,
   Fail,
@@ -10,10 +12,12 @@ import {
   JitterType,
   JsonPath,
   LogLevel,
+  Pass,
   ResultWriterV2,
   S3JsonItemReader,
   StateMachine,
   StateMachineType,
+  Succeed,
   TaskInput,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -52,16 +56,21 @@ export interface ScoringPipelineProps {
 }
 
 /**
- * The run state machine (PRODUCT §2 "Run"). Input: `{ "model": "<name>", "asOf": "scheduled" | "YYYY-MM-DD" |
- * ISO instant }` or a backfill `{ "model", "from", "to" }`.
+ * The run state machine (PRODUCT §2 "Run"; the step handlers are in shared/run/handlers.ts). Input: `{ "model",
+ * "asOf": "scheduled" | "YYYY-MM-DD" | ISO instant }`, a backfill `{ "model", "from", "to" }`, or `{ "runId" }` of a
+ * run already recorded (what POST /v1/runs starts).
  *
- *   Plan ──► ScoreShards (Distributed Map over the plan's shard items, read from S3, batched) ──► Finalise
- *     └──────────────┴── any failure ──► RecordFailure (finalise with `error`) ──► RunFailed
+ *   Plan ─► Planned? ─ done ─► Done
+ *             └─► ScoreShards (Distributed Map over the plan's shard items in S3, batched) ─► Finalise ─► More?
+ *                                                                                   done ─► Done
+ *   Plan ◄── NextRun { runId: next } ◄── (a backfill's next date) ◄───────────────────────────┘
+ *   Map or Finalise fails ─► RecordFailure (finalise with { runId, error }) ─► RunFailed
+ *   Plan fails ─► RecordPlanFailure when the input named a run, then RunFailed
  *
- * Only pointers travel through the state: the plan writes its shard items to `runs/…` in the bucket and returns
- * `{ runId, itemsKey, … }` (kept at `$.plan`); workers receive `{ BatchInput: { run: <plan> }, Items: [...] }` and
- * write their rows to S3; the map's results go to `runs/map-results/` and the state only keeps that location
- * (`$.map.ResultWriterDetails`). Finalise receives the whole state (`model`, `asOf`, `plan`, `map`).
+ * Only pointers travel through the state: the plan writes the shard items to `runs/<runId>/shards.json` and
+ * returns `{ runId, itemsKey, done, … }` (kept at `$.plan`); a worker gets `{ BatchInput: { runId }, Items:
+ * [{ runId, shard }, …] }` and writes its rows under `runs/<runId>/`; the map's own results go to
+ * `runs/map-results/`, of which the state keeps only the location.
  */
 export class ScoringPipeline extends Construct {
   readonly stateMachine: StateMachine;
@@ -73,24 +82,46 @@ export class ScoringPipeline extends Construct {
     // Result writer v2 (scoped IAM, JSON output) — set before any child exists, so it holds for this subtree only.
     this.node.setContext(STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2, true);
     const { bucket } = props;
+    // payload undefined: the Lambda receives the state's input as it is (with payloadResponseOnly, an explicit
+    // `$` would render as an invalid `"Parameters": "$"`).
+    const invoke = (
+      stepId: string,
+      fn: PulseFunction,
+      payload: TaskInput | undefined,
+      comment: string,
+      resultPath?: string,
+    ) =>
+      new LambdaInvoke(this, stepId, {
+        lambdaFunction: fn,
+        payload,
+        payloadResponseOnly: true,
+        // Retried below, with our error list and backoff.
+        retryOnServiceExceptions: false,
+        resultPath,
+        comment,
+      });
 
-    const plan = new LambdaInvoke(this, 'Plan', {
-      lambdaFunction: props.plan,
-      payload: TaskInput.fromJsonPathAt('$'),
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: false,
-      resultPath: '$.plan',
-      comment: 'Resolve the as-of, write the shard items to S3, return { runId, itemsKey, ... }',
+    const done = new Succeed(this, 'Done');
+    const failed = new Fail(this, 'RunFailed', {
+      errorPath: JsonPath.stringAt('$.error.Error'),
+      causePath: JsonPath.stringAt('$.error.Cause'),
     });
+
+    const plan = invoke(
+      'Plan',
+      props.plan,
+      undefined,
+      'Record or continue the run, write its shard items to S3, return { runId, itemsKey, done, ... }',
+      '$.plan',
+    );
     plan.addRetry(retryWithBackoff(Duration.seconds(2), 4));
 
-    const scoreBatch = new LambdaInvoke(this, 'ScoreBatch', {
-      lambdaFunction: props.worker,
-      payload: TaskInput.fromJsonPathAt('$'),
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: false,
-      comment: 'Score the shards of one batch; rows go to S3, the result is a small summary',
-    });
+    const scoreBatch = invoke(
+      'ScoreBatch',
+      props.worker,
+      undefined,
+      "Score a batch of shards from the window's events; rows go to S3, the result is a small summary",
+    );
     scoreBatch.addRetry(retryWithBackoff(Duration.seconds(5), 5));
 
     this.distributedMap = new DistributedMap(this, 'ScoreShards', {
@@ -99,7 +130,7 @@ export class ScoringPipeline extends Construct {
       itemReader: new PrefixScopedJsonItemReader(bucket, RUN_SCRATCH_PREFIX, JsonPath.stringAt('$.plan.itemsKey')),
       itemBatcher: new ItemBatcher({
         maxItemsPerBatch: props.itemsPerBatch ?? 4,
-        batchInput: { 'run.$': '$.plan' },
+        batchInput: { 'runId.$': '$.plan.runId' },
       }),
       maxConcurrency: props.maxConcurrency ?? 16,
       // No tolerated failures (the ASL default): one failed shard fails the run; a partial run is never published.
@@ -110,32 +141,58 @@ export class ScoringPipeline extends Construct {
     });
     this.distributedMap.itemProcessor(scoreBatch);
 
-    const finalise = new LambdaInvoke(this, 'Finalise', {
-      lambdaFunction: props.finalise,
-      payload: TaskInput.fromJsonPathAt('$'),
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: false,
-      comment: 'Normalise, band, trend, write scores and history, publish the snapshot, emit alerts',
-    });
+    const finalise = invoke(
+      'Finalise',
+      props.finalise,
+      TaskInput.fromObject({ runId: JsonPath.stringAt('$.plan.runId') }),
+      'Normalise, band, trend, write scores and history, publish the snapshot, emit alerts',
+      '$.result',
+    );
     finalise.addRetry(retryWithBackoff(Duration.seconds(5), 4));
 
-    const failed = new Fail(this, 'RunFailed', {
-      errorPath: JsonPath.stringAt('$.error.Error'),
-      causePath: JsonPath.stringAt('$.error.Cause'),
-    });
-    const recordFailure = new LambdaInvoke(this, 'RecordFailure', {
-      lambdaFunction: props.finalise,
-      payload: TaskInput.fromJsonPathAt('$'),
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: false,
-      resultPath: JsonPath.DISCARD,
-      comment: 'Mark the run failed (input carries `error`); publishes nothing',
-    });
-    recordFailure.addRetry(retryWithBackoff(Duration.seconds(2), 3));
-    recordFailure.addCatch(failed, { resultPath: JsonPath.DISCARD });
-    recordFailure.next(failed);
-    for (const step of [plan, finalise]) step.addCatch(recordFailure, { resultPath: '$.error' });
+    const recordFailure = invoke(
+      'RecordFailure',
+      props.finalise,
+      TaskInput.fromObject({ runId: JsonPath.stringAt('$.plan.runId'), error: JsonPath.objectAt('$.error') }),
+      'Mark the run failed; publishes nothing',
+      JsonPath.DISCARD,
+    );
+    const recordPlanFailure = invoke(
+      'RecordPlanFailure',
+      props.finalise,
+      TaskInput.fromObject({ runId: JsonPath.stringAt('$.runId'), error: JsonPath.objectAt('$.error') }),
+      'Mark the named run failed (its plan failed); publishes nothing',
+      JsonPath.DISCARD,
+    );
+    for (const record of [recordFailure, recordPlanFailure]) {
+      record.addRetry(retryWithBackoff(Duration.seconds(2), 3));
+      record.addCatch(failed, { resultPath: JsonPath.DISCARD });
+      record.next(failed);
+    }
+    const planFailedFor = new Choice(this, 'PlanFailedForRun?')
+      .when(Condition.isPresent('$.runId'), recordPlanFailure)
+      .otherwise(failed);
+    plan.addCatch(planFailedFor, { resultPath: '$.error' });
     this.distributedMap.addCatch(recordFailure, { resultPath: '$.error' });
+    finalise.addCatch(recordFailure, { resultPath: '$.error' });
+
+    const nextRun = new Pass(this, 'NextRun', {
+      comment: "A backfill continues with its next date's run",
+      parameters: { 'runId.$': '$.result.next' },
+    });
+    const definition = plan.next(
+      new Choice(this, 'Planned?')
+        .when(Condition.booleanEquals('$.plan.done', true), done)
+        .otherwise(
+          this.distributedMap.next(
+            finalise.next(
+              new Choice(this, 'More?')
+                .when(Condition.booleanEquals('$.result.done', true), done)
+                .otherwise(nextRun.next(plan)),
+            ),
+          ),
+        ),
+    );
 
     this.logGroup = new LogGroup(this, 'Logs', {
       // The vendedlogs prefix keeps the CloudWatch Logs resource policy small however many state machines log.
@@ -146,7 +203,7 @@ export class ScoringPipeline extends Construct {
 
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       comment: 'Pulse scoring run: plan, score shards in parallel, finalise',
-      definitionBody: DefinitionBody.fromChainable(plan.next(this.distributedMap).next(finalise)),
+      definitionBody: DefinitionBody.fromChainable(definition),
       stateMachineType: StateMachineType.STANDARD,
       timeout: props.timeout ?? Duration.hours(6),
       tracingEnabled: true,

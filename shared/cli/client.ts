@@ -45,7 +45,7 @@ export class UnreachableError extends CliError {
 function problemMessage(status: number, body: unknown): string {
   const p = (body ?? {}) as Problem;
   const fields = (p.errors ?? []).map((e) => `${e.path}: ${e.message}`).join('; ');
-  return [`HTTP ${status}${p.title ? ` ${p.title}` : ''}`, p.detail, fields].filter(Boolean).join(' — ');
+  return [`HTTP ${status}${p.title ? ` ${p.title}` : ''}`, fields || p.detail].filter(Boolean).join(' — ');
 }
 
 /** A thin client of the Pulse HTTP API (PRODUCT §5, §6). */
@@ -96,7 +96,8 @@ export class PulseClient {
     const { status, body } = await this.send(method, path, options);
     if (status >= 200 && status < 300) return body as T;
     if (status === 401) {
-      const what = options.auth === 'api' ? 'API token (PULSE_API_TOKEN / --token)' : 'write key (--write-key / PULSE_WRITE_KEY)';
+      const what =
+        options.auth === 'api' ? 'API token (PULSE_API_TOKEN / --token)' : 'write key (--write-key / PULSE_WRITE_KEY)';
       throw new ApiError(`the ${what} was refused by ${this.target.label}`, status);
     }
     throw new ApiError(problemMessage(status, body), status);
@@ -112,7 +113,11 @@ export class PulseClient {
     if ((status === 202 || status === 200 || status === 400) && typeof result?.accepted === 'number') {
       return { accepted: result.accepted, duplicates: result.duplicates ?? 0, rejected: result.rejected ?? [] };
     }
-    if (status === 401) throw new ApiError(`the write key was refused by ${this.target.label}: pass --write-key or set PULSE_WRITE_KEY`, status);
+    if (status === 401)
+      throw new ApiError(
+        `the write key was refused by ${this.target.label}: pass --write-key or set PULSE_WRITE_KEY`,
+        status,
+      );
     throw new ApiError(problemMessage(status, body), status);
   }
 }

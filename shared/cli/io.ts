@@ -34,10 +34,15 @@ export const usageError = (message: string) => new CliError(message, EXIT_USAGE)
 export const interactive = (io: CliIO): boolean => Boolean(io.stderr.isTTY) && !io.env.CI;
 
 /** A plain text table with aligned columns; numbers right-aligned. */
-export function formatTable(headers: readonly string[], rows: readonly (readonly (string | number | null)[])[]): string {
+export function formatTable(
+  headers: readonly string[],
+  rows: readonly (readonly (string | number | null)[])[],
+): string {
   const cells = rows.map((row) => row.map((v) => (v === null ? '—' : String(v))));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
-  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => r[i] === null || typeof r[i] === 'number'));
+  const numeric = headers.map(
+    (_, i) => rows.length > 0 && rows.every((r) => r[i] === null || typeof r[i] === 'number'),
+  );
   const line = (values: readonly string[]) =>
     values
       .map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))

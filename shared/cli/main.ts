@@ -1,24 +1,15 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { EmbeddedStartError } from '../local/embedded.js';
 import { LocalConfigError } from '../local/config.js';
+import { EmbeddedStartError } from '../local/embedded.js';
 import type { ApiTarget } from './client.js';
 import { costCommand } from './commands/cost.js';
-import { ingestCommand } from './commands/ingest.js';
+import { checkIngestFile, ingestCommand } from './commands/ingest.js';
 import { runCommand } from './commands/run.js';
 import { scoresCommand } from './commands/scores.js';
 import { validateCommand } from './commands/validate.js';
-import {
-  type CliIO,
-  CliError,
-  EXIT_FAILURE,
-  EXIT_OK,
-  EXIT_USAGE,
-  parseCount,
-  parseDateFlag,
-  processIO,
-} from './io.js';
+import { CliError, type CliIO, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, parseCount, parseDateFlag, processIO } from './io.js';
 import { resolveTarget, type TargetFlags } from './target.js';
 
 const LOCAL_NOTE =
@@ -36,7 +27,8 @@ const flag =
     }
   };
 
-const urlOption = () => new Option('--url <url>', 'a Pulse server, e.g. http://127.0.0.1:3000 (default: the local store)');
+const urlOption = () =>
+  new Option('--url <url>', 'a Pulse server, e.g. http://127.0.0.1:3000 (default: the local store)');
 const tokenOption = () => new Option('--token <token>', 'API token (default: PULSE_API_TOKEN, else the local one)');
 
 async function loadCalibrate(): Promise<Command | undefined> {
@@ -76,7 +68,10 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
     .command('validate')
     .description('Check model files: every problem as file:line: field: reason')
     .argument('<dir|file>', 'a model file (YAML/JSON) or a folder of them, e.g. models/')
-    .addHelpText('after', '\nExit code 0 when every model is valid, 1 when one is not.\n\nExample:\n  pulse validate models/')
+    .addHelpText(
+      'after',
+      '\nExit code 0 when every model is valid, 1 when one is not.\n\nExample:\n  pulse validate models/',
+    )
     .action(act((target: string) => validateCommand(target, io)));
 
   program
@@ -87,7 +82,12 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
     .option('--write-key <key>', 'write key (default: PULSE_WRITE_KEY, else the local one)')
     .option('--checkpoint <file>', 'where progress is kept (default: <file>.checkpoint.json)')
     .option('--restart', 'ignore an existing checkpoint and start from the first line')
-    .option('--batch-size <n>', 'events a request, 1-500', flag((v) => parseCount(v, '--batch-size', 500)), 500)
+    .option(
+      '--batch-size <n>',
+      'events a request, 1-500',
+      flag((v) => parseCount(v, '--batch-size', 500)),
+      500,
+    )
     .addHelpText(
       'after',
       `\n${LOCAL_NOTE}\nAn interrupted ingest resumes after the last acknowledged line when run again; resending is harmless\n` +
@@ -96,28 +96,37 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
         '  pulse ingest events.jsonl\n  pulse ingest events.csv --url https://pulse.example.com --write-key $KEY',
     )
     .action(
-      act(
-        (
-          file: string,
-          flags: TargetFlags & { checkpoint?: string; restart?: boolean; batchSize: number },
-        ) =>
-          withTarget(flags, (target) =>
-            ingestCommand(
-              { file, checkpoint: flags.checkpoint, restart: flags.restart, batchSize: flags.batchSize },
-              target,
-              io,
-            ),
+      act((file: string, flags: TargetFlags & { checkpoint?: string; restart?: boolean; batchSize: number }) => {
+        checkIngestFile(file, io);
+        return withTarget(flags, (target) =>
+          ingestCommand(
+            { file, checkpoint: flags.checkpoint, restart: flags.restart, batchSize: flags.batchSize },
+            target,
+            io,
           ),
-      ),
+        );
+      }),
     );
 
   program
     .command('run')
     .description('Score a model as of a date (or now), or backfill a date range, with progress')
     .argument('<model>', 'model name, e.g. customer (see GET /v1/models)')
-    .option('--as-of <date>', 'score as of the end of this day (YYYY-MM-DD) in the model time zone (default: now)', flag((v) => parseDateFlag(v, '--as-of')))
-    .option('--from <date>', 'backfill: first as-of date (YYYY-MM-DD)', flag((v) => parseDateFlag(v, '--from')))
-    .option('--to <date>', 'backfill: last as-of date (YYYY-MM-DD)', flag((v) => parseDateFlag(v, '--to')))
+    .option(
+      '--as-of <date>',
+      'score as of the end of this day (YYYY-MM-DD) in the model time zone (default: now)',
+      flag((v) => parseDateFlag(v, '--as-of')),
+    )
+    .option(
+      '--from <date>',
+      'backfill: first as-of date (YYYY-MM-DD)',
+      flag((v) => parseDateFlag(v, '--from')),
+    )
+    .option(
+      '--to <date>',
+      'backfill: last as-of date (YYYY-MM-DD)',
+      flag((v) => parseDateFlag(v, '--to')),
+    )
     .addOption(urlOption())
     .addOption(tokenOption())
     .addHelpText(
@@ -126,9 +135,12 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
     )
     .action(
       act(async (model: string, flags: TargetFlags & { asOf?: string; from?: string; to?: string }) => {
-        if (flags.asOf && (flags.from || flags.to)) throw new CliError('give --as-of, or --from and --to, not both', EXIT_USAGE);
-        if (Boolean(flags.from) !== Boolean(flags.to)) throw new CliError('a backfill needs both --from and --to', EXIT_USAGE);
-        if (flags.from && flags.to && flags.from > flags.to) throw new CliError('--from must not be after --to', EXIT_USAGE);
+        if (flags.asOf && (flags.from || flags.to))
+          throw new CliError('give --as-of, or --from and --to, not both', EXIT_USAGE);
+        if (Boolean(flags.from) !== Boolean(flags.to))
+          throw new CliError('a backfill needs both --from and --to', EXIT_USAGE);
+        if (flags.from && flags.to && flags.from > flags.to)
+          throw new CliError('--from must not be after --to', EXIT_USAGE);
         return withTarget(flags, (target) =>
           runCommand({ model, asOf: flags.asOf, from: flags.from, to: flags.to }, target, io),
         );
@@ -140,26 +152,75 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
     .description('List the highest scores as a table')
     .option('--model <name>', 'one model (default: each active model)')
     .option('--band <band>', 'only this band, e.g. at-risk')
-    .option('--limit <n>', 'rows a model, 1-1000', flag((v) => parseCount(v, '--limit', 1000)), 20)
+    .option(
+      '--limit <n>',
+      'rows a model, 1-1000',
+      flag((v) => parseCount(v, '--limit', 1000)),
+      20,
+    )
     .addOption(urlOption())
     .addOption(tokenOption())
-    .addHelpText('after', `\n${LOCAL_NOTE}\n\nExamples:\n  pulse scores\n  pulse scores --model customer --band at-risk --limit 50`)
+    .addHelpText(
+      'after',
+      `\n${LOCAL_NOTE}\n\nExamples:\n  pulse scores\n  pulse scores --model customer --band at-risk --limit 50`,
+    )
     .action(
       act((flags: TargetFlags & { model?: string; band?: string; limit: number }) =>
-        withTarget(flags, (target) => scoresCommand({ model: flags.model, band: flags.band, limit: flags.limit }, target, io)),
+        withTarget(flags, (target) =>
+          scoresCommand({ model: flags.model, band: flags.band, limit: flags.limit }, target, io),
+        ),
       ),
     );
 
   program
     .command('cost')
     .description('Estimate the monthly AWS cost of running Pulse at a given volume')
-    .requiredOption('--events-per-month <n>', 'events ingested a month, e.g. 10000000', flag((v) => parseCount(v, '--events-per-month')))
-    .requiredOption('--entities <n>', 'users plus accounts scored, e.g. 50000', flag((v) => parseCount(v, '--entities')))
-    .option('--json', 'print the estimate as JSON')
-    .addHelpText('after', '\nThe cost model and its assumptions are in docs/operations.md.\n\nExample:\n  pulse cost --events-per-month 10000000 --entities 50000')
+    .requiredOption(
+      '--events-per-month <n>',
+      'events ingested a month, e.g. 10000000',
+      flag((v) => parseCount(v, '--events-per-month', 1e12)),
+    )
+    .requiredOption(
+      '--entities <n>',
+      'users plus accounts scored, e.g. 50000',
+      flag((v) => parseCount(v, '--entities', 1e10)),
+    )
+    .option(
+      '--models <n>',
+      'models running side by side (default 1)',
+      flag((v) => parseCount(v, '--models', 100)),
+    )
+    .option(
+      '--runs-per-month <n>',
+      'runs of each model a month (default 30: daily)',
+      flag((v) => parseCount(v, '--runs-per-month', 10_000)),
+    )
+    .option(
+      '--window-days <n>',
+      'window of the models in days (default 30)',
+      flag((v) => parseCount(v, '--window-days', 3650)),
+    )
+    .option(
+      '--events-per-request <n>',
+      'events an ingest request carries (default 50)',
+      flag((v) => parseCount(v, '--events-per-request', 500)),
+    )
+    .option('--json', "print the estimate (with each line item's formula) as JSON")
+    .addHelpText(
+      'after',
+      '\nThe cost model and its assumptions are in docs/operations.md.\n\nExample:\n  pulse cost --events-per-month 10000000 --entities 50000',
+    )
     .action(
-      act((flags: { eventsPerMonth: number; entities: number; json?: boolean }) =>
-        costCommand({ eventsPerMonth: flags.eventsPerMonth, entities: flags.entities, json: flags.json }, io),
+      act(
+        (flags: {
+          eventsPerMonth: number;
+          entities: number;
+          models?: number;
+          runsPerMonth?: number;
+          windowDays?: number;
+          eventsPerRequest?: number;
+          json?: boolean;
+        }) => costCommand(flags, io),
       ),
     );
 

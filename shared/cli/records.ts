@@ -95,7 +95,11 @@ export async function* csvRecords(file: string): AsyncGenerator<FileRecord> {
       header = cells.map((c) => c.trim());
       const missing = ['name', 'userId', 'timestamp'].filter((c) => !header!.includes(c));
       if (missing.length > 0) {
-        yield { line: startLine, bytesRead, problem: `header: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` };
+        yield {
+          line: startLine,
+          bytesRead,
+          problem: `header: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
+        };
         return;
       }
       continue;

@@ -41,8 +41,10 @@ export async function* readJsonlEvents(file: string, options: JsonlReadOptions =
   };
   /** A line as split at `\n`: drop a trailing `\r`; a lone `\r` inside also ends a line. */
   const takeLine = (line: string): void => {
-    const cr = line.indexOf('\r');
-    if (cr < 0) return take(line);
+    if (line.indexOf('\r') < 0) {
+      take(line);
+      return;
+    }
     const parts = line.split('\r');
     if (parts[parts.length - 1] === '') parts.pop();
     for (const part of parts) take(part);
@@ -72,17 +74,19 @@ export async function* readJsonlEvents(file: string, options: JsonlReadOptions =
 
 /** One line to an event, or a message naming what is wrong. */
 export function parseEventLine(line: string): ScoringEvent | string {
-  const scanned = scanFlatLine(line);
-  if (scanned !== undefined) {
-    const fast = fastEvent(scanned);
-    if (fast) return fast;
-  }
+  const scanned = scanEventLine(line);
+  if (scanned !== undefined) return scanned;
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch (error) {
     return `not JSON: ${(error as Error).message}`;
   }
+  return parseEventValue(value);
+}
+
+/** A parsed JSON value to an event, or a message naming the first field that is wrong. */
+export function parseEventValue(value: unknown): ScoringEvent | string {
   const fast = fastEvent(value);
   if (fast) return fast;
   const parsed = NativeEventSchema.safeParse(value);
@@ -100,7 +104,19 @@ const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{
 function fastEvent(value: unknown): ScoringEvent | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
-  const { name, userId, accountId, eventId, timestamp, properties } = v;
+  for (const key in v) if (!ALLOWED_KEYS.has(key)) return undefined;
+  return checkedEvent(v.eventId, v.name, v.userId, v.accountId, v.timestamp, v.properties);
+}
+
+/** The event if every field is plainly valid (what zod would accept unchanged), else undefined. */
+function checkedEvent(
+  eventId: unknown,
+  name: unknown,
+  userId: unknown,
+  accountId: unknown,
+  timestamp: unknown,
+  properties: unknown,
+): ScoringEvent | undefined {
   if (typeof name !== 'string' || name.length === 0 || name.length > 200 || !isTrimmed(name)) return undefined;
   if (typeof userId !== 'string' || userId.length === 0 || userId.length > 256 || !isTrimmed(userId)) return undefined;
   if (accountId !== undefined && (typeof accountId !== 'string' || accountId.length === 0 || !isTrimmed(accountId)))
@@ -116,7 +132,6 @@ function fastEvent(value: unknown): ScoringEvent | undefined {
     if (Number.isNaN(ts) && ISO_WITH_ZONE.test(timestamp)) ts = Date.parse(timestamp);
   } else return undefined;
   if (Number.isNaN(ts)) return undefined;
-  for (const key in v) if (!ALLOWED_KEYS.has(key)) return undefined;
   return withId(
     eventId as string | undefined,
     name,
@@ -178,7 +193,9 @@ export function parseUtcInstant(s: string): number {
     ms = digits(s, 20, 3);
   }
   // Any NaN propagates; ranges Date.parse rejects or treats specially fall back to it.
-  if (!(year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 59))
+  if (
+    !(year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 59)
+  )
     return Number.NaN;
   return Date.UTC(year, month - 1, day, hour, minute, second, ms);
 }
@@ -194,45 +211,49 @@ function digits(s: string, at: number, count: number): number {
 }
 
 /**
- * Read a line of the usual flat shape without JSON.parse: one object whose keys are the native event fields
- * (each at most once), string values without escapes, an integer timestamp or a string, and a `properties`
- * object (handed to JSON.parse on its own). Returns exactly what JSON.parse would for such lines, or undefined
- * for anything else (escapes, other value types, unknown keys, bad syntax), which then takes the JSON.parse path.
- * Exported for its equivalence tests.
+ * Read a line of the usual shape without JSON.parse: one object whose keys are the native event fields (each at
+ * most once, written without escapes), string values without escapes, an integer timestamp or a string, and a
+ * `properties` object. Gives exactly what JSON.parse followed by the checks of `fastEvent` gives for such lines,
+ * or undefined for anything else (escapes, other value types, unknown keys, bad syntax), which then takes the
+ * JSON.parse path.
  */
-export function scanFlatLine(line: string): Record<string, unknown> | undefined {
+function scanEventLine(line: string): ScoringEvent | undefined {
   const n = line.length;
+  let eventId: string | undefined;
+  let name: string | undefined;
+  let userId: string | undefined;
+  let accountId: string | undefined;
+  let timestamp: string | number | undefined;
+  let properties: Record<string, unknown> | undefined;
+  let seen = 0;
   let i = skipSpace(line, 0);
   if (line.charCodeAt(i) !== 123 /* { */) return undefined;
   i = skipSpace(line, i + 1);
-  const out: Record<string, unknown> = {};
-  if (line.charCodeAt(i) === 125 /* } */) return skipSpace(line, i + 1) === n ? out : undefined;
-  let seen = 0;
+  if (line.charCodeAt(i) === 125 /* } */) return undefined; // {} lacks name and userId: the slow path says so
   for (;;) {
     if (line.charCodeAt(i) !== 34 /* " */) return undefined;
-    const keyEnd = plainStringEnd(line, i + 1);
-    if (keyEnd < 0) return undefined;
-    const key = line.slice(i + 1, keyEnd);
-    const bit = KEY_BITS.get(key);
-    if (bit === undefined || (seen & bit) !== 0) return undefined;
+    const bit = keyBit(line, i + 1);
+    if (bit === 0 || (seen & bit) !== 0) return undefined;
     seen |= bit;
-    i = skipSpace(line, keyEnd + 1);
+    i = skipSpace(line, i + 2 + KEY_LENGTH[bit]!);
     if (line.charCodeAt(i) !== 58 /* : */) return undefined;
     i = skipSpace(line, i + 1);
     const c = line.charCodeAt(i);
     if (c === 34) {
       const end = plainStringEnd(line, i + 1);
       if (end < 0) return undefined;
-      out[key] = line.slice(i + 1, end);
+      const value = line.slice(i + 1, end);
+      if (bit === 1) eventId = detached(value);
+      else if (bit === 2) name = value;
+      else if (bit === 4) userId = detached(value);
+      else if (bit === 8) accountId = detached(value);
+      else if (bit === TIMESTAMP_BIT) timestamp = value;
+      else return undefined; // properties as a string
       i = end + 1;
     } else if (bit === PROPERTIES_BIT && c === 123) {
-      const end = objectEnd(line, i);
+      const end = scanProperties(line, i);
       if (end < 0) return undefined;
-      try {
-        out[key] = JSON.parse(line.slice(i, end + 1));
-      } catch {
-        return undefined;
-      }
+      properties = scannedProperties;
       i = end + 1;
     } else if (bit === TIMESTAMP_BIT && c >= 49 && c <= 57) {
       // A positive integer without sign, fraction or exponent (anything else: JSON.parse decides).
@@ -240,7 +261,7 @@ export function scanFlatLine(line: string): Record<string, unknown> | undefined 
       for (let d = line.charCodeAt(j); d >= 48 && d <= 57; d = line.charCodeAt(++j));
       const next = line.charCodeAt(j);
       if (next === 46 || next === 101 || next === 69) return undefined;
-      out[key] = Number(line.slice(i, j));
+      timestamp = Number(line.slice(i, j));
       i = j;
     } else return undefined;
     i = skipSpace(line, i);
@@ -249,21 +270,48 @@ export function scanFlatLine(line: string): Record<string, unknown> | undefined 
       i = skipSpace(line, i + 1);
       continue;
     }
-    if (sep === 125) return skipSpace(line, i + 1) === n ? out : undefined;
+    if (sep === 125 && skipSpace(line, i + 1) === n) break;
     return undefined;
   }
+  return checkedEvent(eventId, name, userId, accountId, timestamp, properties);
+}
+
+/**
+ * A slice of 13 or more characters shares the memory of the string it was cut from (here, a whole read chunk of
+ * about 1 MiB). Ids outlive their page (entity keys, the dedupe set), so they are given their own copy rather
+ * than keep every chunk alive.
+ */
+function detached(s: string): string {
+  return s.length < 13 ? s : `${s} `.slice(0, -1);
 }
 
 const PROPERTIES_BIT = 32;
 const TIMESTAMP_BIT = 16;
-const KEY_BITS = new Map([
-  ['eventId', 1],
-  ['name', 2],
-  ['userId', 4],
-  ['accountId', 8],
-  ['timestamp', TIMESTAMP_BIT],
-  ['properties', PROPERTIES_BIT],
-]);
+const KEY_LENGTH: Record<number, number> = { 1: 7, 2: 4, 4: 6, 8: 9, 16: 9, 32: 10 };
+
+/** Which native field a key starting at `i` (after its opening quote) names, by bit; 0 for any other key. */
+function keyBit(s: string, i: number): number {
+  switch (s.charCodeAt(i)) {
+    case 101:
+      return matchKey(s, i, 'eventId', 1);
+    case 110:
+      return matchKey(s, i, 'name', 2);
+    case 117:
+      return matchKey(s, i, 'userId', 4);
+    case 97:
+      return matchKey(s, i, 'accountId', 8);
+    case 116:
+      return matchKey(s, i, 'timestamp', TIMESTAMP_BIT);
+    case 112:
+      return matchKey(s, i, 'properties', PROPERTIES_BIT);
+    default:
+      return 0;
+  }
+}
+
+function matchKey(s: string, i: number, key: string, bit: number): number {
+  return s.startsWith(key, i) && s.charCodeAt(i + key.length) === 34 ? bit : 0;
+}
 
 /** JSON whitespace: space, tab, line feed, carriage return. */
 function skipSpace(s: string, i: number): number {
@@ -277,6 +325,96 @@ function plainStringEnd(s: string, i: number): number {
     if (c === 34) return i;
     if (c === 92 || c < 32 || Number.isNaN(c)) return -1;
   }
+}
+
+/** The object read by the last successful scanProperties call. */
+let scannedProperties: Record<string, unknown> = {};
+
+/**
+ * A `properties` object opening at `i`: flat objects (plain string keys; string, number, true, false, null
+ * values) are read here, anything nested is handed to JSON.parse whole. Returns the index of the closing brace
+ * and leaves the object in `scannedProperties`, or −1.
+ */
+function scanProperties(s: string, i: number): number {
+  const props: Record<string, unknown> = {};
+  let at = skipSpace(s, i + 1);
+  if (s.charCodeAt(at) === 125) {
+    scannedProperties = props;
+    return at;
+  }
+  for (;;) {
+    if (s.charCodeAt(at) !== 34) return -1;
+    const keyEnd = plainStringEnd(s, at + 1);
+    if (keyEnd < 0) return -1;
+    const key = s.slice(at + 1, keyEnd);
+    if (key === '__proto__') return -1;
+    at = skipSpace(s, keyEnd + 1);
+    if (s.charCodeAt(at) !== 58) return -1;
+    at = skipSpace(s, at + 1);
+    const c = s.charCodeAt(at);
+    if (c === 34) {
+      const end = plainStringEnd(s, at + 1);
+      if (end < 0) return -1;
+      props[key] = s.slice(at + 1, end);
+      at = end + 1;
+    } else if (c === 45 || (c >= 48 && c <= 57)) {
+      const end = numberEnd(s, at);
+      if (end < 0) return -1;
+      props[key] = Number(s.slice(at, end));
+      at = end;
+    } else if (c === 116 && s.startsWith('true', at)) {
+      props[key] = true;
+      at += 4;
+    } else if (c === 102 && s.startsWith('false', at)) {
+      props[key] = false;
+      at += 5;
+    } else if (c === 110 && s.startsWith('null', at)) {
+      props[key] = null;
+      at += 4;
+    } else if (c === 123 || c === 91) {
+      // Nested values: let JSON.parse read the whole object.
+      const end = objectEnd(s, i);
+      if (end < 0) return -1;
+      try {
+        scannedProperties = JSON.parse(s.slice(i, end + 1)) as Record<string, unknown>;
+      } catch {
+        return -1;
+      }
+      return end;
+    } else return -1;
+    at = skipSpace(s, at);
+    const sep = s.charCodeAt(at);
+    if (sep === 44) {
+      at = skipSpace(s, at + 1);
+      continue;
+    }
+    if (sep === 125) {
+      scannedProperties = props;
+      return at;
+    }
+    return -1;
+  }
+}
+
+/** End (exclusive) of a JSON number starting at `i` (-?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?), else −1. */
+function numberEnd(s: string, i: number): number {
+  if (s.charCodeAt(i) === 45) i++;
+  let c = s.charCodeAt(i);
+  if (c === 48) c = s.charCodeAt(++i);
+  else if (c >= 49 && c <= 57) while (c >= 48 && c <= 57) c = s.charCodeAt(++i);
+  else return -1;
+  if (c === 46) {
+    c = s.charCodeAt(++i);
+    if (!(c >= 48 && c <= 57)) return -1;
+    while (c >= 48 && c <= 57) c = s.charCodeAt(++i);
+  }
+  if (c === 101 || c === 69) {
+    c = s.charCodeAt(++i);
+    if (c === 43 || c === 45) c = s.charCodeAt(++i);
+    if (!(c >= 48 && c <= 57)) return -1;
+    while (c >= 48 && c <= 57) c = s.charCodeAt(++i);
+  }
+  return i;
 }
 
 /** Index of the brace closing the object that opens at `i` (strings and escapes respected), else −1. */

@@ -4,7 +4,8 @@ import { type IngestRouteDeps, ingestRoutes } from './ingest-routes.js';
 import { type ErrorLog, errorToResponse, problemResponse, problemType } from './problem.js';
 
 export interface AppDeps {
-  ingest: IngestRouteDeps;
+  /** The ingest routes; absent in the API function (API Gateway routes ingest to its own function). */
+  ingest?: IngestRouteDeps | undefined;
   /**
    * The scores API (PRODUCT §6), mounted at the root next to the ingest routes. It brings its own auth (bearer
    * token / IAM); errors it throws are mapped by the same handler as ingest's.
@@ -17,7 +18,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.route('/', ingestRoutes(deps.ingest));
+  if (deps.ingest) app.route('/', ingestRoutes(deps.ingest));
   if (deps.apiRoutes) app.route('/', deps.apiRoutes);
   app.notFound((c) =>
     problemResponse({

@@ -31,7 +31,8 @@ function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < min || n > max) throw new LocalConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+  if (!/^\d+$/.test(raw) || n < min || n > max)
+    throw new LocalConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
   return n;
 }
 

@@ -71,7 +71,10 @@ export function resolveCredentials(dataDir: string, env: NodeJS.ProcessEnv = pro
     generated.writeKey = true;
   }
   if (generated.apiToken || generated.writeKey) {
-    writePrivateFile(file, `${JSON.stringify({ ...stored, apiToken: stored.apiToken ?? apiToken, writeKey: stored.writeKey ?? writeKey }, null, 2)}\n`);
+    writePrivateFile(
+      file,
+      `${JSON.stringify({ ...stored, apiToken: stored.apiToken ?? apiToken, writeKey: stored.writeKey ?? writeKey }, null, 2)}\n`,
+    );
   }
   return { apiToken, writeKey, generated };
 }

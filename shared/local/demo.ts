@@ -39,7 +39,14 @@ export interface DemoData {
   /** Segment identify and group messages (traits). */
   messages: Record<string, unknown>[];
   /** Native events (PRODUCT §5). */
-  events: { eventId: string; name: string; userId: string; accountId: string; timestamp: string; properties?: Record<string, unknown> }[];
+  events: {
+    eventId: string;
+    name: string;
+    userId: string;
+    accountId: string;
+    timestamp: string;
+    properties?: Record<string, unknown>;
+  }[];
 }
 
 export const DEMO_DAYS = 60;
@@ -91,10 +98,29 @@ export function generateDemoData(today: number, accountCount = 200): DemoData {
     const stopDay = cohort === 'churning' ? between(2, Math.min(startDay - 1, 20)) : 0;
     accounts.push({ id, plan, lifecycle, cohort, users, startDay, stopDay });
 
-    messages.push({ type: 'group', messageId: `demo-group-${id}`, userId: users[0]!.id, groupId: id, traits: { plan, name: `Account ${pad(a)}` }, timestamp: traitsAt });
+    messages.push({
+      type: 'group',
+      messageId: `demo-group-${id}`,
+      userId: users[0]!.id,
+      groupId: id,
+      traits: { plan, name: `Account ${pad(a)}` },
+      timestamp: traitsAt,
+    });
     for (const user of users) {
-      messages.push({ type: 'identify', messageId: `demo-identify-${user.id}`, userId: user.id, traits: { lifecycle, role: user.role }, timestamp: traitsAt });
-      messages.push({ type: 'group', messageId: `demo-group-${user.id}`, userId: user.id, groupId: id, timestamp: traitsAt });
+      messages.push({
+        type: 'identify',
+        messageId: `demo-identify-${user.id}`,
+        userId: user.id,
+        traits: { lifecycle, role: user.role },
+        timestamp: traitsAt,
+      });
+      messages.push({
+        type: 'group',
+        messageId: `demo-group-${user.id}`,
+        userId: user.id,
+        groupId: id,
+        timestamp: traitsAt,
+      });
     }
 
     let n = 0;
@@ -115,23 +141,23 @@ export function generateDemoData(today: number, accountCount = 200): DemoData {
       const progress = 1 - day / startDay;
       const pActive =
         cohort === 'healthy'
-          ? 0.6
+          ? 0.7
           : cohort === 'declining'
-            ? 0.6 * (1 - progress) + 0.05
+            ? 0.7 * (1 - progress) + 0.05
             : cohort === 'churning'
               ? day > stopDay
                 ? 0.5
                 : 0
-              : day <= 2
-                ? 0.9
+              : day <= 3
+                ? 0.95
                 : 0.15;
       for (const { id: user, role } of users) {
         if (random() >= pActive) continue;
         if (lifecycle === 'trial') {
           emit(user, 'login', day);
           if (random() < 0.3) emit(user, 'post_created', day);
-          if (random() < (cohort === 'activating' && day <= 2 ? 1 : 0.2)) {
-            const posts = cohort === 'activating' && day === 1 ? 5 : 1;
+          if (random() < (cohort === 'activating' && day <= 3 ? 1 : 0.2)) {
+            const posts = cohort === 'activating' && day <= 3 ? between(3, 5) : 1;
             for (let i = 0; i < posts; i++) emit(user, 'post_scheduled', day);
           }
           if (day === startDay && role === 'admin') emit(user, 'social_account_linked', day);
@@ -162,7 +188,12 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-async function post(stack: LocalStack, writeKey: string, path: string, body: unknown): Promise<Record<string, unknown>> {
+async function post(
+  stack: LocalStack,
+  writeKey: string,
+  path: string,
+  body: unknown,
+): Promise<Record<string, unknown>> {
   const response = await stack.app.request(path, {
     method: 'POST',
     headers: {
@@ -172,7 +203,8 @@ async function post(stack: LocalStack, writeKey: string, path: string, body: unk
     body: JSON.stringify(body),
   });
   const result = (await response.json()) as Record<string, unknown>;
-  if (response.status >= 300) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(result).slice(0, 300)}`);
+  if (response.status >= 300)
+    throw new Error(`${path} answered ${response.status}: ${JSON.stringify(result).slice(0, 300)}`);
   return result;
 }
 
@@ -195,12 +227,16 @@ export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<
   } else {
     const data = generateDemoData(today, options.accounts);
     const users = data.accounts.reduce((n, a) => n + a.users.length, 0);
-    log(`Loading the demo: ${data.accounts.length} accounts, ${users} users, ${data.events.length} events over ${DEMO_DAYS} days…`);
+    log(
+      `Loading the demo: ${data.accounts.length} accounts, ${users} users, ${data.events.length} events over ${DEMO_DAYS} days…`,
+    );
     for (const batch of chunks(data.messages, 500)) await post(stack, options.writeKey, '/v1/batch', { batch });
     const parallel = 2;
     const batches = chunks(data.events, 500);
     for (let i = 0; i < batches.length; i += parallel) {
-      await Promise.all(batches.slice(i, i + parallel).map((events) => post(stack, options.writeKey, '/v1/events', { events })));
+      await Promise.all(
+        batches.slice(i, i + parallel).map((events) => post(stack, options.writeKey, '/v1/events', { events })),
+      );
     }
     writePrivateFile(
       markerFile,
@@ -245,7 +281,11 @@ export async function bandSummary(stack: LocalStack): Promise<string> {
     lines.push(`  ${model.name.padEnd(10)} ${counts.join(' · ')}`);
   }
   const since = new Date(Date.now() - 7 * DAY_MS).toISOString();
-  const alerts = await stack.runDeps.alertStore.list({ since, models: stack.models.map((m) => m.model.name), limit: 1000 });
+  const alerts = await stack.runDeps.alertStore.list({
+    since,
+    models: stack.models.map((m) => m.model.name),
+    limit: 1000,
+  });
   const byType = new Map<string, number>();
   for (const alert of alerts.items) byType.set(alert.type, (byType.get(alert.type) ?? 0) + 1);
   lines.push(

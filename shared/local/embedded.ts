@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { createRequire } from 'node:module';
+import { type AddressInfo, createServer } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
@@ -43,7 +43,8 @@ export async function startEmbeddedDynamo(dataDir: string): Promise<EmbeddedDyna
     server.once('error', (error: Error) => resolve(error));
     server.listen(0, '127.0.0.1', () => resolve(undefined));
   });
-  if (dbError) throw new EmbeddedStartError(`cannot start the embedded DynamoDB: ${dbError.message}`, { cause: dbError });
+  if (dbError)
+    throw new EmbeddedStartError(`cannot start the embedded DynamoDB: ${dbError.message}`, { cause: dbError });
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 });

@@ -75,13 +75,16 @@ async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
 
-  let stopping = false;
+  let stoppingSince = 0;
   const stop = (signal: string) => {
-    if (stopping) {
+    if (stoppingSince > 0) {
+      // Ctrl-C reaches npm, tsx and this process at once, and tsx relays it again: only a later, deliberate
+      // second signal means "stop now".
+      if (Date.now() - stoppingSince < 2000) return;
       process.stderr.write(`${signal} again: exiting without waiting\n`);
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     process.stderr.write(`\n${signal}: finishing in-flight requests and runs, then stopping…\n`);
     server.close().then(
       () => {

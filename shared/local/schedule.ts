@@ -45,7 +45,8 @@ function parseField(
   const value = (token: string): number => {
     const named = names.indexOf(token.toUpperCase());
     const n = named >= 0 ? named + min : Number(token);
-    if (!Number.isInteger(n) || n < min || n > max) throw new UnsupportedCronError(expression, `"${token}" is out of range`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new UnsupportedCronError(expression, `"${token}" is out of range`);
     return n;
   };
   const out = new Set<number>();

@@ -5,6 +5,7 @@ import { logger } from '../observability.js';
 import type { LocalConfig } from './config.js';
 import { removeServerInfo, writeServerInfo } from './data-dir.js';
 import { EmbeddedStartError } from './embedded.js';
+import { terminalRunLogger } from './log.js';
 import { LocalScheduler } from './schedule.js';
 import { type LocalStack, openLocalStack } from './stack.js';
 
@@ -44,7 +45,7 @@ function listen(server: Server, port: number): Promise<AddressInfo> {
 
 /** Open the local stack, serve it on 127.0.0.1:PORT and arm the model schedules. */
 export async function startLocalServer(config: LocalConfig): Promise<LocalServer> {
-  const stack = await openLocalStack(config, { logger: config.quiet ? undefined : logger });
+  const stack = await openLocalStack(config, { logger: config.quiet ? undefined : terminalRunLogger() });
   const server = createAdaptorServer({ fetch: stack.app.fetch }) as Server;
   let address: AddressInfo;
   try {
@@ -77,9 +78,12 @@ export async function startLocalServer(config: LocalConfig): Promise<LocalServer
     closing ??= (async () => {
       scheduler.stop();
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections become idle as their last response is sent: close them as they do.
       server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const timer = setTimeout(() => server.closeAllConnections(), REQUEST_DRAIN_MS);
       await drained;
+      clearInterval(sweep);
       clearTimeout(timer);
       await stack.close();
       removeServerInfo(config.dataDir);

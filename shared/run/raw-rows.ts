@@ -22,22 +22,31 @@ export interface ShardRows {
   rows: ShardRow[];
 }
 
+/** Rows gzipped per chunk (concatenated gzip members are one valid gzip stream), so no shard-sized string is built. */
+const CHUNK_ROWS = 2000;
+
 /** Gzipped JSON lines: small enough to pass through S3 at any scale, never through the state machine. */
 export function encodeShardRows(header: ShardHeader, rows: readonly ShardRow[]): Uint8Array {
-  const lines = new Array<string>(rows.length + 1);
-  lines[0] = JSON.stringify(header);
-  for (let i = 0; i < rows.length; i++) lines[i + 1] = JSON.stringify(rows[i]);
-  return gzipSync(`${lines.join('\n')}\n`, { level: 1 });
+  const parts: Buffer[] = [gzipSync(`${JSON.stringify(header)}\n`, { level: 1 })];
+  for (let i = 0; i < rows.length; i += CHUNK_ROWS) {
+    let text = '';
+    const end = Math.min(rows.length, i + CHUNK_ROWS);
+    for (let j = i; j < end; j++) text += `${JSON.stringify(rows[j])}\n`;
+    parts.push(gzipSync(text, { level: 1 }));
+  }
+  return Buffer.concat(parts);
 }
 
 export function decodeShardRows(body: Uint8Array): ShardRows {
   const text = gunzipSync(body).toString('utf8');
-  const lines = text.split('\n');
-  const header = JSON.parse(lines[0]!) as ShardHeader;
+  let start = text.indexOf('\n');
+  const header = JSON.parse(text.slice(0, start)) as ShardHeader;
   const rows: ShardRow[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.length > 0) rows.push(JSON.parse(line) as ShardRow);
+  for (;;) {
+    const end = text.indexOf('\n', start + 1);
+    if (end < 0) break;
+    if (end > start + 1) rows.push(JSON.parse(text.slice(start + 1, end)) as ShardRow);
+    start = end;
   }
   return { header, rows };
 }

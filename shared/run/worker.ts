@@ -83,7 +83,8 @@ export async function scoreShard(
   const needsAccountTraits = level === 'user' && (model.appliesTo?.length ?? 0) > 0;
   const accounts = needsAccountTraits ? new Set<string>(userAccounts.values()) : null;
   let events = 0;
-  for await (const page of deps.events.readShard({ level, shard, from: run.lookbackFrom, to: asOf })) {
+  const pages = readAhead(deps.events.readShard({ level, shard, from: run.lookbackFrom, to: asOf }), READ_AHEAD);
+  for await (const page of pages) {
     events += page.length;
     if (needsUserTraits)
       await traits.prefetch(
@@ -162,6 +163,27 @@ export async function pairWithPrevious(
     }
   }
   return rows;
+}
+
+/** Query pages requested ahead of the one being scored, so the store's latency overlaps the engine's work. */
+const READ_AHEAD = 2;
+
+/** Iterate `source` while keeping up to `depth` further items in flight. */
+export async function* readAhead<T>(source: AsyncIterable<T>, depth: number): AsyncIterable<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  const pending: Promise<IteratorResult<T>>[] = [];
+  try {
+    for (;;) {
+      while (pending.length <= depth) pending.push(iterator.next());
+      const next = await pending.shift()!;
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    // Settle what is still in flight before closing the source.
+    await Promise.allSettled(pending);
+    await iterator.return?.();
+  }
 }
 
 /** Traits and user accounts of entities outside the shard, fetched once each. */

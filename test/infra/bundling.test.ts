@@ -1,11 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadModels } from '../../shared/domain/model/load.js';
 import { REPO_MODELS, synthApp, Template } from './support.js';
 
 describe('real bundling synth (local esbuild, no Docker)', () => {
-  it('builds an ESM bundle with source map per function and ships the validated models with those that need them', () => {
+  it('builds an ESM bundle with source map per function and ships the validated models with those that need them', async () => {
     // Arrange
     const started = Date.now();
     const { app, service } = synthApp({ 'pulse:modelsDir': REPO_MODELS }, { bundle: true });
@@ -32,5 +33,15 @@ describe('real bundling synth (local esbuild, no Docker)', () => {
       else expect(existsSync(join(dir, 'models')), id).toBe(false);
     }
     expect(Date.now() - started).toBeLessThan(60_000);
+
+    // The ESM bundles load in Node: no `require is not defined`, no missing module. A handler may still refuse to
+    // start here for want of its configuration (no AWS environment), which is the cold-start check working.
+    for (const { id, dir } of bundles) {
+      const loaded = await import(pathToFileURL(join(dir, 'index.mjs')).href).then(
+        (mod: { handler?: unknown }) => typeof mod.handler,
+        (error: Error) => error.message,
+      );
+      expect(loaded, id).not.toMatch(/require is not defined|Cannot find (module|package)|Dynamic require|SyntaxError/);
+    }
   });
 });

@@ -107,4 +107,19 @@ describe('data stack', () => {
     expect(secret!.Properties.SecretString).toBeUndefined();
     expect(secret!.DeletionPolicy).toBe('Retain');
   });
+
+  it('pre-warms the events table and its index when asked', () => {
+    // Act
+    const warm = Template.fromStack(
+      synthApp({ 'pulse:modelsDir': FIXTURE_MODELS, 'pulse:eventsWarmWriteUnits': 10_000 }).data,
+    );
+
+    // Assert
+    warm.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: Match.arrayWith([{ AttributeName: EVENTS_TABLE.partitionKey.name, KeyType: 'HASH' }]),
+      WarmThroughput: { WriteUnitsPerSecond: 10_000 },
+      GlobalSecondaryIndexes: [Match.objectLike({ WarmThroughput: { WriteUnitsPerSecond: 10_000 } })],
+    });
+    template.allResourcesProperties('AWS::DynamoDB::Table', { WarmThroughput: Match.absent() });
+  });
 });

@@ -113,22 +113,31 @@ describe('service stack (repository models)', () => {
       ).toBe(false);
     });
 
-    it('the scores API reads scores through the byScore index, starts and describes runs, never writes events', () => {
+    it('the scores API reads scores through the byScore index and starts runs; no events, no objects', () => {
       // Arrange
       const s = statements.PulseApi;
 
       // Assert
       expect(actionsOn(s, EVENTS).size).toBe(0);
+      expect(actionsOn(s, BUCKET).size).toBe(0);
       expect(
         s.some(
           (st) => actionsOf(st).includes('dynamodb:Query') && JSON.stringify(st.Resource).includes('/index/byScore'),
         ),
       ).toBe(true);
       expect(JSON.stringify(s)).not.toContain('/index/*');
-      expect(s.flatMap(actionsOf)).toEqual(
-        expect.arrayContaining(['states:StartExecution', 'states:DescribeExecution']),
-      );
-      expect([...actionsOn(s, BUCKET)].sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+      expect(s.flatMap(actionsOf).filter((a) => a.startsWith('states:'))).toEqual(['states:StartExecution']);
+    });
+
+    it('run plan records the run and writes only its shard list, never events or snapshots', () => {
+      // Arrange
+      const s = statements.PulseRunPlan;
+
+      // Assert
+      expect(actionsOn(s, EVENTS).size).toBe(0);
+      expect([...actionsOn(s, BUCKET)].sort()).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:PutObject']);
+      for (const st of s.filter((x) => actionsOf(x).includes('s3:PutObject')))
+        expect(JSON.stringify(st.Resource)).toContain('/runs/*');
     });
 
     it('the run worker only reads events and scores and writes run scratch objects', () => {
@@ -185,6 +194,11 @@ describe('service stack (repository models)', () => {
       expect(Object.keys(env('PulseApi'))).toEqual(
         expect.arrayContaining([ENV.scoresTable, ENV.stateMachineArn, ENV.modelsDir, ENV.snapshotBucket]),
       );
+      // The run steps share one configuration parser: each gets every name it checks at cold start.
+      for (const fn of ['PulseRunPlan', 'PulseRunWorker', 'PulseRunFinalise'])
+        expect(Object.keys(env(fn))).toEqual(
+          expect.arrayContaining([ENV.eventsTable, ENV.scoresTable, ENV.snapshotBucket, ENV.alertBus, ENV.modelsDir]),
+        );
       expect(env('PulseRunFinalise')).toMatchObject({ [ENV.modelsDir]: '/var/task/models' });
       expect(Object.keys(env('PulseRunFinalise'))).toContain(ENV.alertBus);
       // The secret is referenced by ARN (a CloudFormation reference), never inlined as a value.
@@ -205,17 +219,50 @@ describe('service stack (repository models)', () => {
       definition = JSON.parse(text);
     });
 
-    it('runs plan → distributed map → finalise, with a failure path that records the failure', () => {
+    it('runs plan → distributed map → finalise, looping over a backfill, with failures recorded on the run', () => {
+      // Arrange
+      const states = definition.States;
+
+      // Assert
       expect(definition.StartAt).toBe('Plan');
-      expect(definition.States.Plan).toMatchObject({ Next: 'ScoreShards', ResultPath: '$.plan' });
-      expect(definition.States.ScoreShards).toMatchObject({ Type: 'Map', Next: 'Finalise' });
-      expect(definition.States.Finalise).toMatchObject({ End: true });
-      for (const state of ['Plan', 'ScoreShards', 'Finalise'])
-        expect(definition.States[state]!.Catch).toEqual([
+      expect(states.Plan).toMatchObject({ Next: 'Planned?', ResultPath: '$.plan' });
+      // No Parameters: plan and workers receive their state input unchanged (the execution input, a { runId }, a batch).
+      expect(states.Plan!.Parameters).toBeUndefined();
+      expect((states.ScoreShards as unknown as MapState).ItemProcessor.States.ScoreBatch).not.toHaveProperty(
+        'Parameters',
+      );
+      expect(states['Planned?']).toMatchObject({
+        Type: 'Choice',
+        Choices: [{ Variable: '$.plan.done', BooleanEquals: true, Next: 'Done' }],
+        Default: 'ScoreShards',
+      });
+      expect(states.ScoreShards).toMatchObject({ Type: 'Map', Next: 'Finalise' });
+      expect(states.Finalise).toMatchObject({
+        Parameters: { 'runId.$': '$.plan.runId' },
+        ResultPath: '$.result',
+        Next: 'More?',
+      });
+      expect(states['More?']).toMatchObject({
+        Choices: [{ Variable: '$.result.done', BooleanEquals: true, Next: 'Done' }],
+        Default: 'NextRun',
+      });
+      expect(states.NextRun).toMatchObject({ Type: 'Pass', Parameters: { 'runId.$': '$.result.next' }, Next: 'Plan' });
+      for (const state of ['ScoreShards', 'Finalise'])
+        expect(states[state]!.Catch).toEqual([
           expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'RecordFailure', ResultPath: '$.error' }),
         ]);
-      expect(definition.States.RecordFailure).toMatchObject({ Next: 'RunFailed' });
-      expect(definition.States.RunFailed).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error' });
+      expect(states.RecordFailure).toMatchObject({
+        Parameters: { 'runId.$': '$.plan.runId', 'error.$': '$.error' },
+        Next: 'RunFailed',
+      });
+      expect(states.Plan!.Catch).toEqual([
+        expect.objectContaining({ Next: 'PlanFailedForRun?', ResultPath: '$.error' }),
+      ]);
+      expect(states['PlanFailedForRun?']).toMatchObject({
+        Choices: [{ Variable: '$.runId', IsPresent: true, Next: 'RecordPlanFailure' }],
+        Default: 'RunFailed',
+      });
+      expect(states.RunFailed).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
     });
 
     it('fans out in distributed mode over S3 items, batched, bounded, with S3 results — pointers, not data', () => {
@@ -229,7 +276,7 @@ describe('service stack (repository models)', () => {
         ReaderConfig: { InputType: 'JSON' },
         Parameters: { 'Key.$': '$.plan.itemsKey' },
       });
-      expect(map.ItemBatcher).toEqual({ MaxItemsPerBatch: 4, BatchInput: { 'run.$': '$.plan' } });
+      expect(map.ItemBatcher).toEqual({ MaxItemsPerBatch: 4, BatchInput: { 'runId.$': '$.plan.runId' } });
       expect(map.MaxConcurrency).toBe(16);
       expect(map.ToleratedFailurePercentage ?? 0).toBe(0);
       expect(map.ToleratedFailureCount ?? 0).toBe(0);

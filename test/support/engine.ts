@@ -17,11 +17,7 @@ export function model(partial: Partial<ModelInput> & Pick<ModelInput, 'signals'>
 let counter = 0;
 
 /** An event `daysBefore` days (24 h each) before `asOf`, with a unique id unless given. */
-export function event(
-  name: string,
-  at: string | number,
-  extra: Partial<ScoringEvent> = {},
-): ScoringEvent {
+export function event(name: string, at: string | number, extra: Partial<ScoringEvent> = {}): ScoringEvent {
   counter++;
   return {
     eventId: extra.eventId ?? `e${counter}`,
@@ -57,7 +53,7 @@ export async function scoreOnly(m: Model, events: Iterable<ScoringEvent>, option
 }
 
 /** The value of one signal in a score (its aggregate after filters, decay and caps). */
-export function valueOf(score: EntityScore, signal: string): number | undefined {
+export function signalValue(score: EntityScore, signal: string): number | undefined {
   return score.contributions.find((c) => c.signal === signal)?.value;
 }
 

@@ -2,8 +2,8 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import { extname, resolve } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { ApiError, type ApiTarget, type IngestResponse, PulseClient, UnreachableError } from '../client.js';
-import { type CliIO, CliError, EXIT_OK, interactive, usageError } from '../io.js';
-import { csvRecords, type FileRecord, jsonlRecords } from '../records.js';
+import { CliError, type CliIO, EXIT_OK, interactive, usageError } from '../io.js';
+import { csvRecords, jsonlRecords } from '../records.js';
 
 /** Events a request carries at most (the server's limit, PRODUCT §5). */
 export const MAX_BATCH_EVENTS = 500;
@@ -75,12 +75,18 @@ function retryable(error: unknown): boolean {
  * starts after it. Resending is harmless anyway (ingest is idempotent by event id). The checkpoint is removed
  * once the whole file is in.
  */
-export async function ingestCommand(options: IngestOptions, target: ApiTarget, io: CliIO): Promise<number> {
-  const file = resolve(io.cwd, options.file);
+/** The input file's absolute path and reader, or a usage error (checked before connecting anywhere). */
+export function checkIngestFile(name: string, io: Pick<CliIO, 'cwd'>) {
+  const file = resolve(io.cwd, name);
   const kind = extname(file).toLowerCase();
   const reader = kind === '.csv' ? csvRecords : kind === '.jsonl' || kind === '.ndjson' ? jsonlRecords : undefined;
-  if (!reader) throw usageError(`${options.file}: give a .jsonl (one event a line) or a .csv file`);
-  if (!existsSync(file) || !statSync(file).isFile()) throw usageError(`${options.file} does not exist or is not a file`);
+  if (!reader) throw usageError(`${name}: give a .jsonl (one event a line) or a .csv file`);
+  if (!existsSync(file) || !statSync(file).isFile()) throw usageError(`${name} does not exist or is not a file`);
+  return { file, reader };
+}
+
+export async function ingestCommand(options: IngestOptions, target: ApiTarget, io: CliIO): Promise<number> {
+  const { file, reader } = checkIngestFile(options.file, io);
   const size = statSync(file).size;
   const checkpointPath = resolve(io.cwd, options.checkpoint ?? checkpointPathOf(options.file));
   if (options.restart) rmSync(checkpointPath, { force: true });
@@ -101,7 +107,8 @@ export async function ingestCommand(options: IngestOptions, target: ApiTarget, i
     ? new SingleBar(
         {
           stream: io.stderr,
-          format: 'ingest [{bar}] {percentage}% | line {line} | accepted {accepted} · duplicates {duplicates} · rejected {rejected}',
+          format:
+            'ingest [{bar}] {percentage}% | line {line} | accepted {accepted} · duplicates {duplicates} · rejected {rejected}',
           hideCursor: true,
         },
         Presets.shades_classic,
@@ -192,7 +199,9 @@ export async function ingestCommand(options: IngestOptions, target: ApiTarget, i
     `${options.file}: accepted ${totals.accepted}, duplicates ${totals.duplicates}, rejected ${totals.rejected} (sent to ${target.label})\n`,
   );
   if (totals.rejected > 0) {
-    throw new CliError(`${totals.rejected} line${totals.rejected === 1 ? ' was' : 's were'} rejected: fix them and ingest the file again (accepted lines count as duplicates)`);
+    throw new CliError(
+      `${totals.rejected} line${totals.rejected === 1 ? ' was' : 's were'} rejected: fix them and ingest the file again (accepted lines count as duplicates)`,
+    );
   }
   return EXIT_OK;
 }

@@ -1,6 +1,6 @@
 import { Presets, SingleBar } from 'cli-progress';
 import { type ApiTarget, PulseClient } from '../client.js';
-import { type CliIO, CliError, EXIT_OK, interactive } from '../io.js';
+import { CliError, type CliIO, EXIT_OK, interactive } from '../io.js';
 
 export interface RunOptions {
   model: string;
@@ -63,7 +63,8 @@ export async function runCommand(options: RunOptions, target: ApiTarget, io: Cli
     bar?.stop();
   }
   if (run.status === 'failed') throw new CliError(`run ${run.runId} failed: ${run.error ?? 'no reason given'}`);
-  const what = run.kind === 'backfill' ? `backfill of ${run.runs?.length ?? 0} dates up to ${run.date}` : `as of ${run.date}`;
+  const what =
+    run.kind === 'backfill' ? `backfill of ${run.runs?.length ?? 0} dates up to ${run.date}` : `as of ${run.date}`;
   io.stdout.write(
     `run ${run.runId} succeeded (${what}): ${run.counts.entities} entities scored from ${run.counts.events} events\n`,
   );

@@ -89,7 +89,16 @@ export function compileModel(model: Model, windowDayCount: number): CompiledMode
       where: signal.where ? compileWhere(signal.where) : null,
       halfLifeDays: signal.decay?.halfLifeDays ?? null,
     };
-    slot += kind === 'plain' ? 1 : kind === 'perDay' ? 2 * windowDayCount : kind === 'days' ? dayWords : kind === 'weeks' ? weekWords : 0;
+    slot +=
+      kind === 'plain'
+        ? 1
+        : kind === 'perDay'
+          ? 2 * windowDayCount
+          : kind === 'days'
+            ? dayWords
+            : kind === 'weeks'
+              ? weekWords
+              : 0;
     return compiled;
   });
   const absentByEvent = new Map<string, number[]>();
@@ -115,7 +124,10 @@ export function compileModel(model: Model, windowDayCount: number): CompiledMode
   }
   const handlers = new Map<string, EventHandler>();
   for (const name of new Set([...byEvent.keys(), ...absentByEvent.keys()])) {
-    handlers.set(name, { signals: [...(byEvent.get(name) ?? []), ...anyEvent], absentSlots: absentByEvent.get(name) ?? [] });
+    handlers.set(name, {
+      signals: [...(byEvent.get(name) ?? []), ...anyEvent],
+      absentSlots: absentByEvent.get(name) ?? [],
+    });
   }
   return {
     model,

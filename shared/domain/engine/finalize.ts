@@ -101,7 +101,10 @@ export function finalizeScores(
   asOf: string,
   previousOf: (raw: RawScore) => PreviousScore | undefined = () => undefined,
 ): EntityScore[] {
-  const normalize = createNormalizer(model, raws.map((r) => r.rawScore));
+  const normalize = createNormalizer(
+    model,
+    raws.map((r) => r.rawScore),
+  );
   return raws.map((raw) => finalizeScore(model, raw, { asOf, normalize, previous: previousOf(raw) }));
 }
 
@@ -117,7 +120,13 @@ export function reasonsForChange(
   const prevSignals = new Map(previous.contributions.map((c) => [c.signal, c.points]));
   for (const c of contributions) {
     const before = prevSignals.get(c.signal) ?? 0;
-    reasons.push({ kind: 'signal', name: c.signal, previousPoints: before, points: c.points, delta: round6(c.points - before) });
+    reasons.push({
+      kind: 'signal',
+      name: c.signal,
+      previousPoints: before,
+      points: c.points,
+      delta: round6(c.points - before),
+    });
   }
   const now = new Map(penalties.map((p) => [p.rule, p.points]));
   const before = new Map(previous.penalties.map((p) => [p.rule, p.points]));
@@ -154,7 +163,11 @@ function alertsFor(model: Model, e: EntityScore): FiredAlert[] {
 }
 
 /** A move of `magnitude` points crosses a rule of N points, or of P percent of the previous score. */
-function crosses(rule: { points?: number | undefined; percent?: number | undefined }, magnitude: number, previous: number): boolean {
+function crosses(
+  rule: { points?: number | undefined; percent?: number | undefined },
+  magnitude: number,
+  previous: number,
+): boolean {
   if (rule.points !== undefined) return magnitude >= rule.points;
   if (previous === 0) return magnitude > 0;
   return (100 * magnitude) / Math.abs(previous) >= rule.percent!;
@@ -180,4 +193,3 @@ function nextUp(x: number): number {
   bits[0] = x > 0 ? bits[0]! + 1n : bits[0]! - 1n;
   return buf[0]!;
 }
-

@@ -161,7 +161,8 @@ export class ScoringRun {
     this.perUser = model.level === 'account' && (model.rollup === 'mean' || model.rollup === 'max');
     this.penaltyRules = this.compiled.penalties.map((p) => ({
       ...p,
-      inactiveSince: p.penalty.inactiveDays === undefined ? Number.NaN : minusCalendarDays(options.asOf, p.penalty.inactiveDays, tz),
+      inactiveSince:
+        p.penalty.inactiveDays === undefined ? Number.NaN : minusCalendarDays(options.asOf, p.penalty.inactiveDays, tz),
     }));
     const { slotCount, setCount } = this.compiled;
     this.main = new StateTable(slotCount, setCount);
@@ -336,14 +337,28 @@ export class ScoringRun {
 
   /** Raw scores of every entity the model applies to (known or active, not archived), in entity id order. */
   finish(): RawScore[] {
-    const out: RawScore[] = [];
-    for (let row = 0; row < this.keys.length; row++) {
+    return [...this.eachRawScore()];
+  }
+
+  /**
+   * The same raw scores as `finish()`, in the same order, built one at a time: a caller that finalises and writes
+   * each score as it comes (or in batches) never holds a million finished scores at once. Run it twice to get
+   * the raw scores percentile normalisation needs first.
+   */
+  *eachRawScore(): Generator<RawScore> {
+    const keys = this.keys;
+    const rows = Uint32Array.from({ length: keys.length }, (_, i) => i);
+    rows.sort((a, b) => {
+      const ka = keys[a]!;
+      const kb = keys[b]!;
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
+    for (const row of rows) {
       if (this.known[row]?.archived) continue;
-      const entityId = this.keys[row]!;
+      const entityId = keys[row]!;
       if (!this.applies(entityId, row)) continue;
-      out.push(this.rawScoreOf(entityId, row));
+      yield this.rawScoreOf(entityId, row);
     }
-    return out.sort((a, b) => (a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : 0));
   }
 
   private applies(entityId: string, row: number): boolean {
@@ -364,20 +379,24 @@ export class ScoringRun {
     let firstSeen = Math.min(data[base + FIRST_SEEN_SLOT]!, known?.firstSeenAt ?? Number.POSITIVE_INFINITY);
     let lastSeen = data[base + LAST_SEEN_SLOT]!;
     // A stored lastSeenAt only helps if it lies before T (a backfill must not peek at later activity).
-    if (known?.lastSeenAt !== undefined && known.lastSeenAt < this.asOf) lastSeen = Math.max(lastSeen, known.lastSeenAt);
+    if (known?.lastSeenAt !== undefined && known.lastSeenAt < this.asOf)
+      lastSeen = Math.max(lastSeen, known.lastSeenAt);
     if (!Number.isFinite(firstSeen) && Number.isFinite(lastSeen)) firstSeen = lastSeen;
     let evaluation: Evaluation;
     const users = this.perUser ? this.users[row] : undefined;
     if (users !== undefined && users.size > 0) {
       const members = this.members;
       evaluation = this.rollup(
-        [...users.values()].map((m) => this.evaluate(members, m, members.dataOf(m)[members.baseOf(m) + LAST_SEEN_SLOT]!)),
+        [...users.values()].map((m) =>
+          this.evaluate(members, m, members.dataOf(m)[members.baseOf(m) + LAST_SEEN_SLOT]!),
+        ),
       );
     } else evaluation = this.evaluate(this.main, row, lastSeen);
     const windowDays = this.compiled.windowDayCount;
     let observedDays = 0;
     if (Number.isFinite(firstSeen) && firstSeen < this.asOf) {
-      observedDays = firstSeen < this.from ? windowDays : windowDays - (this.calendar.dayIndex(firstSeen) - this.firstWindowDay);
+      observedDays =
+        firstSeen < this.from ? windowDays : windowDays - (this.calendar.dayIndex(firstSeen) - this.firstWindowDay);
     }
     const raw: RawScore = {
       entityType: this.level,
@@ -425,11 +444,14 @@ export class ScoringRun {
       } else {
         const value = values[signalIndex]!;
         applies =
-          (penalty.above !== undefined && value > penalty.above) || (penalty.below !== undefined && value < penalty.below);
+          (penalty.above !== undefined && value > penalty.above) ||
+          (penalty.below !== undefined && value < penalty.below);
       }
       if (applies) penalties.push({ rule: penalty.name, points: penalty.points });
     }
-    const raw = round6(contributions.reduce((sum, c) => sum + c.points, 0) + penalties.reduce((sum, p) => sum + p.points, 0));
+    const raw = round6(
+      contributions.reduce((sum, c) => sum + c.points, 0) + penalties.reduce((sum, p) => sum + p.points, 0),
+    );
     return { raw, contributions, penalties };
   }
 
@@ -519,7 +541,6 @@ function toNumber(value: unknown): number {
   if (typeof value === 'string' && value.trim() !== '') return Number(value);
   return Number.NaN;
 }
-
 
 function setBit(num: Float64Array, slot: number, bit: number): void {
   const word = slot + (bit >>> 5);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { ScoringRun } from '../../../shared/domain/engine/index.js';
 import type { Traits } from '../../../shared/domain/model/schema.js';
 import type { EntityLevel } from '../../../shared/ports/event-store.js';
-import { ScoringRun } from '../../../shared/domain/engine/index.js';
-import { event, model, repeat, scoreById, scoreOnly, valueOf } from '../../support/engine.js';
+import { event, model, repeat, scoreById, scoreOnly, signalValue } from '../../support/engine.js';
 
 const AS_OF = '2026-11-24';
 const T = Date.parse('2026-11-25T00:00:00Z');
@@ -107,7 +107,11 @@ describe('account breakdown by a user trait', () => {
       ],
       normalize: { method: 'target', target: 10 },
     });
-    const traitsOf = traits({ 'user:u1': { role: 'admin' }, 'user:u2': { role: 'member' }, 'user:u3': { role: 'member' } });
+    const traitsOf = traits({
+      'user:u1': { role: 'admin' },
+      'user:u2': { role: 'member' },
+      'user:u3': { role: 'member' },
+    });
     const events = [
       ...repeat(2, 'project_created', DAY, { userId: 'u1', accountId: 'acme' }),
       ...repeat(3, 'project_created', DAY, { userId: 'u2', accountId: 'acme' }),
@@ -148,10 +152,17 @@ describe('which entities a run scores', () => {
   });
 
   it('does not score archived entities, even with events', async () => {
-    const scores = await scoreById(m, [event('login', DAY, { userId: 'gone' }), event('login', DAY, { userId: 'here' })], {
-      asOf: AS_OF,
-      known: [{ entityId: 'gone', archived: true }, { entityId: 'old', archived: true }],
-    });
+    const scores = await scoreById(
+      m,
+      [event('login', DAY, { userId: 'gone' }), event('login', DAY, { userId: 'here' })],
+      {
+        asOf: AS_OF,
+        known: [
+          { entityId: 'gone', archived: true },
+          { entityId: 'old', archived: true },
+        ],
+      },
+    );
 
     expect([...scores.keys()]).toEqual(['here']);
   });
@@ -186,7 +197,11 @@ describe('appliesTo', () => {
 
   it('scores only entities whose traits match', async () => {
     const traitsOf = traits({ 'user:u1': { plan: 'pro' }, 'user:u2': { plan: 'free' } });
-    const events = [event('login', DAY, { userId: 'u1' }), event('login', DAY, { userId: 'u2' }), event('login', DAY, { userId: 'u3' })];
+    const events = [
+      event('login', DAY, { userId: 'u1' }),
+      event('login', DAY, { userId: 'u2' }),
+      event('login', DAY, { userId: 'u3' }),
+    ];
 
     const scores = await scoreById(m, events, { asOf: AS_OF, traitsOf });
 
@@ -264,6 +279,32 @@ describe('the user’s account', () => {
 
     expect(forward.accountId).toBe('new');
     expect(backward.accountId).toBe('new');
-    expect(valueOf(forward, 'logins')).toBe(3);
+    expect(signalValue(forward, 'logins')).toBe(3);
+  });
+});
+
+describe('many entities', () => {
+  it('scores each of 10,000 users from its own events (state rows beyond the first chunks)', async () => {
+    const m = model({
+      signals: [
+        { name: 'logins', event: 'login', weight: 1 },
+        { name: 'days', event: '*', aggregate: 'distinctDays', weight: 10 },
+      ],
+    });
+    // User i logs in (i mod 7) + 1 times on (i mod 3) + 1 distinct days.
+    const events = Array.from({ length: 10_000 }, (_, i) =>
+      Array.from({ length: (i % 7) + 1 }, (_, k) =>
+        event('login', Date.parse('2026-11-10T12:00:00Z') + (k % ((i % 3) + 1)) * 86_400_000, { userId: `user-${i}` }),
+      ),
+    ).flat();
+
+    const scores = await scoreById(m, events, { asOf: AS_OF });
+
+    expect(scores.size).toBe(10_000);
+    const wrong = [...Array(10_000).keys()].filter((i) => {
+      const days = Math.min((i % 3) + 1, (i % 7) + 1);
+      return scores.get(`user-${i}`)?.rawScore !== (i % 7) + 1 + 10 * days;
+    });
+    expect(wrong).toEqual([]);
   });
 });

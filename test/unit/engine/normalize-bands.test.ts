@@ -22,7 +22,9 @@ describe('target normalisation', () => {
   it('scales to 100 × raw / target and clamps to [0, 100] by default', () => {
     const normalize = createNormalizer(model({ signals: logins, normalize: { method: 'target', target: 200 } }));
 
-    expect([normalize(100), normalize(200), normalize(500), normalize(-40), normalize(1)]).toEqual([50, 100, 100, 0, 0.5]);
+    expect([normalize(100), normalize(200), normalize(500), normalize(-40), normalize(1)]).toEqual([
+      50, 100, 100, 0, 0.5,
+    ]);
   });
 
   it('does not clamp with clamp: false', () => {
@@ -88,11 +90,7 @@ describe('percentile normalisation', () => {
 describe('bands', () => {
   const common = model({
     signals: logins,
-    bands: [
-      { name: 'low' },
-      { name: 'medium', min: 40 },
-      { name: 'high', min: 70 },
-    ],
+    bands: [{ name: 'low' }, { name: 'medium', min: 40 }, { name: 'high', min: 70 }],
   });
 
   it.each([
@@ -124,7 +122,13 @@ describe('bands', () => {
   });
 
   it('ignores a min on the first band: it still catches everything below the second', () => {
-    const m = model({ signals: logins, bands: [{ name: 'first', min: 10 }, { name: 'second', min: 20 }] });
+    const m = model({
+      signals: logins,
+      bands: [
+        { name: 'first', min: 10 },
+        { name: 'second', min: 20 },
+      ],
+    });
 
     expect(bandOf(m, 5)).toBe('first');
   });

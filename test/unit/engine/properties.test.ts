@@ -21,8 +21,24 @@ const everything = model({
   signals: [
     { name: 'logins', event: 'login', weight: 1, capPerDay: 2, decay: { halfLifeDays: 3 } },
     { name: 'premium', event: 'feature_used', where: { tier: 'premium' }, weight: 10, cap: 3 },
-    { name: 'minutes', event: 'session_ended', aggregate: 'sum', property: 'minutes', weight: 0.1, decay: { halfLifeDays: 5 } },
-    { name: 'days', event: '*', aggregate: 'distinctDays', tiers: [{ min: 5, points: 10 }, { min: 0, points: 0 }, { min: 2, points: 5 }] },
+    {
+      name: 'minutes',
+      event: 'session_ended',
+      aggregate: 'sum',
+      property: 'minutes',
+      weight: 0.1,
+      decay: { halfLifeDays: 5 },
+    },
+    {
+      name: 'days',
+      event: '*',
+      aggregate: 'distinctDays',
+      tiers: [
+        { min: 5, points: 10 },
+        { min: 0, points: 0 },
+        { min: 2, points: 5 },
+      ],
+    },
     { name: 'weeks', event: 'login', aggregate: 'distinctWeeks', weight: 2 },
     { name: 'tickets', event: 'ticket_opened', weight: -3 },
   ],
@@ -61,7 +77,8 @@ const eventArb = fc.record({
 /** Events with distinct ids (duplicates are their own property below). */
 const eventsArb = fc.uniqueArray(eventArb, { selector: (e) => e.eventId, maxLength: 60 });
 
-const traitsOf = (type: string, id: string) => (type === 'user' && id !== 'u4' ? { role: id === 'u1' ? 'admin' : 'member' } : undefined);
+const traitsOf = (type: string, id: string) =>
+  type === 'user' && id !== 'u4' ? { role: id === 'u1' ? 'admin' : 'member' } : undefined;
 const accountOf = (userId: string) => (userId === 'u3' ? 'a2' : 'a1');
 const options = { asOf: AS_OF, traitsOf, accountOf };
 
@@ -91,7 +108,9 @@ describe('properties of the engine', () => {
   it('gives the same result whatever the order of the events', async () => {
     await fc.assert(
       fc.asyncProperty(
-        eventsArb.chain((events) => fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length }))),
+        eventsArb.chain((events) =>
+          fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length })),
+        ),
         fc.constantFrom(everything, ...accountModels),
         async ([events, shuffled], m) => {
           expect(await score(m, shuffled)).toEqual(await score(m, events));
@@ -152,7 +171,16 @@ describe('properties of the engine', () => {
       { name: 'decayed', event: 'login', weight: 2, decay: { halfLifeDays: 3 } },
       { name: 'premium', event: 'feature_used', where: { tier: 'premium' }, weight: 10, cap: 3 },
       { name: 'minutes', event: 'session_ended', aggregate: 'sum', property: 'minutes', weight: 0.1 },
-      { name: 'days', event: '*', aggregate: 'distinctDays', tiers: [{ min: 5, points: 10 }, { min: 0, points: 0 }, { min: 2, points: 5 }] },
+      {
+        name: 'days',
+        event: '*',
+        aggregate: 'distinctDays',
+        tiers: [
+          { min: 5, points: 10 },
+          { min: 0, points: 0 },
+          { min: 2, points: 5 },
+        ],
+      },
       { name: 'weeks', event: 'login', aggregate: 'distinctWeeks', weight: 2 },
     ],
     penalties: [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ScoringRun } from '../../../shared/domain/engine/index.js';
-import { daysBefore, event, model, pointsOf, repeat, scoreOnly, valueOf } from '../../support/engine.js';
+import { daysBefore, event, model, pointsOf, repeat, scoreOnly, signalValue } from '../../support/engine.js';
 
 // asOf 2026-11-24 in UTC: T = 2026-11-25T00:00Z.
 const AS_OF = '2026-11-24';
@@ -41,7 +41,7 @@ describe('count and sum', () => {
 
     const score = await scoreOnly(m, events, { asOf: AS_OF });
 
-    expect(valueOf(score, 'minutes')).toBe(35.5);
+    expect(signalValue(score, 'minutes')).toBe(35.5);
     expect(pointsOf(score, 'minutes')).toBe(3.55);
   });
 
@@ -59,7 +59,7 @@ describe('count and sum', () => {
 
     const score = await scoreOnly(m, events, { asOf: AS_OF });
 
-    expect(valueOf(score, 'premium')).toBe(2);
+    expect(signalValue(score, 'premium')).toBe(2);
   });
 
   it('counts one event toward every signal that selects it, including "*"', async () => {
@@ -118,9 +118,9 @@ describe('cap', () => {
 
     const score = await scoreOnly(m, events, { asOf: AS_OF });
 
-    expect(valueOf(score, 'invites')).toBe(9);
-    expect(valueOf(score, 'minutes')).toBe(60);
-    expect(valueOf(score, 'days')).toBe(2);
+    expect(signalValue(score, 'invites')).toBe(9);
+    expect(signalValue(score, 'minutes')).toBe(60);
+    expect(signalValue(score, 'days')).toBe(2);
   });
 });
 
@@ -155,18 +155,20 @@ describe('capPerDay', () => {
 
     const score = await scoreOnly(m, events, { asOf: AS_OF });
 
-    expect(valueOf(score, 'core-use')).toBeCloseTo(cappedDay + aged(3), 6);
+    expect(signalValue(score, 'core-use')).toBeCloseTo(cappedDay + aged(3), 6);
   });
 
   it('caps a sum per day by the mean value of the day’s events', async () => {
     const m = model({
-      signals: [{ name: 'minutes', event: 'session_ended', aggregate: 'sum', property: 'minutes', weight: 1, capPerDay: 2 }],
+      signals: [
+        { name: 'minutes', event: 'session_ended', aggregate: 'sum', property: 'minutes', weight: 1, capPerDay: 2 },
+      ],
     });
     const events = [10, 20, 30, 40].map((minutes) => event('session_ended', DAY, { properties: { minutes } }));
 
     const score = await scoreOnly(m, events, { asOf: AS_OF });
 
-    expect(valueOf(score, 'minutes')).toBe(50); // mean 25 × 2 events
+    expect(signalValue(score, 'minutes')).toBe(50); // mean 25 × 2 events
   });
 });
 
@@ -183,7 +185,14 @@ describe('decay', () => {
     const m = model({
       signals: [
         { name: 'uses', event: 'use', weight: 1, decay: { halfLifeDays: 7 } },
-        { name: 'minutes', event: 'session_ended', aggregate: 'sum', property: 'minutes', weight: 1, decay: { halfLifeDays: 7 } },
+        {
+          name: 'minutes',
+          event: 'session_ended',
+          aggregate: 'sum',
+          property: 'minutes',
+          weight: 1,
+          decay: { halfLifeDays: 7 },
+        },
       ],
     });
     const events = [
@@ -193,8 +202,8 @@ describe('decay', () => {
 
     const score = await scoreOnly(m, events, { asOf: AS_OF });
 
-    expect(valueOf(score, 'uses')).toBe(0.25);
-    expect(valueOf(score, 'minutes')).toBe(15);
+    expect(signalValue(score, 'uses')).toBe(0.25);
+    expect(signalValue(score, 'minutes')).toBe(15);
   });
 });
 
@@ -282,8 +291,8 @@ describe('distinctDays and distinctWeeks', () => {
 
     const score = await scoreOnly(m, events, { asOf: AS_OF });
 
-    expect(valueOf(score, 'login-days')).toBe(3);
-    expect(valueOf(score, 'login-weeks')).toBe(2);
+    expect(signalValue(score, 'login-days')).toBe(3);
+    expect(signalValue(score, 'login-weeks')).toBe(2);
   });
 
   it('fit a window of a full year: 366 days touching 54 ISO weeks', async () => {
@@ -301,7 +310,7 @@ describe('distinctDays and distinctWeeks', () => {
 
     const score = await scoreOnly(m, events, { asOf: '2026-11-23' });
 
-    expect(valueOf(score, 'days')).toBe(366);
-    expect(valueOf(score, 'weeks')).toBe(54);
+    expect(signalValue(score, 'days')).toBe(366);
+    expect(signalValue(score, 'weeks')).toBe(54);
   });
 });

@@ -11,13 +11,13 @@ import { model, repeat, scoreOnly } from '../../support/engine.js';
 const AS_OF = '2026-11-24';
 const DAY = '2026-11-20T10:00:00Z';
 
-const bands = [
-  { name: 'low' },
-  { name: 'medium', min: 40 },
-  { name: 'high', min: 70 },
-];
+const bands = [{ name: 'low' }, { name: 'medium', min: 40 }, { name: 'high', min: 70 }];
 
-function raw(rawScore: number, contributions: RawScore['contributions'] = [], penalties: RawScore['penalties'] = []): RawScore {
+function raw(
+  rawScore: number,
+  contributions: RawScore['contributions'] = [],
+  penalties: RawScore['penalties'] = [],
+): RawScore {
   return {
     entityType: 'user',
     entityId: 'u1',
@@ -47,7 +47,13 @@ describe('trend', () => {
       previousOf: () => previous(62.5, 'medium'),
     });
 
-    expect(score).toMatchObject({ score: 50, previousScore: 62.5, delta: -12.5, previousBand: 'medium', band: 'medium' });
+    expect(score).toMatchObject({
+      score: 50,
+      previousScore: 62.5,
+      delta: -12.5,
+      previousBand: 'medium',
+      band: 'medium',
+    });
   });
 
   it('is null (not 0) for an entity never scored before', async () => {

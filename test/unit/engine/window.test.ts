@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ScoringRun } from '../../../shared/domain/engine/index.js';
 import { InvalidAsOfError, lastCompleteDay, RunCalendar, resolveAsOf } from '../../../shared/domain/time.js';
-import { event, model, scoreById, scoreOnly, valueOf } from '../../support/engine.js';
+import { event, model, scoreById, scoreOnly, signalValue } from '../../support/engine.js';
 
 const countLogins = [{ name: 'logins', event: 'login', weight: 1 }];
 
@@ -12,7 +12,7 @@ describe('the window [T − W, T)', () => {
   it('counts an event at exactly T − W', async () => {
     const score = await scoreOnly(m, [event('login', '2026-10-26T00:00:00.000Z')], { asOf: '2026-11-24' });
 
-    expect(valueOf(score, 'logins')).toBe(1);
+    expect(signalValue(score, 'logins')).toBe(1);
   });
 
   it('does not count an event one millisecond before T − W', async () => {
@@ -26,7 +26,7 @@ describe('the window [T − W, T)', () => {
 
     const score = await scoreOnly(m, events, { asOf: '2026-11-24' });
 
-    expect(valueOf(score, 'logins')).toBe(1);
+    expect(signalValue(score, 'logins')).toBe(1);
     expect(score.asOf).toBe('2026-11-25T00:00:00.000Z');
   });
 
@@ -36,7 +36,7 @@ describe('the window [T − W, T)', () => {
 
     const score = await scoreOnly(m, events, { asOf });
 
-    expect(valueOf(score, 'logins')).toBe(1);
+    expect(signalValue(score, 'logins')).toBe(1);
   });
 
   it('resolves an as-of date at the end of that day in the model time zone', async () => {
@@ -47,7 +47,7 @@ describe('the window [T − W, T)', () => {
     const score = await scoreOnly(nz, events, { asOf: '2026-11-24' });
 
     expect(score.asOf).toBe('2026-11-24T11:00:00.000Z');
-    expect(valueOf(score, 'logins')).toBe(1);
+    expect(signalValue(score, 'logins')).toBe(1);
   });
 });
 
@@ -73,9 +73,12 @@ describe('resolveAsOf', () => {
     expect(resolveAsOf(Date.parse('2026-11-25T00:00:00Z'), 'UTC').instant).toBe(Date.parse('2026-11-25T00:00:00Z'));
   });
 
-  it.each(['yesterday', '2026-13-01', '2026-11-24T10:00:00'])('rejects %s (no date, or an instant without zone)', (v) => {
-    expect(() => resolveAsOf(v, 'UTC')).toThrow(InvalidAsOfError);
-  });
+  it.each(['yesterday', '2026-13-01', '2026-11-24T10:00:00'])(
+    'rejects %s (no date, or an instant without zone)',
+    (v) => {
+      expect(() => resolveAsOf(v, 'UTC')).toThrow(InvalidAsOfError);
+    },
+  );
 
   it('names the last complete local day before now for scheduled runs', () => {
     // 00:30 in Berlin on the 25th is still the 24th in UTC.
@@ -99,7 +102,7 @@ describe('a window across a DST change', () => {
 
     const score = await scoreOnly(m, events, { asOf: '2026-03-29' });
 
-    expect(valueOf(score, 'logins')).toBe(2);
+    expect(signalValue(score, 'logins')).toBe(2);
   });
 
   it('Europe/Berlin fall back: a 1-day window is the 25-hour local day', async () => {
@@ -113,7 +116,7 @@ describe('a window across a DST change', () => {
 
     const score = await scoreOnly(m, events, { asOf: '2026-10-25' });
 
-    expect(valueOf(score, 'logins')).toBe(2);
+    expect(signalValue(score, 'logins')).toBe(2);
   });
 
   it('counts distinctDays by local calendar day in a window spanning the change', async () => {
@@ -132,7 +135,7 @@ describe('a window across a DST change', () => {
 
     const score = await scoreOnly(m, events, { asOf: '2026-04-01' });
 
-    expect(valueOf(score, 'days')).toBe(3);
+    expect(signalValue(score, 'days')).toBe(3);
     expect(score.coverage.activeDays).toBe(3);
   });
 
@@ -151,7 +154,7 @@ describe('a window across a DST change', () => {
 
     const score = await scoreOnly(m, events, { asOf: '2026-03-10' });
 
-    expect(valueOf(score, 'uses')).toBe(2);
+    expect(signalValue(score, 'uses')).toBe(2);
   });
 
   it('applies capPerDay per local day in America/New_York across the fall change', async () => {
@@ -169,7 +172,7 @@ describe('a window across a DST change', () => {
 
     const score = await scoreOnly(m, events, { asOf: '2026-11-02' });
 
-    expect(valueOf(score, 'uses')).toBe(2);
+    expect(signalValue(score, 'uses')).toBe(2);
   });
 
   it('starts a multi-day window at local midnight W calendar days back, not W × 24 h back', async () => {
@@ -196,12 +199,16 @@ describe('a window across a DST change', () => {
     const sundayOnly = await scoreOnly(m, [event('x', '2026-11-02T03:00:00Z'), event('x', '2026-11-01T12:00:00Z')], {
       asOf: '2026-11-10',
     });
-    const sundayAndMonday = await scoreOnly(m, [event('x', '2026-11-02T03:00:00Z'), event('x', '2026-11-02T06:00:00Z')], {
-      asOf: '2026-11-10',
-    });
+    const sundayAndMonday = await scoreOnly(
+      m,
+      [event('x', '2026-11-02T03:00:00Z'), event('x', '2026-11-02T06:00:00Z')],
+      {
+        asOf: '2026-11-10',
+      },
+    );
 
-    expect(valueOf(sundayOnly, 'weeks')).toBe(1);
-    expect(valueOf(sundayAndMonday, 'weeks')).toBe(2);
+    expect(signalValue(sundayOnly, 'weeks')).toBe(1);
+    expect(signalValue(sundayAndMonday, 'weeks')).toBe(2);
   });
 });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ModelValidationError, type ModelIssue } from '../../../shared/domain/model/errors.js';
+import { type ModelIssue, ModelValidationError } from '../../../shared/domain/model/errors.js';
 import { loadModelFile, loadModels, modelContentHash, parseModel } from '../../../shared/domain/model/load.js';
 
 /** The example of PRODUCT §4, verbatim: every key must be accepted exactly so. */
@@ -146,7 +146,10 @@ describe('the PRODUCT §4 example model', () => {
       'rollup: mean',
     );
 
-    expect(parseModel(text, 'customer.yaml').model).toMatchObject({ rollup: 'mean', alerts: { drop: { percent: 30 } } });
+    expect(parseModel(text, 'customer.yaml').model).toMatchObject({
+      rollup: 'mean',
+      alerts: { drop: { percent: 30 } },
+    });
   });
 
   it('is accepted as JSON with the same meaning and the same content hash', () => {
@@ -176,7 +179,10 @@ describe('defaults', () => {
 
 describe('errors name the file, the field path and the line', () => {
   it('a wrong type deep in a list: signals[1].weight', () => {
-    const text = MINIMAL.replace('{ name: projects, event: project_created, weight: 4 }', '{ name: projects, event: project_created, weight: four }');
+    const text = MINIMAL.replace(
+      '{ name: projects, event: project_created, weight: 4 }',
+      '{ name: projects, event: project_created, weight: four }',
+    );
 
     const issues = issuesOf(text);
 
@@ -232,7 +238,10 @@ describe('errors name the file, the field path and the line', () => {
   });
 
   it('duplicate band names and band mins that do not increase', () => {
-    const text = MINIMAL.replace('  - { name: high, min: 10 }\n', '  - { name: high, min: 10 }\n  - { name: high, min: 5 }\n');
+    const text = MINIMAL.replace(
+      '  - { name: high, min: 10 }\n',
+      '  - { name: high, min: 10 }\n  - { name: high, min: 5 }\n',
+    );
 
     const issues = issuesOf(text);
 
@@ -253,10 +262,20 @@ describe('errors name the file, the field path and the line', () => {
   });
 
   it.each([
-    ['a signal with both weight and tiers', 'weight: 4', 'weight: 4, tiers: [{ min: 1, points: 2 }]', 'signals[1].tiers'],
+    [
+      'a signal with both weight and tiers',
+      'weight: 4',
+      'weight: 4, tiers: [{ min: 1, points: 2 }]',
+      'signals[1].tiers',
+    ],
     ['a signal with neither weight nor tiers', ', weight: 4', '', 'signals[1].weight'],
     ['sum without a property', 'weight: 4', 'weight: 4, aggregate: sum', 'signals[1].property'],
-    ['decay on distinctDays', 'weight: 4', 'weight: 4, aggregate: distinctDays, decay: { halfLifeDays: 3 }', 'signals[1].decay'],
+    [
+      'decay on distinctDays',
+      'weight: 4',
+      'weight: 4, aggregate: distinctDays, decay: { halfLifeDays: 3 }',
+      'signals[1].decay',
+    ],
     ['distinctUsers on a user model', 'weight: 4', 'weight: 4, aggregate: distinctUsers', 'signals[1].aggregate'],
     ['a negative cap', 'weight: 4', 'weight: 4, cap: -1', 'signals[1].cap'],
     ['a fractional capPerDay', 'weight: 4', 'weight: 4, capPerDay: 1.5', 'signals[1].capPerDay'],
@@ -273,9 +292,15 @@ describe('errors name the file, the field path and the line', () => {
   });
 
   it('a YAML syntax error, with its line', () => {
-    const issues = issuesOf(MINIMAL.replace('  - { name: logins, event: login, weight: 1 }', '  - { name: logins, event: login, weight: 1'));
+    const issues = issuesOf(
+      MINIMAL.replace('  - { name: logins, event: login, weight: 1 }', '  - { name: logins, event: login, weight: 1'),
+    );
 
-    expect(issues[0]).toMatchObject({ file: 'trial.yaml', path: '', message: expect.stringMatching(/^not valid YAML/) });
+    expect(issues[0]).toMatchObject({
+      file: 'trial.yaml',
+      path: '',
+      message: expect.stringMatching(/^not valid YAML/),
+    });
     expect(issues[0]?.line).toBeGreaterThanOrEqual(6);
   });
 
@@ -341,7 +366,11 @@ describe('loadModels', () => {
     const issues = (error as ModelValidationError).issues;
     expect(issues).toEqual([
       expect.objectContaining({ file: join(dir, 'broken.yaml'), path: 'windowDays', line: 4 }),
-      expect.objectContaining({ file: join(dir, 'trial.yaml'), path: 'name', message: expect.stringContaining('also used by') }),
+      expect.objectContaining({
+        file: join(dir, 'trial.yaml'),
+        path: 'name',
+        message: expect.stringContaining('also used by'),
+      }),
     ]);
   });
 

@@ -10,7 +10,7 @@ import { latestKey, manifestKey, partitionPrefix, rawRowsKey, shardItemsKey } fr
 import { LocalRunner } from '../../../shared/run/local-runner.js';
 import { createRun, planRun } from '../../../shared/run/plan.js';
 import type { SnapshotManifest } from '../../../shared/run/snapshot.js';
-import { runShard } from '../../../shared/run/worker.js';
+import { readAhead, runShard } from '../../../shared/run/worker.js';
 import { model } from '../../support/engine.js';
 import { events, memoryDeps, SHARDS } from './fixture.js';
 
@@ -164,6 +164,23 @@ describe('a run in memory: plan → workers → finalise', () => {
   });
 });
 
+describe('an empty run', () => {
+  it('succeeds with zero rows and still publishes a readable part with the schema', async () => {
+    // Arrange
+    const deps = memoryDeps([usage]);
+
+    // Act
+    const run = await new LocalRunner(deps).run({ model: 'usage', asOf: '2026-03-09' });
+
+    // Assert
+    expect(run).toMatchObject({ status: 'succeeded', counts: { entities: 0, events: 0 } });
+    const manifest = JSON.parse(new TextDecoder().decode(await deps.objects.get(manifestKey('usage', '2026-03-09')))) as SnapshotManifest;
+    expect(manifest.rowCount).toBe(0);
+    expect(manifest.files).toHaveLength(1);
+    expect(await readParquet((await deps.objects.get(manifest.files[0]!.key))!)).toEqual([]);
+  });
+});
+
 describe('percentile normalisation across shards', () => {
   it('ranks every entity of the run, not per shard: the same scores as one in-memory evaluation', async () => {
     // Arrange
@@ -187,5 +204,31 @@ describe('percentile normalisation across shards', () => {
     expect(current.size).toBe(40);
     for (const e of expected) expect(current.get(e.entityId)).toBe(e.score);
     expect(new Set(deps.scores.allCurrent('pct').map((c) => shardOf(c.entityId, SHARDS))).size).toBe(SHARDS);
+  });
+});
+
+describe('readAhead', () => {
+  it('yields every page in order and passes a failure of the source on', async () => {
+    // Arrange
+    async function* pages(fail: boolean) {
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 1));
+        yield i;
+      }
+      if (fail) throw new Error('Query failed');
+    }
+
+    // Act
+    const seen: number[] = [];
+    for await (const page of readAhead(pages(false), 2)) seen.push(page);
+    const failing = (async () => {
+      for await (const _ of readAhead(pages(true), 2)) {
+        // drain
+      }
+    })();
+
+    // Assert
+    expect(seen).toEqual([0, 1, 2, 3, 4]);
+    await expect(failing).rejects.toThrow('Query failed');
   });
 });

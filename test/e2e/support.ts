@@ -1,0 +1,157 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: HTTP response bodies are untyped JSON; the assertions check their shape.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../support/dynamo.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const TSX_CLI = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
+
+export { freePort };
+
+export function tempDir(prefix: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** A child process with its output collected, and a way to wait for a line or its exit. */
+export interface Child {
+  process: ChildProcess;
+  output(): string;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function spawnChild(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Child {
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const append = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    for (const l of listeners) l();
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    process: child,
+    output: () => output,
+    exited,
+    waitFor(pattern, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const match = pattern.exec(output);
+          if (match) {
+            cleanup();
+            resolve(match[0]);
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out waiting for ${pattern}; output so far:\n${output}`));
+        }, timeoutMs);
+        const onExit = () => {
+          cleanup();
+          reject(new Error(`process exited before ${pattern}; output:\n${output}`));
+        };
+        const cleanup = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          child.off('exit', onExit);
+        };
+        listeners.add(check);
+        child.once('exit', onExit);
+        check();
+      });
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+export interface LocalServerEnv {
+  port: number;
+  s3Port: number;
+  dataDir: string;
+  apiToken: string;
+  writeKey: string;
+  modelsDir?: string;
+}
+
+export function serverEnv(e: LocalServerEnv): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PORT: String(e.port),
+    PULSE_S3_PORT: String(e.s3Port),
+    PULSE_DATA_DIR: e.dataDir,
+    PULSE_API_TOKEN: e.apiToken,
+    PULSE_WRITE_KEY: e.writeKey,
+    ...(e.modelsDir ? { PULSE_MODELS_DIR: e.modelsDir } : {}),
+  };
+}
+
+/** `npx tsx shared/local/main.ts` (through tsx's CLI directly, so signals reach it) until it answers /healthz. */
+export async function startLocalServer(e: LocalServerEnv, args: string[] = []): Promise<Child> {
+  const child = spawnChild(process.execPath, [TSX_CLI, 'shared/local/main.ts', ...args], serverEnv(e));
+  await child.waitFor(/Pulse is running at http:\/\/127\.0\.0\.1:\d+/, 60_000);
+  return child;
+}
+
+/** The `pulse` CLI as a child process; resolves with its exit code and output. */
+export async function runPulse(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawnChild(process.execPath, [join(ROOT, 'bin/pulse.mjs'), ...args], env);
+  const code = await child.exited;
+  return { code, output: child.output() };
+}
+
+export class Api {
+  constructor(
+    readonly base: string,
+    readonly token: string,
+    readonly writeKey: string,
+  ) {}
+
+  async get(path: string, headers: Record<string, string> = { authorization: `Bearer ${this.token}` }) {
+    const response = await fetch(`${this.base}${path}`, { headers });
+    return {
+      status: response.status,
+      type: response.headers.get('content-type') ?? '',
+      body: (await response.json()) as any,
+    };
+  }
+
+  async post(path: string, body: unknown, auth: 'api' | 'write' = 'api') {
+    const authorization =
+      auth === 'api' ? `Bearer ${this.token}` : `Basic ${Buffer.from(`${this.writeKey}:`).toString('base64')}`;
+    const response = await fetch(`${this.base}${path}`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as any };
+  }
+
+  /** POST /v1/runs and poll until the run ends. */
+  async run(body: Record<string, string>): Promise<any> {
+    const started = await this.post('/v1/runs', body);
+    if (started.status !== 202)
+      throw new Error(`POST /v1/runs answered ${started.status}: ${JSON.stringify(started.body)}`);
+    for (;;) {
+      const run = await this.get(`/v1/runs/${started.body.runId}`);
+      if (run.body.status === 'succeeded' || run.body.status === 'failed') return run.body;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
