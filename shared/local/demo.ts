@@ -19,7 +19,7 @@ export interface DemoOptions {
   /** Start of "today" (UTC, epoch ms); default the real today. */
   today?: number | undefined;
   accounts?: number | undefined;
-  /** Dates backfilled before the final run (default 3). */
+  /** Dates backfilled before the final run (default 2). */
   backfillDays?: number | undefined;
 }
 
@@ -141,9 +141,9 @@ export function generateDemoData(today: number, accountCount = 200): DemoData {
       const progress = 1 - day / startDay;
       const pActive =
         cohort === 'healthy'
-          ? 0.7
+          ? 0.6
           : cohort === 'declining'
-            ? 0.7 * (1 - progress) + 0.05
+            ? 0.65 * (1 - progress) + 0.05
             : cohort === 'churning'
               ? day > stopDay
                 ? 0.5
@@ -246,7 +246,7 @@ export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<
   }
 
   const yesterday = new Date(today - DAY_MS).toISOString().slice(0, 10);
-  const backfillDays = options.backfillDays ?? 3;
+  const backfillDays = options.backfillDays ?? 2;
   const from = new Date(today - (backfillDays + 1) * DAY_MS).toISOString().slice(0, 10);
   const to = new Date(today - 2 * DAY_MS).toISOString().slice(0, 10);
   for (const { model } of stack.models) {

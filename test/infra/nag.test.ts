@@ -1,12 +1,11 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { PulseScoring } from '../../infra/index.js';
-import { FIXTURE_MODELS, REPO_MODELS, synthApp } from './support.js';
+import { FIXTURE_MODELS, REPO_MODELS, synthApp, tempOutdir } from './support.js';
 
 interface Violation {
   ruleName: string;
@@ -51,7 +50,7 @@ describe('cdk-nag AwsSolutions', () => {
   it('finds nothing unsuppressed when PulseScoring is embedded in one stack', () => {
     // Arrange
     const app = new App({
-      outdir: mkdtempSync(join(tmpdir(), 'pulse-cdk-')),
+      outdir: tempOutdir(),
       context: { 'aws:cdk:bundling-stacks': [] },
     });
     const stack = new Stack(app, 'Host');

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -10,10 +10,21 @@ export const FIXTURE_MODELS = join(PROJECT_ROOT, 'test', 'fixtures', 'models');
 export const BAD_MODELS = join(PROJECT_ROOT, 'test', 'fixtures', 'bad-models');
 export const REPO_MODELS = join(PROJECT_ROOT, 'models');
 
+const outdirs: string[] = [];
+/** A fresh cloud-assembly folder, removed when the test process exits. */
+export function tempOutdir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-cdk-'));
+  if (outdirs.push(dir) === 1)
+    process.on('exit', () => {
+      for (const d of outdirs) rmSync(d, { recursive: true, force: true });
+    });
+  return dir;
+}
+
 /** The standalone app with bundling skipped (assets are irrelevant to these assertions) and extra context. */
 export function synthApp(context: Record<string, unknown> = {}, options: { bundle?: boolean } = {}): PulseApp {
   const app = new App({
-    outdir: mkdtempSync(join(tmpdir(), 'pulse-cdk-')),
+    outdir: tempOutdir(),
     context: {
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
       'pulse:nag': 'false',
