@@ -98,7 +98,7 @@ function timeRuns(reps: number, fn: () => void): { wallMs: number; cpuMs: number
 }
 
 function throughputRows(quick: boolean, rows: BenchRow[], notes: string[]): void {
-  const count = quick ? 300_000 : 2_000_000;
+  const count = quick ? 300_000 : 1_000_000;
   const users = quick ? 10_000 : 50_000;
   const events = generateEventArray({ seed: 1, events: count, users, asOf: AS_OF, windowDays: WINDOW_DAYS });
   for (const [label, model] of Object.entries(MODELS)) {
@@ -137,7 +137,7 @@ const duckSql = (file: string) => `
   GROUP BY userId`;
 
 async function fileRows(quick: boolean, rows: BenchRow[], notes: string[]): Promise<void> {
-  const count = quick ? 200_000 : 2_000_000;
+  const count = quick ? 200_000 : 1_000_000;
   const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-'));
   const file = join(dir, 'events.jsonl');
   try {

@@ -1,4 +1,4 @@
-import { CliError } from './io.js';
+import { CliError, EXIT_FAILURE, EXIT_USAGE } from './io.js';
 
 /** How the CLI reaches Pulse: over HTTP, or straight into an in-process app (local store, no server running). */
 export interface ApiTarget {
@@ -23,13 +23,16 @@ export interface IngestResponse {
   rejected: { index: number; errors: { path: string; message: string }[] }[];
 }
 
-/** An HTTP answer that is not a success: carries the status so callers can decide to retry. */
+/**
+ * An HTTP answer that is not a success: carries the status so callers can decide to retry. A 400 means the
+ * arguments the user gave were refused (unknown model, bad band, ...): bad usage, exit 2.
+ */
 export class ApiError extends CliError {
   constructor(
     message: string,
     readonly status: number,
   ) {
-    super(message);
+    super(message, status === 400 ? EXIT_USAGE : EXIT_FAILURE);
     this.name = 'ApiError';
   }
 }

@@ -1,4 +1,5 @@
 import { relative } from 'node:path';
+import { formatModelIssue, ModelValidationError } from '../domain/model/errors.js';
 import { LocalConfigError, localConfig } from './config.js';
 import { EmbeddedStartError } from './embedded.js';
 import { type LocalServer, startLocalServer } from './server.js';
@@ -71,6 +72,11 @@ async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof LocalConfigError || error instanceof EmbeddedStartError) {
       process.stderr.write(`error: ${error.message}\n`);
       return error instanceof LocalConfigError ? 2 : 1;
+    }
+    if (error instanceof ModelValidationError) {
+      for (const issue of error.issues) process.stderr.write(`${formatModelIssue(issue)}\n`);
+      process.stderr.write('error: fix the model files above (PULSE_MODELS_DIR), then start again\n');
+      return 1;
     }
     throw error;
   }

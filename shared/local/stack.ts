@@ -19,7 +19,7 @@ import type { AlertSink } from '../ports/alert-sink.js';
 import { modelMap, type RunDeps, type RunLogger } from '../run/deps.js';
 import { LocalRunner, type RunProgress } from '../run/local-runner.js';
 import { shadowRun } from '../run/shadow.js';
-import type { LocalConfig } from './config.js';
+import { type LocalConfig, LocalConfigError } from './config.js';
 import { LOCAL_EVENTS_TABLE, LOCAL_SCORES_TABLE } from './data-dir.js';
 import { type EmbeddedDynamo, type EmbeddedS3, startEmbeddedDynamo, startEmbeddedS3 } from './embedded.js';
 
@@ -54,7 +54,7 @@ function checkShardCount(dataDir: string, shardCount: number): void {
   }
   const stored = (JSON.parse(readFileSync(file, 'utf8')) as { shardCount?: number }).shardCount;
   if (stored !== undefined && stored !== shardCount) {
-    throw new Error(
+    throw new LocalConfigError(
       `PULSE_SHARD_COUNT is ${shardCount} but the data in ${dataDir} was written with ${stored} shards: unset it, or use another PULSE_DATA_DIR`,
     );
   }

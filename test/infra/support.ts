@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll } from 'vitest';
 import { PROJECT_ROOT } from '../../infra/constructs/pulse-function.js';
 import { createPulseApp, type PulseApp } from '../../infra/pulse-app.js';
 
@@ -11,13 +12,15 @@ export const BAD_MODELS = join(PROJECT_ROOT, 'test', 'fixtures', 'bad-models');
 export const REPO_MODELS = join(PROJECT_ROOT, 'models');
 
 const outdirs: string[] = [];
-/** A fresh cloud-assembly folder, removed when the test process exits. */
+// Registered on the root suite of every test file that imports this module.
+afterAll(() => {
+  for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh cloud-assembly folder, removed after the test file. */
 export function tempOutdir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-cdk-'));
-  if (outdirs.push(dir) === 1)
-    process.on('exit', () => {
-      for (const d of outdirs) rmSync(d, { recursive: true, force: true });
-    });
+  outdirs.push(dir);
   return dir;
 }
 
