@@ -20,6 +20,7 @@ export const dataPaths = (dataDir: string) => ({
   s3: join(dataDir, 's3'),
   credentials: join(dataDir, 'credentials.json'),
   server: join(dataDir, 'server.json'),
+  lock: join(dataDir, 'pulse.lock'),
 });
 
 export interface LocalCredentials {
@@ -118,4 +119,40 @@ export function processAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Another process holds the data dir. */
+export class DataDirLockedError extends Error {
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+  ) {
+    super(`${dataDir} is in use by another Pulse process (pid ${pid}): stop it, or set PULSE_DATA_DIR to another folder`);
+    this.name = 'DataDirLockedError';
+  }
+}
+
+/**
+ * Take the data dir for this process (the embedded DynamoDB's LevelDB admits one process per directory, and fails
+ * obscurely on first use otherwise). A lock left by a process that no longer runs is taken over. Returns release().
+ */
+export function lockDataDir(dataDir: string, pid = process.pid): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const file = dataPaths(dataDir).lock;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(pid), { flag: 'wx' });
+      return () => {
+        if (existsSync(file) && readFileSync(file, 'utf8') === String(pid)) rmSync(file, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(file, 'utf8'));
+      if (Number.isInteger(holder) && holder > 0 && holder !== pid && processAlive(holder)) {
+        throw new DataDirLockedError(dataDir, holder);
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new DataDirLockedError(dataDir, -1);
 }

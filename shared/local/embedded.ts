@@ -4,7 +4,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
-import { dataPaths, LOCAL_BUCKET } from './data-dir.js';
+import { DataDirLockedError, dataPaths, LOCAL_BUCKET, lockDataDir } from './data-dir.js';
 
 /** Credentials the embedded services accept (any would do; these keep the SDK from looking for real ones). */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'pulse-local', secretAccessKey: 'pulse-local' };
@@ -38,6 +38,13 @@ export class EmbeddedStartError extends Error {
 export async function startEmbeddedDynamo(dataDir: string): Promise<EmbeddedDynamo> {
   const path = dataPaths(dataDir).dynamodb;
   mkdirSync(path, { recursive: true });
+  let release: () => void;
+  try {
+    release = lockDataDir(dataDir);
+  } catch (error) {
+    if (error instanceof DataDirLockedError) throw new EmbeddedStartError(error.message, { cause: error });
+    throw error;
+  }
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const dbError = await new Promise<Error | undefined>((resolve) => {
     server.once('error', (error: Error) => resolve(error));
@@ -55,6 +62,7 @@ export async function startEmbeddedDynamo(dataDir: string): Promise<EmbeddedDyna
   } catch (error) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     client.destroy();
+    release();
     throw new EmbeddedStartError(
       `cannot open the embedded DynamoDB in ${path} (is another Pulse process using this PULSE_DATA_DIR?)`,
       { cause: error },
@@ -66,7 +74,11 @@ export async function startEmbeddedDynamo(dataDir: string): Promise<EmbeddedDyna
     close: () =>
       new Promise<void>((resolve, reject) => {
         client.destroy();
-        server.close((error?: Error) => (error ? reject(error) : resolve()));
+        server.close((error?: Error) => {
+          release();
+          if (error) reject(error);
+          else resolve();
+        });
       }),
   };
 }

@@ -63,6 +63,14 @@ describe('write keys from Secrets Manager', () => {
     expect(secretsMock.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
 
+  it('accepts the single-key shape CloudFormation generates: {"writeKeys":"<key>"}', async () => {
+    secretsMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ writeKeys: 'generated-key' }) });
+
+    const keys = await secretWriteKeys(secrets, ARN, { ttlMs: 1000, clock: () => 0 })();
+
+    expect(keys).toEqual(['generated-key']);
+  });
+
   it('keeps serving the last good keys when a refresh fails, and fails when it never loaded', async () => {
     // Arrange
     let now = 0;
