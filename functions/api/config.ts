@@ -1,5 +1,5 @@
-import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { DynamoAlertStore } from '../../shared/adapters/dynamodb/alert-store.js';
 import { DynamoEntityStore } from '../../shared/adapters/dynamodb/entity-store.js';
@@ -100,6 +100,12 @@ export function apiDeps(config: ApiConfig, clients: { dynamo: DynamoDBClient; sf
     runs,
     alerts: new DynamoAlertStore({ client: dynamo, tableName }),
     entities: new DynamoEntityStore({ client: dynamo, tableName, shardCount: config.shardCount }),
-    launcher: stateMachineLauncher({ sfn, stateMachineArn: config.stateMachineArn, models, runs, shardCount: config.shardCount }),
+    launcher: stateMachineLauncher({
+      sfn,
+      stateMachineArn: config.stateMachineArn,
+      models,
+      runs,
+      shardCount: config.shardCount,
+    }),
   };
 }

@@ -127,7 +127,9 @@ export class DataDirLockedError extends Error {
     readonly dataDir: string,
     readonly pid: number,
   ) {
-    super(`${dataDir} is in use by another Pulse process (pid ${pid}): stop it, or set PULSE_DATA_DIR to another folder`);
+    super(
+      `${dataDir} is in use by another Pulse process (pid ${pid}): stop it, or set PULSE_DATA_DIR to another folder`,
+    );
     this.name = 'DataDirLockedError';
   }
 }

@@ -6,7 +6,11 @@ import { ROOT, runPulse, tempDir } from './support.js';
 /** The CLI without --url and without a running server: it opens the local store in PULSE_DATA_DIR itself. */
 describe('pulse on the local store (no server running)', () => {
   const data = tempDir('pulse-cli-store-');
-  const env = { ...process.env, PULSE_DATA_DIR: data.path, PULSE_MODELS_DIR: join(ROOT, 'test/e2e/fixtures/models') };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PULSE_DATA_DIR: data.path,
+    PULSE_MODELS_DIR: join(ROOT, 'test/e2e/fixtures/models'),
+  };
   delete env.PULSE_API_TOKEN;
   delete env.PULSE_WRITE_KEY;
   afterAll(() => data.remove());

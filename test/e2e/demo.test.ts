@@ -35,7 +35,9 @@ describe('npm start -- --demo', () => {
     // Assert
     expect(server.output()).toMatch(/account\s+high \d+ · medium \d+ · low \d+ · at-risk \d+/);
     expect(top.body.items).toHaveLength(5);
-    expect(new Set(alerts.body.items.map((a: any) => a.type))).toEqual(new Set(['ScoreDropped', 'ScoreSpiked', 'BandChanged']));
+    expect(new Set(alerts.body.items.map((a: any) => a.type))).toEqual(
+      new Set(['ScoreDropped', 'ScoreSpiked', 'BandChanged']),
+    );
     expect(history.body.items).toHaveLength(3);
     // A minute on a quiet 2-core machine; the bound leaves room for a busy CI runner.
     expect(seconds).toBeLessThan(90);

@@ -51,7 +51,8 @@ describe('README quick start', () => {
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // 'close', not 'exit': npm exits first; its children hold the pipes until they have stopped.
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
     stop = async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       process.kill(-child.pid!, 'SIGTERM'); // the npm → tsx → node group this test started

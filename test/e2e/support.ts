@@ -35,7 +35,8 @@ export function spawnChild(command: string, args: string[], env: NodeJS.ProcessE
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close' (after 'exit' and the end of its output): a parent may exit before the child it relays signals to.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return {
     process: child,
     output: () => output,

@@ -46,7 +46,11 @@ describe('API function (AWS)', () => {
     const iam = await app.request('/v1/models', {}, lambdaEnv({ iam: { userArn: 'arn:aws:iam::1:user/a' } }));
     const jwt = await app.request('/v1/models', {}, lambdaEnv({ jwt: { claims: { sub: 'x' }, scopes: null } }));
     const none = await app.request('/v1/models', {}, lambdaEnv(undefined));
-    const bearer = await app.request('/v1/models', { headers: { authorization: 'Bearer anything' } }, lambdaEnv(undefined));
+    const bearer = await app.request(
+      '/v1/models',
+      { headers: { authorization: 'Bearer anything' } },
+      lambdaEnv(undefined),
+    );
     const health = await app.request('/healthz', {}, lambdaEnv(undefined));
 
     // Assert
@@ -61,7 +65,11 @@ describe('API function (AWS)', () => {
     // Act
     const response = await app.request(
       '/v1/runs',
-      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'activity', asOf: '2026-03-01' }) },
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'activity', asOf: '2026-03-01' }),
+      },
       lambdaEnv({ iam: {} }),
     );
     const body = (await response.json()) as { runId: string; status: string };
