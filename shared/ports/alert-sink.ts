@@ -15,17 +15,7 @@ export interface AlertSink {
 }
 
 /** An item of `GET /v1/alerts`. */
-export interface StoredAlert {
-  type: FiredAlert['type'];
-  entityType: FiredAlert['entityType'];
-  entityId: string;
-  model: string;
-  asOf: string;
-  score: number;
-  previousScore: number | null;
-  band: string;
-  previousBand: string | null;
-}
+export type StoredAlert = Omit<FiredAlert, 'topContributions'>;
 
 export interface AlertQuery {
   /** ISO instant: alerts of runs as of this instant or later. */

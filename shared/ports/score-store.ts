@@ -6,26 +6,7 @@ import type { EntityLevel } from './event-store.js';
  * the previous score it was compared with. Keeping that previous lets a re-run of the same as-of compare with the
  * same previous score, so re-running converges to identical rows.
  */
-export interface StoredScore {
-  entityType: EntityLevel;
-  entityId: string;
-  accountId: string | null;
-  model: string;
-  modelVersion: number;
-  /** ISO instant (UTC, `toISOString()` form) the run was evaluated at. */
-  asOf: string;
-  windowDays: number;
-  rawScore: number;
-  score: number;
-  band: string;
-  previousScore: number | null;
-  delta: number | null;
-  previousBand: string | null;
-  coverage: Coverage;
-  contributions: Contribution[];
-  penalties: AppliedPenalty[];
-  reasons: EntityScore['reasons'];
-  groups?: EntityScore['groups'];
+export interface StoredScore extends Omit<EntityScore, 'alerts'> {
   /** What this score was compared with (null for a first score). */
   previous: PreviousScore | null;
 }
