@@ -1,4 +1,4 @@
-import type { AppliedPenalty, Contribution, Coverage, EntityScore, PreviousScore } from '../domain/engine/types.js';
+import type { AppliedPenalty, Contribution, EntityScore, PreviousScore } from '../domain/engine/types.js';
 import type { EntityLevel } from './event-store.js';
 
 /**
