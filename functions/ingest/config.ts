@@ -43,7 +43,13 @@ export function parseIngestConfig(env: Record<string, string | undefined>): Inge
 
 // CloudFormation can only generate a string field, so the deployed secret starts as one key; a list adds more.
 const SecretSchema = z.object({
-  writeKeys: z.union([z.string().min(1).transform((key) => [key]), z.array(z.string().min(1)).min(1)]),
+  writeKeys: z.union([
+    z
+      .string()
+      .min(1)
+      .transform((key) => [key]),
+    z.array(z.string().min(1)).min(1),
+  ]),
 });
 
 /**
@@ -63,7 +69,8 @@ export function secretWriteKeys(
   const load = async (): Promise<readonly string[]> => {
     const out = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
     const parsed = SecretSchema.safeParse(JSON.parse(out.SecretString ?? 'null'));
-    if (!parsed.success) throw new Error('the write-key secret must be JSON {"writeKeys":"<key>"} or {"writeKeys":["<key>", ...]}');
+    if (!parsed.success)
+      throw new Error('the write-key secret must be JSON {"writeKeys":"<key>"} or {"writeKeys":["<key>", ...]}');
     cached = { keys: parsed.data.writeKeys, at: clock() };
     return cached.keys;
   };

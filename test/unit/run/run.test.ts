@@ -174,7 +174,9 @@ describe('an empty run', () => {
 
     // Assert
     expect(run).toMatchObject({ status: 'succeeded', counts: { entities: 0, events: 0 } });
-    const manifest = JSON.parse(new TextDecoder().decode(await deps.objects.get(manifestKey('usage', '2026-03-09')))) as SnapshotManifest;
+    const manifest = JSON.parse(
+      new TextDecoder().decode(await deps.objects.get(manifestKey('usage', '2026-03-09'))),
+    ) as SnapshotManifest;
     expect(manifest.rowCount).toBe(0);
     expect(manifest.files).toHaveLength(1);
     expect(await readParquet((await deps.objects.get(manifest.files[0]!.key))!)).toEqual([]);
