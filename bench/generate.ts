@@ -1,23 +1,13 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { ScoringEvent } from '../shared/domain/event.js';
+import { seededRandom } from '../shared/domain/random.js';
 
 /**
  * Deterministic synthetic events for benchmarks: the same seed and options always give the same events, in the
  * same order, whether taken as objects or as JSONL text. Nothing here is random at run time (no Math.random).
  */
 
-/** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface GenerateOptions {
   seed?: number | undefined;

@@ -1,6 +1,5 @@
 import { formatModelIssue, ModelValidationError } from '../../shared/domain/model/errors.js';
 import { type LoadedModel, loadModels } from '../../shared/domain/model/load.js';
-import type { Model } from '../../shared/domain/model/schema.js';
 
 /**
  * Read and validate the models at synth time. A bad model stops `cdk synth` with every problem listed as
@@ -19,17 +18,4 @@ export function loadModelsForSynth(dirOrFile: string): LoadedModel[] {
   }
 }
 
-/** Minute 15 after local midnight: late events of the day have arrived, and it avoids the top-of-hour rush. */
-const PRESET_CRON: Record<'daily' | 'weekly' | 'monthly', string> = {
-  daily: 'cron(15 0 * * ? *)',
-  weekly: 'cron(15 0 ? * MON *)',
-  monthly: 'cron(15 0 1 * ? *)',
-};
-
-/**
- * EventBridge Scheduler expression of a model's cadence, evaluated in the model's time zone: daily 00:15, weekly
- * Mondays 00:15, monthly on the 1st at 00:15, or the model's own `cron(...)` verbatim.
- */
-export function scheduleExpressionFor(cadence: Model['cadence']): string {
-  return cadence === 'daily' || cadence === 'weekly' || cadence === 'monthly' ? PRESET_CRON[cadence] : cadence;
-}
+export { scheduleExpressionFor } from '../../shared/domain/model/cadence.js';

@@ -1,4 +1,4 @@
-import { seededRandom } from './random.js';
+import { seededRandom } from '../domain/random.js';
 
 /**
  * Area under the ROC curve: the probability that a randomly chosen positive (good outcome) scores higher than a

@@ -4,9 +4,9 @@ import type { RawScore } from '../domain/engine/types.js';
 import { parseModel } from '../domain/model/load.js';
 import type { Model } from '../domain/model/schema.js';
 import { round6 } from '../domain/numbers.js';
+import { seededRandom } from '../domain/random.js';
 import { auc } from './auc.js';
 import { fitLogistic, type LogisticFit, linearPredictor } from './logistic.js';
-import { seededRandom } from './random.js';
 
 /** One column of the regression: a signal's value (its tier points for a tiered signal) or a penalty's firing. */
 export interface Feature {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
+import { seededRandom } from '../domain/random.js';
 import { DAY_MS } from '../domain/time.js';
 import { writePrivateFile } from './data-dir.js';
 import type { LocalStack } from './stack.js';
@@ -52,23 +53,11 @@ export interface DemoData {
 export const DEMO_DAYS = 60;
 const DEMO_SEED = 20_260_301;
 
-/** mulberry32: a small, fast, seeded PRNG (the data must be identical on every machine). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const pad = (n: number, width = 3) => String(n).padStart(width, '0');
 
 /** Generate the demo data set for the 60 days before `today` (UTC midnight, epoch ms). */
 export function generateDemoData(today: number, accountCount = 200): DemoData {
-  const random = prng(DEMO_SEED);
+  const random = seededRandom(DEMO_SEED);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
   const accounts: DemoAccount[] = [];

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { scheduleExpressionFor } from '../domain/model/cadence.js';
 import type { Model } from '../domain/model/schema.js';
 
 /**
@@ -6,11 +7,6 @@ import type { Model } from '../domain/model/schema.js';
  * timer per model fires at the same times: daily 00:15, weekly Mondays 00:15, monthly on the 1st at 00:15, or the
  * model's own EventBridge `cron(min hour day-of-month month day-of-week year)`, in the model's time zone.
  */
-export const PRESET_CRON: Record<'daily' | 'weekly' | 'monthly', string> = {
-  daily: 'cron(15 0 * * ? *)',
-  weekly: 'cron(15 0 ? * MON *)',
-  monthly: 'cron(15 0 1 * ? *)',
-};
 
 export class UnsupportedCronError extends Error {
   constructor(expression: string, reason: string) {
@@ -90,13 +86,9 @@ export function parseCron(expression: string): CronFields {
   };
 }
 
-export function cronOf(cadence: Model['cadence']): string {
-  return cadence === 'daily' || cadence === 'weekly' || cadence === 'monthly' ? PRESET_CRON[cadence] : cadence;
-}
-
 /** The first instant strictly after `after` (epoch ms) matching the cadence in `timezone`; undefined if none in 5 years. */
 export function nextFire(cadence: Model['cadence'], timezone: string, after: number): number | undefined {
-  const cron = parseCron(cronOf(cadence));
+  const cron = parseCron(scheduleExpressionFor(cadence));
   const minutes = [...cron.minutes].sort((a, b) => a - b);
   const hours = [...cron.hours].sort((a, b) => a - b);
   let day = DateTime.fromMillis(after, { zone: timezone }).startOf('day');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fitLogistic, linearPredictor, sigmoid } from '../../../shared/calibrate/logistic.js';
-import { seededRandom } from '../../../shared/calibrate/random.js';
+import { seededRandom } from '../../../shared/domain/random.js';
 
 function simulate(n: number, beta: number[], intercept: number, seed = 3): { rows: number[][]; y: boolean[] } {
   const random = seededRandom(seed);

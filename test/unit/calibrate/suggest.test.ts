@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { seededRandom } from '../../../shared/calibrate/random.js';
 import {
   applySuggestion,
   featureRow,
@@ -11,6 +10,7 @@ import {
 } from '../../../shared/calibrate/suggest.js';
 import { scoreEvents } from '../../../shared/domain/engine/index.js';
 import { parseModel } from '../../../shared/domain/model/load.js';
+import { seededRandom } from '../../../shared/domain/random.js';
 import { event, model } from '../../support/engine.js';
 
 const AS_OF = '2026-03-31';

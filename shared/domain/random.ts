@@ -1,4 +1,4 @@
-/** A small seeded PRNG (mulberry32): the same seed gives the same bootstrap and folds on every machine. */
+/** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1); the same seed gives the same data on every machine. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
