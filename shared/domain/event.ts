@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 
 /** An event as the engine sees it: normalised, with an id and an epoch-millisecond timestamp. */
@@ -38,24 +38,87 @@ export function toEpochMillis(timestamp: string | number): number {
   return typeof timestamp === 'number' ? timestamp : Date.parse(timestamp);
 }
 
-/** JSON with object keys sorted at every level, so equal content always serialises to equal text. */
+/**
+ * JSON with object keys sorted at every level, so equal content always serialises to equal text. Stored event ids
+ * and recorded model hashes depend on this exact text; test/unit/ingest/content-event-id.test.ts pins it against the
+ * first implementation (Object.entries, filter, sort, map, join). This one builds the same text in one pass: it is
+ * on the ingest path of every event sent without an id.
+ */
 export function canonicalJson(value: unknown): string {
+  if (typeof value === 'string') return quoted(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) text += ',';
+      // A hole in a sparse array joins as nothing, as `map(...).join(',')` did.
+      if (i in value) text += canonicalJson(value[i]);
+    }
+    return `${text}]`;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (keys.length > 1) sortKeys(keys);
+  let text = '{';
+  let first = true;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const v = record[key];
+    if (v === undefined) continue;
+    if (first) first = false;
+    else text += ',';
+    text += quoted(key);
+    text += ':';
+    text += canonicalJson(v);
+  }
+  return `${text}}`;
 }
 
-/** The id of an event sent without one: a hash of its content, so a resend is recognised as the same event. */
+/** `JSON.stringify(s)`, without calling it for the usual short string that needs no escape. */
+function quoted(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // Control characters, quote and backslash are escaped; surrogates (possibly lone) are left to JSON.stringify.
+    if (c < 0x20 || c === 34 || c === 92 || c >= 0xd800) return JSON.stringify(s);
+  }
+  return `"${s}"`;
+}
+
+/** UTF-16 code unit order (what `a < b` compares); insertion sort for the few keys an event's properties have. */
+function sortKeys(keys: string[]): void {
+  if (keys.length > 16) {
+    keys.sort(); // the default order compares code units too
+    return;
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+}
+
+/**
+ * The id of an event sent without one: a hash of its content, so a resend is recognised as the same event. The
+ * text hashed is `canonicalJson({ name, userId, accountId, timestamp, properties: properties ?? {} })`, written
+ * out with its keys already in sorted order.
+ */
 export function contentEventId(event: Omit<ScoringEvent, 'eventId'>): string {
-  const content = canonicalJson({
-    name: event.name,
-    userId: event.userId,
-    accountId: event.accountId,
-    timestamp: event.timestamp,
-    properties: event.properties ?? {},
-  });
-  return `h-${createHash('sha256').update(content).digest('base64url').slice(0, 32)}`;
+  return `h-${hash('sha256', contentText(event), 'base64url').slice(0, 32)}`;
+}
+
+function contentText(event: Omit<ScoringEvent, 'eventId'>): string {
+  const { name, userId, accountId, timestamp, properties } = event;
+  if (name === undefined || userId === undefined || timestamp === undefined) {
+    // Not a valid event; still the same text as the general form gives.
+    return canonicalJson({ name, userId, accountId, timestamp, properties: properties ?? {} });
+  }
+  let content = '{';
+  if (accountId !== undefined) content += `"accountId":${canonicalJson(accountId)},`;
+  content += `"name":${canonicalJson(name)},"properties":${canonicalJson(properties ?? {})},`;
+  return `${content}"timestamp":${canonicalJson(timestamp)},"userId":${canonicalJson(userId)}}`;
 }

@@ -12,7 +12,7 @@ import type { RunRecord, RunStore } from '../ports/run-store.js';
 import type { HistoryEntry, ScoreStore, StoredScore } from '../ports/score-store.js';
 import type { ShadowReport, ShadowRequest } from '../run/shadow.js';
 import { type ApiAuth, apiAuth } from './api-auth.js';
-import { apiErrorToResponse, InvalidParameterError, NotFoundError } from './api-errors.js';
+import { InvalidParameterError, NotFoundError } from './api-errors.js';
 import {
   AlertListSchema,
   AlertQuerySchema,
@@ -34,6 +34,7 @@ import {
   ShadowReportSchema,
   ShadowRequestSchema,
 } from './api-schemas.js';
+import { errorToResponse } from './problem.js';
 
 /** Steps of a run finished so far (shards of a run; dates of a backfill). */
 export interface RunProgressView {
@@ -218,7 +219,7 @@ export function apiRoutes(deps: ApiRouteDeps): OpenAPIHono<BlankEnv> {
   const auth: MiddlewareHandler = apiAuth(deps.auth);
   // Scoped paths, not '*': this app is mounted at '/', next to the ingest routes and /healthz.
   for (const path of AUTHENTICATED_PATHS) app.use(path, auth);
-  app.onError((error) => apiErrorToResponse(error));
+  app.onError((error) => errorToResponse(error));
 
   const activeModels = () => deps.models();
   const modelNamed = (name: string, parameter = 'model'): LoadedModel => {

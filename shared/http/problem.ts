@@ -1,7 +1,11 @@
 import { HTTPException } from 'hono/http-exception';
+import { InvalidAsOfError } from '../domain/time.js';
 import { type FieldError, InvalidBodyError, PayloadTooLargeError } from '../ingest/errors.js';
 import { logger as defaultLogger } from '../observability.js';
 import { StoreUnavailableError } from '../ports/event-store.js';
+import { InvalidCursorError } from '../ports/score-store.js';
+import { InvalidRunRequestError, UnknownModelError } from '../run/errors.js';
+import { ApiUnauthorizedError, InvalidParameterError, NotFoundError, RunsUnavailableError } from './api-errors.js';
 import { UnauthorizedError, WriteKeysUnavailableError } from './auth.js';
 
 /** RFC 9457 problem details, with Pulse's `errors[]` extension naming each bad field. */
@@ -35,10 +39,48 @@ export const RETRY_AFTER_SECONDS = 5;
 export type ErrorLog = Pick<typeof defaultLogger, 'error' | 'warn'>;
 
 /**
- * The one place errors become HTTP responses (matched by class, never by name). Unknown errors are a 500 that
- * names no internals; their class and stack go to the log.
+ * The one place errors become HTTP responses, for ingest and the scores API alike (matched by class, never by
+ * name). Unknown errors are a 500 that names no internals; their class and stack go to the log.
  */
 export function errorToResponse(error: unknown, log: ErrorLog = defaultLogger): Response {
+  if (error instanceof ApiUnauthorizedError) {
+    return problemResponse(
+      { type: problemType('unauthorized'), title: 'Unauthorized', status: 401, detail: error.message },
+      { 'www-authenticate': 'Bearer realm="pulse"' },
+    );
+  }
+  if (error instanceof InvalidParameterError) {
+    return problemResponse({
+      type: problemType('invalid-parameter'),
+      title: 'A request parameter is not valid',
+      status: 400,
+      detail: error.message,
+      errors: error.errors,
+    });
+  }
+  if (error instanceof InvalidCursorError) {
+    return errorToResponse(InvalidParameterError.of('cursor', error.message));
+  }
+  if (error instanceof InvalidRunRequestError) {
+    return errorToResponse(InvalidParameterError.of(error.field, error.message.replace(`${error.field}: `, '')));
+  }
+  if (error instanceof UnknownModelError) {
+    return errorToResponse(InvalidParameterError.of('model', error.message));
+  }
+  if (error instanceof InvalidAsOfError) {
+    return errorToResponse(InvalidParameterError.of('asOf', error.message));
+  }
+  if (error instanceof NotFoundError) {
+    return problemResponse({ type: problemType('not-found'), title: 'Not found', status: 404, detail: error.message });
+  }
+  if (error instanceof RunsUnavailableError) {
+    return problemResponse({
+      type: problemType('runs-unavailable'),
+      title: 'Runs cannot be started here',
+      status: 503,
+      detail: error.message,
+    });
+  }
   if (error instanceof InvalidBodyError) {
     return problemResponse({
       type: problemType('invalid-body'),
