@@ -1,5 +1,3 @@
-import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { DateTime } from 'luxon';
 import { bandOf, createNormalizer } from '../domain/engine/finalize.js';
 import { ScoringRun } from '../domain/engine/scoring-run.js';
@@ -7,21 +5,23 @@ import type { RawScore } from '../domain/engine/types.js';
 import type { ScoringEvent } from '../domain/event.js';
 import type { Model } from '../domain/model/schema.js';
 import { DAY_MS, minusCalendarDays, resolveAsOf } from '../domain/time.js';
-import { parseEventLine } from '../files/jsonl-events.js';
 import { CalibrateError, CalibrateUsageError } from './errors.js';
 import type { Outcome } from './outcomes.js';
+import { type EventSource, type EventStats, emptyStats, fileEventSource } from './sources.js';
 
 export interface BacktestOptions {
   model: Model;
-  /** Native events (PRODUCT §5), one JSON object a line. */
-  eventsFile: string;
+  /** Native events (PRODUCT §5), one JSON object a line (or give `source`). */
+  eventsFile?: string | undefined;
+  /** Where the events come from (a file or an event store); overrides `eventsFile`. */
+  source?: EventSource | undefined;
   outcomes: readonly Outcome[];
   horizonDays: number;
   /** Outcomes whose entity never appears in the events: `error` (default) or `skip` them and say so. */
   unknownEntities?: 'error' | 'skip' | undefined;
   pageSize?: number | undefined;
-  /** Called after each page with the bytes read so far and the file size. */
-  onProgress?: ((bytesRead: number, totalBytes: number) => void) | undefined;
+  /** Called after each page with the progress so far (bytes of a file, shards of a store) and the total. */
+  onProgress?: ((done: number, total: number) => void) | undefined;
 }
 
 /** One outcome with the entity's score as of `outcome_date − horizon`. */
@@ -36,29 +36,49 @@ export interface BacktestRow {
   band: string;
 }
 
+/** Where the scores came from: a replay of events (a file or a store) or published snapshots. */
+export interface BacktestSource {
+  kind: 'file' | 'store' | 'snapshots';
+  /** For messages and reports: a file name, "the local store in .pulse", an s3:// or folder location. */
+  label: string;
+  /** Store: the time range read (epoch ms, [from, to)). */
+  range?: { from: number; to: number } | undefined;
+}
+
+/** Snapshot mode: which partitions were read and which model versions had published them. */
+export interface SnapshotUse {
+  /** Partition dates (dt) read. */
+  dates: string[];
+  /** Model versions found in the manifests read. */
+  versions: number[];
+  /** Outcomes scored from an earlier partition because the exact one was missing. */
+  fallbacks: number;
+  /** Signals of the model that no snapshot row had a contribution for (their value reads as 0). */
+  missingSignals: string[];
+}
+
 export interface BacktestResult {
   rows: BacktestRow[];
+  /** Outcomes left out because their entity is unknown (--skip-unknown). */
   skipped: Outcome[];
-  events: {
-    lines: number;
-    invalid: number;
-    /** First few invalid lines (line number and reason; never the line's content). */
-    invalidSamples: { line: number; message: string }[];
-    firstAt: number | null;
-    lastAt: number | null;
-  };
-  /** Distinct as-of instants (one scoring run each). */
+  /** Outcomes that could not be scored at all (snapshot mode: no partition for their date), with why. */
+  unscored: { outcome: Outcome; reason: string }[];
+  source: BacktestSource;
+  events: EventStats;
+  /** Distinct as-of instants (one scoring run each; snapshot mode: partitions read). */
   runs: number;
   /** Rows whose window starts before the first event: less than a full window of history. */
   partialHistory: number;
+  snapshots?: SnapshotUse | undefined;
 }
 
 /**
- * Score every outcome's entity as of its outcome date minus the horizon, replaying the events file once.
+ * Score every outcome's entity as of its outcome date minus the horizon, replaying the events once: a file whole,
+ * or an event store shard by shard for the range the outcomes need (earliest window start to latest outcome).
  *
- * Outcomes are grouped by as-of instant; each distinct as-of is one ScoringRun, and a single pass over the file
- * feeds each event only to the runs that score its entity, so the cost is one read of the file whatever the number
- * of as-of dates. The engine's window ends at T, so no event at or after an as-of ever counts (no peeking).
+ * Outcomes are grouped by as-of instant; each distinct as-of is one ScoringRun, and a single pass over the events
+ * feeds each event only to the runs that score its entity, so the cost is one read whatever the number of as-of
+ * dates. The engine's window ends at T, so no event at or after an as-of ever counts (no peeking).
  *
  * The outcomes file chooses who is scored: the model's `appliesTo` is not applied (a JSONL file has no traits).
  * An entity with an outcome but no events before its as-of is scored as an inactive known entity (its penalties
@@ -67,15 +87,14 @@ export interface BacktestResult {
  */
 export async function backtest(options: BacktestOptions): Promise<BacktestResult> {
   const { model, outcomes, horizonDays } = options;
+  const source =
+    options.source ??
+    (options.eventsFile !== undefined ? fileEventSource(options.eventsFile, options.pageSize ?? 10_000) : undefined);
+  if (!source) throw new CalibrateUsageError('no events to replay: give an events file or an event store');
   const scoringModel: Model = { ...model, appliesTo: undefined };
   const level = model.level;
-  const mismatched = outcomes.filter((o) => o.entityType !== level);
-  if (mismatched.length > 0) {
-    const lines = mismatched.slice(0, 5).map((o) => o.line);
-    throw new CalibrateError(
-      `${mismatched.length} outcome(s) are for entity_type "${mismatched[0]!.entityType}" but model "${model.name}" scores ${level}s (lines ${lines.join(', ')}${mismatched.length > 5 ? ', …' : ''}): use outcomes for ${level}s or a ${mismatched[0]!.entityType}-level model`,
-    );
-  }
+  checkLevels(model, outcomes);
+  if (outcomes.length === 0) throw new CalibrateError('there are no outcomes to score');
 
   // One run per distinct as-of instant; each entity knows the runs that score it.
   const runs = new Map<number, ScoringRun>();
@@ -87,7 +106,7 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
     const asOf = asOfOf[i]!;
     let run = runs.get(asOf);
     if (!run) {
-      run = new ScoringRun(scoringModel, { asOf, accountOf, dedupe: true });
+      run = new ScoringRun(scoringModel, { asOf, accountOf, dedupe: !source.unique });
       runs.set(asOf, run);
     }
     run.addKnown([{ entityId: o.entityId }]);
@@ -96,8 +115,15 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
     runsOfEntity.set(o.entityId, list);
   });
 
+  // A store is read for the range the outcomes need: from the earliest window (or inactivity lookback) to the
+  // latest outcome, so entities active only between their as-of and their outcome are known, like in a file.
+  const range = { level, from: Number.POSITIVE_INFINITY, to: Number.NEGATIVE_INFINITY };
+  for (const run of runs.values()) range.from = Math.min(range.from, run.lookbackFrom);
+  outcomes.forEach((o, i) => {
+    range.to = Math.max(range.to, asOfOf[i]!, outcomeInstant(o.outcomeDate, model.timezone));
+  });
   const seen = new Set<string>();
-  const stats: BacktestResult['events'] = { lines: 0, invalid: 0, invalidSamples: [], firstAt: null, lastAt: null };
+  const stats = emptyStats();
   const buckets = new Map<ScoringRun, ScoringEvent[]>();
   const flush = (): void => {
     for (const [run, events] of buckets) if (events.length > 0) run.add(events);
@@ -105,11 +131,7 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
   };
   let firstAt = Number.POSITIVE_INFINITY;
   let lastAt = Number.NEGATIVE_INFINITY;
-  for await (const { events, bytesRead, totalBytes } of readEventPages(
-    options.eventsFile,
-    options.pageSize ?? 10_000,
-    stats,
-  )) {
+  for await (const { events, done, total } of source.pages(range, stats)) {
     for (const event of events) {
       if (event.timestamp < firstAt) firstAt = event.timestamp;
       if (event.timestamp > lastAt) lastAt = event.timestamp;
@@ -133,22 +155,31 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
       }
     }
     flush();
-    options.onProgress?.(bytesRead, totalBytes);
+    options.onProgress?.(done, total);
   }
   stats.firstAt = Number.isFinite(firstAt) ? firstAt : null;
   stats.lastAt = Number.isFinite(lastAt) ? lastAt : null;
   if (stats.firstAt === null || stats.lastAt === null) {
     throw new CalibrateError(
-      `${options.eventsFile} holds no valid events (${stats.lines} line(s), ${stats.invalid} invalid${stats.invalidSamples[0] ? `; line ${stats.invalidSamples[0].line}: ${stats.invalidSamples[0].message}` : ''})`,
+      source.kind === 'file'
+        ? `${source.label} holds no valid events (${stats.lines} line(s), ${stats.invalid} invalid${stats.invalidSamples[0] ? `; line ${stats.invalidSamples[0].line}: ${stats.invalidSamples[0].message}` : ''})`
+        : `${source.label} holds no ${level} events between ${iso(range.from)} and ${iso(range.to)} (the window before the earliest as-of to the latest outcome): ingest the history first, or pass --events <file.jsonl>`,
     );
   }
 
-  // Entities that never appear in the events are almost always an id or entity_type mismatch.
+  // Entities that never appear in the events are almost always an id or entity_type mismatch. A store also knows
+  // entities through identify/group calls: those are scored as inactive, like an entity seen only later.
+  const unseen = [...new Set(outcomes.filter((o) => !seen.has(o.entityId)).map((o) => o.entityId))];
+  if (unseen.length > 0 && source.known) for (const id of await source.known(level, unseen)) seen.add(id);
   const unknown = outcomes.filter((o) => !seen.has(o.entityId));
   if (unknown.length > 0 && (options.unknownEntities ?? 'error') === 'error') {
     const sample = unknown.slice(0, 5).map((o) => `"${o.entityId}" (line ${o.line})`);
+    const where =
+      source.kind === 'file'
+        ? source.label
+        : `${source.label} (no ${level} events from ${iso(range.from).slice(0, 10)} to ${iso(range.to).slice(0, 10)}, no identify/group record)`;
     throw new CalibrateError(
-      `${unknown.length} of ${outcomes.length} outcome entities never appear in ${options.eventsFile}: ${sample.join(', ')}${unknown.length > 5 ? ', …' : ''}. Check that entity_id matches the events' ${level === 'user' ? 'userId' : 'accountId'}, or pass --skip-unknown to leave them out`,
+      `${unknown.length} of ${outcomes.length} outcome entities never appear in ${where}: ${sample.join(', ')}${unknown.length > 5 ? ', …' : ''}. Check that entity_id matches the events' ${level === 'user' ? 'userId' : 'accountId'}, or pass --skip-unknown to leave them out`,
     );
   }
   const first = stats.firstAt;
@@ -161,7 +192,7 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
     const where =
       asOf <= first ? `before the first event (${iso(first)})` : `more than a day after the last event (${iso(last)})`;
     throw new CalibrateError(
-      `${outside.length} outcome date(s) fall outside the events: line ${o.line} (${o.outcomeDate}) is scored as of ${iso(asOf)}, ${where}. Each outcome is scored as of outcome_date − ${horizonDays} days, so the events must cover the time before every as-of; export a longer events history, change --horizon-days, or drop those outcomes`,
+      `${outside.length} outcome date(s) fall outside the events${source.kind === 'file' ? '' : ` of ${source.label}`}: line ${o.line} (${o.outcomeDate}) is scored as of ${iso(asOf)}, ${where}. Each outcome is scored as of outcome_date − ${horizonDays} days, so the events must cover the time before every as-of; ${source.kind === 'file' ? 'export a longer events history' : 'ingest a longer history'}, change --horizon-days, or drop those outcomes`,
     );
   }
 
@@ -188,8 +219,42 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
     const score = normalize(raw.rawScore);
     return { outcome, asOf, asOfDate: resolveAsOf(asOf, model.timezone).date, raw, score, band: bandOf(model, score) };
   });
-  const partialHistory = rows.filter((r) => minusCalendarDays(r.asOf, model.windowDays, model.timezone) < first).length;
-  return { rows, skipped, events: stats, runs: runs.size, partialHistory };
+  // A ranged read starts at the earliest window: events on its first day mean the history goes back further.
+  const historyFrom = source.ranged && first < range.from + DAY_MS ? Number.NEGATIVE_INFINITY : first;
+  const partialHistory = rows.filter(
+    (r) => minusCalendarDays(r.asOf, model.windowDays, model.timezone) < historyFrom,
+  ).length;
+  return {
+    rows,
+    skipped,
+    unscored: [],
+    source: {
+      kind: source.kind,
+      label: source.label,
+      range: source.ranged ? { from: range.from, to: range.to } : undefined,
+    },
+    events: stats,
+    runs: runs.size,
+    partialHistory,
+  };
+}
+
+/** Outcomes for another entity type than the model scores are an error naming their lines. */
+export function checkLevels(model: Model, outcomes: readonly Outcome[]): void {
+  const level = model.level;
+  const mismatched = outcomes.filter((o) => o.entityType !== level);
+  if (mismatched.length === 0) return;
+  const lines = mismatched.slice(0, 5).map((o) => o.line);
+  throw new CalibrateError(
+    `${mismatched.length} outcome(s) are for entity_type "${mismatched[0]!.entityType}" but model "${model.name}" scores ${level}s (lines ${lines.join(', ')}${mismatched.length > 5 ? ', …' : ''}): use outcomes for ${level}s or a ${mismatched[0]!.entityType}-level model`,
+  );
+}
+
+/** When the outcome happened: a date D means the end of D in the model's zone; an instant is itself. */
+function outcomeInstant(outcomeDate: string, timezone: string): number {
+  return /^\d{4}-\d{2}-\d{2}$/.test(outcomeDate)
+    ? resolveAsOf(outcomeDate, timezone).instant
+    : Date.parse(outcomeDate);
 }
 
 /** T for an outcome: a date D gives the end of (D − horizon) in the model's zone; an instant, the instant − horizon. */
@@ -203,47 +268,4 @@ export function asOfFor(outcomeDate: string, horizonDays: number, timezone: stri
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
-}
-
-interface EventPage {
-  events: ScoringEvent[];
-  bytesRead: number;
-  totalBytes: number;
-}
-
-/** Stream valid events in pages with the bytes read so far (for progress); invalid lines are counted, not fatal. */
-async function* readEventPages(
-  file: string,
-  pageSize: number,
-  stats: BacktestResult['events'],
-): AsyncGenerator<EventPage> {
-  let totalBytes: number;
-  try {
-    totalBytes = statSync(file).size;
-  } catch (error) {
-    throw new CalibrateUsageError(
-      `--events ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-  let page: ScoringEvent[] = [];
-  for await (const line of lines) {
-    stats.lines++;
-    if (line.trim() === '') continue;
-    const event = parseEventLine(line);
-    if (typeof event === 'string') {
-      stats.invalid++;
-      // JSON.parse messages quote the line: keep only the kind of problem, never event content.
-      const message = event.startsWith('not JSON') ? 'not JSON' : event;
-      if (stats.invalidSamples.length < 5) stats.invalidSamples.push({ line: stats.lines, message });
-      continue;
-    }
-    page.push(event);
-    if (page.length >= pageSize) {
-      yield { events: page, bytesRead: stream.bytesRead, totalBytes };
-      page = [];
-    }
-  }
-  yield { events: page, bytesRead: totalBytes, totalBytes };
 }

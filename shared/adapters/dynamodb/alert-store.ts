@@ -1,15 +1,9 @@
-import {
-  type AttributeValue,
-  BatchWriteItemCommand,
-  type DynamoDBClient,
-  QueryCommand,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { FiredAlert } from '../../domain/engine/types.js';
 import { DAY_MS } from '../../domain/time.js';
 import { type AlertQuery, type AlertStore, type StoredAlert, storedAlertOf } from '../../ports/alert-sink.js';
 import { InvalidCursorError } from '../../ports/score-store.js';
-import { chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
+import { batchPutAll, DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry.js';
 import { type Keyed, mergeDescending, type Source } from './score-store.js';
 
 type Item = Record<string, AttributeValue>;
@@ -39,7 +33,7 @@ export class DynamoAlertStore implements AlertStore {
   }
 
   async put(alerts: readonly FiredAlert[]): Promise<void> {
-    const unique = new Map<string, WriteRequest>();
+    const unique = new Map<string, Item>();
     for (const alert of alerts) {
       const item: Item = {
         pk: { S: `ALERT#${alert.model}` },
@@ -47,21 +41,9 @@ export class DynamoAlertStore implements AlertStore {
         doc: { S: JSON.stringify(storedAlertOf(alert)) },
         expiresAt: { N: String(Math.floor((Date.parse(alert.asOf) + ALERT_RETENTION_DAYS * DAY_MS) / 1000)) },
       };
-      unique.set(`${item.pk!.S}\u0000${item.sk!.S}`, { PutRequest: { Item: item } });
+      unique.set(`${item.pk!.S}\u0000${item.sk!.S}`, item);
     }
-    for (const batch of chunk([...unique.values()], 25)) {
-      await sendAll(
-        batch,
-        async (pending) => {
-          const result = await this.client.send(
-            new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending as WriteRequest[] } }),
-          );
-          return result.UnprocessedItems?.[this.tableName] ?? [];
-        },
-        this.retry,
-        'storing alerts',
-      );
-    }
+    await batchPutAll(this.client, this.tableName, [...unique.values()], this.retry, 'storing alerts');
   }
 
   async list(query: AlertQuery): Promise<{ items: StoredAlert[]; nextCursor: string | null }> {

@@ -1,7 +1,6 @@
 import {
   type AttributeValue,
   BatchGetItemCommand,
-  BatchWriteItemCommand,
   type DynamoDBClient,
   QueryCommand,
   type QueryCommandInput,
@@ -12,7 +11,7 @@ import { DAY_MS } from '../../domain/time.js';
 import { DEFAULT_RETENTION_DAYS } from '../../ingest/limits.js';
 import type { EventStore, PutEventsResult, ReadShardQuery } from '../../ports/event-store.js';
 import { shardPartition, utcDayKey, utcDaysOverlapping } from './keys.js';
-import { chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
+import { batchPutAll, chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
 import { EVENTS_BY_ACCOUNT_INDEX } from './tables.js';
 
 type Item = Record<string, AttributeValue>;
@@ -190,20 +189,6 @@ export class DynamoEventStore implements EventStore {
   }
 
   private async writeAll(items: Item[]): Promise<void> {
-    await sendAll(
-      items,
-      async (pending) => {
-        const out = await this.client.send(
-          new BatchWriteItemCommand({
-            RequestItems: { [this.tableName]: pending.map((Item) => ({ PutRequest: { Item } })) },
-          }),
-        );
-        return (out.UnprocessedItems?.[this.tableName] ?? []).flatMap((r) =>
-          r.PutRequest?.Item ? [r.PutRequest.Item] : [],
-        );
-      },
-      this.retry,
-      'storing events',
-    );
+    await batchPutAll(this.client, this.tableName, items, this.retry, 'storing events');
   }
 }

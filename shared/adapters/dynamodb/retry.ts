@@ -1,4 +1,7 @@
 import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  type DynamoDBClient,
   DynamoDBServiceException,
   InternalServerError,
   LimitExceededException,
@@ -108,4 +111,41 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/**
+ * Put `items` with BatchWriteItem, 25 a call and `concurrency` calls at a time, resending UnprocessedItems and
+ * throttled calls with jittered backoff until all are stored or the policy gives up (StoreUnavailableError).
+ */
+export async function batchPutAll(
+  client: DynamoDBClient,
+  tableName: string,
+  items: readonly Record<string, AttributeValue>[],
+  policy: RetryPolicy,
+  what: string,
+  concurrency = 1,
+): Promise<void> {
+  const batches = chunk(items, 25);
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      const batch = batches[next++]!;
+      await sendAll(
+        batch,
+        async (pending) => {
+          const out = await client.send(
+            new BatchWriteItemCommand({
+              RequestItems: { [tableName]: pending.map((Item) => ({ PutRequest: { Item } })) },
+            }),
+          );
+          return (out.UnprocessedItems?.[tableName] ?? []).flatMap((r) =>
+            r.PutRequest?.Item ? [r.PutRequest.Item] : [],
+          );
+        },
+        policy,
+        what,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
 }

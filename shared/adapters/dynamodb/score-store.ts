@@ -1,11 +1,9 @@
 import {
   type AttributeValue,
   BatchGetItemCommand,
-  BatchWriteItemCommand,
   type DynamoDBClient,
   QueryCommand,
   type QueryCommandInput,
-  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { shardOf } from '../../domain/shard.js';
 import type { EntityLevel } from '../../ports/event-store.js';
@@ -22,7 +20,7 @@ import {
   type StoredScore,
   storedScoreOf,
 } from '../../ports/score-store.js';
-import { chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
+import { batchPutAll, chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
 import { SCORES_BY_SCORE_INDEX } from './tables.js';
 
 type Item = Record<string, AttributeValue>;
@@ -203,30 +201,12 @@ export class DynamoScoreStore implements ScoreStore {
   }
 
   async write(rows: readonly ScoreWrite[]): Promise<void> {
-    const requests: WriteRequest[] = [];
+    const items: Item[] = [];
     for (const row of rows) {
-      requests.push({ PutRequest: { Item: this.historyItem(row) } });
-      if (row.current) requests.push({ PutRequest: { Item: this.currentItem(row) } });
+      items.push(this.historyItem(row));
+      if (row.current) items.push(this.currentItem(row));
     }
-    const batches = chunk(requests, 25);
-    let next = 0;
-    const worker = async () => {
-      while (next < batches.length) {
-        const batch = batches[next++]!;
-        await sendAll(
-          batch,
-          async (pending) => {
-            const result = await this.client.send(
-              new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending as WriteRequest[] } }),
-            );
-            return result.UnprocessedItems?.[this.tableName] ?? [];
-          },
-          this.retry,
-          'writing scores',
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, batches.length) }, worker));
+    await batchPutAll(this.client, this.tableName, items, this.retry, 'writing scores', WRITE_CONCURRENCY);
   }
 
   private currentItem({ score, previous }: ScoreWrite): Item {

@@ -1,0 +1,144 @@
+import { createReadStream, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { ScoringEvent } from '../domain/event.js';
+import { parseEventLine } from '../files/jsonl-events.js';
+import type { EntityStore } from '../ports/entity-store.js';
+import type { EntityLevel, EventStore } from '../ports/event-store.js';
+import { mapLimit } from '../run/concurrency.js';
+import { CalibrateUsageError } from './errors.js';
+
+/** What the backtest needs read: every event of `level` entities in [from, to). */
+export interface EventRange {
+  level: EntityLevel;
+  from: number;
+  to: number;
+}
+
+/** Counts of what a source read (a file's lines; a store has no invalid lines). */
+export interface EventStats {
+  lines: number;
+  invalid: number;
+  /** First few invalid lines (line number and reason; never the line's content). */
+  invalidSamples: { line: number; message: string }[];
+  firstAt: number | null;
+  lastAt: number | null;
+}
+
+/** One page of events with the progress so far (bytes of a file, shards of a store). */
+export interface EventPage {
+  events: ScoringEvent[];
+  done: number;
+  total: number;
+}
+
+/**
+ * Where a backtest's events come from: a JSONL file (read whole, once) or an event store (read shard by shard for
+ * the range the outcomes need). A source may return events outside the range; the engine ignores them.
+ */
+export interface EventSource {
+  kind: 'file' | 'store';
+  /** For messages: the file name, or "the local store in .pulse". */
+  label: string;
+  /** What `done` and `total` of a page count. */
+  unit: 'bytes' | 'shards';
+  /**
+   * Events are unique already (a store keeps each event once): the engine need not de-duplicate by id, which also
+   * keeps the store's identity (id, user, day) rather than the id alone.
+   */
+  unique: boolean;
+  /** Only the requested range is read, so the first and last events seen bound the range, not the data. */
+  ranged: boolean;
+  pages(range: EventRange, stats: EventStats): AsyncIterable<EventPage>;
+  /** Of these entities (no events in the range), the ones the source knows anyway (identify/group records). */
+  known?(level: EntityLevel, ids: readonly string[]): Promise<Set<string>>;
+}
+
+export const emptyStats = (): EventStats => ({
+  lines: 0,
+  invalid: 0,
+  invalidSamples: [],
+  firstAt: null,
+  lastAt: null,
+});
+
+/** Native events (PRODUCT §5), one JSON object a line; invalid lines are counted, not fatal. */
+export function fileEventSource(file: string, pageSize = 10_000): EventSource {
+  return {
+    kind: 'file',
+    label: file,
+    unit: 'bytes',
+    unique: false,
+    ranged: false,
+    pages: (_range, stats) => readFilePages(file, pageSize, stats),
+  };
+}
+
+async function* readFilePages(file: string, pageSize: number, stats: EventStats): AsyncGenerator<EventPage> {
+  let totalBytes: number;
+  try {
+    totalBytes = statSync(file).size;
+  } catch (error) {
+    throw new CalibrateUsageError(
+      `--events ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+  let page: ScoringEvent[] = [];
+  for await (const line of lines) {
+    stats.lines++;
+    if (line.trim() === '') continue;
+    const event = parseEventLine(line);
+    if (typeof event === 'string') {
+      stats.invalid++;
+      // JSON.parse messages quote the line: keep only the kind of problem, never event content.
+      const message = event.startsWith('not JSON') ? 'not JSON' : event;
+      if (stats.invalidSamples.length < 5) stats.invalidSamples.push({ line: stats.lines, message });
+      continue;
+    }
+    page.push(event);
+    if (page.length >= pageSize) {
+      yield { events: page, done: stream.bytesRead, total: totalBytes };
+      page = [];
+    }
+  }
+  yield { events: page, done: totalBytes, total: totalBytes };
+}
+
+export interface StoreEventSourceOptions {
+  events: EventStore;
+  /** Entity records (identify/group): an outcome entity with a record but no events in the range is known. */
+  entities?: EntityStore | undefined;
+  label: string;
+}
+
+/**
+ * An event store read the way a run's workers read it: every shard, page by page, through `readShard` for the
+ * range only. Memory holds one page at a time (plus the engine's per-entity state).
+ */
+export function storeEventSource(options: StoreEventSourceOptions): EventSource {
+  const { events, entities } = options;
+  return {
+    kind: 'store',
+    label: options.label,
+    unit: 'shards',
+    unique: true,
+    ranged: true,
+    async *pages(range, stats) {
+      const total = events.shardCount;
+      for (let shard = 0; shard < total; shard++) {
+        for await (const page of events.readShard({ level: range.level, shard, from: range.from, to: range.to })) {
+          stats.lines += page.length;
+          yield { events: page, done: shard, total };
+        }
+        yield { events: [], done: shard + 1, total };
+      }
+    },
+    known: entities
+      ? async (level, ids) => {
+          const found = await mapLimit(ids, 16, async (id) => ((await entities.get(level, id)) ? id : undefined));
+          return new Set(found.filter((id): id is string => id !== undefined));
+        }
+      : undefined,
+  };
+}
