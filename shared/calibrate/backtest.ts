@@ -252,9 +252,7 @@ export function checkLevels(model: Model, outcomes: readonly Outcome[]): void {
 
 /** When the outcome happened: a date D means the end of D in the model's zone; an instant is itself. */
 function outcomeInstant(outcomeDate: string, timezone: string): number {
-  return /^\d{4}-\d{2}-\d{2}$/.test(outcomeDate)
-    ? resolveAsOf(outcomeDate, timezone).instant
-    : Date.parse(outcomeDate);
+  return /^\d{4}-\d{2}-\d{2}$/.test(outcomeDate) ? resolveAsOf(outcomeDate, timezone).instant : Date.parse(outcomeDate);
 }
 
 /** T for an outcome: a date D gives the end of (D − horizon) in the model's zone; an instant, the instant − horizon. */

@@ -71,10 +71,14 @@ export function calibrate(model: Model, result: BacktestResult, options: Calibra
   const { rows, ...rest } = result;
   const good = rows.map((r) => r.outcome.good);
   const goodCount = good.filter(Boolean).length;
+  const leftOut = [
+    result.skipped.length > 0 ? `${result.skipped.length} unknown entities` : '',
+    result.unscored.length > 0 ? `${result.unscored.length} unscored outcomes` : '',
+  ].filter(Boolean);
   checkEnoughOutcomes(
     goodCount,
     rows.length - goodCount,
-    result.skipped.length > 0 ? ' after leaving out unknown entities' : '',
+    leftOut.length > 0 ? ` after leaving out ${leftOut.join(' and ')}` : '',
   );
   const evalOptions = { bootstrapReplicates: options.bootstrapReplicates, seed: options.seed };
   const current = evaluateScores(

@@ -1,7 +1,7 @@
 import type { RocPoint } from './auc.js';
 import type { CalibrationReport } from './calibrate.js';
 import type { BandStat } from './evaluate.js';
-import { aucVerdict, fmt, notes } from './format.js';
+import { aucVerdict, fmt, notes, sourceLine } from './format.js';
 
 /**
  * The HTML report: one self-contained file (inline CSS and SVG, no scripts, nothing fetched) with the ROC curve,
@@ -98,7 +98,7 @@ ul.notes { color: #374151; } code { background: #eef2f7; padding: 1px 4px; borde
 </head>
 <body><main>
 <h1>${esc(title)}</h1>
-<p class="sub">Generated ${esc(report.generatedAt)} · window ${model.windowDays} days · horizon ${report.horizonDays} days · events ${fmt.date(report.backtest.events.firstAt)} to ${fmt.date(report.backtest.events.lastAt)}</p>
+<p class="sub">Generated ${esc(report.generatedAt)} · window ${model.windowDays} days · horizon ${report.horizonDays} days · ${esc(sourceLine(report))}</p>
 <section class="cards">${cards}</section>
 <h2>Charts</h2>
 <section class="charts">

@@ -110,11 +110,14 @@ export interface StoreEventSourceOptions {
   /** Entity records (identify/group): an outcome entity with a record but no events in the range is known. */
   entities?: EntityStore | undefined;
   label: string;
+  /** Shards read at once (default 4): a store answers one query per shard and UTC day. */
+  concurrency?: number | undefined;
 }
 
 /**
  * An event store read the way a run's workers read it: every shard, page by page, through `readShard` for the
- * range only. Memory holds one page at a time (plus the engine's per-entity state).
+ * range only, a few shards at a time. Memory holds at most one page per shard in flight (plus the engine's
+ * per-entity state).
  */
 export function storeEventSource(options: StoreEventSourceOptions): EventSource {
   const { events, entities } = options;
@@ -126,12 +129,14 @@ export function storeEventSource(options: StoreEventSourceOptions): EventSource 
     ranged: true,
     async *pages(range, stats) {
       const total = events.shardCount;
-      for (let shard = 0; shard < total; shard++) {
-        for await (const page of events.readShard({ level: range.level, shard, from: range.from, to: range.to })) {
-          stats.lines += page.length;
-          yield { events: page, done: shard, total };
-        }
-        yield { events: [], done: shard + 1, total };
+      let done = 0;
+      const shards = Array.from({ length: total }, (_, shard) =>
+        events.readShard({ level: range.level, shard, from: range.from, to: range.to }),
+      );
+      for await (const item of mergePages(shards, options.concurrency ?? 4)) {
+        if (item === 'end') done++;
+        else stats.lines += item.length;
+        yield { events: item === 'end' ? [] : item, done, total };
       }
     },
     known: entities
@@ -141,4 +146,47 @@ export function storeEventSource(options: StoreEventSourceOptions): EventSource 
         }
       : undefined,
   };
+}
+
+/**
+ * The pages of several shards as one stream, at most `concurrency` shards read at once, each with one page in
+ * flight; `'end'` marks a shard finished. Pages come in whatever order the shards answer (the engine does not care).
+ */
+export async function* mergePages<T>(
+  sources: readonly AsyncIterable<T>[],
+  concurrency: number,
+): AsyncGenerator<T | 'end'> {
+  type Pending = Promise<{ iterator: AsyncIterator<T>; result: IteratorResult<T> }>;
+  const pending = new Map<AsyncIterator<T>, Pending>();
+  const pull = (iterator: AsyncIterator<T>): void => {
+    pending.set(
+      iterator,
+      iterator.next().then((result) => ({ iterator, result })),
+    );
+  };
+  let next = 0;
+  const start = (): void => {
+    while (pending.size < Math.max(1, concurrency) && next < sources.length)
+      pull(sources[next++]![Symbol.asyncIterator]());
+  };
+  start();
+  try {
+    while (pending.size > 0) {
+      const { iterator, result } = await Promise.race(pending.values());
+      if (result.done) {
+        pending.delete(iterator);
+        start();
+        yield 'end';
+      } else {
+        pull(iterator);
+        yield result.value;
+      }
+    }
+  } finally {
+    // Stop the shards still being read when the consumer stops early (an error, a break).
+    for (const [iterator, promise] of pending) {
+      promise.catch(() => undefined);
+      void iterator.return?.()?.catch(() => undefined);
+    }
+  }
 }

@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command } from 'commander';
-import { backtest } from '../calibrate/backtest.js';
+import { type BacktestResult, backtest } from '../calibrate/backtest.js';
 import {
   type CalibrateJson,
   type CalibrationReport,
@@ -15,17 +16,36 @@ import { aucVerdict, fmt } from '../calibrate/format.js';
 import { readOutcomesFile } from '../calibrate/outcomes.js';
 import { renderHtml } from '../calibrate/report-html.js';
 import { renderMarkdown } from '../calibrate/report-md.js';
+import { snapshotBacktest } from '../calibrate/snapshots.js';
+import { fileEventSource } from '../calibrate/sources.js';
 import { suggestedModelYaml } from '../calibrate/suggest.js';
 import { ModelValidationError } from '../domain/model/errors.js';
-import { loadModelFile } from '../domain/model/load.js';
+import {
+  type CalibrateEnv,
+  modelSnapshotPrefix,
+  openLocalEvents,
+  openSnapshotLocation,
+  resolveModel,
+} from './calibrate-sources.js';
+import type { CliIO } from './io.js';
 
 export const DEFAULT_HORIZON_DAYS = 30;
 export const DEFAULT_OUT_DIR = 'calibration';
 
+/** What a progress tick counts: bytes of an events file, shards of the store, snapshot partitions. */
+export type ProgressUnit = 'bytes' | 'shards' | 'partitions';
+
 export interface CalibrateOptions {
+  /** A model file, or the name of an active model (PULSE_MODELS_DIR, default the repository's models/). */
   model: string;
-  events: string;
+  /** Native events, one JSON object a line. Without it (and without `snapshots`): the local store. */
+  events?: string | undefined;
   outcomes: string;
+  /**
+   * Read the published snapshots instead of replaying events: `true` for the local store's embedded S3, an
+   * `s3://bucket[/prefix]`, or a folder holding a copy of the bucket.
+   */
+  snapshots?: string | true | undefined;
   horizonDays?: number | undefined;
   /** Where report.md, report.html and <model>.suggested.yaml go (default ./calibration). */
   out?: string | undefined;
@@ -33,9 +53,14 @@ export interface CalibrateOptions {
   skipUnknown?: boolean | undefined;
   bootstrapReplicates?: number | undefined;
   seed?: number | undefined;
-  /** Receives replay progress (bytes read, file size). */
-  onProgress?: ((bytesRead: number, totalBytes: number) => void) | undefined;
+  /** Receives progress: `done` of `total` in `unit`. */
+  onProgress?: ((done: number, total: number, unit: ProgressUnit) => void) | undefined;
   now?: Date | undefined;
+  /** Environment (PULSE_DATA_DIR, PULSE_MODELS_DIR) and working directory; default: this process's. */
+  env?: NodeJS.ProcessEnv | undefined;
+  cwd?: string | undefined;
+  /** The client for `s3://` snapshot locations (default: the AWS SDK's default chain). */
+  s3Client?: S3Client | undefined;
 }
 
 export interface CalibrateRun {
@@ -45,85 +70,132 @@ export interface CalibrateRun {
 }
 
 /**
- * `pulse calibrate` without the command line: backtest the model on the events, evaluate it against the outcomes,
- * fit suggested weights, write the reports and the suggested model, and return the `--json` result.
- * Throws CalibrateUsageError (exit 2) for unusable flags and CalibrateError (exit 1) for data that cannot be
- * calibrated; both say what to fix.
+ * `pulse calibrate` without the command line: backtest the model (replaying a file or the local store, or reading
+ * published snapshots), evaluate it against the outcomes, fit suggested weights, write the reports and the
+ * suggested model, and return the `--json` result. Throws CalibrateUsageError (exit 2) for unusable flags and
+ * CalibrateError (exit 1) for data that cannot be calibrated; both say what to fix.
  */
 export async function runCalibrate(options: CalibrateOptions): Promise<CalibrateJson> {
   return (await runCalibrateDetailed(options)).json;
 }
 
 export async function runCalibrateDetailed(options: CalibrateOptions): Promise<CalibrateRun> {
+  const where: CalibrateEnv = { env: options.env ?? process.env, cwd: options.cwd ?? process.cwd() };
   const horizonDays = options.horizonDays ?? DEFAULT_HORIZON_DAYS;
   if (!Number.isInteger(horizonDays) || horizonDays < 0 || horizonDays > 3650)
     throw new CalibrateUsageError(`--horizon-days must be a whole number of days from 0 to 3650, got ${horizonDays}`);
-  for (const [flag, file] of [
-    ['--model', options.model],
-    ['--events', options.events],
+  if (!options.model) throw new CalibrateUsageError('--model is required');
+  if (options.events !== undefined && options.snapshots !== undefined)
+    throw new CalibrateUsageError(
+      'give --events (replay a file) or --snapshots (read published scores), not both; without either, the local store is replayed',
+    );
+  const files: [string, string | undefined][] = [
     ['--outcomes', options.outcomes],
-  ] as const) {
+    ['--events', options.events],
+  ];
+  for (const [flag, file] of files) {
+    if (file === undefined && flag === '--events') continue;
     if (!file) throw new CalibrateUsageError(`${flag} is required`);
-    if (!existsSync(file) || !statSync(file).isFile()) throw new CalibrateUsageError(`${flag} ${file}: no such file`);
+    const path = resolve(where.cwd, file);
+    if (!existsSync(path) || !statSync(path).isFile()) throw new CalibrateUsageError(`${flag} ${file}: no such file`);
   }
-  const loaded = loadModelFile(options.model);
+  const loaded = resolveModel(options.model, where);
   const model = loaded.model;
-  const outcomes = readOutcomesFile(options.outcomes);
+  const outcomes = readOutcomesFile(resolve(where.cwd, options.outcomes));
   const goodCount = outcomes.filter((o) => o.good).length;
   // Fail before the replay when the file alone cannot give a meaningful AUC.
   checkEnoughOutcomes(goodCount, outcomes.length - goodCount);
-  const result = await backtest({
-    model,
-    eventsFile: options.events,
-    outcomes,
-    horizonDays,
-    unknownEntities: options.skipUnknown ? 'skip' : 'error',
-    onProgress: options.onProgress,
-  });
+  const unknownEntities = options.skipUnknown ? 'skip' : 'error';
+  let result: BacktestResult;
+  if (options.snapshots !== undefined) {
+    const opened = await openSnapshotLocation(options.snapshots, where, { s3Client: options.s3Client });
+    try {
+      const modelPrefix = await modelSnapshotPrefix(opened, model.name);
+      const uri = opened.objects.uri(modelPrefix);
+      result = await snapshotBacktest({
+        model,
+        outcomes,
+        horizonDays,
+        objects: opened.objects,
+        modelPrefix,
+        label: uri.endsWith('/') ? uri : `${uri}/`,
+        unknownEntities,
+        onProgress: (done, total) => options.onProgress?.(done, total, 'partitions'),
+      });
+    } finally {
+      await opened.close();
+    }
+  } else if (options.events !== undefined) {
+    result = await backtest({
+      model,
+      source: { ...fileEventSource(resolve(where.cwd, options.events)), label: options.events },
+      outcomes,
+      horizonDays,
+      unknownEntities,
+      onProgress: (done, total) => options.onProgress?.(done, total, 'bytes'),
+    });
+  } else {
+    const opened = await openLocalEvents(where);
+    try {
+      result = await backtest({
+        model,
+        source: opened.source,
+        outcomes,
+        horizonDays,
+        unknownEntities,
+        onProgress: (done, total) => options.onProgress?.(done, total, 'shards'),
+      });
+    } finally {
+      await opened.close();
+    }
+  }
   const report = calibrate(model, result, {
     horizonDays,
     bootstrapReplicates: options.bootstrapReplicates,
     seed: options.seed,
     now: options.now,
   });
-  const outDir = options.out ?? DEFAULT_OUT_DIR;
+  const outDir = resolve(where.cwd, options.out ?? DEFAULT_OUT_DIR);
+  const shownOut = options.out ?? DEFAULT_OUT_DIR;
   try {
     mkdirSync(outDir, { recursive: true });
   } catch (error) {
     throw new CalibrateUsageError(
-      `--out ${outDir} cannot be created: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      `--out ${shownOut} cannot be created: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
   const suggestedName = `${model.name}.suggested.yaml`;
-  const files = {
-    markdown: join(outDir, 'report.md'),
-    html: join(outDir, 'report.html'),
-    suggested: join(outDir, suggestedName),
+  const written = {
+    markdown: join(shownOut, 'report.md'),
+    html: join(shownOut, 'report.html'),
+    suggested: join(shownOut, suggestedName),
   };
   const header = [
     ` Suggested by pulse calibrate on ${report.generatedAt.slice(0, 10)} from ${report.current.n} outcomes`,
-    ` (${report.current.bad} churned), horizon ${horizonDays} days, based on ${basename(options.model)} v${model.version}.`,
+    ` (${report.current.bad} churned), horizon ${horizonDays} days, based on ${basename(loaded.file)} v${model.version}`,
+    ` (${result.source.kind === 'snapshots' ? 'scores as published in its snapshots' : 'replayed events'}).`,
     ` AUC current ${fmt.auc(report.current.auc)}, suggested ${fmt.auc(report.suggested.auc)} in-sample,`,
     ` ${fmt.auc(report.crossValidatedAuc)} cross-validated. Review before you publish it.`,
   ].join('\n');
   const yaml = suggestedModelYaml(
-    readFileSync(options.model, 'utf8'),
-    options.model,
-    files.suggested,
+    readFileSync(loaded.file, 'utf8'),
+    loaded.file,
+    written.suggested,
     model,
     report.suggestion,
     header,
   );
-  writeFileSync(files.suggested, yaml);
-  writeFileSync(files.markdown, renderMarkdown(report, suggestedName));
-  writeFileSync(files.html, renderHtml(report, suggestedName));
-  return { json: toJson(report, files.suggested), report, files };
+  writeFileSync(join(outDir, suggestedName), yaml);
+  writeFileSync(join(outDir, 'report.md'), renderMarkdown(report, suggestedName));
+  writeFileSync(join(outDir, 'report.html'), renderHtml(report, suggestedName));
+  return { json: toJson(report, written.suggested), report, files: written };
 }
 
-interface CommandFlags {
+export interface CommandFlags {
   model?: string;
   events?: string;
   outcomes?: string;
+  snapshots?: string | boolean;
   horizonDays?: string;
   out?: string;
   json?: boolean;
@@ -131,18 +203,51 @@ interface CommandFlags {
   seed?: string;
 }
 
-/** `pulse calibrate`: PRODUCT §9b. Exit 0 on success, 1 when the data cannot be calibrated, 2 on bad usage. */
-export function calibrateCommand(): Command {
-  return new Command('calibrate')
+const HELP_AFTER = `
+Events: --events replays a JSONL file; without it the local store in PULSE_DATA_DIR (default .pulse/) is
+replayed, read through the running local server when npm start is up. --snapshots reads the scores as they were
+published instead of replaying: from the local store's S3 (no value), s3://bucket[/prefix] (default AWS
+credentials), or a folder holding a copy of the bucket. --model takes a file or an active model's name
+(PULSE_MODELS_DIR, default models/).
+
+Exit code 0 on success, 1 when the data cannot be calibrated, 2 on bad usage. Details: docs/calibrate.md.
+
+Examples:
+  pulse calibrate --model models/customer.yaml --events events.jsonl --outcomes outcomes.csv
+  pulse calibrate --model customer --outcomes outcomes.csv --horizon-days 14
+  pulse calibrate --model customer --outcomes outcomes.csv --snapshots s3://my-pulse-bucket --json`;
+
+/**
+ * \`pulse calibrate\`: PRODUCT §9b. Exit 0 on success, 1 when the data cannot be calibrated, 2 on bad usage. With
+ * \`io\` and \`result\` (the CLI's), output goes to io and the exit code to result.code; commander's own errors (an
+ * unknown flag, --help) are thrown for the CLI to map.
+ */
+export function calibrateCommand(io?: CliIO, result?: { code: number }): Command {
+  const command = new Command('calibrate')
     .description('Backtest a model against real outcomes (AUC, churn by band, lift) and suggest weights')
-    .option('--model <file>', 'model file (YAML or JSON)')
-    .option('--events <file.jsonl>', 'native events, one JSON object a line')
+    .option('--model <file|name>', 'model file (YAML or JSON), or the name of an active model')
+    .option('--events <file.jsonl>', 'native events, one JSON object a line (default: the local store)')
+    .option(
+      '--snapshots [location]',
+      'read published snapshots instead: local S3 (no value), s3://bucket[/prefix], or a folder',
+    )
     .option('--outcomes <file>', 'CSV or JSONL with entity_type,entity_id,outcome,outcome_date')
     .option('--horizon-days <n>', 'score each entity this many days before its outcome', String(DEFAULT_HORIZON_DAYS))
     .option('--out <dir>', 'where to write report.md, report.html and <model>.suggested.yaml', DEFAULT_OUT_DIR)
     .option('--json', 'print the result as JSON on stdout')
-    .option('--skip-unknown', 'leave out outcomes whose entity never appears in the events (default: fail)')
+    .option('--skip-unknown', 'leave out outcomes whose entity is unknown (never in the events) instead of failing')
     .option('--seed <n>', 'seed of the bootstrap and cross-validation', '1')
+    .addHelpText('after', HELP_AFTER);
+  if (io && result) {
+    return command
+      .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+      .showHelpAfterError('(add --help for usage)')
+      .exitOverride()
+      .action(async (flags: CommandFlags) => {
+        result.code = await calibrateAction(flags, io);
+      });
+  }
+  return command
     .exitOverride((error) => {
       // Commander has printed the problem; bad flags are usage errors (2), help is success (0).
       process.exit(error.exitCode === 0 ? 0 : 2);
@@ -152,46 +257,57 @@ export function calibrateCommand(): Command {
     });
 }
 
+type ActionIO = Pick<CliIO, 'stdout'> & {
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env?: NodeJS.ProcessEnv | undefined;
+  cwd?: string | undefined;
+};
+
+const BAR_FORMAT: Record<ProgressUnit, string> = {
+  bytes: 'replaying events [{bar}] {percentage}% | {shownDone} of {shownTotal} MB | eta {eta_formatted}',
+  shards: 'replaying the local store [{bar}] {value}/{total} shards | eta {eta_formatted}',
+  partitions: 'reading snapshots [{bar}] {value}/{total} partitions',
+};
+
 /** The command's body, returning its exit code (separate from commander so it can be tested in-process). */
 export async function calibrateAction(
   flags: CommandFlags,
-  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream | NodeJS.WritableStream } = process,
+  io: ActionIO = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
   let bar: SingleBar | undefined;
   try {
-    const missing = (['model', 'events', 'outcomes'] as const).filter((k) => !flags[k]);
+    const missing = (['model', 'outcomes'] as const).filter((k) => !flags[k]);
     if (missing.length > 0)
       throw new CalibrateUsageError(
-        `missing ${missing.map((k) => `--${k}`).join(', ')} (usage: pulse calibrate --model <file> --events <file.jsonl> --outcomes <file.csv>)`,
+        `missing ${missing.map((k) => `--${k}`).join(', ')} (usage: pulse calibrate --model <file|name> --outcomes <file.csv> [--events <file.jsonl> | --snapshots [location]])`,
       );
     const horizonDays = parseWhole(flags.horizonDays ?? String(DEFAULT_HORIZON_DAYS), '--horizon-days');
     const seed = parseWhole(flags.seed ?? '1', '--seed');
-    if ('isTTY' in io.stderr && io.stderr.isTTY) {
-      bar = new SingleBar(
-        {
-          stream: io.stderr,
-          format: 'replaying events [{bar}] {percentage}% | {mb} of {totalMb} MB | eta {eta_formatted}',
-          hideCursor: true,
-        },
-        Presets.shades_classic,
-      );
-    }
+    const interactive = Boolean(io.stderr.isTTY) && !(io.env ?? process.env).CI;
     let started = false;
     const run = await runCalibrateDetailed({
       model: flags.model!,
-      events: flags.events!,
+      events: flags.events,
+      snapshots: flags.snapshots === undefined || flags.snapshots === false ? undefined : flags.snapshots,
       outcomes: flags.outcomes!,
       horizonDays,
       out: flags.out,
       skipUnknown: flags.skipUnknown,
       seed,
-      onProgress: (read, total) => {
-        if (!bar) return;
-        const payload = { mb: (read / 1e6).toFixed(1), totalMb: (total / 1e6).toFixed(1) };
+      env: io.env,
+      cwd: io.cwd,
+      onProgress: (done, total, unit) => {
+        if (!interactive) return;
+        const mb = (n: number) => (n / 1e6).toFixed(1);
+        const payload = { shownDone: mb(done), shownTotal: mb(total) };
         if (!started) {
-          bar.start(total, read, payload);
+          bar = new SingleBar(
+            { stream: io.stderr, format: BAR_FORMAT[unit], hideCursor: true },
+            Presets.shades_classic,
+          );
+          bar.start(total, done, payload);
           started = true;
-        } else bar.update(read, payload);
+        } else bar?.update(done, payload);
       },
     });
     bar?.stop();
@@ -221,9 +337,19 @@ function parseWhole(value: string, flag: string): number {
 
 function summary({ report, files, json }: CalibrateRun): string {
   const c = report.current;
-  const bands = c.bands.map((b) => `${b.band} ${fmt.pct(b.badRate)} (n=${b.n})`).join(', ');
+  const b = report.backtest;
+  const bands = c.bands.map((band) => `${band.band} ${fmt.pct(band.badRate)} (n=${band.n})`).join(', ');
+  const how =
+    b.source.kind === 'snapshots'
+      ? `scores as published ${report.horizonDays} days before each outcome, read from ${b.source.label}`
+      : `scored ${report.horizonDays} days before each outcome from ${b.source.label}`;
+  const leftOut = [
+    b.skipped.length > 0 ? `${b.skipped.length} unknown left out` : '',
+    b.unscored.length > 0 ? `${b.unscored.length} unscored (no snapshot for their date)` : '',
+  ].filter(Boolean);
   return [
-    `${report.model.name} v${report.model.version}: ${c.n} outcomes (${c.bad} churned), scored ${report.horizonDays} days before each outcome`,
+    `${report.model.name} v${report.model.version}: ${c.n} outcomes (${c.bad} churned), ${how}`,
+    ...(leftOut.length > 0 ? [leftOut.join(', ')] : []),
     `AUC ${fmt.auc(c.auc)} (95% CI ${fmt.auc(c.aucCi[0])}–${fmt.auc(c.aucCi[1])}): ${aucVerdict(c.auc)}`,
     `churn by band: ${bands}${c.monotonic ? '' : ' — not monotonic'}`,
     `bottom-decile lift ${fmt.times(c.bottomDecile.lift)}`,

@@ -1,13 +1,16 @@
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { LocalConfigError } from '../local/config.js';
 import { EmbeddedStartError } from '../local/embedded.js';
+import { calibrateCommand } from './calibrate.js';
 import type { ApiTarget } from './client.js';
 import { costCommand } from './commands/cost.js';
 import { checkIngestFile, ingestCommand } from './commands/ingest.js';
 import { runCommand } from './commands/run.js';
 import { scoresCommand } from './commands/scores.js';
+import { shadowCommand } from './commands/shadow.js';
 import { validateCommand } from './commands/validate.js';
 import { CliError, type CliIO, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, parseCount, parseDateFlag, processIO } from './io.js';
 import { resolveTarget, type TargetFlags } from './target.js';
@@ -31,16 +34,6 @@ const urlOption = () =>
   new Option('--url <url>', 'a Pulse server, e.g. http://127.0.0.1:3000 (default: the local store)');
 const tokenOption = () => new Option('--token <token>', 'API token (default: PULSE_API_TOKEN, else the local one)');
 
-async function loadCalibrate(): Promise<Command | undefined> {
-  try {
-    const module = (await import('./calibrate.js')) as { calibrateCommand?: () => Command };
-    return module.calibrateCommand?.();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
-    throw error;
-  }
-}
-
 /** The `pulse` program; every action stores its exit code in `result`. */
 export async function buildProgram(io: CliIO, result: { code: number }): Promise<Command> {
   const act =
@@ -58,7 +51,9 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
   };
 
   const program = new Command('pulse')
-    .description('Pulse: customer engagement scoring. Validate models, ingest events, run models, list scores.')
+    .description(
+      'Pulse: customer engagement scoring. Validate models, ingest events, run models, list scores, try drafts, calibrate.',
+    )
     .version('0.1.0', '-V, --version')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(add --help for usage)')
@@ -224,8 +219,51 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
       ),
     );
 
-  const calibrate = await loadCalibrate();
-  if (calibrate) program.addCommand(calibrate);
+  program
+    .command('shadow')
+    .description('Score a draft model version against the local store, publishing nothing, and list band changes')
+    .argument('<draft-model-file>', 'the draft (YAML or JSON), e.g. customer.draft.yaml with a bumped version')
+    .option(
+      '--as-of <date>',
+      'score as of the end of this day (YYYY-MM-DD) in the model time zone (default: now)',
+      flag((v) => parseDateFlag(v, '--as-of')),
+    )
+    .option('--compare-with <model>', 'the live model to compare with (default: the draft’s name)')
+    .option(
+      '--limit <n>',
+      'rows of the table, 1-10000 (--json prints every change)',
+      flag((v) => parseCount(v, '--limit', 10_000)),
+      50,
+    )
+    .option('--json', 'print the whole shadow report as JSON')
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .addHelpText(
+      'after',
+      `\n${LOCAL_NOTE}\nThe draft is scored exactly like a run (same events, same engine) and compared with the live model's\n` +
+        'current scores; nothing is written (no scores, history, snapshot or alerts). Only local mode offers\n' +
+        'shadow runs (the AWS API cannot read events).\n\nExit code 0 when the comparison ran (whether or not bands change),\n' +
+        '1 on an invalid draft or a failure, 2 on bad usage.\n\nExamples:\n' +
+        '  pulse shadow customer.draft.yaml\n  pulse shadow customer.draft.yaml --as-of 2026-03-01 --json',
+    )
+    .action(
+      act(
+        (file: string, flags: TargetFlags & { asOf?: string; compareWith?: string; limit: number; json?: boolean }) => {
+          const path = resolve(io.cwd, file);
+          if (!existsSync(path))
+            throw new CliError(`${file} does not exist: give a draft model file (YAML or JSON)`, EXIT_USAGE);
+          return withTarget(flags, (target) =>
+            shadowCommand(
+              { file, asOf: flags.asOf, compareWith: flags.compareWith, limit: flags.limit, json: flags.json },
+              target,
+              io,
+            ),
+          );
+        },
+      ),
+    );
+
+  program.addCommand(calibrateCommand(io, result));
   return program;
 }
 
@@ -265,9 +303,7 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
   } catch (error) {
     return report(error, io);
   }
-  // calibrate (registered from its own module) reports through process.exitCode.
-  const external = typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
-  return result.code !== EXIT_OK ? result.code : external;
+  return result.code;
 }
 
 const invokedDirectly = (() => {

@@ -1,4 +1,4 @@
-import { dataDirOf, processAlive, readServerInfo, savedCredentials } from '../local/data-dir.js';
+import { dataDirOf, processAlive, readServerInfo, type ServerInfo, savedCredentials } from '../local/data-dir.js';
 import type { ApiTarget } from './client.js';
 import { type CliIO, usageError } from './io.js';
 
@@ -35,6 +35,13 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+/** The local server running on this data dir (its server.json, a live pid and an answer on /healthz), if any. */
+export async function runningLocalServer(dataDir: string): Promise<ServerInfo | undefined> {
+  const server = readServerInfo(dataDir);
+  if (server && processAlive(server.pid) && (await answers(server.url))) return server;
+  return undefined;
+}
+
 /**
  * Where a command sends its requests. With `--url`: that server (credentials from flags or env). Without: the
  * local store in PULSE_DATA_DIR — through the local server when one is running on it (LevelDB admits one process
@@ -47,8 +54,8 @@ export async function resolveTarget(flags: TargetFlags, io: CliIO): Promise<ApiT
 
   const dataDir = dataDirOf(io.env, io.cwd);
   const saved = savedCredentials(dataDir);
-  const server = readServerInfo(dataDir);
-  if (server && processAlive(server.pid) && (await answers(server.url))) {
+  const server = await runningLocalServer(dataDir);
+  if (server) {
     return remoteTarget(
       server.url,
       envToken ?? server.apiToken ?? saved.apiToken,

@@ -89,6 +89,8 @@ export function savedCredentials(dataDir: string): StoredCredentials {
 export interface ServerInfo {
   url: string;
   s3Url: string;
+  /** The embedded DynamoDB (loopback only): lets the CLI read the store while the server holds it. */
+  dynamoUrl?: string | undefined;
   pid: number;
   startedAt: string;
   /** The server's effective credentials (it may have been given them by env vars), for the CLI on this machine. */

@@ -58,6 +58,7 @@ export async function startLocalServer(config: LocalConfig): Promise<LocalServer
   writeServerInfo(config.dataDir, {
     url,
     s3Url: stack.s3.endpoint,
+    dynamoUrl: stack.dynamo.endpoint,
     pid: process.pid,
     startedAt: new Date().toISOString(),
     apiToken: config.credentials.apiToken,

@@ -11,6 +11,7 @@ import { DAY_MS } from '../../domain/time.js';
 import { DEFAULT_RETENTION_DAYS } from '../../ingest/limits.js';
 import type { EventStore, PutEventsResult, ReadShardQuery } from '../../ports/event-store.js';
 import { shardPartition, utcDayKey, utcDaysOverlapping } from './keys.js';
+import { decodeQueryItems } from './query-items.js';
 import { batchPutAll, chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
 import { EVENTS_BY_ACCOUNT_INDEX } from './tables.js';
 
@@ -55,18 +56,61 @@ export function eventItem(event: ScoringEvent, shardCount: number, retentionDays
   return item;
 }
 
+/** An item read back as an event; always the same object shape (absent fields undefined) for the engine's hot loop. */
 export function eventFromItem(item: Item): ScoringEvent {
-  const event: ScoringEvent = {
+  const props = item[A.props]?.S;
+  return {
     eventId: item.sk?.S ?? '',
     name: item[A.name]?.S ?? '',
     userId: item[A.user]?.S ?? '',
+    accountId: item[A.account]?.S,
     timestamp: Number(item[A.ts]?.N),
+    properties: props === undefined ? undefined : (JSON.parse(props) as Record<string, unknown>),
   };
-  const accountId = item[A.account]?.S;
-  if (accountId !== undefined) event.accountId = accountId;
-  const props = item[A.props]?.S;
-  if (props !== undefined) event.properties = JSON.parse(props) as Record<string, unknown>;
-  return event;
+}
+
+/** Events a Query response decoded to, when its body took the fast path (see query-items.ts). */
+interface ItemsTap {
+  events: ScoringEvent[] | undefined;
+}
+
+/** Inside the SDK's deserializer (step deserialize, low priority): sees the raw HTTP response before it is parsed. */
+const TAP_OPTIONS = { step: 'deserialize', priority: 'low', name: 'pulseEventItems' } as const;
+
+/**
+ * Read a successful Query response's items straight into events and leave the SDK a body without them; any other
+ * response (errors, throttling, an unusual page) reaches the SDK untouched.
+ */
+function tapItems(tap: ItemsTap) {
+  return <A, R extends { response: unknown }>(next: (args: A) => Promise<R>) =>
+    async (args: A): Promise<R> => {
+      const result = await next(args);
+      const response = result.response as { statusCode?: number; body?: unknown };
+      if (response.statusCode !== 200) return result;
+      const bytes = await bodyBytes(response.body);
+      if (bytes === undefined) return result;
+      const decoded = decodeQueryItems(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+      if (decoded === undefined) response.body = bytes;
+      else {
+        tap.events = decoded.events;
+        response.body = Buffer.from(decoded.rest, 'utf8');
+      }
+      return result;
+    };
+}
+
+/** The whole body as bytes (Node streams are read to the end), or undefined for a body of another kind. */
+async function bodyBytes(body: unknown): Promise<Uint8Array | undefined> {
+  if (body instanceof Uint8Array) return body;
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  if (body !== null && typeof body === 'object' && Symbol.asyncIterator in body) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
+      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk));
+    }
+    return Buffer.concat(chunks);
+  }
+  return undefined;
 }
 
 const keyOf = (k: Key) => `${k.pk.S}\u0000${k.sk.S}`;
@@ -145,13 +189,19 @@ export class DynamoEventStore implements EventStore {
       }
       let startKey: Item | undefined;
       do {
+        const tap: ItemsTap = { events: undefined };
         const page = await withRetries(
-          () => this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey })),
+          () => {
+            tap.events = undefined;
+            const command = new QueryCommand({ ...input, ExclusiveStartKey: startKey });
+            command.middlewareStack.add(tapItems(tap), TAP_OPTIONS);
+            return this.client.send(command);
+          },
           this.retry,
           'reading events',
         );
         startKey = page.LastEvaluatedKey;
-        const events = (page.Items ?? []).map(eventFromItem);
+        const events = tap.events ?? (page.Items ?? []).map(eventFromItem);
         if (events.length > 0) yield events;
       } while (startKey);
     }

@@ -17,6 +17,7 @@ import {
   KIND_WEEKS,
   LAST_SEEN_SLOT,
 } from './compile.js';
+import { StringIndex } from './string-index.js';
 import type { AppliedPenalty, Contribution, KnownEntity, RawGroupScore, RawScore } from './types.js';
 
 export interface ScoringRunOptions {
@@ -124,17 +125,17 @@ export class ScoringRun {
   private readonly calendar: RunCalendar;
   private readonly firstWindowDay: number;
   private readonly firstWindowWeek: number;
-  private readonly seen: Set<string> | null;
+  /** Event ids seen so far (dedupe); exact, see StringIndex. */
+  private readonly seen: StringIndex | null;
   private readonly options: ScoringRunOptions;
   private readonly level: EntityLevel;
   private readonly perUser: boolean;
   /** The compiled penalties, with the instant an `inactiveDays` rule starts counting from (computed once). */
   private readonly penaltyRules: (CompiledModel['penalties'][number] & { inactiveSince: number })[];
 
-  /** Entities: id → row of `main`, and per row its id, account, what is known of it, users and groups. */
-  private readonly ids = new Map<string, number>();
+  /** Entities: id → row of `main` (`ids.keys[row]` is the id), and per row its account, what is known of it, users and groups. */
+  private readonly ids = new StringIndex();
   private readonly main: StateTable;
-  private readonly keys: string[] = [];
   private readonly accountIds: (string | undefined)[] = [];
   private readonly known: (KnownEntity | undefined)[] = [];
   /** rollup mean/max: per account row, its users' rows in `members`. */
@@ -157,7 +158,7 @@ export class ScoringRun {
     this.firstWindowDay = this.calendar.dayIndex(this.from);
     this.firstWindowWeek = this.calendar.weekOfDay(this.firstWindowDay);
     this.compiled = compileModel(model, this.calendar.dayCount - this.firstWindowDay);
-    this.seen = options.dedupe === false ? null : new Set();
+    this.seen = options.dedupe === false ? null : new StringIndex();
     this.perUser = model.level === 'account' && (model.rollup === 'mean' || model.rollup === 'max');
     this.penaltyRules = this.compiled.penalties.map((p) => ({
       ...p,
@@ -191,11 +192,11 @@ export class ScoringRun {
   }
 
   private rowOf(entityId: string): number {
-    let row = this.ids.get(entityId);
-    if (row === undefined) {
-      row = this.main.alloc();
-      this.ids.set(entityId, row);
-      this.keys.push(entityId);
+    const count = this.ids.size;
+    const row = this.ids.add(entityId);
+    if (row === count) {
+      // A new entity: its row in `main` is its index in `ids` (rows are allocated here only).
+      this.main.alloc();
       this.accountIds.push(undefined);
       this.known.push(undefined);
       if (this.perUser) this.users.push(undefined);
@@ -213,8 +214,7 @@ export class ScoringRun {
     const seen = this.seen;
     if (seen !== null) {
       const size = seen.size;
-      seen.add(event.eventId);
-      if (seen.size === size) {
+      if (seen.add(event.eventId) < size) {
         this.stats.duplicates++;
         return;
       }
@@ -346,7 +346,7 @@ export class ScoringRun {
    * the raw scores percentile normalisation needs first.
    */
   *eachRawScore(): Generator<RawScore> {
-    const keys = this.keys;
+    const keys = this.ids.keys;
     const rows = Uint32Array.from({ length: keys.length }, (_, i) => i);
     rows.sort((a, b) => {
       const ka = keys[a]!;

@@ -264,7 +264,7 @@ describe('calibrateAction (the command body): exit codes and output', () => {
   it('exits 2 with a usage message for a missing flag or a bad horizon', async () => {
     const missing = capture();
     expect(await calibrateAction({ model: data.goodModelFile }, missing.io)).toBe(2);
-    expect(missing.err.join('')).toContain('missing --events, --outcomes');
+    expect(missing.err.join('')).toContain('missing --outcomes');
 
     const horizon = capture();
     const flags = {

@@ -46,6 +46,8 @@ describe('pulse --help', () => {
     ['run', '--as-of'],
     ['scores', '--band'],
     ['cost', '--events-per-month'],
+    ['shadow', '--compare-with'],
+    ['calibrate', '--snapshots'],
   ])('%s --help explains its flags and exits 0', async (command, flag) => {
     // Act
     const result = await cli(command, '--help');
@@ -59,7 +61,7 @@ describe('pulse --help', () => {
 
   it('lists every command, calibrate included', async () => {
     const result = await cli('--help');
-    for (const command of ['validate', 'ingest', 'run', 'scores', 'cost', 'calibrate'])
+    for (const command of ['validate', 'ingest', 'run', 'scores', 'cost', 'shadow', 'calibrate'])
       expect(result.out).toContain(command);
   });
 
@@ -84,6 +86,11 @@ describe('pulse usage errors exit 2 with what to fix', () => {
     [['ingest', 'missing.jsonl'], 'does not exist'],
     [['validate', 'no/such/dir'], 'does not exist'],
     [['frobnicate'], "unknown command 'frobnicate'"],
+    [['shadow'], "missing required argument 'draft-model-file'"],
+    [['shadow', 'models/customer.yaml', '--as-of', 'tomorrow'], '--as-of must be a date like 2026-03-01'],
+    [['shadow', 'no/such/draft.yaml'], 'no/such/draft.yaml does not exist'],
+    [['calibrate', '--model', 'customer', '--outcomes', 'x.csv', '--horizon-days', 'soon'], '--horizon-days must be'],
+    [['calibrate', '--outcomes', 'x.csv', '--bogus'], "unknown option '--bogus'"],
   ])('%j', async (args, message) => {
     // Act
     const result = await cli(...args);
