@@ -133,8 +133,11 @@ export class ScoringRun {
   /** The compiled penalties, with the instant an `inactiveDays` rule starts counting from (computed once). */
   private readonly penaltyRules: (CompiledModel['penalties'][number] & { inactiveSince: number })[];
 
-  /** Entities: id → row of `main` (`ids.keys[row]` is the id), and per row its account, what is known of it, users and groups. */
-  private readonly ids = new StringIndex();
+  /**
+   * Entities: id → row of `main` (`ids.keys[row]` is the id), and per row its account, what is known of it, users
+   * and groups.
+   */
+  private readonly ids = new StringIndex({ packed: true });
   private readonly main: StateTable;
   private readonly accountIds: (string | undefined)[] = [];
   private readonly known: (KnownEntity | undefined)[] = [];

@@ -6,23 +6,45 @@
  * reads a stored string only when the hashes are equal, to compare it in full: a match is always exact, never
  * decided by a hash alone.
  *
- * Crafted ids that share a hash only lengthen probe runs; past MAX_PROBES the index moves its lookups to a
+ * Crafted ids that share a hash only lengthen probe runs; past `maxProbes` the index moves its lookups to a
  * `Map`, so the worst case stays that of a Map and never goes quadratic.
  */
 export class StringIndex {
   /** The strings in insertion order: `keys[i]` has index i. */
   readonly keys: string[] = [];
-  /** Pairs [hash, index] (hashes are odd; 0 marks a free slot), a string's first slot chosen by its hash's other bits. */
+  /** Pairs [hash, index]: hashes are odd (0 marks a free slot); a string's first slot comes from its other bits. */
   private table: Int32Array;
   private mask: number;
   /** Set once probe runs get long (see above); from then on it answers every lookup. */
   private fallback: Map<string, number> | null = null;
+  /**
+   * With `packed`, a copy of every string's UTF-16 code units, back to back (length first), at `offsets[index]`:
+   * a lookup that finds its string (the common case for entity ids) compares against this compact copy instead
+   * of the stored string, which sits wherever its page of events was allocated (a cache miss of its own).
+   */
+  private chars: Uint16Array | null = null;
+  private used = 0;
+  private offsets: Int32Array | null = null;
+  /** Probe run length at which the table gives way to a Map (random hashes at load ≤ 1/2 almost never get near). */
+  private readonly maxProbes: number;
 
-  constructor(initialCapacity = 1024) {
+  /** `packed` suits strings that are mostly found (entity ids); a set that mostly adds (event ids) does without. */
+  constructor(
+    options: {
+      initialCapacity?: number | undefined;
+      maxProbes?: number | undefined;
+      packed?: boolean | undefined;
+    } = {},
+  ) {
     let capacity = 16;
-    while (capacity < initialCapacity) capacity *= 2;
+    while (capacity < (options.initialCapacity ?? 1024)) capacity *= 2;
     this.table = new Int32Array(2 * capacity);
     this.mask = capacity - 1;
+    this.maxProbes = options.maxProbes ?? 128;
+    if (options.packed) {
+      this.chars = new Uint16Array(16 * capacity);
+      this.offsets = new Int32Array(capacity);
+    }
   }
 
   get size(): number {
@@ -41,7 +63,7 @@ export class StringIndex {
       if (stored === 0) return -1;
       if (stored === h) {
         const index = table[2 * at + 1]!;
-        if (keys[index] === s) return index;
+        if (this.chars === null ? keys[index] === s : this.packedEquals(index, s)) return index;
       }
     }
   }
@@ -59,9 +81,9 @@ export class StringIndex {
       if (stored === 0) break;
       if (stored === h) {
         const index = table[2 * at + 1]!;
-        if (keys[index] === s) return index;
+        if (this.chars === null ? keys[index] === s : this.packedEquals(index, s)) return index;
       }
-      if (probes === MAX_PROBES) {
+      if (probes === this.maxProbes) {
         this.useFallback();
         return this.addToFallback(s);
       }
@@ -71,8 +93,43 @@ export class StringIndex {
     keys.push(s);
     table[2 * at] = h;
     table[2 * at + 1] = index;
+    if (this.chars !== null) this.pack(index, s);
     if (2 * keys.length > mask) this.grow();
     return index;
+  }
+
+  /** Whether the packed copy of string `index` equals `s`, code unit by code unit. */
+  private packedEquals(index: number, s: string): boolean {
+    const chars = this.chars!;
+    const at = this.offsets![index]!;
+    const n = s.length;
+    const length = chars[at]!;
+    if (length === 0xffff) return this.keys[index] === s;
+    if (length !== n) return false;
+    for (let i = 0; i < n; i++) if (chars[at + 1 + i] !== s.charCodeAt(i)) return false;
+    return true;
+  }
+
+  private pack(index: number, s: string): void {
+    let offsets = this.offsets!;
+    if (index >= offsets.length) {
+      offsets = new Int32Array(2 * offsets.length);
+      offsets.set(this.offsets!);
+      this.offsets = offsets;
+    }
+    // Lengths beyond 65,535 do not fit a slot: such a string is compared as a string (see packedEquals).
+    const n = Math.min(s.length, 0xffff);
+    let chars = this.chars!;
+    if (this.used + n + 1 > chars.length) {
+      chars = new Uint16Array(Math.max(2 * chars.length, this.used + n + 1));
+      chars.set(this.chars!.subarray(0, this.used));
+      this.chars = chars;
+    }
+    let at = this.used;
+    offsets[index] = at;
+    chars[at++] = n;
+    for (let i = 0; i < n; i++) chars[at++] = s.charCodeAt(i);
+    this.used = at;
   }
 
   private grow(): void {
@@ -97,6 +154,8 @@ export class StringIndex {
     for (let i = 0; i < this.keys.length; i++) map.set(this.keys[i]!, i);
     this.fallback = map;
     this.table = new Int32Array(0);
+    this.chars = null;
+    this.offsets = null;
   }
 
   private addToFallback(s: string): number {
@@ -111,11 +170,8 @@ export class StringIndex {
   }
 }
 
-/** Probe run length at which the table gives way to a Map (random hashes at load ≤ 1/2 almost never get near). */
-const MAX_PROBES = 128;
-
 /** FNV-1a over the UTF-16 code units, then a murmur3 finaliser so every bit mixes well; odd, so never 0. */
-function hashOf(s: string): number {
+export function hashOf(s: string): number {
   let h = 0x811c9dc5 | 0;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   h ^= h >>> 16;
