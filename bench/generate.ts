@@ -8,7 +8,6 @@ import { seededRandom } from '../shared/domain/random.js';
  * same order, whether taken as objects or as JSONL text. Nothing here is random at run time (no Math.random).
  */
 
-
 export interface GenerateOptions {
   seed?: number | undefined;
   /** How many events. */
