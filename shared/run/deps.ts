@@ -29,6 +29,8 @@ export interface RunDeps {
   /** [0, 1); injectable for tests (run ids). */
   random?: (() => number) | undefined;
   logger?: RunLogger | undefined;
+  /** Rows per snapshot Parquet part (default DEFAULT_SNAPSHOT_PART_ROWS). */
+  snapshotPartRows?: number | undefined;
 }
 
 export const silentLogger: RunLogger = { info() {}, warn() {} };

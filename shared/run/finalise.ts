@@ -8,7 +8,7 @@ import { modelNamed, type RunDeps, silentLogger } from './deps.js';
 import { ModelChangedError, RunStateError } from './errors.js';
 import { rawNumbersKey, rawRowsKey, runPrefix } from './keys.js';
 import { decodeNumbers, decodeShardRows } from './raw-rows.js';
-import { SnapshotPublication } from './snapshot.js';
+import { DEFAULT_SNAPSHOT_PART_ROWS, SnapshotPublication } from './snapshot.js';
 
 export interface FinaliseResult {
   runId: string;
@@ -25,7 +25,7 @@ const WRITE_CHUNK = 500;
 
 type FinaliseDeps = Pick<
   RunDeps,
-  'models' | 'runs' | 'scores' | 'objects' | 'alertSink' | 'alertStore' | 'clock' | 'logger'
+  'models' | 'runs' | 'scores' | 'objects' | 'alertSink' | 'alertStore' | 'clock' | 'logger' | 'snapshotPartRows'
 >;
 
 /**
@@ -49,6 +49,14 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
   let entities = 0;
   let events = 0;
   const alertCounts: RunAlerts = { fired: 0, published: 0, failed: 0 };
+  // Parts hold up to partRowLimit rows across shards: few, well-filled files are what Athena and DuckDB read fastest.
+  const partRowLimit = deps.snapshotPartRows ?? DEFAULT_SNAPSHOT_PART_ROWS;
+  let partRows: EntityScore[] = [];
+  const flushPart = async () => {
+    if (partRows.length === 0) return;
+    await publication.writePart(publication.files.length, partRows);
+    partRows = [];
+  };
   for (let shard = 0; shard < run.shardCount; shard++) {
     const body = await deps.objects.get(rawRowsKey(runId, shard));
     if (!body) throw new RunStateError(runId, `shard ${shard} has no result (its worker did not finish)`);
@@ -66,7 +74,8 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
       if (row.current && run.alerts) alerts.push(...score.alerts);
     }
     for (let i = 0; i < writes.length; i += WRITE_CHUNK) await deps.scores.write(writes.slice(i, i + WRITE_CHUNK));
-    if (scores.length > 0) await publication.writePart(shard, scores);
+    for (const score of scores) partRows.push(score);
+    if (partRows.length >= partRowLimit) await flushPart();
     if (alerts.length > 0) {
       alertCounts.fired += alerts.length;
       await deps.alertStore.put(alerts);
@@ -75,6 +84,7 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
       alertCounts.failed += published.failed;
     }
   }
+  await flushPart();
   // An empty run still gets a part, so the partition has a schema a BI tool can read.
   if (publication.files.length === 0) await publication.writePart(0, []);
   const now = new Date((deps.clock ?? Date.now)()).toISOString();

@@ -6,6 +6,9 @@ import type { RunSnapshot } from '../ports/run-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
 import { latestKey, manifestKey, partitionPrefix, partKey } from './keys.js';
 
+/** Rows per Parquet part file (about 6 MB at ~60 B a row). */
+export const DEFAULT_SNAPSHOT_PART_ROWS = 100_000;
+
 /** A Parquet part file of a snapshot. */
 export interface SnapshotFile {
   /** Object key, e.g. `snapshots/model=customer/dt=2026-03-01/part-<runId>-00003.parquet`. */

@@ -279,7 +279,7 @@ function suite(name: string, start: () => Promise<DynamoHarness>) {
         delete: (keys: readonly string[]) => objects.delete(keys),
         uri: (key: string) => objects.uri(key),
       };
-      const runner = new LocalRunner({ ...deps, objects: flaky });
+      const runner = new LocalRunner({ ...deps, objects: flaky, snapshotPartRows: 2 });
 
       // Act
       const failed = await runner.run({ model: 'usage', asOf: '2026-04-03' });

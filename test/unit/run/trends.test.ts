@@ -161,7 +161,7 @@ describe('S3 failing mid-publication', () => {
       await deps.events.putEvents(events(u, 'login', '2026-03-01', 3));
     const good = await new LocalRunner(deps).run({ model: 'usage', asOf: '2026-03-01' });
     const objects = failingParts(deps.objects, 1);
-    const runner = new LocalRunner({ ...deps, objects });
+    const runner = new LocalRunner({ ...deps, objects, snapshotPartRows: 2 });
 
     // Act
     const failed = await runner.run({ model: 'usage', asOf: '2026-03-01' });
