@@ -14,6 +14,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -106,6 +107,25 @@ export class PulseMonitoring extends Construct {
       );
     }
 
+    // Finalise logs "alerts not published" with the count when EventBridge kept refusing entries after retries; the
+    // alerts are still stored and served at /v1/alerts, but rules on the bus never saw them.
+    const finalise = props.functions.runFinalise;
+    if (finalise) {
+      const unpublished = new MetricFilter(this, 'UnpublishedAlertsFilter', {
+        logGroup: finalise.functionLogGroup,
+        filterPattern: FilterPattern.stringValue('$.message', '=', 'alerts not published'),
+        metricNamespace: 'Pulse',
+        metricName: 'AlertsUnpublished',
+        metricValue: '$.failed',
+        defaultValue: 0,
+      });
+      alarm(
+        'AlertsUnpublished',
+        unpublished.metric({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        'A run could not publish some alerts to EventBridge after retries. They are stored (GET /v1/alerts); re-publish or re-run.',
+      );
+    }
+
     alarm(
       'Api5xx',
       props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
@@ -159,11 +179,17 @@ export class PulseMonitoring extends Construct {
       }),
       new GraphWidget({
         title: 'Ingested events (Pulse namespace)',
-        left: [
-          new Metric({ namespace: 'Pulse', metricName: 'accepted', statistic: 'Sum', period: FIVE_MINUTES }),
-          new Metric({ namespace: 'Pulse', metricName: 'duplicates', statistic: 'Sum', period: FIVE_MINUTES }),
-          new Metric({ namespace: 'Pulse', metricName: 'rejected', statistic: 'Sum', period: FIVE_MINUTES }),
-        ],
+        // The names and the `service` dimension the ingest handler's Powertools metrics are emitted with.
+        left: ['EventsAccepted', 'EventsDuplicate', 'EventsRejected'].map(
+          (metricName) =>
+            new Metric({
+              namespace: 'Pulse',
+              metricName,
+              dimensionsMap: { service: props.functions.ingest?.serviceName ?? 'pulse-ingest' },
+              statistic: 'Sum',
+              period: FIVE_MINUTES,
+            }),
+        ),
         width: 8,
       }),
     );

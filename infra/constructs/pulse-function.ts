@@ -58,6 +58,10 @@ export interface PulseFunctionProps {
  * that resource and sets the environment variable (names from shared/config-names.ts) the handler reads.
  */
 export class PulseFunction extends NodejsFunction {
+  /** Powertools service name: the `service` dimension of the function's metrics. */
+  readonly serviceName: string;
+  /** The function's own log group (JSON lines from the Powertools logger). */
+  readonly functionLogGroup: LogGroup;
   /** Wildcard resources granted on purpose; everything else with a `*` fails cdk-nag. */
   private readonly wildcardGrants: WildcardGrant[] = [
     {
@@ -132,6 +136,8 @@ export class PulseFunction extends NodejsFunction {
         },
       },
     });
+    this.serviceName = props.serviceName;
+    this.functionLogGroup = logGroup;
     this.addToRolePolicy(
       new PolicyStatement({
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],

@@ -122,7 +122,7 @@ export const COST_ASSUMPTIONS = {
   /** X-Ray default sampling: 1 request a second, plus 5% of the rest. */
   xrayReservoirPerMonth: 2_592_000,
   xrayRate: 0.05,
-  alarms: 16,
+  alarms: 17,
   /** Step Functions transitions per run: plan, map, finalise and ~4 per child batch execution. */
   transitionsPerRunFixed: 8,
   transitionsPerBatch: 4,

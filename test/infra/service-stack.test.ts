@@ -443,6 +443,24 @@ describe('service stack (repository models)', () => {
   });
 });
 
+describe('service stack monitoring of what the handlers emit', () => {
+  it('graphs the ingest metrics under the names and service dimension the handler emits, and alarms on unpublished alerts', () => {
+    // Arrange
+    const template = Template.fromStack(synthApp({}).service);
+
+    // Act
+    const dashboard = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]);
+    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter'));
+
+    // Assert
+    for (const name of ['EventsAccepted', 'EventsDuplicate', 'EventsRejected']) expect(dashboard).toContain(name);
+    expect(dashboard).toContain('pulse-ingest');
+    expect(filters).toHaveLength(1);
+    expect(filters[0]?.Properties.FilterPattern).toContain('alerts not published');
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AlertsUnpublished', Namespace: 'Pulse' });
+  });
+});
+
 describe('service stack (fixture models and options)', () => {
   it('maps each cadence to a cron in the model time zone', () => {
     // Act
