@@ -14,6 +14,7 @@ import {
 import type { ScoringEvent } from '../../shared/domain/event.js';
 import { type Model, type ModelInput, ModelSchema } from '../../shared/domain/model/schema.js';
 import { readJsonlEvents } from '../../shared/files/jsonl-events.js';
+import { scoreJsonlFile } from '../../shared/files/score-jsonl.js';
 import { generateEventArray, generateEvents, writeJsonlFile } from '../generate.js';
 import type { BenchFn, BenchRow } from '../types.js';
 
@@ -207,6 +208,28 @@ async function fileRows(quick: boolean, rows: BenchRow[], notes: string[]): Prom
       value: (count / oursOff) * 1000,
       unit: 'events/s',
     });
+    // Two worker threads, each parsing and scoring half the file; the parts merged (scoreJsonlFile, threads: 2).
+    for (const dedupe of [false, true]) {
+      const parallel = await timed(async () =>
+        (await scoreJsonlFile(file, SIMPLE, { asOf: AS_OF, dedupe, threads: 2 })).finish(),
+      );
+      checkEqual(parallel.value, duckRun.value);
+      rows.push({
+        metric: `JSONL file → raw scores, 2 threads, dedupe ${dedupe ? 'on' : 'off'} (time)`,
+        value: parallel.ms,
+        unit: 'ms',
+        target: 'within 2× of DuckDB (goal: parity)',
+        baseline: { name: `DuckDB read_json + GROUP BY (${threads} threads)`, value: duckRun.ms },
+        ratio: parallel.ms / duckRun.ms,
+      });
+      rows.push({
+        metric: `JSONL file → raw scores, 2 threads, dedupe ${dedupe ? 'on' : 'off'}, vs DuckDB on 1 thread (time)`,
+        value: parallel.ms,
+        unit: 'ms',
+        baseline: { name: 'DuckDB read_json + GROUP BY (1 thread)', value: duckOneThread.ms },
+        ratio: parallel.ms / duckOneThread.ms,
+      });
+    }
     notes.push(
       `file: ${count.toLocaleString('en-US')} events, ${(bytes / 1e6).toFixed(0)} MB; raw scores equal to DuckDB's for all ` +
         `${duckRun.value.size.toLocaleString('en-US')} users (|Δ| ≤ 1e-6); ratio = our time / DuckDB's time`,

@@ -12,6 +12,9 @@ export interface JsonlReadOptions {
   pageSize?: number | undefined;
   /** Called for each line that is not a valid native event; reading goes on. */
   onIssue?: ((issue: JsonlReadIssue) => void) | undefined;
+  /** Read only bytes [start, end) of the file; `start` must be 0 or just after a `\n` (line numbers count from it). */
+  start?: number | undefined;
+  end?: number | undefined;
 }
 
 /**
@@ -21,13 +24,16 @@ export interface JsonlReadOptions {
  * a fast path for the common well-formed case that falls back to the zod schema to name the field when
  * something is off.
  */
-export async function* readJsonlEvents(file: string, options: JsonlReadOptions = {}): AsyncGenerator<ScoringEvent[]> {
+export async function* readJsonlEvents(
+  file: string,
+  options: JsonlReadOptions = {},
+): AsyncGenerator<ScoringEvent[], number> {
   const pageSize = options.pageSize ?? 10_000;
   const decoder = new StringDecoder('utf8');
   let page: ScoringEvent[] = [];
   let lineNo = 0;
   let rest = '';
-  let first = true;
+  let first = (options.start ?? 0) === 0;
 
   const take = (line: string): void => {
     lineNo++;
@@ -50,7 +56,9 @@ export async function* readJsonlEvents(file: string, options: JsonlReadOptions =
     for (const part of parts) take(part);
   };
 
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+  const range = options.end === undefined ? { start: options.start } : { start: options.start, end: options.end - 1 };
+  if (options.end !== undefined && options.end <= (options.start ?? 0)) return 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20, ...range })) {
     let text = rest + decoder.write(chunk as Buffer);
     if (first) {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -70,6 +78,7 @@ export async function* readJsonlEvents(file: string, options: JsonlReadOptions =
   rest += decoder.end();
   if (rest.length > 0) takeLine(rest);
   if (page.length > 0) yield page;
+  return lineNo;
 }
 
 /** One line to an event, or a message naming what is wrong. */

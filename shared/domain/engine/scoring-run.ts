@@ -44,6 +44,49 @@ export interface ScoringRunStats {
   unattributed: number;
 }
 
+/** The slots of one state table, rows back to back, and its distinctUsers sets (per row, per set). */
+export interface StateTableExport {
+  count: number;
+  data: Float64Array;
+  sets: string[][][] | null;
+}
+
+/**
+ * A run's entity state as plain data and typed arrays: what `exportState()` gives and `importState()` merges, so a
+ * run can be scored in parts (worker threads, processes) and merged. Structured-clonable; pass `transferables()`
+ * as the transfer list to move the arrays instead of copying them.
+ */
+export interface ScoringRunState {
+  /** Checked on import: the same model layout and instant. */
+  modelName: string;
+  asOf: number;
+  slotCount: number;
+  /** Entity ids; row i of `main` belongs to `keys[i]`. */
+  keys: string[];
+  accountIds: (string | undefined)[];
+  known: (KnownEntity | undefined)[];
+  main: StateTableExport;
+  /** rollup mean/max: per entity row, its users in first-seen order and their rows in `members`. */
+  users: ([string[], number[]] | undefined)[] | null;
+  members: StateTableExport;
+  /** breakdown: per entity row, its groups as [key, users, row in `groupRows`] in first-seen order. */
+  groups: [string, string[], number][][] | null;
+  groupRows: StateTableExport;
+  stats: ScoringRunStats;
+}
+
+/** The typed arrays of a state, for a postMessage transfer list. */
+export function stateTransferables(state: ScoringRunState): ArrayBuffer[] {
+  return [state.main.data.buffer, state.members.data.buffer, state.groupRows.data.buffer] as ArrayBuffer[];
+}
+
+/** How a slot merges across runs. */
+const MERGE_ADD = 0;
+const MERGE_OR = 1;
+const MERGE_MIN = 2;
+const MERGE_MAX = 3;
+const MERGE_SKIP = 4;
+
 /** Rows are stored in chunks of 4096 (the first one grows from 16), so growing never copies a large array. */
 const CHUNK_BITS = 12;
 const CHUNK_ROWS = 1 << CHUNK_BITS;
@@ -95,6 +138,52 @@ class StateTable {
 
   baseOf(row: number): number {
     return (row & CHUNK_MASK) * this.stride;
+  }
+
+  export(): StateTableExport {
+    const data = new Float64Array(this.count * this.stride);
+    let at = 0;
+    for (const chunk of this.chunks) {
+      const n = Math.min(chunk.length, data.length - at);
+      data.set(chunk.subarray(0, n), at);
+      at += n;
+    }
+    return {
+      count: this.count,
+      data,
+      sets: this.sets === null ? null : this.sets.map((row) => row.map((s) => [...s])),
+    };
+  }
+
+  /** Merge row `from` of an exported table into row `row` of this one, slot by slot as `ops` say. */
+  mergeRow(row: number, other: StateTableExport, from: number, ops: Uint8Array): void {
+    const data = this.dataOf(row);
+    const base = this.baseOf(row);
+    const src = other.data;
+    const at = from * this.stride;
+    for (let i = 0; i < ops.length; i++) {
+      const v = src[at + i]!;
+      const t = base + i;
+      switch (ops[i]) {
+        case MERGE_ADD:
+          data[t]! += v;
+          break;
+        case MERGE_OR:
+          data[t] = (data[t]! | v) >>> 0;
+          break;
+        case MERGE_MIN:
+          if (v < data[t]!) data[t] = v;
+          break;
+        case MERGE_MAX:
+          if (v > data[t]!) data[t] = v;
+          break;
+      }
+    }
+    const sets = other.sets?.[from];
+    if (sets !== undefined) {
+      const own = this.sets![row]!;
+      for (let i = 0; i < sets.length; i++) for (const id of sets[i]!) own[i]!.add(id);
+    }
   }
 }
 
@@ -336,6 +425,151 @@ export class ScoringRun {
         table.sets![row]![s.setIndex]!.add(event.userId);
         return;
     }
+  }
+
+  /** Ids of the events in range this run has taken (counted or unattributed), first seen first; none without dedupe. */
+  seenEventIds(): readonly string[] {
+    return this.seen?.keys ?? [];
+  }
+
+  /**
+   * Add event ids seen elsewhere (another part of the same input) to this run's dedupe set, and return those it
+   * already held: events another part counted although this run had already counted them. Without dedupe, none.
+   */
+  addSeenEventIds(ids: readonly string[]): string[] {
+    const seen = this.seen;
+    if (seen === null) return [];
+    const repeated: string[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const size = seen.size;
+      if (seen.add(ids[i]!) < size) repeated.push(ids[i]!);
+    }
+    return repeated;
+  }
+
+  /**
+   * This run's entity state as data (see ScoringRunState), for `importState` in another run of the same model and
+   * instant. Event ids are not part of it (see `seenEventIds`).
+   */
+  exportState(): ScoringRunState {
+    const n = this.ids.size;
+    return {
+      modelName: this.model.name,
+      asOf: this.asOf,
+      slotCount: this.compiled.slotCount,
+      keys: this.ids.keys.slice(),
+      accountIds: this.accountIds.slice(),
+      known: this.known.slice(),
+      main: this.main.export(),
+      users: this.perUser
+        ? Array.from({ length: n }, (_, row) => {
+            const users = this.users[row];
+            return users === undefined ? undefined : ([[...users.keys()], [...users.values()]] as [string[], number[]]);
+          })
+        : null,
+      members: this.members.export(),
+      groups: this.model.breakdown
+        ? Array.from({ length: n }, (_, row) =>
+            [...(this.groups[row] ?? new Map<string, Group>())].map(
+              ([key, g]) => [key, [...g.users], g.row] as [string, string[], number],
+            ),
+          )
+        : null,
+      groupRows: this.groupRows.export(),
+      stats: { ...this.stats },
+    };
+  }
+
+  /**
+   * Merge a state exported by a run of the same model and instant, as if its events had been fed to this run
+   * after this run's own: sums and counts add, day and week bitmaps OR, first seen is the min and last seen the
+   * max, a user's account is the one named by the later event (ties: the greater id), distinctUsers sets and
+   * breakdown users unite, users of rollup mean/max and breakdown groups merge row by row, stats add. Merging
+   * parts in input order keeps first-seen orders (rollup users) as one run would; sums may associate
+   * differently, which the rounding of values to 6 decimals at finish absorbs, as it does for any event order.
+   *
+   * Dedupe is not part of the state: a caller merging parts of one input must make sure no event id was counted
+   * in two parts (see `addSeenEventIds`; `mergeFrom` checks it).
+   */
+  importState(state: ScoringRunState): void {
+    if (state.modelName !== this.model.name || state.asOf !== this.asOf || state.slotCount !== this.compiled.slotCount)
+      throw new Error('importState: the state comes from a run of another model or instant');
+    const ops = this.mergeOps();
+    for (let from = 0; from < state.keys.length; from++) {
+      const entityId = state.keys[from]!;
+      const row = this.rowOf(entityId);
+      const data = this.main.dataOf(row);
+      const at = this.main.baseOf(row) + ACCOUNT_AT_SLOT;
+      const otherAt = state.main.data[from * this.compiled.slotCount + ACCOUNT_AT_SLOT]!;
+      const otherAccount = state.accountIds[from];
+      if (
+        otherAt > data[at]! ||
+        (otherAt === data[at]! && otherAt !== Number.NEGATIVE_INFINITY && otherAccount! > this.accountIds[row]!)
+      ) {
+        this.accountIds[row] = otherAccount;
+        data[at] = otherAt;
+      } else if (this.accountIds[row] === undefined) this.accountIds[row] = otherAccount;
+      if (this.known[row] === undefined) this.known[row] = state.known[from];
+      this.main.mergeRow(row, state.main, from, ops);
+      const users = state.users?.[from];
+      if (users !== undefined) {
+        let own = this.users[row];
+        if (own === undefined) this.users[row] = own = new Map();
+        const [ids, rows] = users;
+        for (let i = 0; i < ids.length; i++) {
+          let member = own.get(ids[i]!);
+          if (member === undefined) {
+            member = this.members.alloc();
+            own.set(ids[i]!, member);
+          }
+          this.members.mergeRow(member, state.members, rows[i]!, ops);
+        }
+      }
+      const groups = state.groups?.[from];
+      if (groups !== undefined && groups.length > 0) {
+        let own = this.groups[row];
+        if (own === undefined) this.groups[row] = own = new Map();
+        for (const [key, users, groupRow] of groups) {
+          let group = own.get(key);
+          if (!group) {
+            group = { row: this.groupRows.alloc(), users: new Set() };
+            own.set(key, group);
+          }
+          for (const user of users) group.users.add(user);
+          this.groupRows.mergeRow(group.row, state.groupRows, groupRow, ops);
+        }
+      }
+    }
+    this.stats.counted += state.stats.counted;
+    this.stats.duplicates += state.stats.duplicates;
+    this.stats.outOfRange += state.stats.outOfRange;
+    this.stats.unattributed += state.stats.unattributed;
+  }
+
+  /**
+   * Merge another run of the same model and instant into this one (its events count as fed after this run's).
+   * With dedupe, an event id counted by both runs cannot be undone: that throws, naming how many.
+   */
+  mergeFrom(other: ScoringRun): void {
+    const repeated = this.addSeenEventIds(other.seenEventIds());
+    if (repeated.length > 0)
+      throw new Error(`mergeFrom: ${repeated.length} event id(s) were counted by both runs; dedupe cannot be exact`);
+    this.importState(other.exportState());
+  }
+
+  /** Per slot, how it merges (see importState). */
+  private mergeOps(): Uint8Array {
+    const c = this.compiled;
+    const ops = new Uint8Array(c.slotCount).fill(MERGE_ADD);
+    ops[FIRST_SEEN_SLOT] = MERGE_MIN;
+    ops[LAST_SEEN_SLOT] = MERGE_MAX;
+    ops[ACCOUNT_AT_SLOT] = MERGE_SKIP;
+    ops.fill(MERGE_OR, c.activeSlot, c.activeSlot + c.dayWords);
+    for (const s of c.signals) {
+      if (s.kind === 'days') ops.fill(MERGE_OR, s.slot, s.slot + c.dayWords);
+      else if (s.kind === 'weeks') ops.fill(MERGE_OR, s.slot, s.slot + c.weekWords);
+    }
+    return ops;
   }
 
   /** Raw scores of every entity the model applies to (known or active, not archived), in entity id order. */

@@ -1,0 +1,299 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ScoringRun, type ScoringRunOptions } from '../../../shared/domain/engine/index.js';
+import type { ScoringEvent } from '../../../shared/domain/event.js';
+import type { Model, Traits } from '../../../shared/domain/model/schema.js';
+import { type JsonlReadIssue, parseEventLine } from '../../../shared/files/jsonl-events.js';
+import { type ScoreJsonlOptions, scoreJsonlFile, splitAtLines } from '../../../shared/files/score-jsonl.js';
+import { model } from '../../support/engine.js';
+
+const T = Date.parse('2026-11-25T00:00:00Z');
+const DAY_MS = 86_400_000;
+
+/** A user model with every signal kind: count, sum, decay, capPerDay, distinctDays/Weeks, tiers, where, cap, penalties. */
+const USER_FULL = model({
+  name: 'user-full',
+  timezone: 'Europe/Berlin',
+  signals: [
+    { name: 'projects', event: 'project_created', weight: 4 },
+    { name: 'invites', event: 'teammate_invited', weight: 5, cap: 6 },
+    { name: 'core', event: 'core_used', weight: 5, capPerDay: 2, decay: { halfLifeDays: 7 } },
+    {
+      name: 'minutes-capped',
+      event: 'session_ended',
+      aggregate: 'sum',
+      property: 'minutes',
+      weight: 0.1,
+      capPerDay: 2,
+    },
+    { name: 'minutes', event: 'session_ended', aggregate: 'sum', property: 'minutes', weight: 0.3 },
+    { name: 'decayed', event: 'login', weight: 1.7, decay: { halfLifeDays: 3 } },
+    { name: 'weeks', event: 'login', aggregate: 'distinctWeeks', weight: 2 },
+    { name: 'premium', event: 'feature_used', where: { tier: ['premium', 'gold'] }, weight: 10 },
+    {
+      name: 'days',
+      event: '*',
+      aggregate: 'distinctDays',
+      tiers: [
+        { min: 0, points: 0 },
+        { min: 3, points: 5 },
+        { min: 8, points: 12 },
+      ],
+    },
+    { name: 'tickets', event: 'ticket_opened', weight: 0 },
+  ],
+  penalties: [
+    { name: 'no-report', absent: 'report_exported', points: -20 },
+    { name: 'inactive', inactiveDays: 10, points: -15 },
+    { name: 'backlog', signal: 'tickets', above: 2, points: -10 },
+  ],
+});
+
+const ACCOUNT_SIGNALS = [
+  { name: 'projects', event: 'project_created', weight: 4 },
+  { name: 'minutes', event: 'session_ended', aggregate: 'sum' as const, property: 'minutes', weight: 0.1 },
+  { name: 'core', event: 'core_used', weight: 3, capPerDay: 2 },
+  { name: 'days', event: '*', aggregate: 'distinctDays' as const, weight: 1 },
+];
+const POOLED = model({
+  name: 'pooled',
+  level: 'account',
+  signals: [...ACCOUNT_SIGNALS, { name: 'users', event: '*', aggregate: 'distinctUsers', weight: 3 }],
+  penalties: [{ name: 'no-report', absent: 'report_exported', points: -5 }],
+});
+const MEAN = model({
+  name: 'mean',
+  level: 'account',
+  rollup: 'mean',
+  signals: ACCOUNT_SIGNALS,
+  penalties: [{ name: 'few', signal: 'projects', below: 2, points: -6 }],
+});
+const MAX = model({ name: 'max', level: 'account', rollup: 'max', signals: ACCOUNT_SIGNALS });
+const BREAKDOWN = model({
+  name: 'breakdown',
+  level: 'account',
+  breakdown: { trait: 'role' },
+  signals: [...ACCOUNT_SIGNALS, { name: 'users', event: '*', aggregate: 'distinctUsers', weight: 1 }],
+});
+
+const NAMES = [
+  'project_created',
+  'teammate_invited',
+  'core_used',
+  'session_ended',
+  'login',
+  'feature_used',
+  'ticket_opened',
+  'report_exported',
+  'other',
+];
+
+/** Seeded PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Lines of a random file: users moving between accounts (equal timestamps too), events out of range, sums as
+ * numbers, strings and junk, repeated ids anywhere in the file (often with other content), lines without an id,
+ * repeated whole lines, blank, CRLF and invalid lines.
+ */
+function randomLines(seed: number, count: number): string[] {
+  const r = rng(seed);
+  const pick = <V>(xs: readonly V[]): V => xs[Math.floor(r() * xs.length)]!;
+  const lines: string[] = [];
+  const ids: string[] = [];
+  const stamps = Array.from({ length: 12 }, () => T - Math.floor(r() * 45 * DAY_MS));
+  for (let i = 0; i < count; i++) {
+    const roll = r();
+    if (roll < 0.02) {
+      lines.push(roll < 0.01 ? '' : '{"name": "login", "userId": }');
+      continue;
+    }
+    if (roll < 0.06 && lines.length > 0) {
+      lines.push(pick(lines));
+      continue;
+    }
+    const e: Record<string, unknown> = { name: pick(NAMES), userId: `u${Math.floor(r() * 40)}` };
+    if (r() < 0.8) e.accountId = `a${Math.floor(r() * 6)}`;
+    e.timestamp = r() < 0.2 ? pick(stamps) : T + DAY_MS - Math.floor(r() * 50 * DAY_MS);
+    if (r() < 0.5) e.timestamp = new Date(e.timestamp as number).toISOString();
+    const p = r();
+    e.properties =
+      p < 0.5
+        ? { minutes: Math.round(r() * 1000) / 7, tier: pick(['premium', 'gold', 'basic']) }
+        : p < 0.6
+          ? { minutes: String(Math.round(r() * 100)) }
+          : p < 0.7
+            ? { minutes: 'n/a' }
+            : undefined;
+    const idRoll = r();
+    if (idRoll < 0.15 && ids.length > 0) e.eventId = pick(ids);
+    else if (idRoll < 0.9) {
+      e.eventId = `e${i}`;
+      ids.push(e.eventId as string);
+    }
+    lines.push(JSON.stringify(e) + (r() < 0.05 ? '\r' : ''));
+  }
+  return lines;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'pulse-parallel-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
+function writeLines(lines: string[]): string {
+  const file = join(dir, `events-${files++}.jsonl`);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+const ROLES = new Map<string, Traits>(
+  Array.from({ length: 40 }, (_, i) => [`u${i}`, { role: ['admin', 'dev', 'ops'][i % 4] }]),
+);
+const ACCOUNTS = new Map<string, string>(Array.from({ length: 40 }, (_, i) => [`u${i}`, `a${i % 7}`]));
+
+async function scoreBoth(file: string, m: Model, options: Omit<ScoreJsonlOptions, 'asOf' | 'onIssue'>, threads = 2) {
+  const issues1: JsonlReadIssue[] = [];
+  const issuesN: JsonlReadIssue[] = [];
+  const one = await scoreJsonlFile(file, m, { ...options, asOf: T, threads: 1, onIssue: (i) => issues1.push(i) });
+  const many = await scoreJsonlFile(file, m, { ...options, asOf: T, threads, onIssue: (i) => issuesN.push(i) });
+  return { one, many, issues1, issuesN };
+}
+
+describe('scoreJsonlFile: threads > 1 gives exactly the raw scores of one thread', () => {
+  it('user model with every signal kind, dedupe on, ids repeated across the file (2 and 3 threads)', async () => {
+    const file = writeLines(randomLines(1, 3000));
+
+    const two = await scoreBoth(file, USER_FULL, { dedupe: true, accounts: ACCOUNTS });
+    const three = await scoreJsonlFile(file, USER_FULL, { asOf: T, threads: 3, dedupe: true, accounts: ACCOUNTS });
+
+    const expected = two.one.finish();
+    expect(expected.length).toBeGreaterThan(30);
+    expect(two.many.finish()).toEqual(expected);
+    expect(three.finish()).toEqual(expected);
+    expect(two.many.stats).toEqual(two.one.stats);
+    expect(three.stats).toEqual(two.one.stats);
+    expect(two.one.stats.duplicates).toBeGreaterThan(100);
+    expect(two.issuesN).toEqual(two.issues1);
+    expect(two.issues1.length).toBeGreaterThan(10);
+  });
+
+  it('user model, dedupe off', async () => {
+    const file = writeLines(randomLines(2, 2000));
+
+    const { one, many } = await scoreBoth(file, USER_FULL, { dedupe: false });
+
+    expect(many.finish()).toEqual(one.finish());
+    expect(many.stats).toEqual(one.stats);
+    expect(one.stats.duplicates).toBe(0);
+  });
+
+  it.each([
+    ['pooled with distinctUsers', POOLED],
+    ['rollup mean', MEAN],
+    ['rollup max', MAX],
+    ['breakdown', BREAKDOWN],
+  ])('account model, %s, dedupe on', async (_label, m) => {
+    const file = writeLines(randomLines(3, 2000));
+
+    const { one, many } = await scoreBoth(file, m, { dedupe: true, accounts: ACCOUNTS, traits: { user: ROLES } });
+
+    const expected = one.finish();
+    expect(expected.length).toBe(7);
+    expect(many.finish()).toEqual(expected);
+    expect(many.stats).toEqual(one.stats);
+  });
+
+  it('more threads than lines, an empty file and a file without a final newline', async () => {
+    const small = join(dir, 'small.jsonl');
+    writeFileSync(small, randomLines(4, 3).join('\n'));
+    const empty = join(dir, 'empty.jsonl');
+    writeFileSync(empty, '');
+
+    const { one, many } = await scoreBoth(small, USER_FULL, { dedupe: true }, 4);
+    const none = await scoreJsonlFile(empty, USER_FULL, { asOf: T, threads: 2 });
+
+    expect(many.finish()).toEqual(one.finish());
+    expect(none.finish()).toEqual([]);
+  });
+});
+
+describe('splitAtLines', () => {
+  it('cuts just after newlines, in order, covering the file', () => {
+    const file = writeLines(['a', 'bb', 'ccc', 'dddd', 'eeeee']);
+
+    const bounds = splitAtLines(file, 3);
+
+    expect(bounds[0]).toBe(0);
+    expect(bounds.at(-1)).toBe(20);
+    expect(bounds).toEqual([...bounds].sort((a, b) => a - b));
+    expect(bounds.slice(1, -1).every((b) => [2, 5, 9, 14, 20].includes(b))).toBe(true);
+  });
+});
+
+function parseLines(lines: string[]): ScoringEvent[] {
+  return lines.map(parseEventLine).filter((e): e is ScoringEvent => typeof e !== 'string');
+}
+
+describe('ScoringRun merge', () => {
+  const options = (dedupe: boolean): ScoringRunOptions => ({
+    asOf: T,
+    dedupe,
+    accountOf: (u) => ACCOUNTS.get(u),
+    traitsOf: (level, id) => (level === 'user' ? ROLES.get(id) : undefined),
+  });
+
+  it('mergeFrom of runs over consecutive parts equals one run over all (any split, any model)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 4 }),
+        fc.constantFrom(USER_FULL, POOLED, MEAN, MAX, BREAKDOWN),
+        (seed, cuts, m) => {
+          // Unique ids (dedupe off): parts never share an event.
+          const events = parseLines(randomLines(seed, 400));
+          const bounds = [0, ...[...cuts].sort((a, b) => a - b), events.length];
+          const one = new ScoringRun(m, options(false));
+          one.add(events);
+          const merged = new ScoringRun(m, options(false));
+          for (let i = 0; i + 1 < bounds.length; i++) {
+            const part = new ScoringRun(m, options(false));
+            part.add(events.slice(bounds[i], Math.max(bounds[i]!, bounds[i + 1]!)));
+            merged.mergeFrom(part);
+          }
+          expect(merged.finish()).toEqual(one.finish());
+          expect(merged.stats).toEqual(one.stats);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('mergeFrom refuses runs that both counted an event id (dedupe)', () => {
+    const [e] = parseLines([JSON.stringify({ eventId: 'x', name: 'login', userId: 'u1', timestamp: T - DAY_MS })]);
+    const a = new ScoringRun(USER_FULL, { asOf: T });
+    const b = new ScoringRun(USER_FULL, { asOf: T });
+    a.add([e!]);
+    b.add([e!]);
+
+    expect(() => a.mergeFrom(b)).toThrow(/1 event id/);
+  });
+
+  it('importState refuses the state of another model', () => {
+    const a = new ScoringRun(USER_FULL, { asOf: T });
+    const b = new ScoringRun(POOLED, { asOf: T });
+
+    expect(() => a.importState(b.exportState())).toThrow(/another model/);
+  });
+});
