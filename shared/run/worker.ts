@@ -55,7 +55,8 @@ export async function scoreShard(
         traits: record.traits,
         accountId: record.accountId,
         firstSeenAt: record.firstSeenAt,
-        lastSeenAt: record.lastSeenAt,
+        // Not the record's lastSeenAt: that is the last identify/group call, and PRODUCT §3.3 makes inactivity
+        // "no event at all". The run reads far enough back (the longest inactiveDays) to know from events alone.
         archived: record.archived,
       });
     }

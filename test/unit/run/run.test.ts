@@ -60,6 +60,27 @@ describe('plan', () => {
 });
 
 describe('a run in memory: plan → workers → finalise', () => {
+  it('counts only events as activity: a recent identify call does not lift the inactivity penalty', async () => {
+    // Arrange: identified the day before the as-of date, no event for weeks.
+    const deps = memoryDeps([usage]);
+    await deps.entities.upsert([
+      {
+        entityType: 'user',
+        entityId: 'identified',
+        traits: { plan: 'pro' },
+        seenAt: Date.parse('2026-03-08T12:00:00Z'),
+      },
+    ]);
+
+    // Act
+    await new LocalRunner(deps).run({ model: 'usage', asOf: '2026-03-09' });
+
+    // Assert
+    const score = deps.scores.allCurrent('usage').find((c) => c.entityId === 'identified')!;
+    expect(score.penalties).toEqual([{ rule: 'inactive', points: -4 }]);
+    expect(score.coverage.lastSeenAt).toBeNull();
+  });
+
   it('scores active and known-but-inactive entities and writes current scores, history and a snapshot', async () => {
     // Arrange
     const deps = memoryDeps([usage]);
