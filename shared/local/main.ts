@@ -84,8 +84,8 @@ async function main(argv: readonly string[]): Promise<number> {
   let stoppingSince = 0;
   const stop = (signal: string) => {
     if (stoppingSince > 0) {
-      // Ctrl-C reaches npm, tsx and this process at once, and tsx relays it again: only a later, deliberate
-      // second signal means "stop now".
+      // Ctrl-C reaches npm and this process at once (the whole foreground group), and npm may relay it: only a
+      // later, deliberate second signal means "stop now".
       if (Date.now() - stoppingSince < 2000) return;
       process.stderr.write(`${signal} again: exiting without waiting\n`);
       process.exit(1);

@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../support/dynamo.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const TSX_CLI = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
 
 export { freePort };
 
@@ -100,9 +99,13 @@ export function serverEnv(e: LocalServerEnv): NodeJS.ProcessEnv {
   };
 }
 
-/** `npx tsx shared/local/main.ts` (through tsx's CLI directly, so signals reach it) until it answers /healthz. */
+/**
+ * `node --import tsx shared/local/main.ts`, as `npm start` runs it, until it prints its banner. Node loads tsx as
+ * a loader in the same process, so a signal reaches the server itself (tsx's CLI would relay it, and SIGKILL a
+ * server too busy to acknowledge within 30 ms).
+ */
 export async function startLocalServer(e: LocalServerEnv, args: string[] = []): Promise<Child> {
-  const child = spawnChild(process.execPath, [TSX_CLI, 'shared/local/main.ts', ...args], serverEnv(e));
+  const child = spawnChild(process.execPath, ['--import', 'tsx', 'shared/local/main.ts', ...args], serverEnv(e));
   await child.waitFor(/Pulse is running at http:\/\/127\.0\.0\.1:\d+/, 60_000);
   return child;
 }
