@@ -1,7 +1,7 @@
 import type { EntityLevel } from '../../ports/event-store.js';
 import type { ScoringEvent } from '../event.js';
 import type { Model, TraitCondition, Traits } from '../model/schema.js';
-import { round6 } from '../numbers.js';
+import { round6, transformValue } from '../numbers.js';
 import { DAY_MS, minusCalendarDays, RunCalendar } from '../time.js';
 import {
   ACCOUNT_AT_SLOT,
@@ -663,7 +663,7 @@ export class ScoringRun {
     return raw;
   }
 
-  /** Signals and penalties of one state row: points = weight × value (or tiers), raw = Σ points + Σ penalties. */
+  /** Signals and penalties of one state row: points = weight × transform(value) (or tiers), raw = Σ points + Σ penalties. */
   private evaluate(table: StateTable, row: number, lastSeen: number): Evaluation {
     const base = table.baseOf(row);
     const data = table.dataOf(row);
@@ -757,7 +757,7 @@ function signalValue(
 
 function signalPoints(s: CompiledSignal, value: number): number {
   const tiers = s.signal.tiers;
-  if (!tiers) return s.signal.weight! * value;
+  if (!tiers) return s.signal.weight! * transformValue(s.signal.transform, value);
   // Highest matching min wins, whatever order the tiers are written in.
   let best: { min: number; points: number } | undefined;
   for (const tier of tiers) if (value >= tier.min && (best === undefined || tier.min > best.min)) best = tier;

@@ -18,6 +18,10 @@ export const WhereSchema = z.record(z.string(), z.union([scalar, z.array(scalar)
 
 export const TierSchema = z.object({ min: finite, points: finite }).strict();
 
+/** Diminishing returns on a signal's value before its weight applies (docs/models.md#semantics-exact). */
+export const TRANSFORMS = ['none', 'log1p', 'sqrt'] as const;
+export type Transform = (typeof TRANSFORMS)[number];
+
 export const SignalSchema = z
   .object({
     name,
@@ -27,6 +31,7 @@ export const SignalSchema = z
     aggregate: z.enum(AGGREGATES).default('count'),
     property: z.string().min(1).optional(),
     weight: finite.optional(),
+    transform: z.enum(TRANSFORMS).optional(),
     tiers: z.array(TierSchema).min(1, 'must list at least one tier').optional(),
     cap: finite.nonnegative('must not be negative').optional(),
     capPerDay: z.number().int('must be a whole number').positive('must be positive').optional(),
@@ -41,6 +46,12 @@ export const SignalSchema = z
       ctx.addIssue({ code: 'custom', path: ['weight'], message: 'a signal needs a weight or tiers' });
     if (s.weight !== undefined && s.tiers !== undefined)
       ctx.addIssue({ code: 'custom', path: ['tiers'], message: 'give either weight or tiers, not both' });
+    if (s.tiers !== undefined && s.transform !== undefined && s.transform !== 'none')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['transform'],
+        message: 'transform applies to weighted signals only (tiers already map values to points)',
+      });
     if (s.aggregate === 'sum' && !s.property)
       ctx.addIssue({
         code: 'custom',

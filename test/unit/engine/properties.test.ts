@@ -19,7 +19,7 @@ const everything = model({
   windowDays: 7,
   timezone: 'Europe/Berlin',
   signals: [
-    { name: 'logins', event: 'login', weight: 1, capPerDay: 2, decay: { halfLifeDays: 3 } },
+    { name: 'logins', event: 'login', weight: 1, capPerDay: 2, decay: { halfLifeDays: 3 }, transform: 'log1p' },
     { name: 'premium', event: 'feature_used', where: { tier: 'premium' }, weight: 10, cap: 3 },
     {
       name: 'minutes',
@@ -28,6 +28,7 @@ const everything = model({
       property: 'minutes',
       weight: 0.1,
       decay: { halfLifeDays: 5 },
+      transform: 'sqrt',
     },
     {
       name: 'days',
@@ -158,7 +159,7 @@ describe('properties of the engine', () => {
   /*
    * Monotonicity needs a model where more activity can only add points. That holds for counts, sums of
    * non-negative amounts, distinct days and weeks, caps, capPerDay without decay on counts, tiers whose points
-   * rise with min, decay on counts (each event adds a positive decayed amount), and the absent and inactiveDays
+   * rise with min, decay on counts (each event adds a positive decayed amount), log1p and sqrt transforms (non-decreasing), and the absent and inactiveDays
    * penalties (an event can only lift them). It does not hold for: negative weights; `above` penalties with
    * negative points (more events can trigger them); capPerDay with decay or on sums (a capped day keeps the
    * mean of its events, so a low-valued extra event lowers the mean); percentile (others' scores move).
@@ -168,8 +169,8 @@ describe('properties of the engine', () => {
     timezone: 'Europe/Berlin',
     signals: [
       { name: 'logins', event: 'login', weight: 1, capPerDay: 2 },
-      { name: 'decayed', event: 'login', weight: 2, decay: { halfLifeDays: 3 } },
-      { name: 'premium', event: 'feature_used', where: { tier: 'premium' }, weight: 10, cap: 3 },
+      { name: 'decayed', event: 'login', weight: 2, decay: { halfLifeDays: 3 }, transform: 'log1p' },
+      { name: 'premium', event: 'feature_used', where: { tier: 'premium' }, weight: 10, cap: 3, transform: 'sqrt' },
       { name: 'minutes', event: 'session_ended', aggregate: 'sum', property: 'minutes', weight: 0.1 },
       {
         name: 'days',
