@@ -26,7 +26,13 @@ export {
   type PulseServiceProps,
 } from './constructs/pulse-service.js';
 export { ScoringPipeline, type ScoringPipelineProps } from './constructs/scoring-pipeline.js';
-export { glueColumns, SnapshotTable, type SnapshotTableProps } from './constructs/snapshot-table.js';
+export {
+  glueColumns,
+  glueDatabaseNameFor,
+  PARTITION_KEYS,
+  SnapshotTable,
+  type SnapshotTableProps,
+} from './constructs/snapshot-table.js';
 export { CONTEXT, createPulseApp, FEATURE_FLAGS, type PulseApp } from './pulse-app.js';
 export { DataStack, type DataStackProps } from './stacks/data-stack.js';
 export { ServiceStack, type ServiceStackProps } from './stacks/service-stack.js';

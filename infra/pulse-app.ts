@@ -6,6 +6,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadModelsForSynth } from './constructs/models.js';
 import { PROJECT_ROOT } from './constructs/pulse-function.js';
+import { glueDatabaseNameFor } from './constructs/snapshot-table.js';
 import { DataStack } from './stacks/data-stack.js';
 import { ServiceStack } from './stacks/service-stack.js';
 
@@ -95,6 +96,8 @@ export function createPulseApp(app: App = new App(), env?: Environment): PulseAp
     throttleRateLimit: num(CONTEXT.throttleRateLimit),
     throttleBurstLimit: num(CONTEXT.throttleBurstLimit),
     schedulesEnabled: ctx(CONTEXT.schedulesEnabled) !== 'false',
+    // Account-unique names come from the prefix, so a second copy (another prefix) deploys beside the first.
+    glueDatabaseName: glueDatabaseNameFor(prefix),
   });
 
   const email = ctx(CONTEXT.alarmEmail);

@@ -172,13 +172,10 @@ export class PulseFunction extends NodejsFunction {
     ];
     this.addToRolePolicy(new PolicyStatement({ actions, resources: objectArns }));
     if (mode !== 'write') {
-      this.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['s3:ListBucket'],
-          resources: [bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } },
-        }),
-      );
+      // Unconditioned: S3 answers a GetObject of a missing key with 404 only to a caller that may list the bucket
+      // (a prefix condition never matches a GetObject), otherwise with 403 AccessDenied, which is not "missing".
+      // The bucket holds only Pulse data (docs/deploy.md#security-notes).
+      this.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
     }
     for (const arn of objectArns)
       this.wildcardGrants.push({

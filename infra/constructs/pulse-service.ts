@@ -91,7 +91,10 @@ export interface PulseServiceProps {
   readonly schedulesEnabled?: boolean;
   /** Log retention of functions, state machine and API access logs. @default one month */
   readonly logRetention?: RetentionDays;
-  /** Glue database name (unique per account and region). @default pulse */
+  /**
+   * Glue database name (unique per account and region; the standalone app derives it from `pulse:stackPrefix`).
+   * @default derived from this construct's unique path
+   */
   readonly glueDatabaseName?: string;
   readonly alarmActions?: readonly IAlarmAction[];
   /** @default the repository root */

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Names, Stack } from 'aws-cdk-lib';
 import { CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -19,15 +19,44 @@ const GLUE_TYPES: Record<SnapshotColumnType, string> = {
   timestamp: 'timestamp',
 };
 
+/** Partition keys of the snapshot table, in key order (`snapshots/model=<name>/dt=<date>/`). */
+export const PARTITION_KEYS: readonly CfnTable.ColumnProperty[] = [
+  { name: 'model', type: 'string', comment: 'model name' },
+  { name: 'dt', type: 'string', comment: "as-of date (yyyy-MM-dd) in the model's time zone" },
+];
+
+/**
+ * The table's data columns: the snapshot columns less the partition keys. `model` stays in the Parquet files, but
+ * Athena rejects a table that declares a name both as a column and as a partition key (docs/data-model.md#athena).
+ */
 export function glueColumns(columns: readonly SnapshotColumn[] = SNAPSHOT_COLUMNS): CfnTable.ColumnProperty[] {
-  return columns.map((c) => ({ name: c.name, type: GLUE_TYPES[c.type], comment: c.description }));
+  const partitioned = new Set(PARTITION_KEYS.map((k) => k.name));
+  return columns
+    .filter((c) => !partitioned.has(c.name))
+    .map((c) => ({ name: c.name, type: GLUE_TYPES[c.type], comment: c.description }));
+}
+
+/**
+ * A Glue database name from a stack prefix or construct name: lower case letters, digits and `_` (what Athena
+ * accepts unquoted), at most 255 characters. `Pulse` gives `pulse`, `PulseStaging` gives `pulsestaging`.
+ */
+export function glueDatabaseNameFor(prefix: string): string {
+  const name = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+  if (name.length === 0) throw new Error(`cannot derive a Glue database name from "${prefix}"`);
+  return name.slice(0, 255);
 }
 
 export interface SnapshotTableProps {
   readonly bucket: IBucket;
   /** Model names: the values of the `model` partition (an enum, so `SELECT … WHERE dt = …` spans every model). */
   readonly modelNames: readonly string[];
-  /** @default pulse */
+  /**
+   * Glue database name, unique per account and region: two copies of Pulse need two names.
+   * @default derived from the construct's unique path (see glueDatabaseNameFor)
+   */
   readonly databaseName?: string;
   /** @default snapshots */
   readonly tableName?: string;
@@ -52,7 +81,7 @@ export class SnapshotTable extends Construct {
   constructor(scope: Construct, id: string, props: SnapshotTableProps) {
     super(scope, id);
     if (props.modelNames.length === 0) throw new Error('SnapshotTable needs at least one model name');
-    this.databaseName = props.databaseName ?? 'pulse';
+    this.databaseName = props.databaseName ?? glueDatabaseNameFor(Names.uniqueResourceName(this, { maxLength: 200 }));
     this.tableName = props.tableName ?? 'snapshots';
     const account = Stack.of(this).account;
     const location = `s3://${props.bucket.bucketName}/snapshots/`;
@@ -69,10 +98,7 @@ export class SnapshotTable extends Construct {
         name: this.tableName,
         description: `Pulse score snapshots, one row per scored entity and run (schema version ${SNAPSHOT_SCHEMA_VERSION})`,
         tableType: 'EXTERNAL_TABLE',
-        partitionKeys: [
-          { name: 'model', type: 'string', comment: 'model name' },
-          { name: 'dt', type: 'string', comment: "as-of date (yyyy-MM-dd) in the model's time zone" },
-        ],
+        partitionKeys: [...PARTITION_KEYS],
         parameters: {
           classification: 'parquet',
           EXTERNAL: 'TRUE',

@@ -8,7 +8,6 @@ import { REPO_MODELS, synthApp, Template } from './support.js';
 describe('real bundling synth (local esbuild, no Docker)', () => {
   it('builds an ESM bundle with source map per function and ships the validated models with those that need them', async () => {
     // Arrange
-    const started = Date.now();
     const { app, service } = synthApp({ 'pulse:modelsDir': REPO_MODELS }, { bundle: true });
 
     // Act
@@ -32,7 +31,6 @@ describe('real bundling synth (local esbuild, no Docker)', () => {
       if (env.PULSE_MODELS_DIR) expect(readdirSync(join(dir, 'models')).sort(), id).toEqual(modelFiles);
       else expect(existsSync(join(dir, 'models')), id).toBe(false);
     }
-    expect(Date.now() - started).toBeLessThan(60_000);
 
     // The ESM bundles load in Node: no `require is not defined`, no missing module. A handler may still refuse to
     // start here for want of its configuration (no AWS environment), which is the cold-start check working.

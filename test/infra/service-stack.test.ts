@@ -163,6 +163,21 @@ describe('service stack (repository models)', () => {
       ).toBe(true);
     });
 
+    it('lets every function that reads objects list the bucket without a prefix condition (404, not 403, for a missing key)', () => {
+      // Arrange
+      const readers = FUNCTIONS.filter((fn) => statements[fn].some((s) => actionsOf(s).includes('s3:GetObject')));
+
+      // Assert: finalise reads latest.json and shard results, which may not exist (a model's first run).
+      expect(readers).toEqual(['PulseRunFinalise']);
+      for (const fn of readers) {
+        const list = statements[fn].filter((s) => actionsOf(s).includes('s3:ListBucket'));
+        expect(list, fn).toHaveLength(1);
+        expect(list[0]!.Condition, fn).toBeUndefined();
+        expect(JSON.stringify(list[0]!.Resource), fn).toContain(BUCKET);
+        expect(JSON.stringify(list[0]!.Resource), fn).not.toContain('/*');
+      }
+    });
+
     it('only finalise publishes alerts and snapshots', () => {
       // Arrange
       const putEvents = (fn: (typeof FUNCTIONS)[number]) =>
@@ -401,10 +416,14 @@ describe('service stack (repository models)', () => {
       const input = table!.Properties.TableInput;
 
       // Assert
+      const partitionKeys = input.PartitionKeys.map((k: { Name: string }) => k.Name);
+      expect(partitionKeys).toEqual(['model', 'dt']);
+      // Athena rejects a table naming a partition key among its columns: `model` is a partition key only.
       expect(input.StorageDescriptor.Columns.map((c: { Name: string; Type: string }) => [c.Name, c.Type])).toEqual(
-        SNAPSHOT_COLUMNS.map((c) => [c.name, c.type]),
+        SNAPSHOT_COLUMNS.filter((c) => c.name !== 'model').map((c) => [c.name, c.type]),
       );
-      expect(input.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(['model', 'dt']);
+      const columnNames = input.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name);
+      expect(columnNames.filter((n: string) => partitionKeys.includes(n))).toEqual([]);
       expect(input.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe(
         'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
       );
