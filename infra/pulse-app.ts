@@ -25,6 +25,9 @@ export const CONTEXT = {
   schedulesEnabled: 'pulse:schedulesEnabled',
   eventsWarmWriteUnits: 'pulse:eventsWarmWriteUnits',
   nag: 'pulse:nag',
+  alertWebhookUrl: 'pulse:alertWebhookUrl',
+  alertWebhookSecretName: 'pulse:alertWebhookSecretName',
+  alertWebhookHeader: 'pulse:alertWebhookHeader',
 } as const;
 
 /**
@@ -79,6 +82,7 @@ export function createPulseApp(app: App = new App(), env?: Environment): PulseAp
   if ((issuer === undefined) !== (audience === undefined))
     throw new Error(`set both ${CONTEXT.jwtIssuer} and ${CONTEXT.jwtAudience} for JWT auth, or neither for IAM auth`);
 
+  const alertWebhookUrl = ctx(CONTEXT.alertWebhookUrl);
   const data = new DataStack(app, `${prefix}Data`, {
     env,
     description: 'Pulse engagement scoring: events and scores tables, snapshot bucket, write keys (retained)',
@@ -98,6 +102,13 @@ export function createPulseApp(app: App = new App(), env?: Environment): PulseAp
     schedulesEnabled: ctx(CONTEXT.schedulesEnabled) !== 'false',
     // Account-unique names come from the prefix, so a second copy (another prefix) deploys beside the first.
     glueDatabaseName: glueDatabaseNameFor(prefix),
+    alertWebhook: alertWebhookUrl
+      ? {
+          url: alertWebhookUrl,
+          secretName: ctx(CONTEXT.alertWebhookSecretName),
+          headerName: ctx(CONTEXT.alertWebhookHeader),
+        }
+      : undefined,
   });
 
   const email = ctx(CONTEXT.alarmEmail);

@@ -24,6 +24,7 @@ import { EVENTS_TABLE, SCORES_TABLE } from '../../shared/adapters/dynamodb/table
 import { ENV } from '../../shared/config-names.js';
 import type { LoadedModel } from '../../shared/domain/model/load.js';
 import { DEFAULT_RETENTION_DAYS } from '../../shared/ingest/limits.js';
+import { AlertWebhook, type AlertWebhookProps } from './alert-webhook.js';
 import { scheduleExpressionFor } from './models.js';
 import { PulseMonitoring } from './monitoring.js';
 import { acknowledge } from './nag.js';
@@ -99,6 +100,8 @@ export interface PulseServiceProps {
   readonly alarmActions?: readonly IAlarmAction[];
   /** @default the repository root */
   readonly projectRoot?: string;
+  /** Deliver every alert to an HTTPS webhook through an EventBridge API destination (docs/deploy.md#alert-webhook). */
+  readonly alertWebhook?: Omit<AlertWebhookProps, 'bus'>;
 }
 
 /**
@@ -116,6 +119,8 @@ export class PulseService extends Construct {
   readonly httpApi: HttpApi;
   readonly pipeline: ScoringPipeline;
   readonly alertBus: EventBus;
+  /** Present when `alertWebhook` was configured. */
+  readonly alertWebhook?: AlertWebhook;
   readonly scheduleDlq: Queue;
   readonly schedules: Record<string, Schedule> = {};
   readonly snapshotTable: SnapshotTable;
@@ -224,20 +229,9 @@ export class PulseService extends Construct {
 
     // ---- Alerts ----
     runFinalise.bindAlertBus(this.alertBus);
-    // Example: forward band changes of the "customer" model to a webhook (fill in the endpoint and its secret).
-    // const connection = new events.Connection(this, 'WebhookConnection', {
-    //   authorization: events.Authorization.apiKey('x-api-key', SecretValue.secretsManager('pulse/webhook-key')),
-    // });
-    // const destination = new events.ApiDestination(this, 'Webhook', {
-    //   connection,
-    //   endpoint: 'https://hooks.example.com/pulse',
-    //   rateLimitPerSecond: 10,
-    // });
-    // new events.Rule(this, 'BandChangesToWebhook', {
-    //   eventBus: this.alertBus,
-    //   eventPattern: { source: ['pulse'], detailType: ['BandChanged'], detail: { model: ['customer'] } },
-    //   targets: [new targets.ApiDestination(destination, { deadLetterQueue: new sqs.Queue(this, 'WebhookDlq') })],
-    // });
+    if (props.alertWebhook) {
+      this.alertWebhook = new AlertWebhook(this, 'AlertWebhook', { bus: this.alertBus, ...props.alertWebhook });
+    }
 
     // ---- Run pipeline ----
     this.pipeline = new ScoringPipeline(this, 'Runs', {

@@ -484,6 +484,7 @@ async function runView(run: RunRecord, runs: RunStore, progressOf: ApiRouteDeps[
     counts: run.counts,
     snapshot: run.snapshot,
     error: run.error,
+    ...(run.alertCounts ? { alerts: run.alertCounts } : {}),
     ...(run.runs ? { runs: run.runs } : {}),
     progress,
     createdAt: run.createdAt,

@@ -205,6 +205,17 @@ export const RunSchema = z
     counts: z.object({ entities: z.number().int(), events: z.number().int() }),
     snapshot: z.object({ uri: z.string(), manifest: z.string() }).nullable(),
     error: z.string().nullable(),
+    alerts: z
+      .object({
+        fired: z.number().int(),
+        published: z.number().int(),
+        failed: z.number().int(),
+        errors: z.array(z.string()).optional(),
+      })
+      .optional()
+      .openapi({
+        description: 'Alerts the run fired and how their delivery went (a failed delivery never fails the run).',
+      }),
     runs: z.array(z.string()).optional().openapi({ description: "A backfill's runs, one per date, in date order." }),
     progress: z
       .object({ done: z.number().int(), total: z.number().int() })
@@ -244,6 +255,9 @@ export const AlertSchema = z
     previousScore: z.number().nullable(),
     band: z.string(),
     previousBand: z.string().nullable(),
+    reasons: z
+      .array(ReasonSchema)
+      .openapi({ description: 'Why the score moved: the signals and penalties that changed most.' }),
   })
   .openapi('Alert');
 

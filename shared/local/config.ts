@@ -17,6 +17,8 @@ export interface LocalConfig {
   credentials: LocalCredentials;
   /** No logs (the CLI's in-process store). */
   quiet: boolean;
+  /** PULSE_ALERT_WEBHOOK_URL: each fired alert is POSTed here (docs/local-mode.md#alert-webhook). */
+  alertWebhookUrl?: string | undefined;
 }
 
 /** A bad environment variable: the message names it and says what it must be. */
@@ -52,5 +54,21 @@ export function localConfig(
     retentionDays: intVar(env, 'PULSE_RETENTION_DAYS', DEFAULT_RETENTION_DAYS, 1, 3650),
     credentials: resolveCredentials(dataDir, env),
     quiet: overrides.quiet ?? false,
+    alertWebhookUrl: webhookUrl(env),
   };
+}
+
+function webhookUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.PULSE_ALERT_WEBHOOK_URL;
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new LocalConfigError('PULSE_ALERT_WEBHOOK_URL must be an http(s) URL');
+  }
+  // The URL may hold a credential (a Slack webhook's path is one): the message never repeats it.
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new LocalConfigError('PULSE_ALERT_WEBHOOK_URL must be an http(s) URL');
+  return raw;
 }

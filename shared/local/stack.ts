@@ -8,6 +8,7 @@ import { DynamoRunStore } from '../adapters/dynamodb/run-store.js';
 import { DynamoScoreStore } from '../adapters/dynamodb/score-store.js';
 import { EVENTS_TABLE, ensureTable, SCORES_TABLE } from '../adapters/dynamodb/tables.js';
 import { S3SnapshotStore } from '../adapters/s3/snapshot-store.js';
+import { WebhookAlertSink } from '../adapters/webhook/alert-sink.js';
 import { type LoadedModel, loadModels } from '../domain/model/load.js';
 import type { ApiRouteDeps, RunProgressView } from '../http/api-routes.js';
 import { apiRoutes } from '../http/api-routes.js';
@@ -38,7 +39,10 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-/** Local mode has no event bus: fired alerts are kept by the alert store and served at /v1/alerts. */
+/**
+ * Local mode has no event bus: fired alerts are kept by the alert store and served at /v1/alerts, and POSTed to
+ * PULSE_ALERT_WEBHOOK_URL when it is set.
+ */
 const localAlertSink: AlertSink = {
   publish: async (alerts) => ({ published: alerts.length, failed: 0 }),
 };
@@ -103,7 +107,7 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
     scores,
     runs,
     objects,
-    alertSink: localAlertSink,
+    alertSink: config.alertWebhookUrl ? new WebhookAlertSink({ url: config.alertWebhookUrl }) : localAlertSink,
     alertStore,
     logger: options.logger,
   };

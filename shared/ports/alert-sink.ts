@@ -4,6 +4,8 @@ export interface PublishResult {
   published: number;
   /** Alerts still rejected after retries. */
   failed: number;
+  /** Why deliveries failed (a few distinct messages, never alert content): recorded on the run. */
+  errors?: string[] | undefined;
 }
 
 /**
@@ -44,5 +46,6 @@ export function storedAlertOf(alert: FiredAlert): StoredAlert {
     previousScore: alert.previousScore,
     band: alert.band,
     previousBand: alert.previousBand,
+    reasons: alert.reasons,
   };
 }

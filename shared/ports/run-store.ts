@@ -20,6 +20,8 @@ export interface RunAlerts {
   published: number;
   /** Alerts the sink would not take after retries (they are still stored and served at /v1/alerts). */
   failed: number;
+  /** Why deliveries failed: a few distinct messages (status codes, network errors), never alert content. */
+  errors?: string[] | undefined;
 }
 
 /**

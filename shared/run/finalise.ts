@@ -23,6 +23,9 @@ export interface FinaliseResult {
 /** Score rows handed to the score store per call (it batches by 25 and retries unprocessed items). */
 const WRITE_CHUNK = 500;
 
+/** Distinct delivery errors kept on a run record (enough to diagnose, bounded in size). */
+const MAX_ALERT_ERRORS = 5;
+
 type FinaliseDeps = Pick<
   RunDeps,
   'models' | 'runs' | 'scores' | 'objects' | 'alertSink' | 'alertStore' | 'clock' | 'logger' | 'snapshotPartRows'
@@ -82,6 +85,10 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
       const published = await deps.alertSink.publish(alerts);
       alertCounts.published += published.published;
       alertCounts.failed += published.failed;
+      for (const error of published.errors ?? []) {
+        const errors = (alertCounts.errors ??= []);
+        if (errors.length < MAX_ALERT_ERRORS && !errors.includes(error)) errors.push(error);
+      }
     }
   }
   await flushPart();
@@ -96,7 +103,12 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
     createdAt: now,
   });
   if (alertCounts.failed > 0) {
-    log.warn('alerts not published', { runId, failed: alertCounts.failed, fired: alertCounts.fired });
+    log.warn('alerts not published', {
+      runId,
+      failed: alertCounts.failed,
+      fired: alertCounts.fired,
+      errors: alertCounts.errors,
+    });
   }
   const done = await deps.runs.update(runId, {
     status: 'succeeded',

@@ -85,6 +85,8 @@ export interface LocalServerEnv {
   apiToken: string;
   writeKey: string;
   modelsDir?: string;
+  /** More variables for the server (e.g. PULSE_ALERT_WEBHOOK_URL). */
+  extra?: NodeJS.ProcessEnv;
 }
 
 export function serverEnv(e: LocalServerEnv): NodeJS.ProcessEnv {
@@ -96,6 +98,7 @@ export function serverEnv(e: LocalServerEnv): NodeJS.ProcessEnv {
     PULSE_API_TOKEN: e.apiToken,
     PULSE_WRITE_KEY: e.writeKey,
     ...(e.modelsDir ? { PULSE_MODELS_DIR: e.modelsDir } : {}),
+    ...e.extra,
   };
 }
 

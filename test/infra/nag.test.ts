@@ -38,6 +38,8 @@ describe('cdk-nag AwsSolutions', () => {
       'pulse:modelsDir': REPO_MODELS,
       'pulse:nag': 'true',
       'pulse:alarmEmail': 'ops@example.com',
+      'pulse:alertWebhookUrl': 'https://hooks.example.com/pulse',
+      'pulse:alertWebhookSecretName': 'pulse/alert-webhook',
     });
 
     // Act

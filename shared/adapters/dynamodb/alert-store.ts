@@ -85,8 +85,7 @@ export class DynamoAlertStore implements AlertStore {
             this.retry,
             'listing alerts',
           );
-          for (const item of page.Items ?? [])
-            items.push({ key: item.sk!.S!, item: JSON.parse(item.doc!.S!) as StoredAlert });
+          for (const item of page.Items ?? []) items.push({ key: item.sk!.S!, item: alertOfDoc(item.doc!.S!) });
           startKey = page.LastEvaluatedKey;
         } while (startKey && items.length < n);
         return { items, more: startKey !== undefined };
@@ -105,4 +104,11 @@ function decodeCursor(text: string, length: number): (string | null)[] {
     // fall through
   }
   throw new InvalidCursorError();
+}
+
+/** Alerts stored before reasons were kept read as having none. */
+function alertOfDoc(doc: string): StoredAlert {
+  const alert = JSON.parse(doc) as StoredAlert;
+  alert.reasons ??= [];
+  return alert;
 }

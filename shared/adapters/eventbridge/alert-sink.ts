@@ -23,23 +23,29 @@ export interface AlertDetail {
   score: number;
   previous: number | null;
   bands: { current: string; previous: string | null };
+  /** Why the score moved: the signals and penalties that changed most (docs/api.md#alerts). */
+  reasons: FiredAlert['reasons'];
   topContributions: FiredAlert['topContributions'];
 }
 
-export function alertEntry(alert: FiredAlert, busName: string): PutEventsRequestEntry {
-  const detail: AlertDetail = {
+export function alertDetail(alert: FiredAlert): AlertDetail {
+  return {
     entity: { type: alert.entityType, id: alert.entityId },
     model: alert.model,
     asOf: alert.asOf,
     score: alert.score,
     previous: alert.previousScore,
     bands: { current: alert.band, previous: alert.previousBand },
+    reasons: alert.reasons,
     topContributions: alert.topContributions,
   };
+}
+
+export function alertEntry(alert: FiredAlert, busName: string): PutEventsRequestEntry {
   return {
     Source: 'pulse',
     DetailType: alert.type,
-    Detail: JSON.stringify(detail),
+    Detail: JSON.stringify(alertDetail(alert)),
     EventBusName: busName,
     Time: new Date(alert.asOf),
   };

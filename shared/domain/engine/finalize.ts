@@ -153,13 +153,28 @@ function alertsFor(model: Model, e: EntityScore): FiredAlert[] {
     previousScore: e.previousScore,
     band: e.band,
     previousBand: e.previousBand,
+    reasons: e.reasons,
     topContributions: [...e.contributions].sort((a, b) => Math.abs(b.points) - Math.abs(a.points)).slice(0, 3),
   };
   const { drop, spike, bandChange } = model.alerts;
   if (drop && e.delta < 0 && crosses(drop, -e.delta, e.previousScore)) alerts.push({ type: 'ScoreDropped', ...base });
   if (spike && e.delta > 0 && crosses(spike, e.delta, e.previousScore)) alerts.push({ type: 'ScoreSpiked', ...base });
-  if (bandChange && e.previousBand !== null && e.previousBand !== e.band) alerts.push({ type: 'BandChanged', ...base });
+  const minMove = bandChangeMinMove(bandChange);
+  if (minMove !== null && e.previousBand !== null && e.previousBand !== e.band && Math.abs(e.delta) >= minMove)
+    alerts.push({ type: 'BandChanged', ...base });
   return alerts;
+}
+
+/**
+ * Band changes under this many points are flapping around a cut-off, not news (docs/models.md#alerts):
+ * `bandChange: true` means the default of 1 point; null when the rule is off.
+ */
+export const DEFAULT_BAND_CHANGE_MIN_MOVE = 1;
+
+function bandChangeMinMove(rule: Model['alerts']['bandChange']): number | null {
+  if (rule === false) return null;
+  if (rule === true) return DEFAULT_BAND_CHANGE_MIN_MOVE;
+  return rule.minMove;
 }
 
 /** A move of `magnitude` points crosses a rule of N points, or of P percent of the previous score. */

@@ -71,6 +71,8 @@ export interface FiredAlert {
   previousScore: number | null;
   band: string;
   previousBand: string | null;
+  /** Why the score moved (as on the score): the signals and penalties that changed most. */
+  reasons: ReasonForChange[];
   topContributions: Contribution[];
 }
 

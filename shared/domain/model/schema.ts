@@ -128,8 +128,18 @@ const change = z
   .strict()
   .refine((c) => (c.points === undefined) !== (c.percent === undefined), 'give points or percent (one of them)');
 
+/** `true` (a BandChanged alert when the move is at least 1 point) or `{ minMove: points }`. */
+const bandChange = z.union([
+  z.boolean(),
+  z
+    .object({
+      minMove: z.number().min(0, 'must be 0 or more').default(1),
+    })
+    .strict(),
+]);
+
 export const AlertsSchema = z
-  .object({ drop: change.optional(), spike: change.optional(), bandChange: z.boolean().default(false) })
+  .object({ drop: change.optional(), spike: change.optional(), bandChange: bandChange.default(false) })
   .strict();
 
 const CRON = /^cron\((\S+\s+){5}\S+\)$/;

@@ -159,6 +159,37 @@ describe('alerts', () => {
     expect(off.alerts).toEqual([]);
   });
 
+  it('suppresses BandChanged for moves under 1 point by default, and under minMove when set', () => {
+    const flap = finalize({ bandChange: true }, 40.13, previous(39.74, 'low'));
+    const real = finalize({ bandChange: true }, 41, previous(39.74, 'low'));
+    const small = finalize({ bandChange: { minMove: 5 } }, 43, previous(39, 'low'));
+    const big = finalize({ bandChange: { minMove: 5 } }, 44, previous(39, 'low'));
+    const any = finalize({ bandChange: { minMove: 0 } }, 40.13, previous(39.74, 'low'));
+
+    expect(flap.alerts).toEqual([]);
+    expect(real.alerts.map((a) => a.type)).toEqual(['BandChanged']);
+    expect(small.alerts).toEqual([]);
+    expect(big.alerts.map((a) => a.type)).toEqual(['BandChanged']);
+    expect(any.alerts.map((a) => a.type)).toEqual(['BandChanged']);
+  });
+
+  it('carries the reasons of the score on every alert', () => {
+    const before = previous(65, 'medium', { contributions: [{ signal: 'logins', value: 6, points: 65 }] });
+    const entity = finalizeScore(
+      model({ signals: [{ name: 'logins', event: 'login', weight: 10 }], bands, alerts: { bandChange: true } }),
+      raw(30, [{ signal: 'logins', value: 3, points: 30 }]),
+      {
+        asOf: '2026-11-25T00:00:00.000Z',
+        normalize: (r) => r,
+        previous: before,
+      },
+    );
+
+    expect(entity.alerts).toHaveLength(1);
+    expect(entity.alerts[0]!.reasons).toEqual(entity.reasons);
+    expect(entity.alerts[0]!.reasons[0]).toMatchObject({ name: 'logins', delta: -35 });
+  });
+
   it('fires no alert without a previous score', () => {
     const entity = finalize({ drop: { points: 1 }, spike: { points: 1 }, bandChange: true }, 90, undefined);
 

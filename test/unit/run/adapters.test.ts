@@ -45,6 +45,7 @@ function alert(i: number): FiredAlert {
     previousScore: 30,
     band: 'low',
     previousBand: 'high',
+    reasons: [],
     topContributions: [{ signal: 'logins', value: 1, points: 2 }],
   };
 }

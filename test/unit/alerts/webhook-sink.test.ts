@@ -1,0 +1,150 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { slackMessage, WebhookAlertSink } from '../../../shared/adapters/webhook/alert-sink.js';
+import type { FiredAlert } from '../../../shared/domain/engine/types.js';
+
+function alert(id: string): FiredAlert {
+  return {
+    type: 'BandChanged',
+    entityType: 'account',
+    entityId: id,
+    model: 'customer',
+    asOf: '2026-03-02T00:00:00.000Z',
+    score: 38.5,
+    previousScore: 52,
+    band: 'low',
+    previousBand: 'medium',
+    reasons: [{ kind: 'signal', name: 'core-use', previousPoints: 20, points: 6.5, delta: -13.5 }],
+    topContributions: [{ signal: 'core-use', value: 2, points: 6.5 }],
+  };
+}
+
+/** A loopback receiver answering each request with the next status of `statuses` (the last one repeats). */
+async function receiver(statuses: number[]): Promise<{ url: string; bodies: unknown[]; server: Server }> {
+  const bodies: unknown[] = [];
+  let i = 0;
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c: Buffer) => {
+      text += c.toString('utf8');
+    });
+    req.on('end', () => {
+      bodies.push(JSON.parse(text));
+      res.statusCode = statuses[Math.min(i++, statuses.length - 1)]!;
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, bodies, server };
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
+});
+
+const noSleep = async () => {};
+
+describe('WebhookAlertSink', () => {
+  it('POSTs each alert as the EventBridge event fields, reasons included', async () => {
+    // Arrange
+    const hook = await receiver([200]);
+    servers.push(hook.server);
+    const sink = new WebhookAlertSink({ url: hook.url, sleep: noSleep });
+
+    // Act
+    const result = await sink.publish([alert('a1'), alert('a2')]);
+
+    // Assert
+    expect(result).toEqual({ published: 2, failed: 0 });
+    expect(hook.bodies).toHaveLength(2);
+    expect(hook.bodies[0]).toMatchObject({
+      source: 'pulse',
+      'detail-type': 'BandChanged',
+      detail: {
+        entity: { type: 'account', id: 'a1' },
+        model: 'customer',
+        score: 38.5,
+        previous: 52,
+        bands: { current: 'low', previous: 'medium' },
+        reasons: [{ kind: 'signal', name: 'core-use', delta: -13.5 }],
+      },
+    });
+  });
+
+  it('retries a 500 with backoff and counts the alert published once it is taken', async () => {
+    // Arrange
+    const hook = await receiver([500, 503, 200]);
+    servers.push(hook.server);
+    const delays: number[] = [];
+    const sink = new WebhookAlertSink({ url: hook.url, sleep: async (ms) => void delays.push(ms) });
+
+    // Act
+    const result = await sink.publish([alert('a1')]);
+
+    // Assert
+    expect(result).toEqual({ published: 1, failed: 0 });
+    expect(hook.bodies).toHaveLength(3);
+    expect(delays).toHaveLength(2);
+    expect(delays[1]!).toBeGreaterThan(delays[0]! / 2);
+  });
+
+  it('reports failures without throwing or naming the URL, and stops trying a receiver that keeps failing', async () => {
+    // Arrange
+    const hook = await receiver([500]);
+    servers.push(hook.server);
+    const sink = new WebhookAlertSink({ url: hook.url, sleep: noSleep, maxAttempts: 2, giveUpAfter: 2 });
+
+    // Act
+    const result = await sink.publish([alert('a1'), alert('a2'), alert('a3'), alert('a4')]);
+
+    // Assert
+    expect(result.published).toBe(0);
+    expect(result.failed).toBe(4);
+    expect(hook.bodies).toHaveLength(4); // 2 alerts × 2 attempts, then the rest skipped
+    expect(result.errors).toContain('webhook answered HTTP 500');
+    expect(JSON.stringify(result.errors)).not.toContain('127.0.0.1');
+  });
+
+  it('does not retry a 400 (the receiver refused the body)', async () => {
+    // Arrange
+    const hook = await receiver([400]);
+    servers.push(hook.server);
+    const sink = new WebhookAlertSink({ url: hook.url, sleep: noSleep });
+
+    // Act
+    const result = await sink.publish([alert('a1')]);
+
+    // Assert
+    expect(result).toMatchObject({ published: 0, failed: 1, errors: ['webhook answered HTTP 400'] });
+    expect(hook.bodies).toHaveLength(1);
+  });
+
+  it('reports an unreachable receiver as a failure', async () => {
+    // Arrange: a port nobody listens on (a closed server's).
+    const hook = await receiver([200]);
+    await new Promise((r) => hook.server.close(r));
+    const sink = new WebhookAlertSink({ url: hook.url, sleep: noSleep, maxAttempts: 2 });
+
+    // Act
+    const result = await sink.publish([alert('a1')]);
+
+    // Assert
+    expect(result.failed).toBe(1);
+    expect(result.errors?.[0]).toMatch(/^webhook unreachable/);
+  });
+});
+
+describe('slackMessage', () => {
+  it('gives Slack a text headline and blocks with the reasons, escaping entity ids', () => {
+    // Act
+    const message = slackMessage({ ...alert('<acme & co>') });
+
+    // Assert
+    expect(message.text).toBe(
+      'Band changed: account &lt;acme &amp; co&gt; on customer 52 → 38.5 (-13.5), band medium → low',
+    );
+    expect(JSON.stringify(message.blocks)).toContain('`core-use` -13.5 points');
+  });
+});
