@@ -86,7 +86,8 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
       alertCounts.published += published.published;
       alertCounts.failed += published.failed;
       for (const error of published.errors ?? []) {
-        const errors = (alertCounts.errors ??= []);
+        alertCounts.errors ??= [];
+        const errors = alertCounts.errors;
         if (errors.length < MAX_ALERT_ERRORS && !errors.includes(error)) errors.push(error);
       }
     }
