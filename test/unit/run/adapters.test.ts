@@ -45,7 +45,7 @@ function alert(i: number): FiredAlert {
     previousScore: 30,
     band: 'low',
     previousBand: 'high',
-    reasons: [],
+    reasons: [{ kind: 'signal', name: 'logins', previousPoints: 31, points: 2, delta: -29 }],
     topContributions: [{ signal: 'logins', value: 1, points: 2 }],
   };
 }
@@ -155,6 +155,7 @@ describe('EventBridgeAlertSink', () => {
       score: 1,
       previous: 30,
       bands: { current: 'low', previous: 'high' },
+      reasons: [{ kind: 'signal', name: 'logins', previousPoints: 31, points: 2, delta: -29 }],
       topContributions: [{ signal: 'logins', value: 1, points: 2 }],
     });
   });
