@@ -84,10 +84,8 @@ export interface PulseServiceProps {
   readonly throttleRateLimit?: number;
   /** @default 2000 */
   readonly throttleBurstLimit?: number;
-  /** Worker Lambdas at once per run. @default 16 */
+  /** Worker Lambdas at once per run (one per shard at most). @default the shard count, at most 500 */
   readonly maxConcurrency?: number;
-  /** Shards per worker invocation. @default 4 */
-  readonly itemsPerBatch?: number;
   /** Create the schedules enabled. @default true */
   readonly schedulesEnabled?: boolean;
   /** Log retention of functions, state machine and API access logs. @default one month */
@@ -239,8 +237,8 @@ export class PulseService extends Construct {
       plan: runPlan,
       worker: runWorker,
       finalise: runFinalise,
+      shardCount: Number(shardCount),
       maxConcurrency: props.maxConcurrency,
-      itemsPerBatch: props.itemsPerBatch,
       logRetention,
     });
     // POST /v1/runs records the run, then starts an execution with { runId }; status is read from the run record.

@@ -8,7 +8,6 @@ import {
   DefinitionBody,
   DistributedMap,
   Fail,
-  ItemBatcher,
   JitterType,
   JsonPath,
   LogLevel,
@@ -26,15 +25,25 @@ import { Construct } from 'constructs';
 import { acknowledgeWildcardGrants } from './nag.js';
 import { executionArns, type PulseFunction } from './pulse-function.js';
 
-/** Errors a worker may throw that are worth another attempt (storage throttled past its own retries, timeouts). */
+/**
+ * Errors worth another attempt: storage throttled past its own retries, Step Functions' timeouts, and every
+ * transient fault AWS documents for Lambda invokes (docs/operations.md#runs). `Lambda.Unknown` is what a worker
+ * killed by its own timeout or memory limit raises; the retry resumes from the shard's last checkpoint. Errors of
+ * our own that no retry can fix (a missing run, a changed model, bad input) are not listed and fail the run.
+ */
 export const RETRYABLE_ERRORS = [
   'StoreUnavailableError',
-  'Lambda.TooManyRequestsException',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.Unknown',
   'States.Timeout',
 ] as const;
+
+/** Workers at once when `maxConcurrency` is not given: one per shard, up to half the default account Lambda quota. */
+export const DEFAULT_MAX_CONCURRENCY_CAP = 500;
 
 /** Key prefix (in the Pulse bucket) of everything a run writes for itself: plan items, worker outputs, map results. */
 export const RUN_SCRATCH_PREFIX = 'runs/';
@@ -45,10 +54,13 @@ export interface ScoringPipelineProps {
   readonly plan: PulseFunction;
   readonly worker: PulseFunction;
   readonly finalise: PulseFunction;
-  /** Worker Lambdas running at once for one run. Bounds the read load on DynamoDB. @default 16 */
+  /** Shards of the event store: the Map has one item per shard. @default 16 */
+  readonly shardCount?: number;
+  /**
+   * Worker Lambdas running at once for one run (bounds the read load on DynamoDB). More than the shard count would
+   * change nothing, so it is refused. @default the shard count, at most 500
+   */
   readonly maxConcurrency?: number;
-  /** Shard items handed to one worker invocation. @default 4 */
-  readonly itemsPerBatch?: number;
   /** A run taking longer than this fails (and alarms). @default 6 hours */
   readonly timeout?: Duration;
   /** @default one month */
@@ -61,16 +73,16 @@ export interface ScoringPipelineProps {
  * run already recorded (what POST /v1/runs starts).
  *
  *   Plan ─► Planned? ─ done ─► Done
- *             └─► ScoreShards (Distributed Map over the plan's shard items in S3, batched) ─► Finalise ─► More?
+ *             └─► ScoreShards (Distributed Map, one item per shard: ScoreShard ⟲ until done) ─► Finalise ─► More?
  *                                                                                   done ─► Done
  *   Plan ◄── NextRun { runId: next } ◄── (a backfill's next date) ◄───────────────────────────┘
  *   Map or Finalise fails ─► RecordFailure (finalise with { runId, error }) ─► RunFailed
  *   Plan fails ─► RecordPlanFailure when the input named a run, then RunFailed
  *
  * Only pointers travel through the state: the plan writes the shard items to `runs/<runId>/shards.json` and
- * returns `{ runId, itemsKey, done, … }` (kept at `$.plan`); a worker gets `{ BatchInput: { runId }, Items:
- * [{ runId, shard }, …] }` and writes its rows under `runs/<runId>/`; the map's own results go to
- * `runs/map-results/`, of which the state keeps only the location.
+ * returns `{ runId, itemsKey, done, … }` (kept at `$.plan`); a worker gets one item `{ runId, shard }` (or its own
+ * `{ runId, shard, done: false, checkpoint }` to carry on from) and writes its rows under `runs/<runId>/`; the map's
+ * own results go to `runs/map-results/`, of which the state keeps only the location.
  */
 export class ScoringPipeline extends Construct {
   readonly stateMachine: StateMachine;
@@ -116,30 +128,40 @@ export class ScoringPipeline extends Construct {
     );
     plan.addRetry(retryWithBackoff(Duration.seconds(2), 4));
 
-    const scoreBatch = invoke(
-      'ScoreBatch',
+    const shardCount = props.shardCount ?? 16;
+    const maxConcurrency = props.maxConcurrency ?? Math.min(shardCount, DEFAULT_MAX_CONCURRENCY_CAP);
+    if (maxConcurrency > shardCount)
+      throw new Error(
+        `maxConcurrency ${maxConcurrency} exceeds the ${shardCount} shards: a run has one worker per shard, so more would change nothing`,
+      );
+
+    // One shard per item. A worker whose time runs short checkpoints and returns { done: false, checkpoint }; the
+    // state machine hands that straight back to a fresh invocation until the shard is done.
+    const scoreShard = invoke(
+      'ScoreShard',
       props.worker,
       undefined,
-      "Score a batch of shards from the window's events; rows go to S3, the result is a small summary",
+      "Score one shard from the window's events; rows go to S3, the result is a small summary or a checkpoint",
     );
-    scoreBatch.addRetry(retryWithBackoff(Duration.seconds(5), 5));
+    scoreShard.addRetry(retryWithBackoff(Duration.seconds(5), 5));
+    scoreShard.next(
+      new Choice(this, 'ShardDone?')
+        .when(Condition.booleanEquals('$.done', false), scoreShard)
+        .otherwise(new Succeed(this, 'ShardScored')),
+    );
 
     this.distributedMap = new DistributedMap(this, 'ScoreShards', {
       comment: 'Fan out over the shards of the run',
       label: 'ScoreShards',
       itemReader: new PrefixScopedJsonItemReader(bucket, RUN_SCRATCH_PREFIX, JsonPath.stringAt('$.plan.itemsKey')),
-      itemBatcher: new ItemBatcher({
-        maxItemsPerBatch: props.itemsPerBatch ?? 4,
-        batchInput: { 'runId.$': '$.plan.runId' },
-      }),
-      maxConcurrency: props.maxConcurrency ?? 16,
+      maxConcurrency,
       // No tolerated failures (the ASL default): one failed shard fails the run; a partial run is never published.
       mapExecutionType: StateMachineType.STANDARD,
       resultWriterV2: new PrefixScopedResultWriter(bucket, MAP_RESULTS_PREFIX),
       resultSelector: { 'ResultWriterDetails.$': '$.ResultWriterDetails' },
       resultPath: '$.map',
     });
-    this.distributedMap.itemProcessor(scoreBatch);
+    this.distributedMap.itemProcessor(scoreShard);
 
     const finalise = invoke(
       'Finalise',

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { RunDeps } from './deps.js';
 import { type FinaliseResult, failRun, finaliseRun } from './finalise.js';
 import { createBackfill, createRun, type PlanResult, planRun } from './plan.js';
-import { runShard, type ShardResult } from './worker.js';
+import { runShard, type ShardProgress, type ShardResult } from './worker.js';
 
 /**
  * The three steps of the run state machine as Lambda handlers (functions/run-*), built from dependencies so tests
@@ -24,11 +24,25 @@ export const PlanInputSchema = z.union([
 
 const ShardItemSchema = z.object({ runId: RunId, shard: z.number().int().min(0) });
 
-/** One item, or an ItemBatcher batch `{ Items: [...] }` (with optional BatchInput). */
+/**
+ * A Map item `{ runId, shard }`, or a worker's own ShardProgress `{ runId, shard, done: false, checkpoint, … }` to
+ * carry on from; or (runs started before one item per shard) an ItemBatcher batch `{ Items: [...] }`.
+ */
 export const WorkerInputSchema = z.union([
-  ShardItemSchema,
   z.object({ Items: z.array(ShardItemSchema).min(1), BatchInput: z.unknown().optional() }),
+  ShardItemSchema.extend({ checkpoint: z.string().min(1).max(1024).optional() }),
 ]);
+
+/**
+ * Time a worker keeps in hand when it decides whether to read another day of events: enough to read one
+ * shard-day and write the checkpoint (docs/operations.md#runs). Below it, the worker checkpoints and returns.
+ */
+export const WORKER_TIME_RESERVE_MS = 3 * 60_000;
+
+/** The part of the Lambda context the worker uses. */
+export interface WorkerContext {
+  getRemainingTimeInMillis(): number;
+}
 
 export const FinaliseInputSchema = z.object({
   runId: RunId,
@@ -66,13 +80,23 @@ export function makePlanHandler(deps: RunDeps, bucket: string) {
   };
 }
 
-export function makeWorkerHandler(deps: RunDeps) {
-  return async (input: unknown): Promise<{ results: ShardResult[] }> => {
+/**
+ * One shard per invocation. When the Lambda's remaining time drops below the reserve between two days of events,
+ * the worker checkpoints and returns `{ done: false, checkpoint }`, which the state machine passes straight back.
+ */
+export function makeWorkerHandler(deps: RunDeps, reserveMs: number = WORKER_TIME_RESERVE_MS) {
+  return async (
+    input: unknown,
+    context?: Partial<WorkerContext>,
+  ): Promise<ShardResult | ShardProgress | { results: (ShardResult | ShardProgress)[] }> => {
     const request = parse(WorkerInputSchema, 'worker', input);
-    const items = 'Items' in request ? request.Items : [request];
-    const results: ShardResult[] = [];
-    for (const item of items) results.push(await runShard(deps, item));
-    return { results };
+    if ('Items' in request) {
+      const results: (ShardResult | ShardProgress)[] = [];
+      for (const item of request.Items) results.push(await runShard(deps, item));
+      return { results };
+    }
+    const remaining = context?.getRemainingTimeInMillis?.bind(context);
+    return runShard(deps, request, { shouldPause: remaining ? () => remaining() < reserveMs : undefined });
   };
 }
 

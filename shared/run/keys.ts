@@ -11,6 +11,8 @@ export const shardItemsKey = (runId: string) => `runs/${runId}/shards.json`;
 export const rawPrefix = (runId: string) => `runs/${runId}/raw/`;
 /** One shard's raw scores: gzipped JSON lines (a header line, then one row per entity). */
 export const rawRowsKey = (runId: string, shard: number) => `runs/${runId}/raw/shard-${pad(shard)}.jsonl.gz`;
+/** Where a worker left a shard it could not finish in one invocation (see checkpoint.ts). */
+export const checkpointKey = (runId: string, shard: number) => `runs/${runId}/checkpoints/shard-${pad(shard)}.bin`;
 /** One shard's raw score numbers as little-endian float64 (percentile models only). */
 export const rawNumbersKey = (runId: string, shard: number) => `runs/${runId}/raw/shard-${pad(shard)}.f64`;
 

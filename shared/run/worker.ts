@@ -1,23 +1,37 @@
 import { ScoringRun } from '../domain/engine/scoring-run.js';
 import type { KnownEntity, RawScore } from '../domain/engine/types.js';
 import type { Model, Traits } from '../domain/model/schema.js';
+import { DAY_MS } from '../domain/time.js';
 import type { EntityStore } from '../ports/entity-store.js';
 import type { EntityLevel, EventStore } from '../ports/event-store.js';
 import type { ScoreStore, StoredScore } from '../ports/score-store.js';
+import { decodeCheckpoint, encodeCheckpoint, type ShardCheckpoint } from './checkpoint.js';
 import { mapLimit } from './concurrency.js';
 import { modelNamed, type RunDeps, silentLogger } from './deps.js';
 import { ModelChangedError, RunStateError } from './errors.js';
-import { rawNumbersKey, rawRowsKey } from './keys.js';
+import { checkpointKey, rawNumbersKey, rawRowsKey } from './keys.js';
 import { previousOf, previousRule } from './previous.js';
 import { encodeNumbers, encodeShardRows, type ShardRow } from './raw-rows.js';
 
-/** What a worker returns to the state machine: counts and a pointer, never scores. */
+/** What a worker returns to the state machine when the shard is scored: counts and a pointer, never scores. */
 export interface ShardResult {
   runId: string;
   shard: number;
+  done: true;
   entities: number;
   events: number;
   rawKey: string;
+}
+
+/** What a worker returns when its time ran out first: the state machine invokes it again with this as input. */
+export interface ShardProgress {
+  runId: string;
+  shard: number;
+  done: false;
+  /** Key of the checkpoint the next invocation resumes from. */
+  checkpoint: string;
+  /** Events read so far. */
+  events: number;
 }
 
 export interface ScoredShard {
@@ -26,6 +40,21 @@ export interface ScoredShard {
   currents: Map<string, StoredScore>;
   /** Events read from the store. */
   events: number;
+}
+
+export interface PausedShard {
+  paused: ShardCheckpoint;
+}
+
+export interface ScoreShardOptions {
+  /** Carry on from here instead of starting the shard afresh. */
+  resume?: ShardCheckpoint | undefined;
+  /**
+   * Asked after each UTC day of events: true stops and returns the state as a checkpoint. At least one day is read
+   * per call, so every invocation makes progress.
+   */
+  shouldPause?: (() => boolean) | undefined;
+  runId?: string | undefined;
 }
 
 /** Trait lookups that run concurrently: entity records are fetched one by one (see EntityStore.get). */
@@ -42,7 +71,26 @@ export async function scoreShard(
   shard: number,
   scoresOf: string = model.name,
 ): Promise<ScoredShard> {
+  const scored = await scoreShardResumable(deps, model, asOf, shard, scoresOf);
+  if ('paused' in scored) throw new Error('scoreShard: paused without a pause rule');
+  return scored;
+}
+
+/**
+ * scoreShard that may stop between two UTC days of events (see ScoreShardOptions) and resume from a checkpoint:
+ * the engine state is exported and imported exactly (ScoringRun.exportState/importState), so a shard scored in
+ * several invocations gives the same scores as one scored in one.
+ */
+export async function scoreShardResumable(
+  deps: { events: EventStore; entities: EntityStore; scores: ScoreStore },
+  model: Model,
+  asOf: number,
+  shard: number,
+  scoresOf: string = model.name,
+  options: ScoreShardOptions = {},
+): Promise<ScoredShard | PausedShard> {
   const level = model.level;
+  const { resume } = options;
   const traits = new TraitCache(deps.entities);
   const known = new Map<string, KnownEntity>();
   const userAccounts = new Map<string, string>();
@@ -76,24 +124,45 @@ export async function scoreShard(
     accountOf: (userId) => userAccounts.get(userId) ?? traits.accountOf(userId),
     traitsOf: (type, id) => traits.get(type, id),
   });
-  run.addKnown(known.values());
+  // A resumed shard's known entities are in its state already.
+  if (resume) run.importState(resume.state);
+  else run.addKnown(known.values());
   known.clear();
 
   // Traits from other shards the engine asks for synchronously: fetched ahead of the events that need them.
   const needsUserTraits = model.breakdown !== undefined;
   const needsAccountTraits = level === 'user' && (model.appliesTo?.length ?? 0) > 0;
-  const accounts = needsAccountTraits ? new Set<string>(userAccounts.values()) : null;
-  let events = 0;
-  const pages = readAhead(deps.events.readShard({ level, shard, from: run.lookbackFrom, to: asOf }), READ_AHEAD);
-  for await (const page of pages) {
-    events += page.length;
-    if (needsUserTraits)
-      await traits.prefetch(
-        'user',
-        page.map((e) => e.userId),
-      );
-    if (accounts) for (const e of page) if (e.accountId !== undefined) accounts.add(e.accountId);
-    run.add(page);
+  const accounts = needsAccountTraits ? new Set<string>([...userAccounts.values(), ...(resume?.accounts ?? [])]) : null;
+  let events = resume?.events ?? 0;
+  // One UTC day (one partition per shard) at a time: a day is where a worker may stop and hand over.
+  let from = resume?.resumeFrom ?? run.lookbackFrom;
+  while (from < asOf) {
+    const to = Math.min(asOf, (Math.floor(from / DAY_MS) + 1) * DAY_MS);
+    const pages = readAhead(deps.events.readShard({ level, shard, from, to }), READ_AHEAD);
+    for await (const page of pages) {
+      events += page.length;
+      if (needsUserTraits)
+        await traits.prefetch(
+          'user',
+          page.map((e) => e.userId),
+        );
+      if (accounts) for (const e of page) if (e.accountId !== undefined) accounts.add(e.accountId);
+      run.add(page);
+    }
+    from = to;
+    if (from < asOf && options.shouldPause?.()) {
+      return {
+        paused: {
+          runId: options.runId ?? resume?.runId ?? '',
+          shard,
+          resumeFrom: from,
+          events,
+          invocations: (resume?.invocations ?? 0) + 1,
+          accounts: accounts ? [...accounts] : null,
+          state: run.exportState(),
+        },
+      };
+    }
   }
   if (accounts) await traits.prefetch('account', [...accounts]);
   return { raws: run.finish(), currents, events };
@@ -101,12 +170,16 @@ export async function scoreShard(
 
 /**
  * The worker step: score one shard, pair each raw score with the previous score the run compares it with, and
- * write the rows to the snapshot bucket for finalise (percentile models also get the bare numbers).
+ * write the rows to the snapshot bucket for finalise (percentile models also get the bare numbers). With a
+ * `shouldPause` rule (the Lambda's remaining time), it may instead write a checkpoint and return ShardProgress;
+ * called again with that progress, it carries on.
  */
 export async function runShard(
   deps: Pick<RunDeps, 'models' | 'runs' | 'events' | 'entities' | 'scores' | 'objects' | 'logger'>,
-  item: { runId: string; shard: number },
-): Promise<ShardResult> {
+  item: { runId: string; shard: number; checkpoint?: string | undefined },
+  options: { shouldPause?: (() => boolean) | undefined } = {},
+): Promise<ShardResult | ShardProgress> {
+  const log = deps.logger ?? silentLogger;
   const run = await deps.runs.get(item.runId);
   if (!run) throw new RunStateError(item.runId, 'does not exist');
   if (!(Number.isInteger(item.shard) && item.shard >= 0 && item.shard < run.shardCount)) {
@@ -116,7 +189,33 @@ export async function runShard(
   if (loaded.contentHash !== run.contentHash) throw new ModelChangedError(run.model, run.runId);
   const model = loaded.model;
   const started = Date.now();
-  const scored = await scoreShard(deps, model, Date.parse(run.asOf), item.shard);
+  let resume: ShardCheckpoint | undefined;
+  if (item.checkpoint !== undefined) {
+    if (item.checkpoint !== checkpointKey(run.runId, item.shard))
+      throw new RunStateError(run.runId, `checkpoint ${item.checkpoint} is not shard ${item.shard}'s`);
+    const body = await deps.objects.get(item.checkpoint);
+    // Gone (expired scratch): starting the shard afresh gives the same result, only later.
+    if (body) resume = decodeCheckpoint(body);
+    else log.warn('checkpoint missing: scoring the shard from the start', { runId: run.runId, shard: item.shard });
+  }
+  const scored = await scoreShardResumable(deps, model, Date.parse(run.asOf), item.shard, model.name, {
+    resume,
+    shouldPause: options.shouldPause,
+    runId: run.runId,
+  });
+  if ('paused' in scored) {
+    const key = checkpointKey(run.runId, item.shard);
+    await deps.objects.put(key, encodeCheckpoint(scored.paused), 'application/octet-stream');
+    log.info('shard paused', {
+      runId: run.runId,
+      shard: item.shard,
+      events: scored.paused.events,
+      invocations: scored.paused.invocations,
+      resumeFrom: new Date(scored.paused.resumeFrom).toISOString(),
+      ms: Date.now() - started,
+    });
+    return { runId: run.runId, shard: item.shard, done: false, checkpoint: key, events: scored.paused.events };
+  }
   const rows = await pairWithPrevious(deps.scores, model, run.asOf, scored);
   const rawKey = rawRowsKey(run.runId, item.shard);
   const header = { runId: run.runId, shard: item.shard, entities: rows.length, events: scored.events };
@@ -128,14 +227,14 @@ export async function runShard(
       'application/octet-stream',
     );
   }
-  (deps.logger ?? silentLogger).info('shard scored', {
+  log.info('shard scored', {
     runId: run.runId,
     shard: item.shard,
     entities: rows.length,
     events: scored.events,
     ms: Date.now() - started,
   });
-  return { runId: run.runId, shard: item.shard, entities: rows.length, events: scored.events, rawKey };
+  return { runId: run.runId, shard: item.shard, done: true, entities: rows.length, events: scored.events, rawKey };
 }
 
 /** Apply the previous-score rules (see previous.ts); backfilled dates look their previous up in history. */

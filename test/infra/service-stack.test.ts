@@ -18,9 +18,9 @@ import {
 
 /** The parts of the Distributed Map state these tests read. */
 interface MapState {
-  ItemProcessor: { ProcessorConfig: unknown; States: Record<string, { Retry?: unknown }> };
+  ItemProcessor: { ProcessorConfig: unknown; StartAt: string; States: Record<string, { Retry?: unknown }> };
   ItemReader: unknown;
-  ItemBatcher: unknown;
+  ItemBatcher?: unknown;
   MaxConcurrency: number;
   ToleratedFailurePercentage?: number;
   ToleratedFailureCount?: number;
@@ -243,9 +243,17 @@ describe('service stack (repository models)', () => {
       expect(states.Plan).toMatchObject({ Next: 'Planned?', ResultPath: '$.plan' });
       // No Parameters: plan and workers receive their state input unchanged (the execution input, a { runId }, a batch).
       expect(states.Plan!.Parameters).toBeUndefined();
-      expect((states.ScoreShards as unknown as MapState).ItemProcessor.States.ScoreBatch).not.toHaveProperty(
-        'Parameters',
-      );
+      const processor = (states.ScoreShards as unknown as MapState).ItemProcessor;
+      expect(processor.States.ScoreShard).not.toHaveProperty('Parameters');
+      // A worker that checkpointed is invoked again with its own output until the shard is done.
+      expect(processor).toMatchObject({ StartAt: 'ScoreShard' });
+      expect(processor.States.ScoreShard).toMatchObject({ Next: 'ShardDone?' });
+      expect(processor.States['ShardDone?']).toMatchObject({
+        Type: 'Choice',
+        Choices: [{ Variable: '$.done', BooleanEquals: false, Next: 'ScoreShard' }],
+        Default: 'ShardScored',
+      });
+      expect(processor.States.ShardScored).toMatchObject({ Type: 'Succeed' });
       expect(states['Planned?']).toMatchObject({
         Type: 'Choice',
         Choices: [{ Variable: '$.plan.done', BooleanEquals: true, Next: 'Done' }],
@@ -280,7 +288,7 @@ describe('service stack (repository models)', () => {
       expect(states.RunFailed).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
     });
 
-    it('fans out in distributed mode over S3 items, batched, bounded, with S3 results — pointers, not data', () => {
+    it('fans out in distributed mode over S3 items, one per shard, one worker per shard, with S3 results — pointers, not data', () => {
       // Arrange
       const map = definition.States.ScoreShards as unknown as MapState;
 
@@ -291,7 +299,8 @@ describe('service stack (repository models)', () => {
         ReaderConfig: { InputType: 'JSON' },
         Parameters: { 'Key.$': '$.plan.itemsKey' },
       });
-      expect(map.ItemBatcher).toEqual({ MaxItemsPerBatch: 4, BatchInput: { 'runId.$': '$.plan.runId' } });
+      expect(map.ItemBatcher).toBeUndefined();
+      // The default shard count (16): every shard has its worker.
       expect(map.MaxConcurrency).toBe(16);
       expect(map.ToleratedFailurePercentage ?? 0).toBe(0);
       expect(map.ToleratedFailureCount ?? 0).toBe(0);
@@ -302,13 +311,22 @@ describe('service stack (repository models)', () => {
     it('retries transient failures with exponential backoff and jitter', () => {
       // Arrange
       const map = definition.States.ScoreShards as unknown as MapState;
-      const worker = map.ItemProcessor.States.ScoreBatch!;
+      const worker = map.ItemProcessor.States.ScoreShard!;
 
-      // Assert
+      // Assert: every transient Lambda fault AWS documents, plus Lambda.Unknown (a worker killed by its limits).
       for (const task of [worker, definition.States.Plan, definition.States.Finalise])
         expect(task?.Retry).toEqual([
           expect.objectContaining({
-            ErrorEquals: expect.arrayContaining(['StoreUnavailableError', 'Lambda.TooManyRequestsException']),
+            ErrorEquals: [
+              'StoreUnavailableError',
+              'Lambda.ServiceException',
+              'Lambda.AWSLambdaException',
+              'Lambda.SdkClientException',
+              'Lambda.ClientExecutionTimeoutException',
+              'Lambda.TooManyRequestsException',
+              'Lambda.Unknown',
+              'States.Timeout',
+            ],
             BackoffRate: 2,
             JitterStrategy: 'FULL',
             MaxAttempts: expect.any(Number),

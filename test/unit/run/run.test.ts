@@ -157,6 +157,7 @@ describe('a run in memory: plan → workers → finalise', () => {
     expect(results[shard]).toEqual({
       runId: run.runId,
       shard,
+      done: true,
       entities: 1,
       events: 2,
       rawKey: rawRowsKey(run.runId, shard),
