@@ -8,7 +8,7 @@ import { runShard, type ShardProgress, type ShardResult } from './worker.js';
  * The three steps of the run state machine as Lambda handlers (functions/run-*), built from dependencies so tests
  * call them directly. Inputs are validated; payloads are small JSON and S3 pointers only.
  *
- *   Plan ──► Map (Distributed, ItemReader = s3://<bucket>/<itemsKey>, ItemBatcher) ──► Finalise ──► Choice
+ *   Plan ──► Map (Distributed, ItemReader = s3://<bucket>/<itemsKey>, one item per shard) ──► Finalise ──► Choice
  *     ▲                                                                                  │ done → Succeed
  *     └──────────────────────── { runId: next } (a backfill's next date) ◄───────────────┘
  *   Any failure (Catch) → Finalise with { runId, error } marks the run failed.

@@ -11,7 +11,7 @@ const usage = model({
 });
 
 describe('the run state machine steps as handlers', () => {
-  it('plan → batched workers → finalise with small JSON payloads, looping over a backfill', async () => {
+  it('plan → workers (batched, as runs started before one item per shard) → finalise with small JSON payloads, looping over a backfill', async () => {
     // Arrange
     const deps = memoryDeps([usage]);
     await deps.events.putEvents([...events('a', 'login', '2026-03-01', 3), ...events('b', 'login', '2026-03-02', 1)]);
