@@ -6,13 +6,16 @@ import { LocalConfigError } from '../local/config.js';
 import { EmbeddedStartError } from '../local/embedded.js';
 import { calibrateCommand } from './calibrate.js';
 import type { ApiTarget } from './client.js';
+import { alertsCommand } from './commands/alerts.js';
 import { costCommand } from './commands/cost.js';
 import { checkIngestFile, ingestCommand } from './commands/ingest.js';
 import { runCommand } from './commands/run.js';
 import { scoresCommand } from './commands/scores.js';
 import { shadowCommand } from './commands/shadow.js';
+import { showCommand } from './commands/show.js';
 import { validateCommand } from './commands/validate.js';
 import { CliError, type CliIO, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, parseCount, parseDateFlag, processIO } from './io.js';
+import { outputFormat } from './output.js';
 import { resolveTarget, type TargetFlags } from './target.js';
 
 const LOCAL_NOTE =
@@ -33,6 +36,9 @@ const flag =
 const urlOption = () =>
   new Option('--url <url>', 'a Pulse server, e.g. http://127.0.0.1:3000 (default: the local store)');
 const tokenOption = () => new Option('--token <token>', 'API token (default: PULSE_API_TOKEN, else the local one)');
+const jsonOption = () => new Option('--json', 'print JSON (full precision) instead of a table');
+const csvOption = () => new Option('--csv', 'print CSV with a header row instead of a table');
+type FormatFlags = { json?: boolean; csv?: boolean };
 
 /** The `pulse` program; every action stores its exit code in `result`. */
 export async function buildProgram(io: CliIO, result: { code: number }): Promise<Command> {
@@ -52,7 +58,7 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
 
   const program = new Command('pulse')
     .description(
-      'Pulse: customer engagement scoring. Validate models, ingest events, run models, list scores, try drafts, calibrate.',
+      'Pulse: customer engagement scoring. Validate models, ingest events, run models, read scores and alerts, try drafts, calibrate.',
     )
     .version('0.1.0', '-V, --version')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
@@ -105,11 +111,11 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
 
   program
     .command('run')
-    .description('Score a model as of a date (or now), or backfill a date range, with progress')
+    .description('Score a model as of a date (default: the last complete day), or backfill a date range, with progress')
     .argument('<model>', 'model name, e.g. customer (see GET /v1/models)')
     .option(
       '--as-of <date>',
-      'score as of the end of this day (YYYY-MM-DD) in the model time zone (default: now)',
+      'score as of the end of this day (YYYY-MM-DD) in the model time zone (default: the last complete day there, as a scheduled run does)',
       flag((v) => parseDateFlag(v, '--as-of')),
     )
     .option(
@@ -153,18 +159,77 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
       flag((v) => parseCount(v, '--limit', 1000)),
       20,
     )
+    .addOption(jsonOption())
+    .addOption(csvOption())
     .addOption(urlOption())
     .addOption(tokenOption())
     .addHelpText(
       'after',
-      `\n${LOCAL_NOTE}\n\nExamples:\n  pulse scores\n  pulse scores --model customer --band at-risk --limit 50`,
+      `\n${LOCAL_NOTE}\n\nExamples:\n  pulse scores\n  pulse scores --model customer --band at-risk --limit 50\n  pulse scores --model customer --limit 1000 --csv > scores.csv`,
     )
     .action(
-      act((flags: TargetFlags & { model?: string; band?: string; limit: number }) =>
-        withTarget(flags, (target) =>
-          scoresCommand({ model: flags.model, band: flags.band, limit: flags.limit }, target, io),
-        ),
-      ),
+      act((flags: TargetFlags & FormatFlags & { model?: string; band?: string; limit: number }) => {
+        const format = outputFormat(flags);
+        return withTarget(flags, (target) =>
+          scoresCommand({ model: flags.model, band: flags.band, limit: flags.limit, format }, target, io),
+        );
+      }),
+    );
+
+  program
+    .command('show')
+    .description('Show why one entity scores what it does: score, band, reasons, contributions, penalties, history')
+    .argument('<type>', 'user or account')
+    .argument('<id>', 'the entity id')
+    .option('--model <name>', 'one model (default: every model that scores it)')
+    .addOption(jsonOption())
+    .addOption(new Option('--csv', 'print its contributions and penalties as CSV with a header row'))
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .addHelpText(
+      'after',
+      `\n${LOCAL_NOTE}\nExit code 1 when the entity has no score.\n\nExamples:\n  pulse show account acme\n  pulse show user u-42 --model trial --json`,
+    )
+    .action(
+      act((type: string, id: string, flags: TargetFlags & FormatFlags & { model?: string }) => {
+        if (type !== 'user' && type !== 'account')
+          throw new CliError(`<type> must be user or account (got "${type}")`, EXIT_USAGE);
+        const format = outputFormat(flags);
+        return withTarget(flags, (target) =>
+          showCommand({ entityType: type, entityId: id, model: flags.model, format }, target, io),
+        );
+      }),
+    );
+
+  program
+    .command('alerts')
+    .description('List recent alerts (drops, spikes, band changes), newest first, with their reasons')
+    .option('--model <name>', 'one model (default: every active model)')
+    .option(
+      '--since <date>',
+      'alerts of runs as of this date (YYYY-MM-DD) or ISO instant or later (default: 7 days ago)',
+    )
+    .option(
+      '--limit <n>',
+      'rows, 1-1000',
+      flag((v) => parseCount(v, '--limit', 1000)),
+      100,
+    )
+    .addOption(jsonOption())
+    .addOption(csvOption())
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .addHelpText(
+      'after',
+      `\n${LOCAL_NOTE}\n\nExamples:\n  pulse alerts\n  pulse alerts --model customer --since 2026-03-01 --csv > alerts.csv`,
+    )
+    .action(
+      act((flags: TargetFlags & FormatFlags & { model?: string; since?: string; limit: number }) => {
+        const format = outputFormat(flags);
+        return withTarget(flags, (target) =>
+          alertsCommand({ model: flags.model, since: flags.since, limit: flags.limit, format }, target, io),
+        );
+      }),
     );
 
   program

@@ -43,6 +43,7 @@ function banner(server: LocalServer, config: ReturnType<typeof localConfig>): st
     `  curl ${server.url}/healthz`,
     `  curl -H "Authorization: Bearer ${credentials.apiToken}" ${server.url}/v1/models`,
     `  npx pulse ingest events.jsonl && npx pulse run customer && npx pulse scores`,
+    '  (pulse run scores the last complete day, as the schedule does; --as-of DATE picks another)',
     '',
     'Ctrl-C stops the server cleanly.',
     '',

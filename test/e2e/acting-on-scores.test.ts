@@ -2,8 +2,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Api, type Child, freePort, ROOT, startLocalServer, tempDir } from './support.js';
+import { Api, type Child, freePort, ROOT, runPulse, serverEnv, startLocalServer, tempDir } from './support.js';
 
 /**
  * Acting on scores against the real local server (`npm start`'s process on free ports, a temp data dir): alert
@@ -60,10 +61,11 @@ describe('acting on scores, on the local server', () => {
   const receiver = new Receiver();
   let server: Child;
   let api: Api;
+  let env: Parameters<typeof startLocalServer>[0];
 
   beforeAll(async () => {
     await receiver.start();
-    const env = {
+    env = {
       port: await freePort(),
       s3Port: await freePort(),
       dataDir: data.path,
@@ -136,5 +138,87 @@ describe('acting on scores, on the local server', () => {
     const scores = await api.get('/v1/scores/user/w3?model=activity');
     expect(scores.body.scores[0]).toMatchObject({ score: 0, band: 'low' });
     receiver.status = 200;
+  });
+  describe('the pulse CLI reads scores and alerts', () => {
+    const pulse = (...args: string[]) => runPulse(args, serverEnv(env));
+
+    it('pulse show prints the score, band, reasons, contributions and history; --json and --csv parse', async () => {
+      // Act
+      const table = await pulse('show', 'user', 'w1', '--model', 'activity');
+      const json = await pulse('show', 'user', 'w1', '--json');
+      const csv = await pulse('show', 'user', 'w2', '--model', 'activity', '--csv');
+
+      // Assert
+      expect(table.code).toBe(0);
+      expect(table.output).toMatch(/user w1 — activity v1/);
+      expect(table.output).toMatch(/score 0\s+band low/);
+      expect(table.output).toContain('History');
+      expect(json.code).toBe(0);
+      const shown = JSON.parse(json.output);
+      expect(shown).toMatchObject({ entityType: 'user', entityId: 'w1' });
+      expect(shown.scores[0].history.map((h: any) => h.score)).toEqual([60, 0, 0]);
+      expect(shown.scores[0].contributions).toEqual([{ signal: 'logins', value: 0, points: 0 }]);
+      expect(csv.code).toBe(0);
+      const rows = parseCsv(csv.output, { columns: true });
+      expect(rows).toEqual([
+        expect.objectContaining({ entity_id: 'w2', model: 'activity', part: 'signal', name: 'logins', points: '60' }),
+      ]);
+    });
+
+    it('pulse show exits 1 for an entity without a score, 2 for a bad type', async () => {
+      const missing = await pulse('show', 'user', 'nobody');
+      const bad = await pulse('show', 'team', 'x');
+      expect(missing.code).toBe(1);
+      expect(missing.output).toContain('404');
+      expect(bad.code).toBe(2);
+      expect(bad.output).toContain('user or account');
+    });
+
+    it('pulse alerts lists alerts with reasons; --json and --csv parse', async () => {
+      // Act
+      const table = await pulse('alerts', '--model', 'activity', '--since', dateOf(5));
+      const json = await pulse('alerts', '--since', dateOf(5), '--json');
+      const csv = await pulse('alerts', '--since', dateOf(5), '--csv');
+
+      // Assert
+      expect(table.code).toBe(0);
+      expect(table.output).toMatch(/ScoreDropped\s+user w1\s+60 → 0\s+high → low\s+logins -60/);
+      const items = JSON.parse(json.output).items;
+      expect(items.length).toBeGreaterThanOrEqual(3);
+      const rows = parseCsv(csv.output, { columns: true }) as Record<string, string>[];
+      expect(rows).toHaveLength(items.length);
+      const w1 = rows.find((r) => r.entity_id === 'w1' && r.type === 'BandChanged')!;
+      expect(w1).toMatchObject({ score: '0', previous_score: '60', band: 'low', previous_band: 'high' });
+      expect(JSON.parse(w1.reasons!)).toEqual([
+        { kind: 'signal', name: 'logins', previousPoints: 60, points: 0, delta: -60 },
+      ]);
+    });
+
+    it('pulse scores --json and --csv hold the same rows; both flags together is bad usage', async () => {
+      // Act
+      const json = await pulse('scores', '--model', 'activity', '--json');
+      const csv = await pulse('scores', '--model', 'activity', '--csv');
+      const both = await pulse('scores', '--json', '--csv');
+
+      // Assert
+      expect(json.code).toBe(0);
+      const items = JSON.parse(json.output).items;
+      const rows = parseCsv(csv.output, { columns: true }) as Record<string, string>[];
+      expect(rows.map((r) => [r.entity_id, Number(r.score), r.band])).toEqual(
+        items.map((i: any) => [i.entityId, i.score, i.band]),
+      );
+      expect(rows.find((r) => r.entity_id === 'w2')).toMatchObject({ model: 'activity', score: '60', band: 'high' });
+      expect(both.code).toBe(2);
+      expect(both.output).toContain('--json or --csv');
+    });
+
+    it('pulse run without --as-of scores the last complete day, as a scheduled run does', async () => {
+      // Act
+      const run = await pulse('run', 'activity');
+
+      // Assert
+      expect(run.code).toBe(0);
+      expect(run.output).toContain(`(as of ${dateOf(1)})`);
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { Presets, SingleBar } from 'cli-progress';
+import { lastCompleteDay } from '../../domain/time.js';
 import { type ApiTarget, PulseClient } from '../client.js';
-import { CliError, type CliIO, EXIT_OK, interactive } from '../io.js';
+import { CliError, type CliIO, EXIT_OK, EXIT_USAGE, interactive } from '../io.js';
 
 export interface RunOptions {
   model: string;
@@ -33,7 +34,7 @@ export async function runCommand(options: RunOptions, target: ApiTarget, io: Cli
   const body =
     options.from !== undefined
       ? { model: options.model, from: options.from, to: options.to }
-      : { model: options.model, asOf: options.asOf ?? new Date().toISOString() };
+      : { model: options.model, asOf: options.asOf ?? (await scheduledAsOf(client, options.model)) };
   const started = await client.call<{ runId: string; status: string }>('POST', '/v1/runs', { body, auth: 'api' });
   io.stderr.write(`run ${started.runId} ${started.status}\n`);
 
@@ -70,4 +71,20 @@ export async function runCommand(options: RunOptions, target: ApiTarget, io: Cli
   );
   if (run.snapshot) io.stdout.write(`snapshot ${run.snapshot.uri}\n`);
   return EXIT_OK;
+}
+
+/**
+ * Without --as-of: the last complete day in the model's time zone, as a scheduled run scores. "Now" would score a
+ * partial day and replace the trend the schedule computed (docs/local-mode.md#the-pulse-cli).
+ */
+async function scheduledAsOf(client: PulseClient, model: string): Promise<string> {
+  const models = await client.call<{ items: { name: string; timezone: string }[] }>('GET', '/v1/models', {
+    auth: 'api',
+  });
+  const found = models.items.find((m) => m.name === model);
+  if (!found) {
+    const names = models.items.map((m) => m.name).join(', ');
+    throw new CliError(`model: unknown model "${model}"; active models: ${names}`, EXIT_USAGE);
+  }
+  return lastCompleteDay(Date.now(), found.timezone);
 }

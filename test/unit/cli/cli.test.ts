@@ -45,6 +45,8 @@ describe('pulse --help', () => {
     ['ingest', '--write-key'],
     ['run', '--as-of'],
     ['scores', '--band'],
+    ['show', '--model'],
+    ['alerts', '--since'],
     ['cost', '--events-per-month'],
     ['shadow', '--compare-with'],
     ['calibrate', '--snapshots'],
