@@ -1,7 +1,6 @@
-import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { statSync } from 'node:fs';
 import type { ScoringEvent } from '../domain/event.js';
-import { parseEventLine } from '../files/jsonl-events.js';
+import { readJsonlPages } from '../files/jsonl-events.js';
 import type { EntityStore } from '../ports/entity-store.js';
 import type { EntityLevel, EventStore } from '../ports/event-store.js';
 import { mapLimit } from '../run/concurrency.js';
@@ -82,27 +81,25 @@ async function* readFilePages(file: string, pageSize: number, stats: EventStats)
       `--events ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-  let page: ScoringEvent[] = [];
-  for await (const line of lines) {
-    stats.lines++;
-    if (line.trim() === '') continue;
-    const event = parseEventLine(line);
-    if (typeof event === 'string') {
+  // The byte-level reader (docs/models.md#reading-jsonl-files): exactly the events of the validating path.
+  const pages = readJsonlPages(file, {
+    pageSize,
+    onIssue: ({ line, message }) => {
       stats.invalid++;
       // JSON.parse messages quote the line: keep only the kind of problem, never event content.
-      const message = event.startsWith('not JSON') ? 'not JSON' : event;
-      if (stats.invalidSamples.length < 5) stats.invalidSamples.push({ line: stats.lines, message });
-      continue;
+      const shown = message.startsWith('not JSON') ? 'not JSON' : message;
+      if (stats.invalidSamples.length < 5) stats.invalidSamples.push({ line, message: shown });
+    },
+  });
+  for (;;) {
+    const next = await pages.next();
+    if (next.done) {
+      stats.lines = next.value;
+      break;
     }
-    page.push(event);
-    if (page.length >= pageSize) {
-      yield { events: page, done: stream.bytesRead, total: totalBytes };
-      page = [];
-    }
+    yield { events: next.value.events, done: next.value.bytesRead, total: totalBytes };
   }
-  yield { events: page, done: totalBytes, total: totalBytes };
+  yield { events: [], done: totalBytes, total: totalBytes };
 }
 
 export interface StoreEventSourceOptions {

@@ -1,6 +1,9 @@
-import { createReadStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
-import { contentEventId, NativeEventSchema, type ScoringEvent, toEpochMillis } from '../domain/event.js';
+import { open } from 'node:fs/promises';
+import type { ScoringEvent } from '../domain/event.js';
+import { EventLineScanner } from './event-bytes.js';
+import { parseEventLine } from './event-line.js';
+
+export { checkedEvent, parseEventLine, parseEventValue, parseUtcInstant } from './event-line.js';
 
 export interface JsonlReadIssue {
   line: number;
@@ -15,430 +18,146 @@ export interface JsonlReadOptions {
   /** Read only bytes [start, end) of the file; `start` must be 0 or just after a `\n` (line numbers count from it). */
   start?: number | undefined;
   end?: number | undefined;
+  /**
+   * Build only these keys of each event's `properties` (the ones a model reads: `propertyKeysOf(model)`); the
+   * rest is checked and skipped. Undefined: every key, exactly as JSON.parse builds the object.
+   */
+  propertyKeys?: ReadonlySet<string> | undefined;
+  /** Bytes read at a time (default 4 MiB; a longer line grows the buffer). Small values exercise chunk edges in tests. */
+  chunkSize?: number | undefined;
 }
 
+/** A page of events and how far into the file (bytes from `start`) reading has come. */
+export interface JsonlPage {
+  events: ScoringEvent[];
+  bytesRead: number;
+}
+
+const CHUNK = 1 << 22;
+
 /**
- * Stream native events (PRODUCT §5, one JSON object a line) from a file in pages. Lines end at `\n`, `\r\n` or a
- * lone `\r`; blank lines are skipped but counted, so issue line numbers match an editor's. A leading byte order
- * mark is ignored. Lines are read in large chunks and split by hand (no per-line stream events), and parsed with
- * a fast path for the common well-formed case that falls back to the zod schema to name the field when
- * something is off.
+ * Stream native events (docs/data-model.md, one JSON object a line) from a file in pages. Lines end at `\n`,
+ * `\r\n` or a lone `\r`; blank lines are skipped but counted, so issue line numbers match an editor's. A leading
+ * byte order mark is ignored. The file is read in 4 MiB chunks and each line scanned as bytes (EventLineScanner);
+ * a line the scanner cannot prove it read exactly is decoded and parsed by the validating path, which also names
+ * what is wrong with an invalid one. Returns the number of lines.
  */
 export async function* readJsonlEvents(
   file: string,
   options: JsonlReadOptions = {},
 ): AsyncGenerator<ScoringEvent[], number> {
+  const pages = readJsonlPages(file, options);
+  for (;;) {
+    const next = await pages.next();
+    if (next.done) return next.value;
+    yield next.value.events;
+  }
+}
+
+/** readJsonlEvents with the progress of each page in bytes. */
+export async function* readJsonlPages(file: string, options: JsonlReadOptions = {}): AsyncGenerator<JsonlPage, number> {
   const pageSize = options.pageSize ?? 10_000;
-  const decoder = new StringDecoder('utf8');
+  const start = options.start ?? 0;
+  const end = options.end ?? Number.POSITIVE_INFINITY;
+  const scanner = new EventLineScanner(options.propertyKeys);
+  const keep = options.propertyKeys;
   let page: ScoringEvent[] = [];
   let lineNo = 0;
-  let rest = '';
-  let first = (options.start ?? 0) === 0;
+  if (end <= start) return 0;
 
-  const take = (line: string): void => {
+  /** One line, bytes [s, e) of `b`, without its line end. */
+  const take = (b: Buffer, s: number, e: number): void => {
     lineNo++;
-    if (line.length === 0) return;
-    const event = parseEventLine(line);
-    if (typeof event === 'string') {
-      if (line.trim() !== '') options.onIssue?.({ line: lineNo, message: event });
-      return;
+    if (e === s) return;
+    let event = scanner.scan(b, s, e);
+    if (event === undefined) {
+      const text = b.utf8Slice(s, e);
+      const parsed = parseEventLine(text);
+      if (typeof parsed === 'string') {
+        if (text.trim() !== '') options.onIssue?.({ line: lineNo, message: parsed });
+        return;
+      }
+      event = keep === undefined ? parsed : projected(parsed, keep);
     }
     page.push(event);
   };
-  /** A line as split at `\n`: drop a trailing `\r`; a lone `\r` inside also ends a line. */
-  const takeLine = (line: string): void => {
-    if (line.indexOf('\r') < 0) {
-      take(line);
-      return;
+  /** A line as split at `\n`: a trailing `\r` dropped; a lone `\r` inside also ends a line. */
+  const takeWithReturns = (b: Buffer, s: number, e: number): void => {
+    let from = s;
+    for (let cr = b.indexOf(13, s); cr >= 0 && cr < e; cr = b.indexOf(13, from)) {
+      take(b, from, cr);
+      from = cr + 1;
+      if (from === e) return; // `…\r` then the line end: one line
     }
-    const parts = line.split('\r');
-    if (parts[parts.length - 1] === '') parts.pop();
-    for (const part of parts) take(part);
+    take(b, from, e);
   };
 
-  const range = options.end === undefined ? { start: options.start } : { start: options.start, end: options.end - 1 };
-  if (options.end !== undefined && options.end <= (options.start ?? 0)) return 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20, ...range })) {
-    let text = rest + decoder.write(chunk as Buffer);
-    if (first) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      first = false;
-    }
-    let start = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-      takeLine(text.slice(start, nl));
-      start = nl + 1;
-      if (page.length >= pageSize) {
-        yield page;
-        page = [];
+  const handle = await open(file, 'r');
+  try {
+    let buffer = Buffer.allocUnsafe(Math.max(1, Math.floor(options.chunkSize ?? CHUNK)));
+    let filled = 0;
+    let position = start;
+    let consumed = 0;
+    let first = start === 0;
+    for (;;) {
+      if (filled === buffer.length) {
+        // One line longer than the buffer: grow it.
+        const bigger = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(bigger, 0, 0, filled);
+        buffer = bigger;
       }
+      const want = Math.min(buffer.length - filled, end - position);
+      const { bytesRead } = want > 0 ? await handle.read(buffer, filled, want, position) : { bytesRead: 0 };
+      position += bytesRead;
+      filled += bytesRead;
+      const eof = bytesRead === 0;
+      // A view of exactly the bytes read: nothing past them is ever looked at.
+      const b = buffer.subarray(0, filled);
+      let s = 0;
+      if (first && filled >= 3) {
+        if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) s = 3;
+        first = false;
+      } else if (first && eof) first = false;
+      if (first) continue; // fewer than 3 bytes so far: wait for more before deciding on a byte order mark
+      let cr = b.indexOf(13, s);
+      for (let nl = b.indexOf(10, s); nl >= 0; nl = b.indexOf(10, s)) {
+        if (cr >= 0 && cr < nl) {
+          takeWithReturns(b, s, nl);
+          cr = b.indexOf(13, nl + 1);
+        } else take(b, s, nl);
+        s = nl + 1;
+        if (page.length >= pageSize) {
+          yield { events: page, bytesRead: consumed + s };
+          page = [];
+        }
+      }
+      if (eof) {
+        if (s < filled) takeWithReturns(b, s, filled);
+        consumed += filled;
+        break;
+      }
+      // Keep the unfinished last line for the next read.
+      buffer.copy(buffer, 0, s, filled);
+      consumed += s;
+      filled -= s;
     }
-    rest = text.slice(start);
+    if (page.length > 0) yield { events: page, bytesRead: consumed };
+  } finally {
+    await handle.close();
   }
-  rest += decoder.end();
-  if (rest.length > 0) takeLine(rest);
-  if (page.length > 0) yield page;
   return lineNo;
 }
 
-/** One line to an event, or a message naming what is wrong. */
-export function parseEventLine(line: string): ScoringEvent | string {
-  const scanned = scanEventLine(line);
-  if (scanned !== undefined) return scanned;
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch (error) {
-    return `not JSON: ${(error as Error).message}`;
+/** The event with only the kept property keys. */
+function projected(event: ScoringEvent, keep: ReadonlySet<string>): ScoringEvent {
+  const all = event.properties;
+  if (all === undefined) return event;
+  const properties: Record<string, unknown> = {};
+  for (const key of keep) {
+    if (!Object.hasOwn(all, key)) continue;
+    // defineProperty: a key named __proto__ stays a plain key, as JSON.parse made it.
+    Object.defineProperty(properties, key, { value: all[key], enumerable: true, writable: true, configurable: true });
   }
-  return parseEventValue(value);
-}
-
-/** A parsed JSON value to an event, or a message naming the first field that is wrong. */
-export function parseEventValue(value: unknown): ScoringEvent | string {
-  const fast = fastEvent(value);
-  if (fast) return fast;
-  const parsed = NativeEventSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return `${issue.path.join('.') || '(event)'}: ${issue.message}`;
-  }
-  const e = parsed.data;
-  return withId(e.eventId, e.name, e.userId, e.accountId, toEpochMillis(e.timestamp), e.properties);
-}
-
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-
-/** The well-formed common case without building zod issues; anything unusual returns undefined for the slow path. */
-function fastEvent(value: unknown): ScoringEvent | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const v = value as Record<string, unknown>;
-  for (const key in v) if (!ALLOWED_KEYS.has(key)) return undefined;
-  return checkedEvent(v.eventId, v.name, v.userId, v.accountId, v.timestamp, v.properties);
-}
-
-/** The event if every field is plainly valid (what zod would accept unchanged), else undefined. */
-function checkedEvent(
-  eventId: unknown,
-  name: unknown,
-  userId: unknown,
-  accountId: unknown,
-  timestamp: unknown,
-  properties: unknown,
-): ScoringEvent | undefined {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 200 || !isTrimmed(name)) return undefined;
-  if (typeof userId !== 'string' || userId.length === 0 || userId.length > 256 || !isTrimmed(userId)) return undefined;
-  if (accountId !== undefined && (typeof accountId !== 'string' || accountId.length === 0 || !isTrimmed(accountId)))
-    return undefined;
-  if (eventId !== undefined && (typeof eventId !== 'string' || eventId.length === 0 || !isTrimmed(eventId)))
-    return undefined;
-  if (properties !== undefined && (typeof properties !== 'object' || properties === null || Array.isArray(properties)))
-    return undefined;
-  let ts: number;
-  if (typeof timestamp === 'number' && Number.isInteger(timestamp) && timestamp >= 0) ts = timestamp;
-  else if (typeof timestamp === 'string') {
-    ts = parseUtcInstant(timestamp);
-    if (Number.isNaN(ts) && ISO_WITH_ZONE.test(timestamp)) ts = Date.parse(timestamp);
-  } else return undefined;
-  if (Number.isNaN(ts)) return undefined;
-  return withId(
-    eventId as string | undefined,
-    name,
-    userId,
-    accountId as string | undefined,
-    ts,
-    properties as Record<string, unknown> | undefined,
-  );
-}
-
-const ALLOWED_KEYS = new Set(['eventId', 'name', 'userId', 'accountId', 'timestamp', 'properties']);
-
-/** Always the same object shape (the engine's hot loop sees one hidden class). */
-function withId(
-  eventId: string | undefined,
-  name: string,
-  userId: string,
-  accountId: string | undefined,
-  timestamp: number,
-  properties: Record<string, unknown> | undefined,
-): ScoringEvent {
-  return {
-    eventId: eventId ?? contentEventId({ name, userId, accountId, timestamp, properties }),
-    name,
-    userId,
-    accountId,
-    timestamp,
-    properties,
-  };
-}
-
-/** `s.trim() === s` without allocating in the common case (first and last characters plainly not spaces). */
-function isTrimmed(s: string): boolean {
-  const a = s.charCodeAt(0);
-  const b = s.charCodeAt(s.length - 1);
-  if (a > 32 && a < 127 && b > 32 && b < 127) return true;
-  return s.trim() === s;
-}
-
-/**
- * `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ` (what JavaScript, Segment and most SDKs send) read digit
- * by digit; NaN for anything else, which then takes the general ISO 8601 path. Gives exactly what Date.parse
- * gives for the forms it accepts (including its roll-over of days past a month's end). Exported for its tests.
- */
-export function parseUtcInstant(s: string): number {
-  const n = s.length;
-  if ((n !== 20 && n !== 24) || s.charCodeAt(n - 1) !== 90 /* Z */) return Number.NaN;
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84) return Number.NaN;
-  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return Number.NaN;
-  const year = digits(s, 0, 4);
-  const month = digits(s, 5, 2);
-  const day = digits(s, 8, 2);
-  const hour = digits(s, 11, 2);
-  const minute = digits(s, 14, 2);
-  const second = digits(s, 17, 2);
-  let ms = 0;
-  if (n === 24) {
-    if (s.charCodeAt(19) !== 46 /* . */) return Number.NaN;
-    ms = digits(s, 20, 3);
-  }
-  // Any NaN propagates; ranges Date.parse rejects or treats specially fall back to it.
-  if (
-    !(year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 59)
-  )
-    return Number.NaN;
-  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
-}
-
-function digits(s: string, at: number, count: number): number {
-  let value = 0;
-  for (let i = at; i < at + count; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return Number.NaN;
-    value = value * 10 + d;
-  }
-  return value;
-}
-
-/**
- * Read a line of the usual shape without JSON.parse: one object whose keys are the native event fields (each at
- * most once, written without escapes), string values without escapes, an integer timestamp or a string, and a
- * `properties` object. Gives exactly what JSON.parse followed by the checks of `fastEvent` gives for such lines,
- * or undefined for anything else (escapes, other value types, unknown keys, bad syntax), which then takes the
- * JSON.parse path.
- */
-function scanEventLine(line: string): ScoringEvent | undefined {
-  const n = line.length;
-  let eventId: string | undefined;
-  let name: string | undefined;
-  let userId: string | undefined;
-  let accountId: string | undefined;
-  let timestamp: string | number | undefined;
-  let properties: Record<string, unknown> | undefined;
-  let seen = 0;
-  let i = skipSpace(line, 0);
-  if (line.charCodeAt(i) !== 123 /* { */) return undefined;
-  i = skipSpace(line, i + 1);
-  if (line.charCodeAt(i) === 125 /* } */) return undefined; // {} lacks name and userId: the slow path says so
-  for (;;) {
-    if (line.charCodeAt(i) !== 34 /* " */) return undefined;
-    const bit = keyBit(line, i + 1);
-    if (bit === 0 || (seen & bit) !== 0) return undefined;
-    seen |= bit;
-    i = skipSpace(line, i + 2 + KEY_LENGTH[bit]!);
-    if (line.charCodeAt(i) !== 58 /* : */) return undefined;
-    i = skipSpace(line, i + 1);
-    const c = line.charCodeAt(i);
-    if (c === 34) {
-      const end = plainStringEnd(line, i + 1);
-      if (end < 0) return undefined;
-      const value = line.slice(i + 1, end);
-      if (bit === 1) eventId = detached(value);
-      else if (bit === 2) name = value;
-      else if (bit === 4) userId = detached(value);
-      else if (bit === 8) accountId = detached(value);
-      else if (bit === TIMESTAMP_BIT) timestamp = value;
-      else return undefined; // properties as a string
-      i = end + 1;
-    } else if (bit === PROPERTIES_BIT && c === 123) {
-      const end = scanProperties(line, i);
-      if (end < 0) return undefined;
-      properties = scannedProperties;
-      i = end + 1;
-    } else if (bit === TIMESTAMP_BIT && c >= 49 && c <= 57) {
-      // A positive integer without sign, fraction or exponent (anything else: JSON.parse decides).
-      let j = i + 1;
-      for (let d = line.charCodeAt(j); d >= 48 && d <= 57; d = line.charCodeAt(++j));
-      const next = line.charCodeAt(j);
-      if (next === 46 || next === 101 || next === 69) return undefined;
-      timestamp = Number(line.slice(i, j));
-      i = j;
-    } else return undefined;
-    i = skipSpace(line, i);
-    const sep = line.charCodeAt(i);
-    if (sep === 44 /* , */) {
-      i = skipSpace(line, i + 1);
-      continue;
-    }
-    if (sep === 125 && skipSpace(line, i + 1) === n) break;
-    return undefined;
-  }
-  return checkedEvent(eventId, name, userId, accountId, timestamp, properties);
-}
-
-/**
- * A slice of 13 or more characters shares the memory of the string it was cut from (here, a whole read chunk of
- * about 1 MiB). Ids outlive their page (entity keys, the dedupe set), so they are given their own copy rather
- * than keep every chunk alive.
- */
-function detached(s: string): string {
-  return s.length < 13 ? s : `${s} `.slice(0, -1);
-}
-
-const PROPERTIES_BIT = 32;
-const TIMESTAMP_BIT = 16;
-const KEY_LENGTH: Record<number, number> = { 1: 7, 2: 4, 4: 6, 8: 9, 16: 9, 32: 10 };
-
-/** Which native field a key starting at `i` (after its opening quote) names, by bit; 0 for any other key. */
-function keyBit(s: string, i: number): number {
-  switch (s.charCodeAt(i)) {
-    case 101:
-      return matchKey(s, i, 'eventId', 1);
-    case 110:
-      return matchKey(s, i, 'name', 2);
-    case 117:
-      return matchKey(s, i, 'userId', 4);
-    case 97:
-      return matchKey(s, i, 'accountId', 8);
-    case 116:
-      return matchKey(s, i, 'timestamp', TIMESTAMP_BIT);
-    case 112:
-      return matchKey(s, i, 'properties', PROPERTIES_BIT);
-    default:
-      return 0;
-  }
-}
-
-function matchKey(s: string, i: number, key: string, bit: number): number {
-  return s.startsWith(key, i) && s.charCodeAt(i + key.length) === 34 ? bit : 0;
-}
-
-/** JSON whitespace: space, tab, line feed, carriage return. */
-function skipSpace(s: string, i: number): number {
-  for (let c = s.charCodeAt(i); c === 32 || c === 9 || c === 10 || c === 13; c = s.charCodeAt(++i));
-  return i;
-}
-
-/** Index of the closing quote of a string starting at `i` with no escapes or control characters, else −1. */
-function plainStringEnd(s: string, i: number): number {
-  for (let c = s.charCodeAt(i); ; c = s.charCodeAt(++i)) {
-    if (c === 34) return i;
-    if (c === 92 || c < 32 || Number.isNaN(c)) return -1;
-  }
-}
-
-/** The object read by the last successful scanProperties call. */
-let scannedProperties: Record<string, unknown> = {};
-
-/**
- * A `properties` object opening at `i`: flat objects (plain string keys; string, number, true, false, null
- * values) are read here, anything nested is handed to JSON.parse whole. Returns the index of the closing brace
- * and leaves the object in `scannedProperties`, or −1.
- */
-function scanProperties(s: string, i: number): number {
-  const props: Record<string, unknown> = {};
-  let at = skipSpace(s, i + 1);
-  if (s.charCodeAt(at) === 125) {
-    scannedProperties = props;
-    return at;
-  }
-  for (;;) {
-    if (s.charCodeAt(at) !== 34) return -1;
-    const keyEnd = plainStringEnd(s, at + 1);
-    if (keyEnd < 0) return -1;
-    const key = s.slice(at + 1, keyEnd);
-    if (key === '__proto__') return -1;
-    at = skipSpace(s, keyEnd + 1);
-    if (s.charCodeAt(at) !== 58) return -1;
-    at = skipSpace(s, at + 1);
-    const c = s.charCodeAt(at);
-    if (c === 34) {
-      const end = plainStringEnd(s, at + 1);
-      if (end < 0) return -1;
-      props[key] = s.slice(at + 1, end);
-      at = end + 1;
-    } else if (c === 45 || (c >= 48 && c <= 57)) {
-      const end = numberEnd(s, at);
-      if (end < 0) return -1;
-      props[key] = Number(s.slice(at, end));
-      at = end;
-    } else if (c === 116 && s.startsWith('true', at)) {
-      props[key] = true;
-      at += 4;
-    } else if (c === 102 && s.startsWith('false', at)) {
-      props[key] = false;
-      at += 5;
-    } else if (c === 110 && s.startsWith('null', at)) {
-      props[key] = null;
-      at += 4;
-    } else if (c === 123 || c === 91) {
-      // Nested values: let JSON.parse read the whole object.
-      const end = objectEnd(s, i);
-      if (end < 0) return -1;
-      try {
-        scannedProperties = JSON.parse(s.slice(i, end + 1)) as Record<string, unknown>;
-      } catch {
-        return -1;
-      }
-      return end;
-    } else return -1;
-    at = skipSpace(s, at);
-    const sep = s.charCodeAt(at);
-    if (sep === 44) {
-      at = skipSpace(s, at + 1);
-      continue;
-    }
-    if (sep === 125) {
-      scannedProperties = props;
-      return at;
-    }
-    return -1;
-  }
-}
-
-/** End (exclusive) of a JSON number starting at `i` (-?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?), else −1. */
-function numberEnd(s: string, i: number): number {
-  if (s.charCodeAt(i) === 45) i++;
-  let c = s.charCodeAt(i);
-  if (c === 48) c = s.charCodeAt(++i);
-  else if (c >= 49 && c <= 57) while (c >= 48 && c <= 57) c = s.charCodeAt(++i);
-  else return -1;
-  if (c === 46) {
-    c = s.charCodeAt(++i);
-    if (!(c >= 48 && c <= 57)) return -1;
-    while (c >= 48 && c <= 57) c = s.charCodeAt(++i);
-  }
-  if (c === 101 || c === 69) {
-    c = s.charCodeAt(++i);
-    if (c === 43 || c === 45) c = s.charCodeAt(++i);
-    if (!(c >= 48 && c <= 57)) return -1;
-    while (c >= 48 && c <= 57) c = s.charCodeAt(++i);
-  }
-  return i;
-}
-
-/** Index of the brace closing the object that opens at `i` (strings and escapes respected), else −1. */
-function objectEnd(s: string, i: number): number {
-  let depth = 0;
-  for (const n = s.length; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 34) {
-      for (i++; i < n; i++) {
-        const q = s.charCodeAt(i);
-        if (q === 92) i++;
-        else if (q === 34) break;
-      }
-    } else if (c === 123 || c === 91) depth++;
-    else if ((c === 125 || c === 93) && --depth === 0) return i;
-  }
-  return -1;
+  event.properties = properties;
+  return event;
 }

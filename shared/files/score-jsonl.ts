@@ -1,7 +1,9 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { propertyKeysOf } from '../domain/engine/compile.js';
 import { ScoringRun, type ScoringRunState } from '../domain/engine/scoring-run.js';
 import type { Model, Traits } from '../domain/model/schema.js';
 import type { EntityLevel } from '../ports/event-store.js';
@@ -11,8 +13,9 @@ export interface ScoreJsonlOptions {
   /** T, epoch ms (see ScoringRunOptions). */
   asOf: number;
   /**
-   * 1 (the default): one pass on this thread. More: the file is cut into that many byte ranges at line
-   * boundaries, each parsed and scored by a worker thread, and the parts merged here. Raw scores are the same.
+   * 1: one pass on this thread. More: the file is cut into that many byte ranges at line boundaries, each parsed
+   * and scored by a worker thread, and the parts merged here. Raw scores are the same either way. Default
+   * (`defaultThreads`): one per core (os.availableParallelism()) for files of PARALLEL_MIN_BYTES or more, else 1.
    */
   threads?: number | undefined;
   /** Drop repeated event ids across the whole file (default on), exactly as one run would: the first one counts. */
@@ -51,7 +54,7 @@ export type WorkerReply =
  * occurrence in the file counts, as in one run, whatever the repeats contain.
  */
 export async function scoreJsonlFile(file: string, model: Model, options: ScoreJsonlOptions): Promise<ScoringRun> {
-  const threads = Math.max(1, Math.floor(options.threads ?? 1));
+  const threads = Math.max(1, Math.floor(options.threads ?? defaultThreads(statSync(file).size)));
   if (threads === 1) {
     const { run } = await scoreRange(
       { file, model, start: 0, end: Number.POSITIVE_INFINITY, options },
@@ -60,6 +63,17 @@ export async function scoreJsonlFile(file: string, model: Model, options: ScoreJ
     return run;
   }
   return scoreInParallel(file, model, options, threads);
+}
+
+/**
+ * Files from this size up are scored in parallel by default: below it, starting the workers (about 0.1 s each)
+ * costs more than splitting the work saves.
+ */
+export const PARALLEL_MIN_BYTES = 8 * 2 ** 20;
+
+/** Threads for a file of `size` bytes when the caller does not say: one per core for large files, else 1. */
+export function defaultThreads(size: number): number {
+  return size >= PARALLEL_MIN_BYTES ? availableParallelism() : 1;
 }
 
 /** ScoringRunOptions' lookups from the data form. */
@@ -91,6 +105,7 @@ export async function scoreRange(
     onIssue,
     start: job.start,
     end: Number.isFinite(job.end) ? job.end : undefined,
+    propertyKeys: propertyKeysOf(job.model),
   });
   for (;;) {
     const next = await pages.next();

@@ -1,4 +1,5 @@
 import type { ScoringEvent } from '../../domain/event.js';
+import { ownCopy as own, plainStringEnd, skipSpace, skipValue, stringEnd } from '../../json/scan.js';
 
 /**
  * Reading events is the workers' hot path: a 1 MB Query page holds about 4,000 items. Through the SDK each item
@@ -195,63 +196,4 @@ function readAttribute(text: string, i: number, type: number): string | undefine
   if (text.charCodeAt(i) !== 125) return undefined;
   attributeEnd = i + 1;
   return value;
-}
-
-/**
- * A slice of 13 or more characters shares the memory of the string it was cut from: here a whole 1 MB page.
- * Ids outlive their page (entity keys), so they get their own copy rather than keep every page alive.
- */
-function own(s: string): string {
-  return s.length < 13 ? s : `${s} `.slice(0, -1);
-}
-
-/** JSON whitespace: space, tab, line feed, carriage return. */
-function skipSpace(s: string, i: number): number {
-  for (let c = s.charCodeAt(i); c === 32 || c === 9 || c === 10 || c === 13; c = s.charCodeAt(++i));
-  return i;
-}
-
-/** Index of the closing quote of a string starting at `i` with no escapes or control characters, else −1. */
-function plainStringEnd(s: string, i: number): number {
-  for (let c = s.charCodeAt(i); ; c = s.charCodeAt(++i)) {
-    if (c === 34) return i;
-    if (c === 92 || c < 32 || Number.isNaN(c)) return -1;
-  }
-}
-
-/** Index of the closing quote of a string starting at `i`, escapes skipped; −1 if it never closes. */
-function stringEnd(s: string, i: number): number {
-  for (let c = s.charCodeAt(i); ; c = s.charCodeAt(++i)) {
-    if (c === 34) return i;
-    if (c === 92) i++;
-    else if (Number.isNaN(c)) return -1;
-  }
-}
-
-/**
- * The end (exclusive) of the JSON value at `i`, checked only as far as needed to find it: strings and nesting
- * are followed, scalars run to the next delimiter. The SDK parses these values (the rest of the body) itself, so
- * anything malformed still fails there, with its own error.
- */
-function skipValue(s: string, i: number): number {
-  const c = s.charCodeAt(i);
-  if (c === 34) {
-    const end = stringEnd(s, i + 1);
-    return end < 0 ? -1 : end + 1;
-  }
-  if (c === 123 || c === 91) {
-    let depth = 0;
-    for (const n = s.length; i < n; i++) {
-      const d = s.charCodeAt(i);
-      if (d === 34) {
-        i = stringEnd(s, i + 1);
-        if (i < 0) return -1;
-      } else if (d === 123 || d === 91) depth++;
-      else if ((d === 125 || d === 93) && --depth === 0) return i + 1;
-    }
-    return -1;
-  }
-  let j = i;
-  for (let d = s.charCodeAt(j); !Number.isNaN(d) && d !== 44 && d !== 125 && d !== 93 && d > 32; d = s.charCodeAt(++j));
-  return j > i ? j : -1;
 }

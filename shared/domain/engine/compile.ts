@@ -178,3 +178,16 @@ function compileWhere(where: Record<string, Scalar | Scalar[]>): (p: Record<stri
     return true;
   };
 }
+
+/**
+ * The event property keys a model's engine reads (`where` keys and `sum` properties, all top level): a reader may
+ * build only these and leave the rest of `properties` unbuilt, with the same scores.
+ */
+export function propertyKeysOf(model: Model): Set<string> {
+  const keys = new Set<string>();
+  for (const signal of model.signals) {
+    if (signal.aggregate === 'sum' && signal.property !== undefined) keys.add(signal.property);
+    for (const key of Object.keys(signal.where ?? {})) keys.add(key);
+  }
+  return keys;
+}
