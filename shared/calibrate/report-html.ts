@@ -36,19 +36,30 @@ export function renderHtml(report: CalibrationReport, suggestedFile: string): st
   const weightRows = [
     ...suggestion.signals.map(
       (s) =>
-        `<tr><td>${esc(s.name)}${s.kind === 'tiers' ? ' <small>(tier points ×)</small>' : ''}</td><td class="n">${fmt.num(s.current)}</td><td class="n">${fmt.num(s.suggested)}${s.kept ? ' <small>kept</small>' : ''}</td><td class="n">${s.standardized.toFixed(3)}</td></tr>`,
+        `<tr><td>${esc(s.name)}${s.kind === 'tiers' ? ' <small>(tier points ×)</small>' : ''}</td><td class="n">${fmt.num(s.current)}</td><td class="n">${fmt.num(s.suggested)}${s.kept ? ' <small>kept</small>' : ''}${s.bound ? ' <small class="bad">held at 0 (sign)</small>' : ''}</td><td>${s.kind === 'tiers' ? '–' : esc(s.transform)}</td><td class="n">${s.standardized.toFixed(3)}</td></tr>`,
     ),
     ...suggestion.penalties.map(
       (p) =>
-        `<tr><td>penalty ${esc(p.name)}</td><td class="n">${fmt.num(p.current)}</td><td class="n">${fmt.num(p.suggested)}${p.kept ? ' <small>kept</small>' : ''}</td><td class="n">${p.standardized.toFixed(3)}</td></tr>`,
+        `<tr><td>penalty ${esc(p.name)}</td><td class="n">${fmt.num(p.current)}</td><td class="n">${fmt.num(p.suggested)}${p.kept ? ' <small>kept</small>' : ''}${p.bound ? ' <small class="bad">held at 0 (sign)</small>' : ''}</td><td>–</td><td class="n">${p.standardized.toFixed(3)}</td></tr>`,
     ),
   ].join('');
-  const bandRows = current.bands
+  const bandRows = report.bandsBefore
     .map((b, i) => {
-      const s = suggested.bands[i]!;
-      return `<tr><td>${esc(b.band)}</td><td class="n">${fmt.num(b.n)}</td><td class="n">${fmt.pct(b.badRate)}</td><td class="n">${fmt.num(s.n)}</td><td class="n">${fmt.pct(s.badRate)}</td></tr>`;
+      const s = report.bandsAfter[i]!;
+      return `<tr><td>${esc(b.band)}</td><td class="n">${b.min === null ? '–' : fmt.num(b.min)}</td><td class="n">${fmt.num(b.n)} (${fmt.pct(b.share)})</td><td class="n">${fmt.pct(b.badRate)}</td><td class="n">${s.min === null ? '–' : fmt.num(s.min)}</td><td class="n">${fmt.num(s.n)} (${fmt.pct(s.share)})</td><td class="n">${fmt.pct(s.badRate)}</td></tr>`;
     })
     .join('');
+  const warnings =
+    report.warnings.length > 0
+      ? `<h2>Warnings</h2><ul class="notes">${report.warnings.map((w) => `<li class="bad">${esc(w)}</li>`).join('')}</ul>`
+      : '';
+  const oot = report.outOfTime
+    ? `<tr><td>Suggestion out of time (fitted before ${esc(report.outOfTime.splitDate)}, ${fmt.num(report.outOfTime.testN)} later outcomes)</td><td class="n">${fmt.auc(report.outOfTime.currentAuc)}</td><td class="n">${fmt.auc(report.outOfTime.suggestedAuc)}</td></tr><tr><td>Best single signal on the later outcomes</td><td class="n" colspan="2">${fmt.auc(report.outOfTime.bestSingleAuc)}</td></tr>`
+    : `<tr><td>Out of time</td><td colspan="2"><small>not run: ${esc(report.outOfTimeSkipped ?? '')}</small></td></tr>`;
+  const constraints =
+    report.constraints.length > 0
+      ? `<p>Held at 0 by the sign constraint (<code>--allow-sign-flip</code> lifts it): ${report.constraints.map((c) => `${esc(c.name)} (own AUC ${fmt.auc(c.auc)})`).join(', ')}.</p>`
+      : '';
   const matrix = `<table><thead><tr><th>now ↓ / suggested →</th>${model.bands.map((b) => `<th class="n">${esc(b.name)}</th>`).join('')}</tr></thead><tbody>${model.bands
     .map(
       (b) =>
@@ -107,16 +118,20 @@ ul.notes { color: #374151; } code { background: #eef2f7; padding: 1px 4px; borde
 <figure><figcaption>Score distribution by outcome <small>good outcomes should sit to the right</small></figcaption>${histogram(report.scores)}</figure>
 <figure><figcaption>Each signal’s own AUC <small>right of 0.5: more of it goes with good outcomes</small></figcaption>${signalChart(report.signals)}</figure>
 </section>
-<h2>Churn by band, current and suggested</h2>
-<table><thead><tr><th>band</th><th class="n">entities now</th><th class="n">churn now</th><th class="n">entities suggested</th><th class="n">churn suggested</th></tr></thead><tbody>${bandRows}</tbody></table>
+${warnings}
+<h2>Bands before and after <small>${report.bandFit.method === 'shares' ? 'suggested cut-offs keep the current band shares' : 'suggested cut-offs at target churn rates'}</small></h2>
+<table><thead><tr><th>band</th><th class="n">min now</th><th class="n">entities now</th><th class="n">churn now</th><th class="n">suggested min</th><th class="n">entities suggested</th><th class="n">churn suggested</th></tr></thead><tbody>${bandRows}</tbody></table>
 <h2>Suggested weights <small>(<code>${esc(suggestedFile)}</code>, version ${model.version + 1})</small></h2>
-<p>L2-regularised logistic regression (λ = ${suggestion.lambda}) on standardised signal values and penalty firings, scaled so the largest |weight| matches the current model’s.</p>
-<table><thead><tr><th>signal / penalty</th><th class="n">current</th><th class="n">suggested</th><th class="n">log-odds per SD</th></tr></thead><tbody>${weightRows}</tbody></table>
+<p>L2-regularised logistic regression on standardised features, a transform per signal, λ = ${fmt.num(suggestion.lambda)} chosen by 5-fold cross-validation, sign constraints; scaled so the suggested raw scores spread like the current ones.</p>
+${constraints}
+<table><thead><tr><th>signal / penalty</th><th class="n">current</th><th class="n">suggested</th><th>transform</th><th class="n">log-odds per SD</th></tr></thead><tbody>${weightRows}</tbody></table>
 <h2>Shadow comparison</h2>
 <table><thead><tr><th></th><th class="n">current</th><th class="n">suggested</th></tr></thead><tbody>
 <tr><td>AUC (same outcomes)</td><td class="n">${fmt.auc(current.auc)}</td><td class="n">${fmt.auc(suggested.auc)}</td></tr>
 <tr><td>AUC 95% CI</td><td class="n">${fmt.auc(current.aucCi[0])}–${fmt.auc(current.aucCi[1])}</td><td class="n">${fmt.auc(suggested.aucCi[0])}–${fmt.auc(suggested.aucCi[1])}</td></tr>
-<tr><td>AUC cross-validated (5 folds)</td><td class="n">–</td><td class="n">${fmt.auc(report.crossValidatedAuc)}</td></tr>
+<tr><td>AUC cross-validated (5 folds, refitted per fold)</td><td class="n">–</td><td class="n">${fmt.auc(report.crossValidatedAuc)}</td></tr>
+<tr><td>Best single signal${report.bestSingle ? ` (${esc(report.bestSingle.name)})` : ''}</td><td class="n" colspan="2">${report.bestSingle ? fmt.auc(report.bestSingle.auc) : '–'}</td></tr>
+${oot}
 <tr><td>Bottom-decile lift</td><td class="n">${fmt.times(current.bottomDecile.lift)}</td><td class="n">${fmt.times(suggested.bottomDecile.lift)}</td></tr>
 </tbody></table>
 <h2>Band changes <small>${fmt.num(report.bandChanges.length)} of ${fmt.num(current.n)} entities</small></h2>

@@ -5,6 +5,7 @@ const MAX_CHANGES_LISTED = 50;
 
 /** The Markdown report: the same findings as the HTML one, as tables. */
 export function renderMarkdown(report: CalibrationReport, suggestedFile: string): string {
+  const written = `Written to \`${suggestedFile}\` (version ${report.model.version + 1}).`;
   const { model, current, suggested, suggestion } = report;
   const lines: string[] = [];
   const push = (...l: string[]): void => {
@@ -45,19 +46,55 @@ export function renderMarkdown(report: CalibrationReport, suggestedFile: string)
     '',
     '## Suggested weights',
     '',
-    `Fitted by L2-regularised logistic regression (λ = ${suggestion.lambda}) on standardised signal values and penalty firings, then scaled so the largest |weight| matches the current model’s. Written to \`${suggestedFile}\` (version ${model.version + 1}).`,
+    `Fitted by L2-regularised logistic regression on standardised features: each weighted signal gets the transform (none, log1p, sqrt) that fits it best alone, λ = ${fmt.num(suggestion.lambda)} is chosen by 5-fold cross-validation, ${report.constraints.length === 0 ? 'and no weight takes the sign opposite to its signal’s own AUC' : 'a weight never takes the sign opposite to its signal’s own AUC'}; the weights are then scaled so the suggested raw scores spread like the current ones. ${written}`,
     '',
-    '| signal / penalty | current | suggested | effect per SD (log-odds) |',
-    '|---|---:|---:|---:|',
+    '| signal / penalty | current | suggested | transform | own AUC | effect per SD (log-odds) |',
+    '|---|---:|---:|---|---:|---:|',
     ...suggestion.signals.map(
       (s) =>
-        `| ${s.name}${s.kind === 'tiers' ? ' (tier points ×)' : ''} | ${fmt.num(s.current)} | ${fmt.num(s.suggested)}${s.kept ? ' (kept: no variation)' : ''} | ${s.standardized.toFixed(3)} |`,
+        `| ${s.name}${s.kind === 'tiers' ? ' (tier points ×)' : ''} | ${fmt.num(s.current)} | ${fmt.num(s.suggested)}${s.kept ? ' (kept: no variation)' : ''}${s.bound ? ' (held at 0: sign constraint)' : ''} | ${s.kind === 'tiers' ? '–' : s.currentTransform === s.transform ? s.transform : `${s.currentTransform} → ${s.transform}`} | ${fmt.auc(s.auc)} | ${s.standardized.toFixed(3)} |`,
     ),
     ...suggestion.penalties.map(
       (p) =>
-        `| penalty ${p.name} | ${fmt.num(p.current)} | ${fmt.num(p.suggested)}${p.kept ? ' (kept: never varied)' : ''} | ${p.standardized.toFixed(3)} |`,
+        `| penalty ${p.name} | ${fmt.num(p.current)} | ${fmt.num(p.suggested)}${p.kept ? ' (kept: never varied)' : ''}${p.bound ? ' (held at 0: sign constraint)' : ''} | – | ${fmt.auc(p.auc)} | ${p.standardized.toFixed(3)} |`,
     ),
     '',
+    ...(report.constraints.length > 0
+      ? [
+          `Sign constraints that bound (pass \`--allow-sign-flip\` to lift them): ${report.constraints.map((c) => `${c.kind} \`${c.name}\` (own AUC ${fmt.auc(c.auc)})`).join(', ')}.`,
+          '',
+        ]
+      : []),
+    '## Out of sample',
+    '',
+    '| | AUC |',
+    '|---|---:|',
+    `| current model (not fitted to these outcomes) | ${fmt.auc(current.auc)} |`,
+    `| best single signal${report.bestSingle ? ` (\`${report.bestSingle.name}\`)` : ''} | ${report.bestSingle ? fmt.auc(report.bestSingle.auc) : '–'} |`,
+    `| suggestion, 5-fold cross-validated (everything refitted per fold) | ${fmt.auc(report.crossValidatedAuc)} |`,
+    ...(report.outOfTime
+      ? [
+          `| suggestion out of time: fitted on ${fmt.num(report.outOfTime.fitN)} outcomes before ${report.outOfTime.splitDate}, scored on ${fmt.num(report.outOfTime.testN)} after | ${fmt.auc(report.outOfTime.suggestedAuc)} |`,
+          `| current model on the same later outcomes | ${fmt.auc(report.outOfTime.currentAuc)} |`,
+          `| best single signal on the same later outcomes | ${fmt.auc(report.outOfTime.bestSingleAuc)} |`,
+        ]
+      : []),
+    '',
+    ...(report.outOfTime ? [] : [`Out-of-time check not run: ${report.outOfTimeSkipped}.`, '']),
+    '## Bands before and after',
+    '',
+    report.bandFit.method === 'shares'
+      ? 'The suggested model’s band cut-offs are refitted on its own scale so each band keeps the share of entities the current model gives it here.'
+      : `The suggested model’s band cut-offs sit where the fitted churn rate falls to ${report.bandFit.rates.map((r) => fmt.pct(r)).join(', ')}.`,
+    '',
+    '| band | current min | entities | churn rate | suggested min | entities | churn rate |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...report.bandsBefore.map((b, k) => {
+      const a = report.bandsAfter[k]!;
+      return `| ${b.band} | ${b.min === null ? '–' : fmt.num(b.min)} | ${fmt.num(b.n)} (${fmt.pct(b.share)}) | ${fmt.pct(b.badRate)} | ${a.min === null ? '–' : fmt.num(a.min)} | ${fmt.num(a.n)} (${fmt.pct(a.share)}) | ${fmt.pct(a.badRate)} |`;
+    }),
+    '',
+    ...(report.warnings.length > 0 ? ['## Warnings', '', ...report.warnings.map((w) => `- **${w}**`), ''] : []),
     '## Shadow comparison: current vs suggested',
     '',
     '| | current | suggested |',

@@ -2,11 +2,9 @@ import { Document, parseDocument } from 'yaml';
 import { bandOf, createNormalizer } from '../domain/engine/finalize.js';
 import type { RawScore } from '../domain/engine/types.js';
 import { parseModel } from '../domain/model/load.js';
-import type { Model } from '../domain/model/schema.js';
-import { round6 } from '../domain/numbers.js';
-import { seededRandom } from '../domain/random.js';
-import { auc } from './auc.js';
-import { fitLogistic, type LogisticFit, linearPredictor } from './logistic.js';
+import type { Model, Transform } from '../domain/model/schema.js';
+import { round6, transformValue } from '../domain/numbers.js';
+import { fitProcedure, type ProcedureFit, transformRows } from './fit.js';
 
 /** One column of the regression: a signal's value (its tier points for a tiered signal) or a penalty's firing. */
 export interface Feature {
@@ -21,12 +19,19 @@ export interface SuggestedSignal {
   kind: 'weight' | 'tiers';
   /** The current weight, or 1 for a tiered signal (its points are used as they are). */
   current: number;
-  /** The suggested weight, or the factor applied to every tier's points. */
+  /** The suggested weight (per unit of the transformed value), or the factor applied to every tier's points. */
   suggested: number;
-  /** Fitted log-odds change per standard deviation of the feature (0 when the feature never varies). */
+  /** The current model's transform and the one the fit chose (always 'none' for tiers). */
+  currentTransform: Transform;
+  transform: Transform;
+  /** Fitted log-odds change per standard deviation of the (transformed) feature (0 when it never varies). */
   standardized: number;
   /** The feature never varied in the data: the current value is kept. */
   kept: boolean;
+  /** The sign constraint held it at 0: alone it predicts the other way than the fit wanted. */
+  bound: boolean;
+  /** Its own AUC (NaN when it never varies). */
+  auc: number;
 }
 
 export interface SuggestedPenalty {
@@ -35,6 +40,8 @@ export interface SuggestedPenalty {
   suggested: number;
   standardized: number;
   kept: boolean;
+  bound: boolean;
+  auc: number;
 }
 
 export interface Suggestion {
@@ -42,11 +49,22 @@ export interface Suggestion {
   penalties: SuggestedPenalty[];
   /** Suggested tier points per tiered signal (same order as its tiers). */
   tiers: Record<string, { min: number; points: number }[]>;
-  fit: LogisticFit;
+  /** Band lower bounds of the suggested model (bands after the first; set by the band refit). */
+  bandMins: number[];
+  procedure: ProcedureFit;
   features: Feature[];
   /** Raw points per unit of log-odds: coefficients were multiplied by this to land on the user's scale. */
   scale: number;
   lambda: number;
+}
+
+export interface SuggestOptions {
+  /** `--allow-sign-flip`: no sign constraints. */
+  allowSignFlip?: boolean | undefined;
+  seed?: number | undefined;
+  folds?: number | undefined;
+  /** The current model's raw scores of the same rows: the suggestion's raw scores get the same spread. */
+  currentRaw?: readonly number[] | undefined;
 }
 
 export function featuresOf(model: Model): Feature[] {
@@ -57,9 +75,9 @@ export function featuresOf(model: Model): Feature[] {
 }
 
 /**
- * The regression's inputs for one score: each signal's value (a tiered signal: the points its tier gives, so one
- * fitted factor scales the whole tier table) and each penalty's share of firing (1 or 0; a mean rollup can give
- * a fraction).
+ * The regression's inputs for one score: each signal's value (untransformed; the fit chooses the transform; a
+ * tiered signal: the points its tier gives, so one fitted factor scales the whole tier table) and each penalty's
+ * share of firing (1 or 0; a mean rollup can give a fraction).
  */
 export function featureRow(model: Model, raw: RawScore): number[] {
   const values = new Map(raw.contributions.map((c) => [c.signal, c]));
@@ -73,39 +91,73 @@ export function featureRow(model: Model, raw: RawScore): number[] {
   ];
 }
 
+function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function sd(values: readonly number[]): number {
+  const n = values.length;
+  if (n === 0) return 0;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  return Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
+}
+
 /**
- * Fit an L2 logistic regression of the good outcome on the features (standardised inside the fit) and turn the
- * per-unit coefficients into weights on the user's scale: all are multiplied by one factor chosen so the largest
- * suggested |weight| equals the current model's largest |weight| (signs kept), so suggested and current weights read
- * in the same units. Penalty points are scaled by the same factor; a tiered signal gets a factor on its points.
- * Features that never vary keep their current values (the data says nothing about them).
+ * Fit the suggestion (docs/calibrate.md#how-the-suggestion-is-fitted): per-signal transform, λ by cross-validation,
+ * sign constraints, on standardised features; then write the coefficients back in the model's units. All are
+ * multiplied by one factor chosen so the suggested raw scores spread like the current ones on the same rows
+ * (same standard deviation), so cut-offs read on a familiar scale; under a clamped `target` normalisation, so the
+ * 99th percentile lands on the target instead (scores above it would all tie at 100). Penalty points are scaled by the
+ * same factor; a tiered signal gets a factor on its points. Features that never vary keep their current values.
  */
 export function suggestWeights(
   model: Model,
   rows: readonly number[][],
   good: readonly boolean[],
-  lambda = 1,
+  options: SuggestOptions = {},
 ): Suggestion {
   const features = featuresOf(model);
-  const fit = fitLogistic(rows, good, { lambda });
-  const varies = (j: number): boolean => fit.sds[j]! > 0;
-  const weightIdx = features.map((f, j) => (f.kind === 'weight' && varies(j) ? j : -1)).filter((j) => j >= 0);
-  const tierIdx = features.map((f, j) => (f.kind === 'tiers' && varies(j) ? j : -1)).filter((j) => j >= 0);
-  const currentMax = Math.max(0, ...model.signals.map((s) => Math.abs(s.weight ?? 0)));
-  const maxOf = (idx: number[]): number => Math.max(0, ...idx.map((j) => Math.abs(fit.coefficients[j]!)));
+  const procedure = fitProcedure(
+    rows,
+    good,
+    features.map((f) => f.kind),
+    { allowSignFlip: options.allowSignFlip, seed: options.seed, folds: options.folds },
+  );
+  const { fit } = procedure;
+  const varies = (j: number): boolean => fit.sds[j]! > 0 || procedure.bound.includes(j);
+  const transformed = transformRows(rows, procedure.transforms);
+  const linear = transformed.map((row) => row.reduce((sum, v, j) => sum + fit.coefficients[j]! * v, 0));
+  const currentSpread = sd(options.currentRaw ?? []);
+  const fittedSpread = sd(linear);
   let scale = 1;
-  if (maxOf(weightIdx) > 0) scale = (currentMax > 0 ? currentMax : 1) / maxOf(weightIdx);
-  else if (maxOf(tierIdx) > 0) scale = 1 / maxOf(tierIdx);
+  const normalize = model.normalize;
+  const high = quantile(linear, 0.99);
+  // A clamped target piles everything above the target at 100 (ties lose ranking): put the 99th percentile there.
+  if (normalize.method === 'target' && normalize.clamp && high > 0) scale = normalize.target / high;
+  else if (currentSpread > 0 && fittedSpread > 0) scale = currentSpread / fittedSpread;
+  else {
+    const currentMax = Math.max(0, ...model.signals.map((s) => Math.abs(s.weight ?? 0)));
+    const fittedMax = Math.max(0, ...fit.coefficients.map(Math.abs));
+    if (fittedMax > 0) scale = (currentMax > 0 ? currentMax : 1) / fittedMax;
+  }
+  const bound = new Set(procedure.bound);
   const signals: SuggestedSignal[] = model.signals.map((s, j) => {
     const kept = !varies(j);
     const current = s.tiers ? 1 : s.weight!;
+    const currentTransform = s.transform ?? 'none';
     return {
       name: s.name,
       kind: s.tiers ? 'tiers' : 'weight',
       current,
       suggested: kept ? current : roundSignificant(scale * fit.coefficients[j]!),
+      currentTransform,
+      transform: kept ? currentTransform : procedure.transforms[j]!,
       standardized: fit.standardized[j]!,
       kept,
+      bound: bound.has(j),
+      auc: procedure.featureAucs[j]!,
     };
   });
   const tiers: Suggestion['tiers'] = {};
@@ -123,9 +175,12 @@ export function suggestWeights(
       suggested: kept ? p.points : roundSignificant(scale * fit.coefficients[j]!),
       standardized: fit.standardized[j]!,
       kept,
+      bound: bound.has(j),
+      auc: procedure.featureAucs[j]!,
     };
   });
-  return { signals, penalties, tiers, fit, features, scale, lambda };
+  const bandMins = model.bands.slice(1).map((b) => b.min!);
+  return { signals, penalties, tiers, bandMins, procedure, features, scale, lambda: procedure.lambda };
 }
 
 /** The current model with the suggested weights, tier points and penalty points, and its version bumped. */
@@ -133,10 +188,16 @@ export function applySuggestion(model: Model, suggestion: Suggestion): Model {
   return {
     ...model,
     version: model.version + 1,
-    signals: model.signals.map((s, j) =>
-      s.tiers ? { ...s, tiers: suggestion.tiers[s.name]! } : { ...s, weight: suggestion.signals[j]!.suggested },
-    ),
+    signals: model.signals.map((s, j) => {
+      if (s.tiers) return { ...s, tiers: suggestion.tiers[s.name]! };
+      const { transform: _current, ...rest } = s;
+      const { suggested, transform } = suggestion.signals[j]!;
+      return transform === 'none' && s.transform === undefined
+        ? { ...rest, weight: suggested }
+        : { ...rest, weight: suggested, transform };
+    }),
     penalties: model.penalties.map((p, k) => ({ ...p, points: suggestion.penalties[k]!.suggested })),
+    bands: model.bands.map((b, k) => (k === 0 ? b : { ...b, min: suggestion.bandMins[k - 1]! })),
   };
 }
 
@@ -150,7 +211,10 @@ export function suggestedRawScore(model: Model, suggestion: Suggestion, raw: Raw
   let total = 0;
   model.signals.forEach((s, j) => {
     const value = values.get(s.name) ?? 0;
-    total += s.tiers ? tierPoints(suggestion.tiers[s.name]!, value) : round6(suggestion.signals[j]!.suggested * value);
+    const suggested = suggestion.signals[j]!;
+    total += s.tiers
+      ? tierPoints(suggestion.tiers[s.name]!, value)
+      : round6(suggested.suggested * transformValue(suggested.transform, value));
   });
   const fired = new Map(raw.penalties.map((p) => [p.rule, p.points]));
   model.penalties.forEach((p, k) => {
@@ -178,44 +242,8 @@ export function suggestedScores(
 }
 
 /**
- * Out-of-sample AUC of the fitting procedure: k stratified folds (seeded), each scored by a fit on the others;
- * the AUC of all held-out predictions together. In-sample AUC of the fitted weights is optimistic; this is not.
- */
-export function crossValidatedAuc(
-  rows: readonly number[][],
-  good: readonly boolean[],
-  lambda = 1,
-  folds = 5,
-  seed = 1,
-): number {
-  const random = seededRandom(seed);
-  const fold = new Int32Array(rows.length);
-  for (const label of [true, false]) {
-    const idx = [...good.keys()].filter((i) => good[i] === label);
-    for (let i = idx.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-    }
-    idx.forEach((row, k) => {
-      fold[row] = k % folds;
-    });
-  }
-  const predictions = new Float64Array(rows.length);
-  for (let f = 0; f < folds; f++) {
-    const train = [...rows.keys()].filter((i) => fold[i] !== f);
-    const fit = fitLogistic(
-      train.map((i) => rows[i]!),
-      train.map((i) => good[i]!),
-      { lambda },
-    );
-    for (let i = 0; i < rows.length; i++) if (fold[i] === f) predictions[i] = linearPredictor(fit, rows[i]!);
-  }
-  return auc(predictions, good);
-}
-
-/**
- * The suggested model file as YAML: the current file's text with the weights, tier points, penalty points and
- * version changed in place (comments and layout kept), and a header saying where the numbers came from. The result
+ * The suggested model file as YAML: the current file's text with the weights, transforms, tier points, penalty
+ * points, band mins and version changed in place (comments and layout kept), and a header saying where the numbers came from. The result
  * is validated with the model loader before it is returned.
  */
 export function suggestedModelYaml(
@@ -235,7 +263,15 @@ export function suggestedModelYaml(
       suggestion.tiers[s.name]!.forEach((t, k) => {
         doc.setIn(['signals', j, 'tiers', k, 'points'], t.points);
       });
-    else doc.setIn(['signals', j, 'weight'], suggestion.signals[j]!.suggested);
+    else {
+      const suggested = suggestion.signals[j]!;
+      doc.setIn(['signals', j, 'weight'], suggested.suggested);
+      if (suggested.transform !== 'none' || s.transform !== undefined)
+        doc.setIn(['signals', j, 'transform'], suggested.transform);
+    }
+  });
+  suggestion.bandMins.forEach((min, k) => {
+    doc.setIn(['bands', k + 1, 'min'], min);
   });
   model.penalties.forEach((_, k) => {
     doc.setIn(['penalties', k, 'points'], suggestion.penalties[k]!.suggested);

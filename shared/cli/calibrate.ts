@@ -4,6 +4,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { type BacktestResult, backtest } from '../calibrate/backtest.js';
+import { parseBadRates } from '../calibrate/bands.js';
 import {
   type CalibrateJson,
   type CalibrationReport,
@@ -30,7 +31,6 @@ import {
 import type { CliIO } from './io.js';
 
 export const DEFAULT_HORIZON_DAYS = 30;
-export const DEFAULT_OUT_DIR = 'calibration';
 
 /** What a progress tick counts: bytes of an events file, shards of the store, snapshot partitions. */
 export type ProgressUnit = 'bytes' | 'shards' | 'partitions';
@@ -47,8 +47,12 @@ export interface CalibrateOptions {
    */
   snapshots?: string | true | undefined;
   horizonDays?: number | undefined;
-  /** Where report.md, report.html and <model>.suggested.yaml go (default ./calibration). */
+  /** Where report.md, report.html and <model>.suggested.yaml go; nothing is written without it. */
   out?: string | undefined;
+  /** `--allow-sign-flip`: let a weight take the sign opposite to its signal's own AUC. */
+  allowSignFlip?: boolean | undefined;
+  /** `--band-bad-rates`: cut the suggested bands where the fitted churn rate falls to these (one per cut-off). */
+  bandBadRates?: number[] | undefined;
   /** Leave out outcomes whose entity never appears in the events instead of failing. */
   skipUnknown?: boolean | undefined;
   bootstrapReplicates?: number | undefined;
@@ -66,7 +70,8 @@ export interface CalibrateOptions {
 export interface CalibrateRun {
   json: CalibrateJson;
   report: CalibrationReport;
-  files: { markdown: string; html: string; suggested: string };
+  /** The files written (null without --out). */
+  files: { markdown: string; html: string; suggested: string } | null;
 }
 
 /**
@@ -85,6 +90,11 @@ export async function runCalibrateDetailed(options: CalibrateOptions): Promise<C
   if (!Number.isInteger(horizonDays) || horizonDays < 0 || horizonDays > 3650)
     throw new CalibrateUsageError(`--horizon-days must be a whole number of days from 0 to 3650, got ${horizonDays}`);
   if (!options.model) throw new CalibrateUsageError('--model is required');
+  if (options.bandBadRates !== undefined) {
+    const rates = options.bandBadRates;
+    if (rates.some((r) => !(r > 0 && r < 1)) || rates.some((r, i) => i > 0 && r >= rates[i - 1]!))
+      throw new CalibrateUsageError('--band-bad-rates must be decreasing churn rates between 0 and 1');
+  }
   if (options.events !== undefined && options.snapshots !== undefined)
     throw new CalibrateUsageError(
       'give --events (replay a file) or --snapshots (read published scores), not both; without either, the local store is replayed',
@@ -153,10 +163,13 @@ export async function runCalibrateDetailed(options: CalibrateOptions): Promise<C
     horizonDays,
     bootstrapReplicates: options.bootstrapReplicates,
     seed: options.seed,
+    allowSignFlip: options.allowSignFlip,
+    bandFit: options.bandBadRates ? { method: 'bad-rates', rates: options.bandBadRates } : undefined,
     now: options.now,
   });
-  const outDir = resolve(where.cwd, options.out ?? DEFAULT_OUT_DIR);
-  const shownOut = options.out ?? DEFAULT_OUT_DIR;
+  if (options.out === undefined) return { json: toJson(report, null), report, files: null };
+  const outDir = resolve(where.cwd, options.out);
+  const shownOut = options.out;
   try {
     mkdirSync(outDir, { recursive: true });
   } catch (error) {
@@ -199,6 +212,8 @@ export interface CommandFlags {
   horizonDays?: string;
   out?: string;
   json?: boolean;
+  allowSignFlip?: boolean;
+  bandBadRates?: string;
   skipUnknown?: boolean;
   seed?: string;
 }
@@ -233,8 +248,16 @@ export function calibrateCommand(io?: CliIO, result?: { code: number }): Command
     )
     .option('--outcomes <file>', 'CSV or JSONL with entity_type,entity_id,outcome,outcome_date')
     .option('--horizon-days <n>', 'score each entity this many days before its outcome', String(DEFAULT_HORIZON_DAYS))
-    .option('--out <dir>', 'where to write report.md, report.html and <model>.suggested.yaml', DEFAULT_OUT_DIR)
+    .option(
+      '--out <dir>',
+      'write report.md, report.html and <model>.suggested.yaml there (nothing is written without it)',
+    )
     .option('--json', 'print the result as JSON on stdout')
+    .option('--allow-sign-flip', 'let a suggested weight take the sign opposite to what its signal alone predicts')
+    .option(
+      '--band-bad-rates <r1,r2,...>',
+      'cut the suggested bands where the fitted churn rate falls to these (one per band after the first, decreasing); default: keep the current band shares',
+    )
     .option('--skip-unknown', 'leave out outcomes whose entity is unknown (never in the events) instead of failing')
     .option('--seed <n>', 'seed of the bootstrap and cross-validation', '1')
     .addHelpText('after', HELP_AFTER);
@@ -283,6 +306,14 @@ export async function calibrateAction(
       );
     const horizonDays = parseWhole(flags.horizonDays ?? String(DEFAULT_HORIZON_DAYS), '--horizon-days');
     const seed = parseWhole(flags.seed ?? '1', '--seed');
+    let bandBadRates: number[] | undefined;
+    if (flags.bandBadRates !== undefined) {
+      const bands = resolveModel(flags.model!, { env: io.env ?? process.env, cwd: io.cwd ?? process.cwd() }).model.bands
+        .length;
+      const parsed = parseBadRates(flags.bandBadRates, bands);
+      if (typeof parsed === 'string') throw new CalibrateUsageError(parsed);
+      bandBadRates = parsed;
+    }
     const interactive = Boolean(io.stderr.isTTY) && !(io.env ?? process.env).CI;
     let started = false;
     const run = await runCalibrateDetailed({
@@ -292,6 +323,8 @@ export async function calibrateAction(
       outcomes: flags.outcomes!,
       horizonDays,
       out: flags.out,
+      allowSignFlip: flags.allowSignFlip,
+      bandBadRates,
       skipUnknown: flags.skipUnknown,
       seed,
       env: io.env,
@@ -335,7 +368,7 @@ function parseWhole(value: string, flag: string): number {
   return Number(value);
 }
 
-function summary({ report, files, json }: CalibrateRun): string {
+function summary({ report, files }: CalibrateRun): string {
   const c = report.current;
   const b = report.backtest;
   const bands = c.bands.map((band) => `${band.band} ${fmt.pct(band.badRate)} (n=${band.n})`).join(', ');
@@ -347,14 +380,38 @@ function summary({ report, files, json }: CalibrateRun): string {
     b.skipped.length > 0 ? `${b.skipped.length} unknown left out` : '',
     b.unscored.length > 0 ? `${b.unscored.length} unscored (no snapshot for their date)` : '',
   ].filter(Boolean);
+  const best = report.bestSingle
+    ? `; best single signal "${report.bestSingle.name}" ${fmt.auc(report.bestSingle.auc)}`
+    : '';
+  const oot = report.outOfTime
+    ? `out of time (from ${report.outOfTime.splitDate}): suggested ${fmt.auc(report.outOfTime.suggestedAuc)}, current ${fmt.auc(report.outOfTime.currentAuc)}, best single signal ${fmt.auc(report.outOfTime.bestSingleAuc)}`
+    : `out of time: not run (${report.outOfTimeSkipped})`;
+  const transforms = report.suggestion.signals
+    .filter((s) => s.kind === 'weight' && !s.kept)
+    .map((s) => `${s.name} ${s.suggested}${s.transform === 'none' ? '' : ` × ${s.transform}`}`)
+    .join(', ');
+  const bandsAfter = report.bandsAfter
+    .map((row, k) => `${row.band} ${fmt.pct(report.bandsBefore[k]!.share)} → ${fmt.pct(row.share)}`)
+    .join(', ');
   return [
     `${report.model.name} v${report.model.version}: ${c.n} outcomes (${c.bad} churned), ${how}`,
     ...(leftOut.length > 0 ? [leftOut.join(', ')] : []),
     `AUC ${fmt.auc(c.auc)} (95% CI ${fmt.auc(c.aucCi[0])}–${fmt.auc(c.aucCi[1])}): ${aucVerdict(c.auc)}`,
     `churn by band: ${bands}${c.monotonic ? '' : ' — not monotonic'}`,
     `bottom-decile lift ${fmt.times(c.bottomDecile.lift)}`,
-    `suggested weights: AUC ${fmt.auc(json.suggested.auc)} in-sample, ${fmt.auc(report.crossValidatedAuc)} cross-validated; ${report.bandChanges.length} entities would change band`,
-    `wrote ${files.markdown}, ${files.html}, ${files.suggested}`,
+    `suggested: AUC ${fmt.auc(report.suggested.auc)} in-sample, ${fmt.auc(report.crossValidatedAuc)} cross-validated${best}`,
+    oot,
+    `suggested weights: ${transforms || '(none varied)'}`,
+    ...(report.constraints.length > 0
+      ? [
+          `held at 0 by the sign constraint: ${report.constraints.map((x) => x.name).join(', ')} (--allow-sign-flip to lift)`,
+        ]
+      : []),
+    `bands (share of entities, current → suggested): ${bandsAfter}; ${report.bandChanges.length} entities would change band`,
+    ...report.warnings.map((w) => `warning: ${w}`),
+    files
+      ? `wrote ${files.markdown}, ${files.html}, ${files.suggested}`
+      : 'nothing written: add --out <dir> for report.md, report.html and the suggested model file',
     '',
   ].join('\n');
 }

@@ -49,7 +49,7 @@ describe.skipIf(!chromium)(
           '--disable-gpu',
           '--no-first-run',
           '--dump-dom',
-          pathToFileURL(run.files.html).href,
+          pathToFileURL(run.files!.html).href,
         ],
         { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 },
       );

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,9 +92,21 @@ describe('calibrate on synthetic data with a known generating process', () => {
   it('prints exactly the documented JSON shape', () => {
     // Assert
     const json = engaged.json;
-    expect(Object.keys(json)).toEqual(['n', 'good', 'bad', 'model', 'suggested']);
+    expect(Object.keys(json)).toEqual(['n', 'good', 'bad', 'model', 'suggested', 'bestSingleSignal', 'warnings']);
     expect(Object.keys(json.model)).toEqual(['auc', 'aucCi', 'bands', 'signals']);
-    expect(Object.keys(json.suggested)).toEqual(['auc', 'file', 'weights']);
+    expect(Object.keys(json.suggested)).toEqual([
+      'auc',
+      'cvAuc',
+      'outOfTimeAuc',
+      'file',
+      'weights',
+      'transforms',
+      'bands',
+      'constraints',
+    ]);
+    expect(json.suggested.bands.map((b) => Object.keys(b))).toEqual(Array(4).fill(['band', 'min', 'n', 'badRate']));
+    expect(json.suggested.cvAuc).toBeGreaterThan(0.7);
+    expect(Array.isArray(json.warnings)).toBe(true);
     expect(json.model.bands.map((b) => Object.keys(b))).toEqual(Array(4).fill(['band', 'n', 'badRate']));
     expect(json.model.signals.map((s) => s.name)).toEqual(['logins', 'projects', 'tickets', 'renewal-calls']);
     expect(json).toMatchObject({ n: 1200, good: data.good, bad: 1200 - data.good });
@@ -103,7 +115,7 @@ describe('calibrate on synthetic data with a known generating process', () => {
 
   it('writes a suggested model that loads, has the next version, and scores exactly as the report says', async () => {
     // Arrange
-    const suggested = loadModelFile(engaged.json.suggested.file).model;
+    const suggested = loadModelFile(engaged.json.suggested.file!).model;
 
     // Act: replay the events under the suggested model
     const replay = await backtest({
@@ -124,8 +136,8 @@ describe('calibrate on synthetic data with a known generating process', () => {
   });
 
   it('writes the Markdown and HTML reports with the findings', () => {
-    const md = readFileSync(engaged.files.markdown, 'utf8');
-    const html = readFileSync(engaged.files.html, 'utf8');
+    const md = readFileSync(engaged.files!.markdown, 'utf8');
+    const html = readFileSync(engaged.files!.html, 'utf8');
     expect(md).toContain(`**AUC ${engaged.json.model.auc.toFixed(3)}**`);
     expect(md).toContain('## Churn by band');
     expect(md).toContain('cross-validated');
@@ -178,7 +190,7 @@ describe('calibrate refuses data it cannot judge, saying what to fix', () => {
 
     // Assert
     expect(run.json.n).toBe(60);
-    expect(readFileSync(run.files.markdown, 'utf8')).toContain('1 outcome(s) were left out');
+    expect(readFileSync(run.files!.markdown, 'utf8')).toContain('1 outcome(s) were left out');
   });
 
   it('rejects outcome dates whose as-of lies after the events end', async () => {
@@ -308,5 +320,108 @@ describe('calibrateAction (the command body): exit codes and output', () => {
     expect(a.err.join('')).toContain('bad.csv:2: outcome must be churned, retained, renewed or upgraded, got "maybe"');
     expect(codeB).toBe(1);
     expect(b.err.join('')).toContain('windowDays');
+  });
+});
+
+describe('the suggestion generalises and its bands stay meaningful (docs/calibrate.md#how-the-suggestion-is-fitted)', () => {
+  it('keeps the current model’s band shares on the fit data, and shows both tables', () => {
+    const { bandsBefore, bandsAfter } = engaged.report;
+    expect(bandsAfter.map((b) => b.band)).toEqual(bandsBefore.map((b) => b.band));
+    bandsAfter.forEach((b, k) => {
+      expect(Math.abs(b.share - bandsBefore[k]!.share)).toBeLessThan(0.03);
+    });
+    expect(engaged.json.suggested.bands.map((b) => b.min)).toEqual([null, ...engaged.report.suggestion.bandMins]);
+    const md = readFileSync(engaged.files!.markdown, 'utf8');
+    expect(md).toContain('## Bands before and after');
+    expect(md).toContain('## Out of sample');
+  });
+
+  it('writes the refitted band mins and chosen transforms into the suggested file', () => {
+    const suggested = loadModelFile(engaged.json.suggested.file!).model;
+    expect(suggested.bands.slice(1).map((b) => b.min)).toEqual(engaged.report.suggestion.bandMins);
+    suggested.signals.forEach((s) => {
+      const t = engaged.json.suggested.transforms[s.name]!;
+      expect(s.transform ?? 'none').toBe(t);
+    });
+  });
+
+  it('reports k-fold and out-of-time AUCs (outcome dates span 30 days) and the best single signal', () => {
+    const r = engaged.report;
+    expect(r.outOfTime).not.toBeNull();
+    expect(r.outOfTime!.testN + r.outOfTime!.fitN).toBe(1200);
+    expect(r.outOfTime!.suggestedAuc).toBeGreaterThan(0.7);
+    expect(engaged.json.suggested.outOfTimeAuc).toBe(Math.round(r.outOfTime!.suggestedAuc * 1e4) / 1e4);
+    expect(r.bestSingle?.name).toBe('tickets');
+    // Three informative signals together beat the best of them alone, out of sample.
+    expect(r.crossValidatedAuc).toBeGreaterThan(r.bestSingle!.auc);
+    expect(engaged.json.warnings.filter((w) => w.includes('best single signal'))).toEqual([]);
+  });
+
+  it('warns when the suggestion does not beat the best single signal out of sample', async () => {
+    // Only one informative signal: the fit cannot beat it, and cross-validation says so.
+    const file = join(dir, 'one.yaml');
+    writeFileSync(
+      file,
+      modelYaml('one', { logins: 0, projects: 0, tickets: -1 }).replace(
+        / {2}- \{ name: (logins|projects|renewal-calls).*\n/g,
+        '',
+      ),
+    );
+    const run = await runCalibrateDetailed({ model: file, events: data.eventsFile, outcomes: data.outcomesFile });
+    expect(run.report.crossValidatedAuc).toBeLessThanOrEqual(run.report.bestSingle!.auc);
+    expect(run.json.warnings.join('\n')).toMatch(/does not beat the best single signal out of sample/);
+  });
+
+  it('warns when one band would hold more than 70 % of entities', async () => {
+    const file = join(dir, 'lopsided.yaml');
+    writeFileSync(
+      file,
+      modelYaml('lopsided', { logins: 1, projects: 4, tickets: -10 }).replace('min: 20', 'min: 2000'),
+    );
+    const run = await runCalibrateDetailed({
+      model: file,
+      events: data.eventsFile,
+      outcomes: data.outcomesFile,
+      bandBadRates: [0.9, 0.8, 0.01],
+    });
+    expect(run.report.bandFit).toEqual({ method: 'bad-rates', rates: [0.9, 0.8, 0.01] });
+    const big = run.report.bandsAfter.filter((b) => b.share > 0.7);
+    expect(big.length).toBe(1);
+    expect(run.json.warnings.join('\n')).toContain(`band "${big[0]!.band}"`);
+  });
+
+  it('writes nothing without --out: no calibration folder in the working directory', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pulse-calibrate-cwd-'));
+    try {
+      const out: string[] = [];
+      const io = {
+        stdout: { write: (s: string) => out.push(s) } as unknown as NodeJS.WritableStream,
+        stderr: { write: () => true } as unknown as NodeJS.WritableStream,
+        cwd,
+      };
+      const code = await calibrateAction(
+        { model: data.goodModelFile, events: data.eventsFile, outcomes: data.outcomesFile, allowSignFlip: true },
+        io,
+      );
+      expect(code).toBe(0);
+      expect(readdirSync(cwd)).toEqual([]);
+      expect(out.join('')).toContain('nothing written: add --out <dir>');
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects malformed --band-bad-rates as bad usage (exit 2)', async () => {
+    const err: string[] = [];
+    const io = {
+      stdout: { write: () => true } as unknown as NodeJS.WritableStream,
+      stderr: { write: (s: string) => err.push(s) } as unknown as NodeJS.WritableStream,
+    };
+    const code = await calibrateAction(
+      { model: data.goodModelFile, events: data.eventsFile, outcomes: data.outcomesFile, bandBadRates: '0.1,0.5' },
+      io,
+    );
+    expect(code).toBe(2);
+    expect(err.join('')).toContain('--band-bad-rates needs 3 rate(s)');
   });
 });

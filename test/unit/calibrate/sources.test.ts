@@ -216,9 +216,9 @@ describe('calibrate from published snapshots', () => {
       dates: ['2026-03-01', '2026-03-16', '2026-03-31'],
       fallbacks: 0,
     });
-    const md = readFileSync(run.files.markdown, 'utf8');
+    const md = readFileSync(run.files!.markdown, 'utf8');
     expect(md).toContain('not replayed: these are the scores as they were published');
-    expect(readFileSync(run.files.html, 'utf8')).toContain('published snapshots 2026-03-01 to 2026-03-31');
+    expect(readFileSync(run.files!.html, 'utf8')).toContain('published snapshots 2026-03-01 to 2026-03-31');
   });
 
   it('reads s3://bucket/prefix through the S3 API (s3rver)', async () => {
