@@ -11,10 +11,11 @@ export { loadModelsForSynth, scheduleExpressionFor } from './constructs/models.j
 export { PulseMonitoring, type PulseMonitoringProps } from './constructs/monitoring.js';
 export { PulseData, type PulseDataProps, type PulseDataResources } from './constructs/pulse-data.js';
 export {
-  type AccessMode,
+  type DynamoAction,
   PulseFunction,
   type PulseFunctionProps,
   type ShippedModels,
+  type SnapshotBucketAccess,
 } from './constructs/pulse-function.js';
 export { PulseScoring, type PulseScoringProps } from './constructs/pulse-scoring.js';
 export {

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { handle } from 'hono/aws-lambda';
 import { apiRoutes } from '../../shared/http/api-routes.js';
-import { createApp } from '../../shared/http/app.js';
+import { composeApp } from '../../shared/http/app.js';
 import { apiDeps, parseApiConfig } from './config.js';
 
 // Cold start: configuration and models checked, clients created once, reused by every invocation.
@@ -10,4 +10,4 @@ const config = parseApiConfig(process.env);
 const deps = apiDeps(config, { dynamo: new DynamoDBClient({}), sfn: new SFNClient({}) });
 
 /** The scores API Lambda: the same app as local mode (without ingest, which has its own function). */
-export const handler = handle(createApp({ apiRoutes: apiRoutes(deps) }));
+export const handler = handle(composeApp([apiRoutes(deps)]));

@@ -20,7 +20,27 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..
 /** Where the models are unpacked inside the deployment package (LAMBDA_TASK_ROOT is /var/task). */
 export const LAMBDA_MODELS_DIR = '/var/task/models';
 
-export type AccessMode = 'read' | 'write' | 'readwrite';
+/** DynamoDB actions a function may be granted on a table (Scan never: no code path scans). */
+export type DynamoAction =
+  | 'GetItem'
+  | 'BatchGetItem'
+  | 'Query'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'BatchWriteItem'
+  | 'ConditionCheckItem';
+
+const READ_ACTIONS: ReadonlySet<DynamoAction> = new Set(['GetItem', 'BatchGetItem', 'Query']);
+
+/** Key prefixes of the snapshot bucket per kind of access. */
+export interface SnapshotBucketAccess {
+  readonly read?: readonly string[];
+  readonly write?: readonly string[];
+  readonly delete?: readonly string[];
+  /** ListObjectsV2 (granted anyway with `read`). */
+  readonly list?: boolean;
+}
 
 /** Validated model files to ship with a function (see `loadModelsForSynth`). */
 export interface ShippedModels {
@@ -147,39 +167,44 @@ export class PulseFunction extends NodejsFunction {
     acknowledgeWildcardGrants(role, this.wildcardGrants);
   }
 
-  /** Events table: the handler reads `PULSE_EVENTS_TABLE`. */
-  bindEventsTable(table: ITable, mode: AccessMode, indexes: readonly string[] = []): this {
-    // Events are never deleted by code: TTL expires them.
-    this.grantTable(table, mode, indexes, false);
+  /**
+   * Events table: exactly the DynamoDB actions the handler's code issues on it (a test derives them from the code
+   * and compares); Query on the named indexes too when `Query` is granted. The handler reads `PULSE_EVENTS_TABLE`.
+   */
+  bindEventsTable(table: ITable, actions: readonly DynamoAction[], indexes: readonly string[] = []): this {
+    this.grantTable(table, actions, indexes);
     return this.addEnvironment(ENV.eventsTable, table.tableName);
   }
 
-  /** Scores table (current scores, history, runs, alerts): the handler reads `PULSE_SCORES_TABLE`. */
-  bindScoresTable(table: ITable, mode: AccessMode, indexes: readonly string[] = []): this {
-    this.grantTable(table, mode, indexes, true);
+  /** Scores table (current scores, history, runs, alerts, entity records), as bindEventsTable. */
+  bindScoresTable(table: ITable, actions: readonly DynamoAction[], indexes: readonly string[] = []): this {
+    this.grantTable(table, actions, indexes);
     return this.addEnvironment(ENV.scoresTable, table.tableName);
   }
 
   /**
-   * Snapshot bucket, limited to key prefixes (e.g. `snapshots/`, `runs/`). `read` = GetObject + ListBucket on those
-   * prefixes; `write` adds PutObject, DeleteObject (a re-run replaces its partition) and AbortMultipartUpload.
+   * Snapshot bucket: GetObject, PutObject and DeleteObject each on its own key prefixes (e.g. `snapshots/`,
+   * `runs/`). Reading (or `list`) also grants s3:ListBucket on the bucket without a prefix condition: S3 answers a
+   * GetObject of a missing key with 404 only to a caller that may list the bucket, otherwise 403 (see
+   * docs/deploy.md#security-notes); the bucket holds only Pulse data.
    */
-  bindSnapshotBucket(bucket: IBucket, mode: AccessMode, prefixes: readonly string[]): this {
-    const objectArns = prefixes.map((p) => bucket.arnForObjects(`${p}*`));
-    const actions = [
-      ...(mode !== 'write' ? ['s3:GetObject'] : []),
-      ...(mode !== 'read' ? ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'] : []),
-    ];
-    this.addToRolePolicy(new PolicyStatement({ actions, resources: objectArns }));
-    if (mode !== 'write') {
-      // Unconditioned: S3 answers a GetObject of a missing key with 404 only to a caller that may list the bucket
-      // (a prefix condition never matches a GetObject), otherwise with 403 AccessDenied, which is not "missing".
-      // The bucket holds only Pulse data (docs/deploy.md#security-notes).
+  bindSnapshotBucket(bucket: IBucket, access: SnapshotBucketAccess): this {
+    const byPrefix = new Map<string, string[]>();
+    const grant = (action: string, prefixes: readonly string[] | undefined) => {
+      if (!prefixes || prefixes.length === 0) return;
+      this.addToRolePolicy(
+        new PolicyStatement({ actions: [action], resources: prefixes.map((p) => bucket.arnForObjects(`${p}*`)) }),
+      );
+      for (const p of prefixes) byPrefix.set(p, [...(byPrefix.get(p) ?? []), action]);
+    };
+    grant('s3:GetObject', access.read);
+    grant('s3:PutObject', access.write);
+    grant('s3:DeleteObject', access.delete);
+    if ((access.read?.length ?? 0) > 0 || access.list)
       this.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
-    }
-    for (const arn of objectArns)
+    for (const [prefix, actions] of byPrefix)
       this.wildcardGrants.push({
-        resource: arn,
+        resource: bucket.arnForObjects(`${prefix}*`),
         actions,
         reason:
           'Snapshot and run object keys are generated per model, date and run; the grant is limited to one key prefix of the Pulse bucket.',
@@ -194,9 +219,12 @@ export class PulseFunction extends NodejsFunction {
     return this.addEnvironment(ENV.alertBus, bus.eventBusName);
   }
 
-  /** Write keys: GetSecretValue on this secret only; the environment holds the ARN, never a key. */
+  /** Write keys: GetSecretValue on this secret only (no DescribeSecret); the environment holds the ARN, never a key. */
   bindWriteKeys(secret: ISecret): this {
-    secret.grantRead(this);
+    this.addToRolePolicy(
+      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
+    );
+    secret.encryptionKey?.grantDecrypt(this);
     return this.addEnvironment(ENV.writeKeysSecretArn, secret.secretArn);
   }
 
@@ -215,20 +243,14 @@ export class PulseFunction extends NodejsFunction {
     return this.addEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn);
   }
 
-  private grantTable(table: ITable, mode: AccessMode, indexes: readonly string[], allowDelete: boolean): void {
+  private grantTable(table: ITable, actions: readonly DynamoAction[], indexes: readonly string[]): void {
+    if (actions.length === 0) throw new Error(`${this.node.path}: grant at least one action on ${table.node.path}`);
     // No Scan anywhere: every access path is a key lookup or a Query on a known partition.
-    const read = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
-    const write = [
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:BatchWriteItem',
-      'dynamodb:ConditionCheckItem',
-      ...(allowDelete ? ['dynamodb:DeleteItem'] : []),
-    ];
-    const actions = [...(mode !== 'write' ? read : []), ...(mode !== 'read' ? write : [])];
-    this.addToRolePolicy(new PolicyStatement({ actions, resources: [table.tableArn] }));
+    this.addToRolePolicy(
+      new PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources: [table.tableArn] }),
+    );
     // Queries on named GSIs only: no `index/*`.
-    if (mode !== 'write' && indexes.length > 0) {
+    if (actions.includes('Query') && indexes.length > 0) {
       this.addToRolePolicy(
         new PolicyStatement({
           effect: Effect.ALLOW,
@@ -238,7 +260,7 @@ export class PulseFunction extends NodejsFunction {
       );
     }
     if (table.encryptionKey) {
-      if (mode === 'read') table.encryptionKey.grantDecrypt(this);
+      if (actions.every((a) => READ_ACTIONS.has(a))) table.encryptionKey.grantDecrypt(this);
       else table.encryptionKey.grantEncryptDecrypt(this);
     }
   }

@@ -172,9 +172,13 @@ export class PulseService extends Construct {
       memorySize: 1024,
       timeout: Duration.seconds(25),
     });
+    // Grants are exactly the SDK commands each handler's code issues (checked by a test, docs/deploy.md#security-notes).
     // Events: idempotent batch writes (a batch read finds duplicates). Entity records (traits, user→account links)
     // live in the scores table: read-merge-conditional-write.
-    ingest.bindEventsTable(eventsTable, 'readwrite').bindScoresTable(scoresTable, 'readwrite').bindWriteKeys(writeKeys);
+    ingest
+      .bindEventsTable(eventsTable, ['BatchGetItem', 'BatchWriteItem'])
+      .bindScoresTable(scoresTable, ['GetItem', 'BatchGetItem', 'PutItem'])
+      .bindWriteKeys(writeKeys);
 
     const api = fn('Api', FUNCTION_ENTRIES.api, {
       serviceName: 'pulse-api',
@@ -184,7 +188,7 @@ export class PulseService extends Construct {
       models,
     });
     // readwrite on scores: POST /v1/runs records the queued run (runs live in the scores table); lists use byScore.
-    api.bindScoresTable(scoresTable, 'readwrite', scoreIndexes);
+    api.bindScoresTable(scoresTable, ['GetItem', 'BatchGetItem', 'Query', 'PutItem'], scoreIndexes);
 
     const runPlan = fn('RunPlan', FUNCTION_ENTRIES.runPlan, {
       serviceName: 'pulse-run-plan',
@@ -194,7 +198,9 @@ export class PulseService extends Construct {
       models,
     });
     // Records the run; writes its shard list under runs/<runId>/.
-    runPlan.bindScoresTable(scoresTable, 'readwrite').bindSnapshotBucket(snapshotBucket, 'write', [RUN_SCRATCH_PREFIX]);
+    runPlan
+      .bindScoresTable(scoresTable, ['GetItem', 'PutItem'])
+      .bindSnapshotBucket(snapshotBucket, { write: [RUN_SCRATCH_PREFIX] });
 
     const runWorker = fn('RunWorker', FUNCTION_ENTRIES.runWorker, {
       serviceName: 'pulse-run-worker',
@@ -204,11 +210,11 @@ export class PulseService extends Construct {
       models,
     });
     runWorker
-      .bindEventsTable(eventsTable, 'read', eventIndexes)
+      .bindEventsTable(eventsTable, ['Query'], eventIndexes)
       // Entity records and previous scores are read by key and by shard partition: no index needed.
-      .bindScoresTable(scoresTable, 'read')
-      // Writes the shard's raw rows under runs/<runId>/raw/.
-      .bindSnapshotBucket(snapshotBucket, 'write', [RUN_SCRATCH_PREFIX]);
+      .bindScoresTable(scoresTable, ['GetItem', 'Query'])
+      // Writes the shard's raw rows under runs/<runId>/raw/; writes and reads its checkpoint (which may be gone).
+      .bindSnapshotBucket(snapshotBucket, { read: [RUN_SCRATCH_PREFIX], write: [RUN_SCRATCH_PREFIX] });
 
     const runFinalise = fn('RunFinalise', FUNCTION_ENTRIES.runFinalise, {
       serviceName: 'pulse-run-finalise',
@@ -220,8 +226,13 @@ export class PulseService extends Construct {
     // Reads the raw rows, writes scores, history, alerts and the run record; publishes the snapshot (replacing the
     // partition: list + delete of stale parts).
     runFinalise
-      .bindScoresTable(scoresTable, 'readwrite')
-      .bindSnapshotBucket(snapshotBucket, 'readwrite', ['snapshots/', RUN_SCRATCH_PREFIX]);
+      .bindScoresTable(scoresTable, ['GetItem', 'PutItem', 'BatchWriteItem'])
+      .bindSnapshotBucket(snapshotBucket, {
+        read: ['snapshots/', RUN_SCRATCH_PREFIX],
+        write: ['snapshots/'],
+        delete: ['snapshots/', RUN_SCRATCH_PREFIX],
+        list: true,
+      });
 
     this.functions = { ingest, api, runPlan, runWorker, runFinalise };
 

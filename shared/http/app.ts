@@ -16,10 +16,19 @@ export interface AppDeps {
 
 /** One Hono app for both the Lambda (hono/aws-lambda) and local mode (@hono/node-server). */
 export function createApp(deps: AppDeps): Hono {
+  const routes = deps.ingest ? [ingestRoutes(deps.ingest)] : [];
+  if (deps.apiRoutes) routes.push(deps.apiRoutes);
+  return composeApp(routes, deps.logger);
+}
+
+/**
+ * The app around routes built by the caller: the scores API function composes its own routes only, so its code
+ * (and so the IAM its role is checked against, docs/deploy.md#security-notes) never reaches ingest.
+ */
+export function composeApp(routes: readonly Hono<Env, Schema, string>[], logger?: ErrorLog): Hono {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  if (deps.ingest) app.route('/', ingestRoutes(deps.ingest));
-  if (deps.apiRoutes) app.route('/', deps.apiRoutes);
+  for (const r of routes) app.route('/', r);
   app.notFound((c) =>
     problemResponse({
       type: problemType('not-found'),
@@ -28,6 +37,6 @@ export function createApp(deps: AppDeps): Hono {
       detail: `${c.req.method} ${c.req.path}`,
     }),
   );
-  app.onError((error) => errorToResponse(error, deps.logger ?? defaultLogger));
+  app.onError((error) => errorToResponse(error, logger ?? defaultLogger));
   return app;
 }
