@@ -12,7 +12,7 @@ import {
   skipSpaceBytes,
   skipValueBytes,
 } from '../json/scan.js';
-import { checkedEvent } from './event-line.js';
+import { checkedEvent, daysInMonth } from './event-line.js';
 
 /**
  * Reads native events (docs/data-model.md, one JSON object a line) straight from UTF-8 bytes: no string of the
@@ -377,7 +377,8 @@ function utcInstantBytes(b: Uint8Array, i: number, n: number): number {
     if (ms < 0) return -1;
   }
   if (
-    !(year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour >= 0 && hour <= 23) ||
+    !(year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month)) ||
+    !(hour >= 0 && hour <= 23) ||
     !(minute >= 0 && minute <= 59 && second >= 0 && second <= 59)
   )
     return -1;

@@ -27,8 +27,6 @@ export function parseEventValue(value: unknown): ScoringEvent | string {
   return withId(e.eventId, e.name, e.userId, e.accountId, toEpochMillis(e.timestamp), e.properties);
 }
 
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-
 /** The well-formed common case without building zod issues; anything unusual returns undefined for the slow path. */
 function fastEvent(value: unknown): ScoringEvent | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
@@ -46,20 +44,21 @@ export function checkedEvent(
   timestamp: unknown,
   properties: unknown,
 ): ScoringEvent | undefined {
+  // Each check is the schema's (NativeEventSchema); anything it would change or reject goes to it.
   if (typeof name !== 'string' || name.length === 0 || name.length > 200 || !isTrimmed(name)) return undefined;
-  if (typeof userId !== 'string' || userId.length === 0 || userId.length > 256 || !isTrimmed(userId)) return undefined;
-  if (accountId !== undefined && (typeof accountId !== 'string' || accountId.length === 0 || !isTrimmed(accountId)))
-    return undefined;
-  if (eventId !== undefined && (typeof eventId !== 'string' || eventId.length === 0 || !isTrimmed(eventId)))
-    return undefined;
-  if (properties !== undefined && (typeof properties !== 'object' || properties === null || Array.isArray(properties)))
-    return undefined;
+  if (!isPlainId(userId)) return undefined;
+  if (accountId !== undefined && !isPlainId(accountId)) return undefined;
+  if (eventId !== undefined && !isPlainId(eventId)) return undefined;
+  if (properties !== undefined) {
+    if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) return undefined;
+    // The schema copies the record key by key: a `__proto__` key would not survive as a key.
+    if (Object.hasOwn(properties, '__proto__')) return undefined;
+  }
   let ts: number;
-  if (typeof timestamp === 'number' && Number.isInteger(timestamp) && timestamp >= 0) ts = timestamp;
-  else if (typeof timestamp === 'string') {
-    ts = parseUtcInstant(timestamp);
-    if (Number.isNaN(ts) && ISO_WITH_ZONE.test(timestamp)) ts = Date.parse(timestamp);
-  } else return undefined;
+  if (typeof timestamp === 'number' && Number.isSafeInteger(timestamp) && timestamp >= 0) ts = timestamp;
+  // Other ISO forms (offsets, other precisions) go to the schema, which checks them exactly.
+  else if (typeof timestamp === 'string') ts = parseUtcInstant(timestamp);
+  else return undefined;
   if (Number.isNaN(ts)) return undefined;
   return withId(
     eventId as string | undefined,
@@ -92,6 +91,11 @@ function withId(
   };
 }
 
+/** An id the schema accepts unchanged: a trimmed, non-empty string of at most 256 characters. */
+function isPlainId(id: unknown): id is string {
+  return typeof id === 'string' && id.length > 0 && id.length <= 256 && isTrimmed(id);
+}
+
 /** `s.trim() === s` without allocating in the common case (first and last characters plainly not spaces). */
 function isTrimmed(s: string): boolean {
   const a = s.charCodeAt(0);
@@ -103,7 +107,7 @@ function isTrimmed(s: string): boolean {
 /**
  * `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ` (what JavaScript, Segment and most SDKs send) read digit
  * by digit; NaN for anything else, which then takes the general ISO 8601 path. Gives exactly what Date.parse
- * gives for the forms it accepts (including its roll-over of days past a month's end). Exported for its tests.
+ * gives for the forms it accepts; days past a month's end are NaN (the schema rejects them). Exported for its tests.
  */
 export function parseUtcInstant(s: string): number {
   const n = s.length;
@@ -123,10 +127,17 @@ export function parseUtcInstant(s: string): number {
   }
   // Any NaN propagates; ranges Date.parse rejects or treats specially fall back to it.
   if (
-    !(year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 59)
+    !(year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month)) ||
+    !(hour <= 23 && minute <= 59 && second <= 59)
   )
     return Number.NaN;
   return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+}
+
+/** Days in a month of the proleptic Gregorian calendar (what the schema's date check allows). */
+export function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 function digits(s: string, at: number, count: number): number {

@@ -258,7 +258,11 @@ describe('parseEventLine', () => {
       ),
       { numRuns: 1000 },
     );
-    expect(parseUtcInstant('2026-02-30T10:00:00Z')).toBe(Date.parse('2026-02-30T10:00:00Z'));
+    // Days past a month's end: the schema rejects them, so the fast path declines them too.
+    expect(parseUtcInstant('2024-02-29T10:00:00Z')).toBe(Date.parse('2024-02-29T10:00:00Z'));
+    for (const s of ['2026-02-29T10:00:00Z', '2026-02-30T10:00:00Z', '2026-04-31T10:00:00Z', '2100-02-29T00:00:00Z']) {
+      expect(parseUtcInstant(s)).toBeNaN();
+    }
     for (const s of ['2026-11-24T24:00:00Z', '2026-11-24T10:00:00+00:00', '2026-11-24T10:00Z', '2026-1-24T10:00:00Z']) {
       expect(parseUtcInstant(s)).toBeNaN();
     }
