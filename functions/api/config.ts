@@ -3,6 +3,7 @@ import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { DynamoAlertStore } from '../../shared/adapters/dynamodb/alert-store.js';
 import { DynamoEntityStore } from '../../shared/adapters/dynamodb/entity-store.js';
+import { DynamoOverrideStore } from '../../shared/adapters/dynamodb/override-store.js';
 import { DynamoRunStore } from '../../shared/adapters/dynamodb/run-store.js';
 import { DynamoScoreStore } from '../../shared/adapters/dynamodb/score-store.js';
 import { ENV } from '../../shared/config-names.js';
@@ -99,6 +100,7 @@ export function apiDeps(config: ApiConfig, clients: { dynamo: DynamoDBClient; sf
     scores: new DynamoScoreStore({ client: dynamo, tableName, shardCount: config.shardCount }),
     runs,
     alerts: new DynamoAlertStore({ client: dynamo, tableName }),
+    overrides: new DynamoOverrideStore({ client: dynamo, tableName }),
     entities: new DynamoEntityStore({ client: dynamo, tableName, shardCount: config.shardCount }),
     launcher: stateMachineLauncher({
       sfn,

@@ -61,6 +61,9 @@ export const API_ROUTES: ReadonlyArray<readonly [HttpMethod, string]> = [
   [HttpMethod.POST, '/v1/runs'],
   [HttpMethod.GET, '/v1/runs/{runId}'],
   [HttpMethod.GET, '/v1/alerts'],
+  [HttpMethod.GET, '/v1/overrides'],
+  [HttpMethod.PUT, '/v1/overrides/{entityType}/{entityId}'],
+  [HttpMethod.DELETE, '/v1/overrides/{entityType}/{entityId}'],
   [HttpMethod.GET, '/openapi.json'],
 ];
 

@@ -2,7 +2,7 @@
  * The snapshot row schema (PRODUCT §7): one source of truth for the Parquet writer, the Glue table and the docs.
  * Column names and types are stable; any change bumps SNAPSHOT_SCHEMA_VERSION.
  */
-export const SNAPSHOT_SCHEMA_VERSION = 1;
+export const SNAPSHOT_SCHEMA_VERSION = 2;
 
 export type SnapshotColumnType = 'string' | 'int' | 'bigint' | 'double' | 'timestamp';
 
@@ -45,5 +45,11 @@ export const SNAPSHOT_COLUMNS: readonly SnapshotColumn[] = [
     type: 'string',
     nullable: false,
     description: 'JSON: [{signal, value, points}] and penalties',
+  },
+  {
+    name: 'override',
+    type: 'string',
+    nullable: true,
+    description: 'JSON {band?, score?, reason, expiresAt, createdAt} of a manual override in force (schema version 2)',
   },
 ];

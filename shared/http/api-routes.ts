@@ -8,6 +8,7 @@ import { ModelSchema } from '../domain/model/schema.js';
 import type { FieldError } from '../ingest/errors.js';
 import type { AlertStore } from '../ports/alert-sink.js';
 import type { EntityStore } from '../ports/entity-store.js';
+import type { OverrideStore } from '../ports/override-store.js';
 import type { RunRecord, RunStore } from '../ports/run-store.js';
 import type { HistoryEntry, ScoreStore, StoredScore } from '../ports/score-store.js';
 import type { ShadowReport, ShadowRequest } from '../run/shadow.js';
@@ -34,6 +35,7 @@ import {
   ShadowReportSchema,
   ShadowRequestSchema,
 } from './api-schemas.js';
+import { registerOverrideRoutes } from './override-routes.js';
 import { errorToResponse } from './problem.js';
 
 /** Steps of a run finished so far (shards of a run; dates of a backfill). */
@@ -71,6 +73,8 @@ export interface ApiRouteDeps {
    */
   shadow?: ((request: ShadowRequest) => Promise<ShadowReport>) | undefined;
   clock?: (() => number) | undefined;
+  /** Manual overrides (`/v1/overrides…`); the routes are absent without a store. */
+  overrides?: OverrideStore | undefined;
 }
 
 const DEFAULT_ALERT_LOOKBACK_DAYS = 7;
@@ -202,6 +206,9 @@ const AUTHENTICATED_PATHS = [
   '/v1/runs',
   '/v1/runs/*',
   '/v1/alerts',
+  '/v1/overrides',
+  '/v1/overrides/*',
+  '/v1/entities/*',
 ] as const;
 
 /**
@@ -324,6 +331,9 @@ export function apiRoutes(deps: ApiRouteDeps): OpenAPIHono<BlankEnv> {
     return c.json({ items: page.items, nextCursor: page.nextCursor }, 200);
   });
 
+  if (deps.overrides)
+    registerOverrideRoutes(app, { overrides: deps.overrides, models: activeModels, modelNamed, clock });
+
   const shadow = deps.shadow;
   if (shadow) {
     app.openapi(shadowRoute, async (c) => {
@@ -430,6 +440,7 @@ function scoreView(s: StoredScore) {
     penalties: s.penalties,
     reasons: s.reasons,
     ...(s.groups ? { groups: s.groups } : {}),
+    override: s.override ?? null,
   };
 }
 
@@ -442,6 +453,7 @@ function historyView(h: HistoryEntry) {
     rawScore: h.rawScore,
     band: h.band,
     delta: h.delta,
+    override: h.override ?? null,
   };
 }
 

@@ -66,6 +66,18 @@ export const GroupScoreSchema = z
   .object({ key: z.string(), users: z.number().int(), rawScore: z.number(), score: z.number().nullable() })
   .openapi('GroupScore', { description: "One value of the model's breakdown trait (e.g. role) within an account." });
 
+export const OverrideViewSchema = z
+  .object({
+    band: z.string().optional(),
+    score: z.number().optional(),
+    reason: z.string(),
+    expiresAt: z.string().openapi({ description: 'ISO instant; the override ends by itself then.' }),
+    createdAt: z.string(),
+  })
+  .openapi('ScoreOverride', {
+    description: 'A manual override in force: the published score/band are its values; rawScore stays computed.',
+  });
+
 export const EntityScoreSchema = z
   .object({
     model: z.string(),
@@ -85,6 +97,7 @@ export const EntityScoreSchema = z
     penalties: z.array(PenaltySchema),
     reasons: z.array(ReasonSchema).openapi({ description: 'When the score moved: the signals that moved it most.' }),
     groups: z.array(GroupScoreSchema).optional(),
+    override: OverrideViewSchema.nullable().openapi({ description: 'The manual override in force, or null.' }),
   })
   .openapi('EntityScore');
 
@@ -152,6 +165,7 @@ export const HistoryItemSchema = z
     rawScore: z.number(),
     band: z.string(),
     delta: z.number().nullable(),
+    override: OverrideViewSchema.nullable(),
   })
   .openapi('HistoryItem');
 

@@ -4,6 +4,7 @@ import type { Hono } from 'hono';
 import { DynamoAlertStore } from '../adapters/dynamodb/alert-store.js';
 import { DynamoEntityStore } from '../adapters/dynamodb/entity-store.js';
 import { DynamoEventStore } from '../adapters/dynamodb/event-store.js';
+import { DynamoOverrideStore } from '../adapters/dynamodb/override-store.js';
 import { DynamoRunStore } from '../adapters/dynamodb/run-store.js';
 import { DynamoScoreStore } from '../adapters/dynamodb/score-store.js';
 import { EVENTS_TABLE, ensureTable, SCORES_TABLE } from '../adapters/dynamodb/tables.js';
@@ -99,6 +100,7 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
   const runs = new DynamoRunStore({ client, tableName: LOCAL_SCORES_TABLE });
   const alertStore = new DynamoAlertStore({ client, tableName: LOCAL_SCORES_TABLE });
   const objects = new S3SnapshotStore({ client: s3.client, bucket: s3.bucket });
+  const overrides = new DynamoOverrideStore({ client, tableName: LOCAL_SCORES_TABLE });
 
   const runDeps: RunDeps = {
     models: modelMap(models),
@@ -109,6 +111,7 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
     objects,
     alertSink: config.alertWebhookUrl ? new WebhookAlertSink({ url: config.alertWebhookUrl }) : localAlertSink,
     alertStore,
+    overrides,
     logger: options.logger,
   };
 
@@ -133,6 +136,7 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
     launcher: { start: (request) => runner.submit(request) },
     progressOf: (runId) => progress.get(runId),
     shadow: (request) => shadowRun(runDeps, request),
+    overrides,
   };
   const app = createApp({
     ingest: {

@@ -1,4 +1,5 @@
 import type { AppliedPenalty, Contribution, EntityScore, PreviousScore } from '../domain/engine/types.js';
+import type { ScoreOverride } from '../domain/override.js';
 import type { EntityLevel } from './event-store.js';
 
 /**
@@ -24,6 +25,8 @@ export interface HistoryEntry {
   delta: number | null;
   contributions: Contribution[];
   penalties: AppliedPenalty[];
+  /** The manual override the run published (its score and band are the ones above). */
+  override?: ScoreOverride | undefined;
 }
 
 /** An item of `GET /v1/scores` (PRODUCT §6). */
@@ -113,6 +116,7 @@ export function historyEntryOf(score: EntityScore): HistoryEntry {
     delta: score.delta,
     contributions: score.contributions,
     penalties: score.penalties,
+    ...(score.override ? { override: score.override } : {}),
   };
 }
 

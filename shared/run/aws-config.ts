@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DynamoAlertStore } from '../adapters/dynamodb/alert-store.js';
 import { DynamoEntityStore } from '../adapters/dynamodb/entity-store.js';
 import { DynamoEventStore } from '../adapters/dynamodb/event-store.js';
+import { DynamoOverrideStore } from '../adapters/dynamodb/override-store.js';
 import { DynamoRunStore } from '../adapters/dynamodb/run-store.js';
 import { DynamoScoreStore } from '../adapters/dynamodb/score-store.js';
 import { EventBridgeAlertSink } from '../adapters/eventbridge/alert-sink.js';
@@ -66,6 +67,7 @@ export function awsRunDeps(
     objects: new S3SnapshotStore({ client: s3, bucket: config.snapshotBucket }),
     alertSink: new EventBridgeAlertSink({ client: eventBridge, busName: config.alertBus }),
     alertStore: new DynamoAlertStore({ client: dynamo, tableName }),
+    overrides: new DynamoOverrideStore({ client: dynamo, tableName }),
     logger: {
       info: (message, fields) => logger.info(message, fields ?? {}),
       warn: (message, fields) => logger.warn(message, fields ?? {}),

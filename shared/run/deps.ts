@@ -2,6 +2,7 @@ import type { LoadedModel } from '../domain/model/load.js';
 import type { AlertSink, AlertStore } from '../ports/alert-sink.js';
 import type { EntityStore } from '../ports/entity-store.js';
 import type { EventStore } from '../ports/event-store.js';
+import type { OverrideStore } from '../ports/override-store.js';
 import type { RunStore } from '../ports/run-store.js';
 import type { ScoreStore } from '../ports/score-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
@@ -24,6 +25,8 @@ export interface RunDeps {
   objects: SnapshotStore;
   alertSink: AlertSink;
   alertStore: AlertStore;
+  /** Manual overrides (docs/api.md#overrides); none when absent. */
+  overrides?: OverrideStore | undefined;
   /** Epoch ms; injectable for tests. */
   clock?: (() => number) | undefined;
   /** [0, 1); injectable for tests (run ids). */

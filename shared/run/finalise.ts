@@ -1,6 +1,7 @@
 import { createNormalizer, finalizeScore, type Normalizer } from '../domain/engine/finalize.js';
 import type { EntityScore, FiredAlert } from '../domain/engine/types.js';
 import type { Model } from '../domain/model/schema.js';
+import { isActive, type ScoreOverride } from '../domain/override.js';
 import type { RunAlerts, RunRecord, RunStatus } from '../ports/run-store.js';
 import type { ScoreWrite } from '../ports/score-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
@@ -28,7 +29,16 @@ const MAX_ALERT_ERRORS = 5;
 
 type FinaliseDeps = Pick<
   RunDeps,
-  'models' | 'runs' | 'scores' | 'objects' | 'alertSink' | 'alertStore' | 'clock' | 'logger' | 'snapshotPartRows'
+  | 'models'
+  | 'runs'
+  | 'scores'
+  | 'objects'
+  | 'alertSink'
+  | 'alertStore'
+  | 'clock'
+  | 'logger'
+  | 'snapshotPartRows'
+  | 'overrides'
 >;
 
 /**
@@ -47,6 +57,7 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
   const model = loaded.model;
 
   const normalize = await normaliserOf(deps.objects, model, run);
+  const overrides = await activeOverrides(deps, model.name);
   const publication = new SnapshotPublication(deps.objects, { model: model.name, date: run.date, runId });
   await publication.begin();
   let entities = 0;
@@ -71,7 +82,14 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
     const alerts: FiredAlert[] = [];
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
-      const score = finalizeScore(model, row.raw, { asOf: run.asOf, normalize, previous: row.previous ?? undefined });
+      // Overrides are a decision about the present: they apply to scores that become current, not to backfilled days.
+      const override = row.current ? overrides.get(`${row.raw.entityType}#${row.raw.entityId}`) : undefined;
+      const score = finalizeScore(model, row.raw, {
+        asOf: run.asOf,
+        normalize,
+        previous: row.previous ?? undefined,
+        override,
+      });
       scores[i] = score;
       writes[i] = { score, previous: row.previous, current: row.current };
       if (row.current && run.alerts) alerts.push(...score.alerts);
@@ -121,6 +139,16 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
   await deleteIntermediate(deps.objects, runId);
   log.info('run succeeded', { runId, model: model.name, entities, events, alerts: alertCounts.fired });
   return afterSuccess(deps, done);
+}
+
+/** The model's overrides in force now, by `<entityType>#<entityId>` (expired ones end by themselves). */
+async function activeOverrides(deps: FinaliseDeps, model: string): Promise<Map<string, ScoreOverride>> {
+  const active = new Map<string, ScoreOverride>();
+  if (!deps.overrides) return active;
+  const now = (deps.clock ?? Date.now)();
+  for (const o of await deps.overrides.list(model))
+    if (isActive(o, now)) active.set(`${o.entityType}#${o.entityId}`, o);
+  return active;
 }
 
 /** Mark a run (and its backfill) failed with a message the API shows; its partial outputs converge on a re-run. */

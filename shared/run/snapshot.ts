@@ -89,6 +89,7 @@ export function snapshotRow(s: EntityScore): Record<string, unknown> {
     event_count: s.coverage.events,
     active_days: s.coverage.activeDays,
     contributions: JSON.stringify({ contributions: s.contributions, penalties: s.penalties }),
+    override: s.override ? JSON.stringify(s.override) : null,
   };
 }
 

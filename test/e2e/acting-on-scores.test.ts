@@ -1,7 +1,10 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: HTTP response bodies are untyped JSON; the assertions check their shape.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DuckDBConnection } from '@duckdb/node-api';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, type Child, freePort, ROOT, runPulse, serverEnv, startLocalServer, tempDir } from './support.js';
@@ -86,6 +89,35 @@ describe('acting on scores, on the local server', () => {
     expect(ingest.status).toBe(202);
   }, 120_000);
 
+  /** The rows of a snapshot partition, read by DuckDB from the embedded S3 as a BI tool would. */
+  async function snapshotRows(model: string, date: string): Promise<Record<string, unknown>[]> {
+    const s3 = new S3Client({
+      endpoint: `http://127.0.0.1:${env.s3Port}`,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    const prefix = `snapshots/model=${model}/dt=${date}/`;
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'pulse-local', Prefix: prefix }));
+    const dir = join(data.path, 'read', `${model}-${date}-${Date.now()}`);
+    mkdirSync(dir, { recursive: true });
+    for (const object of listed.Contents ?? []) {
+      if (!object.Key!.endsWith('.parquet')) continue;
+      const body = await s3.send(new GetObjectCommand({ Bucket: 'pulse-local', Key: object.Key! }));
+      writeFileSync(join(dir, object.Key!.slice(prefix.length)), await body.Body!.transformToByteArray());
+    }
+    const duck = await DuckDBConnection.create();
+    try {
+      const reader = await duck.runAndReadAll(
+        `SELECT entity_id, score, raw_score, band, override FROM read_parquet('${join(dir, '*.parquet')}') ORDER BY entity_id`,
+      );
+      return reader.getRowObjectsJS() as Record<string, unknown>[];
+    } finally {
+      duck.closeSync();
+      s3.destroy();
+    }
+  }
+
   afterAll(async () => {
     await server?.stop();
     await receiver.stop();
@@ -139,6 +171,127 @@ describe('acting on scores, on the local server', () => {
     expect(scores.body.scores[0]).toMatchObject({ score: 0, band: 'low' });
     receiver.status = 200;
   });
+  describe('manual overrides', () => {
+    const put = async (entity: string, body: Record<string, unknown>) => {
+      const response = await fetch(`${api.base}/v1/overrides/${entity}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as any };
+    };
+
+    it('refuses a past or missing expiry and an unknown band, naming the field', async () => {
+      // Act
+      const past = await put('user/w2', {
+        model: 'activity',
+        band: 'low',
+        reason: 'call with the customer',
+        expiresAt: new Date(Date.now() - 60_000).toISOString(),
+      });
+      const missing = await put('user/w2', { model: 'activity', band: 'low', reason: 'x' });
+      const band = await put('user/w2', {
+        model: 'activity',
+        band: 'platinum',
+        reason: 'x',
+        expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      });
+      const level = await put('account/w2', {
+        model: 'activity',
+        band: 'low',
+        reason: 'x',
+        expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      });
+
+      // Assert
+      expect(past.status).toBe(400);
+      expect(past.body.errors).toEqual([{ path: 'expiresAt', message: 'must be in the future' }]);
+      expect(missing.status).toBe(400);
+      expect(missing.body.errors[0].path).toBe('expiresAt');
+      expect(band.status).toBe(400);
+      expect(band.body.errors[0]).toMatchObject({ path: 'band', message: expect.stringContaining('low, high') });
+      expect(level.status).toBe(400);
+      expect(level.body.errors[0].path).toBe('model');
+      expect((await api.get('/v1/overrides?model=activity')).body.items).toEqual([]);
+    });
+
+    it('holds until it expires: runs publish the overridden band, keep rawScore, and raise no BandChanged', async () => {
+      // Arrange: w2 scores 60 (high) as of yesterday; a customer-success manager knows better, for a short while.
+      const expiresAt = new Date(Date.now() + 20_000).toISOString();
+      const set = await put('user/w2', {
+        model: 'activity',
+        band: 'low',
+        reason: 'renewal call went badly',
+        expiresAt,
+      });
+      expect(set.status).toBe(200);
+      const listed = await api.get('/v1/overrides?model=activity');
+      const alertsBefore = receiver.bodies.length;
+
+      // Act: re-run yesterday while the override holds.
+      const held = await api.run({ model: 'activity', asOf: dateOf(1) });
+      const during = await api.get('/v1/scores/user/w2?model=activity');
+      const history = await api.get('/v1/scores/user/w2/history?model=activity');
+      const snapshot = await snapshotRows('activity', dateOf(1));
+
+      // Assert
+      expect(listed.body.items).toEqual([
+        expect.objectContaining({ entityType: 'user', entityId: 'w2', band: 'low', expiresAt }),
+      ]);
+      expect(held.status).toBe('succeeded');
+      expect(during.body.scores[0]).toMatchObject({
+        score: 60,
+        rawScore: 60,
+        band: 'low',
+        contributions: [{ signal: 'logins', value: 6, points: 60 }],
+        override: { band: 'low', reason: 'renewal call went badly', expiresAt },
+      });
+      expect(history.body.items.at(-1)).toMatchObject({ band: 'low', override: { band: 'low' } });
+      const w2 = snapshot.find((r) => r.entity_id === 'w2')!;
+      expect(w2).toMatchObject({ band: 'low', raw_score: 60 });
+      expect(JSON.parse(String(w2.override))).toMatchObject({ band: 'low', expiresAt });
+      expect(snapshot.find((r) => r.entity_id === 'w1')!.override).toBeNull();
+      const w2Alerts = receiver.bodies
+        .slice(alertsBefore)
+        .filter((b) => b.detail.entity.id === 'w2' && b['detail-type'] === 'BandChanged');
+      expect(w2Alerts).toEqual([]);
+
+      // Act: once it expired, it ends by itself.
+      await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(expiresAt) - Date.now() + 500)));
+      const after = await api.run({ model: 'activity', asOf: dateOf(1) });
+      const ended = await api.get('/v1/scores/user/w2?model=activity');
+
+      // Assert
+      expect(after.status).toBe('succeeded');
+      expect(ended.body.scores[0]).toMatchObject({ score: 60, band: 'high', override: null });
+      expect((await api.get('/v1/overrides?model=activity')).body.items).toEqual([]);
+    }, 90_000);
+
+    it('DELETE ends an override at once; a second DELETE is a 404', async () => {
+      // Arrange
+      await put('user/w3', {
+        model: 'activity',
+        score: 99,
+        reason: 'strategic account',
+        expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      });
+      const del = (entity: string) =>
+        fetch(`${api.base}/v1/overrides/${entity}?model=activity`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${token}` },
+        });
+
+      // Act
+      const first = await del('user/w3');
+      const second = await del('user/w3');
+
+      // Assert
+      expect(first.status).toBe(204);
+      expect(second.status).toBe(404);
+      expect((await api.get('/v1/overrides')).body.items).toEqual([]);
+    });
+  });
+
   describe('the pulse CLI reads scores and alerts', () => {
     const pulse = (...args: string[]) => runPulse(args, serverEnv(env));
 

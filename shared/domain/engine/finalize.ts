@@ -1,5 +1,6 @@
 import type { Model } from '../model/schema.js';
 import { round2, round6 } from '../numbers.js';
+import { overridden, overrideView, type ScoreOverride } from '../override.js';
 import type {
   AppliedPenalty,
   Contribution,
@@ -56,12 +57,16 @@ export interface FinalizeContext {
   asOf: string;
   normalize: Normalizer;
   previous?: PreviousScore | undefined;
+  /** An active manual override: published band/score (docs/api.md#overrides); raw score and contributions stay. */
+  override?: ScoreOverride | undefined;
 }
 
 /** Normalise, band, compare with the previous run, explain the change, and fire the model's alert rules. */
 export function finalizeScore(model: Model, raw: RawScore, ctx: FinalizeContext): EntityScore {
-  const score = ctx.normalize(raw.rawScore);
-  const band = bandOf(model, score);
+  const computed = ctx.normalize(raw.rawScore);
+  const { score, band } = ctx.override
+    ? overridden(model, { score: computed, band: bandOf(model, computed) }, ctx.override)
+    : { score: computed, band: bandOf(model, computed) };
   const previous = ctx.previous;
   const delta = previous ? round2(score - previous.score) : null;
   const entity: EntityScore = {
@@ -90,6 +95,7 @@ export function finalizeScore(model: Model, raw: RawScore, ctx: FinalizeContext)
       score: model.normalize.method === 'percentile' ? null : ctx.normalize(g.rawScore),
     }));
   }
+  if (ctx.override) entity.override = overrideView(ctx.override);
   entity.alerts = alertsFor(model, entity);
   return entity;
 }
@@ -160,7 +166,14 @@ function alertsFor(model: Model, e: EntityScore): FiredAlert[] {
   if (drop && e.delta < 0 && crosses(drop, -e.delta, e.previousScore)) alerts.push({ type: 'ScoreDropped', ...base });
   if (spike && e.delta > 0 && crosses(spike, e.delta, e.previousScore)) alerts.push({ type: 'ScoreSpiked', ...base });
   const minMove = bandChangeMinMove(bandChange);
-  if (minMove !== null && e.previousBand !== null && e.previousBand !== e.band && Math.abs(e.delta) >= minMove)
+  // A person set the band of an overridden entity: its change is their decision, not news (docs/api.md#overrides).
+  if (
+    minMove !== null &&
+    !e.override &&
+    e.previousBand !== null &&
+    e.previousBand !== e.band &&
+    Math.abs(e.delta) >= minMove
+  )
     alerts.push({ type: 'BandChanged', ...base });
   return alerts;
 }

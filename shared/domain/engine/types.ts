@@ -1,5 +1,6 @@
 import type { EntityLevel } from '../../ports/event-store.js';
 import type { Traits } from '../model/schema.js';
+import type { ScoreOverride } from '../override.js';
 
 export interface Contribution {
   signal: string;
@@ -98,6 +99,8 @@ export interface EntityScore {
   reasons: ReasonForChange[];
   alerts: FiredAlert[];
   groups?: GroupScore[] | undefined;
+  /** A manual override in force: `score` and `band` are its values (docs/api.md#overrides). */
+  override?: ScoreOverride | undefined;
 }
 
 /** What a run needs to know of the entity's previous score (its current score before this run). */

@@ -192,7 +192,7 @@ function suite(name: string, start: () => Promise<DynamoHarness>) {
       const manifest = JSON.parse(
         new TextDecoder().decode((await deps.objects.get(manifestKey('usage', '2026-04-04')))!),
       ) as SnapshotManifest;
-      expect(manifest).toMatchObject({ runId: second.runId, rowCount: 29, schemaVersion: 1 });
+      expect(manifest).toMatchObject({ runId: second.runId, rowCount: 29, schemaVersion: 2 });
       const glob = join(work, 'a', 'snapshots', 'model=usage', 'dt=2026-04-04', '*.parquet');
       const described = (
         await duck.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${glob}', hive_partitioning = false)`)
