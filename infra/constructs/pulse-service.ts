@@ -190,8 +190,9 @@ export class PulseService extends Construct {
       timeout: Duration.seconds(25),
       models,
     });
-    // readwrite on scores: POST /v1/runs records the queued run (runs live in the scores table); lists use byScore.
-    api.bindScoresTable(scoresTable, ['GetItem', 'BatchGetItem', 'Query', 'PutItem'], scoreIndexes);
+    // readwrite on scores: POST /v1/runs records the queued run (runs live in the scores table); lists use byScore;
+    // overrides are put and deleted (docs/api.md#overrides).
+    api.bindScoresTable(scoresTable, ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'DeleteItem'], scoreIndexes);
 
     const runPlan = fn('RunPlan', FUNCTION_ENTRIES.runPlan, {
       serviceName: 'pulse-run-plan',
@@ -226,10 +227,10 @@ export class PulseService extends Construct {
       timeout: Duration.minutes(15),
       models,
     });
-    // Reads the raw rows, writes scores, history, alerts and the run record; publishes the snapshot (replacing the
-    // partition: list + delete of stale parts).
+    // Reads the raw rows and the model's overrides (a Query), writes scores, history, alerts and the run record;
+    // publishes the snapshot (replacing the partition: list + delete of stale parts).
     runFinalise
-      .bindScoresTable(scoresTable, ['GetItem', 'PutItem', 'BatchWriteItem'])
+      .bindScoresTable(scoresTable, ['GetItem', 'Query', 'PutItem', 'BatchWriteItem'])
       .bindSnapshotBucket(snapshotBucket, {
         read: ['snapshots/', RUN_SCRATCH_PREFIX],
         write: ['snapshots/'],
