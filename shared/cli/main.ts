@@ -8,6 +8,7 @@ import { calibrateCommand } from './calibrate.js';
 import type { ApiTarget } from './client.js';
 import { alertsCommand } from './commands/alerts.js';
 import { costCommand } from './commands/cost.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { checkIngestFile, ingestCommand } from './commands/ingest.js';
 import { runCommand } from './commands/run.js';
 import { scoresCommand } from './commands/scores.js';
@@ -325,6 +326,34 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
             ),
           );
         },
+      ),
+    );
+
+  program
+    .command('dashboard')
+    .description(
+      'Serve the dashboard on 127.0.0.1 for a deployed scores API (SigV4 with your AWS credentials, or a JWT)',
+    )
+    .option('--url <url>', 'the scores API URL, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com')
+    .option('--jwt <token>', 'a JWT for an API deployed with the JWT authorizer (default: SigV4)')
+    .option('--token <token>', "a Pulse server's PULSE_API_TOKEN (another machine's local server)")
+    .option('--region <region>', 'AWS region for SigV4 (default: from the URL, else AWS_REGION)')
+    .option(
+      '--port <n>',
+      'local port (0: any free port)',
+      flag((v) => (v === '0' ? 0 : parseCount(v, '--port', 65535))),
+      3001,
+    )
+    .addHelpText(
+      'after',
+      '\nThe pages are the ones the local server serves at / (docs/dashboard.md). The command prints a sign-in URL\n' +
+        "with a one-off token (or PULSE_DASHBOARD_TOKEN when set). Without --url it prints the local server's\n" +
+        'dashboard URL.\n\nExamples:\n  pulse dashboard --url https://abc123.execute-api.eu-west-1.amazonaws.com\n' +
+        '  pulse dashboard --url https://api.example.com --jwt "$ID_TOKEN"',
+    )
+    .action(
+      act((flags: { url?: string; jwt?: string; token?: string; region?: string; port: number }) =>
+        dashboardCommand(flags, io),
       ),
     );
 

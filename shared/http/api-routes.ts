@@ -26,6 +26,8 @@ import {
   ModelListSchema,
   ProblemSchema,
   RunAcceptedSchema,
+  RunListQuery,
+  RunListSchema,
   RunParams,
   RunRequestSchema,
   RunSchema,
@@ -156,6 +158,16 @@ const getRun = createRoute({
   responses: { 200: json(RunSchema, 'The run.'), ...problems, 404: { description: 'Unknown run.', ...PROBLEM } },
 });
 
+const listRuns = createRoute({
+  method: 'get',
+  path: '/v1/runs',
+  tags: ['runs'],
+  summary: 'Recent runs and backfills, newest first, with their summaries',
+  security,
+  request: { query: RunListQuery },
+  responses: { 200: json(RunListSchema, 'The latest runs (one page).'), ...problems },
+});
+
 const listAlerts = createRoute({
   method: 'get',
   path: '/v1/alerts',
@@ -249,11 +261,15 @@ export function apiRoutes(deps: ApiRouteDeps): OpenAPIHono<BlankEnv> {
       : activeModels()
           .filter((m) => m.model.level === entityType)
           .map((m) => m.model.name);
-    const stored = models.length > 0 ? await deps.scores.getCurrent(entityType, entityId, models) : [];
-    if (stored.length === 0 && !(await isKnown(deps.entities, entityType, entityId))) {
+    const [stored, known] = await Promise.all([
+      models.length > 0 ? deps.scores.getCurrent(entityType, entityId, models) : [],
+      deps.entities?.get(entityType, entityId),
+    ]);
+    if (stored.length === 0 && !known) {
       throw new NotFoundError(`no ${entityType} "${entityId}" has been seen or scored`);
     }
-    return c.json({ entityType, entityId, scores: stored.map(scoreView) }, 200);
+    const traits = known ? { traits: known.traits } : {};
+    return c.json({ entityType, entityId, scores: stored.map(scoreView), ...traits }, 200);
   });
 
   app.openapi(listScores, async (c) => {
@@ -318,6 +334,16 @@ export function apiRoutes(deps: ApiRouteDeps): OpenAPIHono<BlankEnv> {
     const run = await deps.runs.get(runId);
     if (!run) throw new NotFoundError(`run "${runId}" does not exist`);
     return c.json(await runView(run, deps.runs, deps.progressOf), 200);
+  });
+
+  app.openapi(listRuns, async (c) => {
+    const query = c.req.valid('query');
+    const models = query.model ? [modelNamed(query.model).model.name] : activeModels().map((m) => m.model.name);
+    const limit = query.limit ?? 20;
+    const records = (await Promise.all(models.map((m) => deps.runs.list(m, limit)))).flat();
+    records.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+    const items = await Promise.all(records.slice(0, limit).map((r) => runView(r, deps.runs, deps.progressOf)));
+    return c.json({ items, nextCursor: null }, 200);
   });
 
   app.openapi(listAlerts, async (c) => {
@@ -387,11 +413,6 @@ export function apiRoutes(deps: ApiRouteDeps): OpenAPIHono<BlankEnv> {
   return app;
 }
 
-async function isKnown(entities: EntityStore | undefined, entityType: 'user' | 'account', entityId: string) {
-  if (!entities) return false;
-  return (await entities.get(entityType, entityId)) !== undefined;
-}
-
 function onlyModel(models: readonly LoadedModel[]): LoadedModel {
   if (models.length === 1) return models[0]!;
   throw InvalidParameterError.of(
@@ -423,7 +444,7 @@ function backfillDate(value: string, parameter: 'from' | 'to'): string {
   return value;
 }
 
-function scoreView(s: StoredScore) {
+export function scoreView(s: StoredScore) {
   return {
     model: s.model,
     modelVersion: s.modelVersion,
@@ -444,7 +465,7 @@ function scoreView(s: StoredScore) {
   };
 }
 
-function historyView(h: HistoryEntry) {
+export function historyView(h: HistoryEntry) {
   return {
     asOf: h.asOf,
     model: h.model,
@@ -457,7 +478,7 @@ function historyView(h: HistoryEntry) {
   };
 }
 
-function modelView({ model, contentHash }: LoadedModel) {
+export function modelView({ model, contentHash }: LoadedModel) {
   return {
     name: model.name,
     version: model.version,
@@ -473,7 +494,7 @@ function modelView({ model, contentHash }: LoadedModel) {
   };
 }
 
-async function runView(run: RunRecord, runs: RunStore, progressOf: ApiRouteDeps['progressOf']) {
+export async function runView(run: RunRecord, runs: RunStore, progressOf: ApiRouteDeps['progressOf']) {
   const ended = run.status === 'succeeded' || run.status === 'failed';
   let progress: RunProgressView = (!ended && progressOf?.(run.runId)) || { done: ended ? 1 : 0, total: 1 };
   if (run.kind === 'backfill') {
@@ -497,6 +518,7 @@ async function runView(run: RunRecord, runs: RunStore, progressOf: ApiRouteDeps[
     snapshot: run.snapshot,
     error: run.error,
     ...(run.alertCounts ? { alerts: run.alertCounts } : {}),
+    ...(run.summary ? { summary: run.summary } : {}),
     ...(run.runs ? { runs: run.runs } : {}),
     progress,
     createdAt: run.createdAt,

@@ -102,7 +102,15 @@ export const EntityScoreSchema = z
   .openapi('EntityScore');
 
 export const EntityScoresSchema = z
-  .object({ entityType: EntityTypeSchema, entityId: z.string(), scores: z.array(EntityScoreSchema) })
+  .object({
+    entityType: EntityTypeSchema,
+    entityId: z.string(),
+    scores: z.array(EntityScoreSchema),
+    traits: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .openapi({ description: 'Traits from identify/group calls, when the entity is known.' }),
+  })
   .openapi('EntityScores');
 
 export const EntityScoreQuery = z
@@ -207,6 +215,27 @@ export const RunAcceptedSchema = z
   .object({ runId: z.string(), status: z.enum(['queued', 'running', 'succeeded', 'failed']) })
   .openapi('RunAccepted');
 
+const RunMoverSchema = z.object({
+  entityType: EntityTypeSchema,
+  entityId: z.string(),
+  score: z.number(),
+  previousScore: z.number(),
+  delta: z.number(),
+  band: z.string(),
+  previousBand: z.string().nullable(),
+});
+
+export const RunSummarySchema = z
+  .object({
+    bands: z.array(z.object({ band: z.string(), count: z.number().int() })),
+    histogram: z.array(z.object({ lo: z.number(), hi: z.number(), count: z.number().int() })),
+    mean: z.number().nullable(),
+    bandChanges: z.number().int(),
+    rises: z.array(RunMoverSchema),
+    drops: z.array(RunMoverSchema),
+  })
+  .openapi('RunSummary');
+
 export const RunSchema = z
   .object({
     runId: z.string(),
@@ -230,6 +259,9 @@ export const RunSchema = z
       .openapi({
         description: 'Alerts the run fired and how their delivery went (a failed delivery never fails the run).',
       }),
+    summary: RunSummarySchema.optional().openapi({
+      description: 'Band counts, score histogram and biggest movers of a succeeded run (absent on older runs).',
+    }),
     runs: z.array(z.string()).optional().openapi({ description: "A backfill's runs, one per date, in date order." }),
     progress: z
       .object({ done: z.number().int(), total: z.number().int() })
@@ -238,6 +270,17 @@ export const RunSchema = z
     updatedAt: z.string(),
   })
   .openapi('Run');
+
+export const RunListQuery = z
+  .object({
+    model: modelName.optional().openapi({ description: 'Without model: every active model, newest first.' }),
+    limit: limit(100, 20),
+  })
+  .strict();
+
+export const RunListSchema = z
+  .object({ items: z.array(RunSchema), nextCursor: z.string().nullable() })
+  .openapi('RunList');
 
 export const RunParams = z.object({
   runId: z

@@ -11,6 +11,8 @@ export interface AppDeps {
    * token / IAM); errors it throws are mapped by the same handler as ingest's.
    */
   apiRoutes?: Hono<Env, Schema, string> | undefined;
+  /** The dashboard pages (docs/dashboard.md), local mode only; they bring their own sign-in. */
+  dashboard?: Hono | undefined;
   logger?: ErrorLog | undefined;
 }
 
@@ -18,6 +20,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono {
   const routes = deps.ingest ? [ingestRoutes(deps.ingest)] : [];
   if (deps.apiRoutes) routes.push(deps.apiRoutes);
+  if (deps.dashboard) routes.push(deps.dashboard);
   return composeApp(routes, deps.logger);
 }
 

@@ -32,6 +32,7 @@ function banner(server: LocalServer, config: ReturnType<typeof localConfig>): st
     '',
     `Pulse is running at ${server.url}`,
     '',
+    `  Dashboard   ${server.url}/?token=${encodeURIComponent(credentials.apiToken)}`,
     `  API token   ${credentials.apiToken}${generated(credentials.generated.apiToken)}`,
     `  Write key   ${credentials.writeKey}${generated(credentials.generated.writeKey)}`,
     `  S3          ${server.s3Url} (bucket pulse-local, path-style, any credentials)`,
@@ -118,6 +119,7 @@ async function main(argv: readonly string[]): Promise<number> {
       });
       process.stdout.write(`${summary}\n`);
       process.stdout.write(`\nDemo loaded. Pulse is running at ${server.url}\n`);
+      process.stdout.write(`  Dashboard ${server.url}/?token=${encodeURIComponent(config.credentials.apiToken)}\n`);
       process.stdout.write(`  API token ${config.credentials.apiToken}\n  Write key ${config.credentials.writeKey}\n`);
     } catch (error) {
       process.stderr.write(`error: the demo could not be loaded: ${(error as Error).message}\n`);

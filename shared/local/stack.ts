@@ -10,6 +10,8 @@ import { DynamoScoreStore } from '../adapters/dynamodb/score-store.js';
 import { EVENTS_TABLE, ensureTable, SCORES_TABLE } from '../adapters/dynamodb/tables.js';
 import { S3SnapshotStore } from '../adapters/s3/snapshot-store.js';
 import { WebhookAlertSink } from '../adapters/webhook/alert-sink.js';
+import { LocalDashboardData } from '../dashboard/local-data.js';
+import { dashboardRoutes } from '../dashboard/routes.js';
 import { type LoadedModel, loadModels } from '../domain/model/load.js';
 import type { ApiRouteDeps, RunProgressView } from '../http/api-routes.js';
 import { apiRoutes } from '../http/api-routes.js';
@@ -147,6 +149,10 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
       telemetry: quietTelemetry,
     },
     apiRoutes: apiRoutes(api),
+    dashboard: dashboardRoutes({
+      data: new LocalDashboardData({ models: () => models, scores, runs, alerts: alertStore, entities }),
+      token: config.credentials.apiToken,
+    }),
   });
 
   const s3Server = s3;

@@ -1,3 +1,5 @@
+import type { RunSummary } from '../domain/run-summary.js';
+
 /** A run's lifecycle (PRODUCT §6 `GET /v1/runs/{runId}`). */
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
@@ -48,6 +50,8 @@ export interface RunRecord {
   /** Fire alerts for scores that become current (off for backfills). */
   alerts: boolean;
   alertCounts?: RunAlerts | undefined;
+  /** Band counts, histogram and movers of a succeeded run (docs/dashboard.md#aggregates); absent on older runs. */
+  summary?: RunSummary | undefined;
   /** A backfill's runs, in date order; a child's parent. */
   runs?: string[] | undefined;
   parentRunId?: string | undefined;
@@ -56,7 +60,9 @@ export interface RunRecord {
   updatedAt: string;
 }
 
-export type RunPatch = Partial<Pick<RunRecord, 'status' | 'counts' | 'snapshot' | 'error' | 'alertCounts' | 'runs'>>;
+export type RunPatch = Partial<
+  Pick<RunRecord, 'status' | 'counts' | 'snapshot' | 'error' | 'alertCounts' | 'runs' | 'summary'>
+>;
 
 export interface RunStore {
   /** Store a new run; throws RunExistsError when the id is taken. */

@@ -2,6 +2,7 @@ import { createNormalizer, finalizeScore, type Normalizer } from '../domain/engi
 import type { EntityScore, FiredAlert } from '../domain/engine/types.js';
 import type { Model } from '../domain/model/schema.js';
 import { isActive, type ScoreOverride } from '../domain/override.js';
+import { RunSummaryBuilder } from '../domain/run-summary.js';
 import type { RunAlerts, RunRecord, RunStatus } from '../ports/run-store.js';
 import type { ScoreWrite } from '../ports/score-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
@@ -63,6 +64,7 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
   let entities = 0;
   let events = 0;
   const alertCounts: RunAlerts = { fired: 0, published: 0, failed: 0 };
+  const summary = new RunSummaryBuilder(model.bands.map((b) => b.name));
   // Parts hold up to partRowLimit rows across shards: few, well-filled files are what Athena and DuckDB read fastest.
   const partRowLimit = deps.snapshotPartRows ?? DEFAULT_SNAPSHOT_PART_ROWS;
   let partRows: EntityScore[] = [];
@@ -91,6 +93,7 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
         override,
       });
       scores[i] = score;
+      summary.add(score);
       writes[i] = { score, previous: row.previous, current: row.current };
       if (row.current && run.alerts) alerts.push(...score.alerts);
     }
@@ -135,6 +138,7 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
     snapshot: location,
     error: null,
     alertCounts,
+    summary: summary.result(),
   });
   await deleteIntermediate(deps.objects, runId);
   log.info('run succeeded', { runId, model: model.name, entities, events, alerts: alertCounts.fired });

@@ -205,6 +205,7 @@ describe('scores API', () => {
     // Assert
     expect(res.status).toBe(200);
     expect(res.body.scores).toEqual([]);
+    expect(res.body.traits).toEqual({ plan: 'pro' });
   });
 
   it('lists scores highest first across pages with an opaque cursor', async () => {
@@ -296,6 +297,35 @@ describe('scores API', () => {
         { name: 'high', min: 50 },
       ],
     });
+  });
+
+  it('lists the latest runs newest first, each with its band counts, histogram and movers', async () => {
+    // Arrange
+    const first = await post(f.app, '/v1/runs', { model: 'activity', asOf: '2026-03-01' });
+    await f.runner.idle();
+    const second = await post(f.app, '/v1/runs', { model: 'accounts', asOf: '2026-03-01' });
+    await f.runner.idle();
+
+    // Act
+    const all = await get(f.app, '/v1/runs?limit=10');
+    const one = await get(f.app, '/v1/runs?model=activity');
+    const bad = await get(f.app, '/v1/runs?model=nope');
+
+    // Assert
+    expect(all.status).toBe(200);
+    expect(all.body.items.map((r: any) => r.runId)).toEqual(
+      expect.arrayContaining([first.body.runId, second.body.runId]),
+    );
+    expect(new Set(one.body.items.map((r: any) => r.model))).toEqual(new Set(['activity']));
+    expect(one.body.items.map((r: any) => r.runId)).toContain(first.body.runId);
+    const latest = one.body.items.find((r: any) => r.runId === first.body.runId);
+    const summary = latest.summary;
+    const scored = latest.counts.entities;
+    expect(summary.bands.map((b: any) => b.band)).toEqual(['low', 'high']);
+    expect(summary.bands.reduce((n: number, b: any) => n + b.count, 0)).toBe(scored);
+    expect(summary.histogram.reduce((n: number, b: any) => n + b.count, 0)).toBe(scored);
+    expect(latest.alerts).toMatchObject({ failed: 0 });
+    expect(bad.status).toBe(400);
   });
 
   it('starts a run (202) that GET /v1/runs follows to succeeded', async () => {
