@@ -15,6 +15,9 @@ export interface BenchSection {
   name: string;
   rows: BenchRow[];
   notes?: string[] | undefined;
+  /** When the section was measured (sections kept from an earlier run keep their own date). */
+  date?: string | undefined;
+  quick?: boolean | undefined;
 }
 
 export type BenchFn = (options: { quick: boolean }) => Promise<BenchSection>;

@@ -1,0 +1,131 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import { localConfig } from '../../shared/local/config.js';
+import { openLocalStack } from '../../shared/local/stack.js';
+import type { BenchFn, BenchRow } from '../types.js';
+
+/**
+ * Local ingest under load: the local server (`npm start`'s app over embedded dynalite) on a free loopback port,
+ * CLIENTS concurrent clients each posting BATCH-event requests to POST /v1/events until TOTAL events are sent
+ * (bounded in requests and time). Afterwards every shard is read back: events lost = acknowledged (202,
+ * counted `accepted`) but not stored, which must be 0.
+ */
+const CLIENTS = 8;
+const BATCH = 250;
+const DAY_MS = 86_400_000;
+const NAMES = ['login', 'feature_used', 'session_ended', 'project_created', 'report_exported'];
+
+function body(seq: number, now: number): string {
+  const events = Array.from({ length: BATCH }, (_, i) => {
+    const n = seq * BATCH + i;
+    const user = (n * 7919) % 20_000;
+    return {
+      eventId: `load-${n}`,
+      name: NAMES[n % NAMES.length],
+      userId: `user-${user}`,
+      accountId: n % 2 === 0 ? `acct-${user % 500}` : undefined,
+      timestamp: new Date(now - (n % 86_400) * 1000).toISOString(),
+      properties: { plan: n % 3 === 0 ? 'pro' : 'trial', minutes: n % 90 },
+    };
+  });
+  return JSON.stringify({ events });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+export const bench: BenchFn = async ({ quick }) => {
+  const total = quick ? 10_000 : 50_000;
+  const deadlineMs = quick ? 60_000 : 180_000;
+  const work = mkdtempSync(join(tmpdir(), 'pulse-bench-ingest-'));
+  const env = { PULSE_DATA_DIR: join(work, 'data'), PORT: '0' };
+  const config = localConfig(env, work, { s3Port: 0, quiet: true });
+  const stack = await openLocalStack(config);
+  const server = createAdaptorServer({ fetch: stack.app.fetch }) as Server;
+  const rows: BenchRow[] = [];
+  const notes: string[] = [];
+  try {
+    const port = await new Promise<number>((resolve) =>
+      server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+    );
+    const url = `http://127.0.0.1:${port}/v1/events`;
+    const auth = `Basic ${Buffer.from(`${config.credentials.writeKey}:`).toString('base64')}`;
+    const now = Date.now() - 60_000;
+    const requests = Math.ceil(total / BATCH);
+    const bodies = Array.from({ length: requests }, (_, i) => body(i, now));
+    const latencies: number[] = [];
+    let next = 0;
+    let accepted = 0;
+    let duplicates = 0;
+    let rejected = 0;
+    let failedRequests = 0;
+    const start = performance.now();
+    const client = async () => {
+      while (next < requests && performance.now() - start < deadlineMs) {
+        const payload = bodies[next++]!;
+        const sent = performance.now();
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: auth },
+          body: payload,
+        });
+        const answer = (await response.json()) as { accepted?: number; duplicates?: number; rejected?: unknown[] };
+        latencies.push(performance.now() - sent);
+        if (response.status !== 202) failedRequests++;
+        accepted += answer.accepted ?? 0;
+        duplicates += answer.duplicates ?? 0;
+        rejected += answer.rejected?.length ?? 0;
+      }
+    };
+    await Promise.all(Array.from({ length: CLIENTS }, client));
+    const seconds = (performance.now() - start) / 1000;
+    const sent = latencies.length * BATCH;
+
+    // Read every shard back: each acknowledged event must be stored, once.
+    const stored = new Set<string>();
+    for (let shard = 0; shard < stack.runDeps.events.shardCount; shard++) {
+      for await (const page of stack.runDeps.events.readShard({
+        level: 'user',
+        shard,
+        from: now - 2 * DAY_MS,
+        to: now + DAY_MS,
+      }))
+        for (const e of page) stored.add(e.eventId);
+    }
+    const lost = Math.max(0, accepted - stored.size);
+    latencies.sort((a, b) => a - b);
+    const base = { name: 'issue #15 before this work: 2,092 events/s (same load, same machine)', value: 2092 };
+    rows.push(
+      {
+        metric: `HTTP ingest, ${CLIENTS} clients × ${BATCH}-event requests, local server`,
+        value: sent / seconds,
+        unit: 'events/s',
+        target: '>= 20,920 (10× the first measurement)',
+        baseline: base,
+        ratio: sent / seconds / base.value,
+      },
+      { metric: 'HTTP ingest, request latency p50', value: percentile(latencies, 50), unit: 'ms' },
+      { metric: 'HTTP ingest, request latency p99', value: percentile(latencies, 99), unit: 'ms' },
+      { metric: 'HTTP ingest, events lost (acknowledged, not stored)', value: lost, unit: 'events', target: '0' },
+    );
+    notes.push(
+      `${sent.toLocaleString('en-US')} events in ${latencies.length} requests over ${seconds.toFixed(1)} s: accepted ` +
+        `${accepted.toLocaleString('en-US')}, duplicates ${duplicates}, rejected ${rejected}, non-202 requests ` +
+        `${failedRequests}; stored and read back ${stored.size.toLocaleString('en-US')}`,
+      `load average at start of the load: ${loadavg()[0]?.toFixed(2)} on this shared machine; the server, dynalite ` +
+        'and the clients share its cores',
+    );
+    if (lost > 0 || stored.size !== accepted)
+      throw new Error(`ingest lost events: ${accepted} accepted, ${stored.size} stored`);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await stack.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+  return { name: 'ingest over HTTP (local server)', rows, notes };
+};
