@@ -9,6 +9,7 @@ import { bestSingleAuc, type FeatureKind, fitProcedure, nestedCvAuc, predict } f
 import { sigmoid } from './logistic.js';
 import {
   applySuggestion,
+  directionRow,
   featureRow,
   featuresOf,
   type Suggestion,
@@ -153,9 +154,11 @@ export function calibrate(model: Model, result: BacktestResult, options: Calibra
   );
   const seed = options.seed ?? 1;
   const fitOptions = { allowSignFlip: options.allowSignFlip, seed };
+  const directions = rows.map((r) => directionRow(model, r.raw));
   const suggestion = suggestWeights(model, features, good, {
     ...fitOptions,
     currentRaw: rows.map((r) => r.raw.rawScore),
+    directionRows: directions,
   });
   // Suggested scores without bands first: the bands are cut on them.
   const unbanded = applySuggestion(model, suggestion);
@@ -219,7 +222,7 @@ export function calibrate(model: Model, result: BacktestResult, options: Calibra
       });
   });
   const kinds: FeatureKind[] = featuresOf(model).map((f) => f.kind);
-  const crossValidatedAuc = nestedCvAuc(features, good, kinds, fitOptions);
+  const crossValidatedAuc = nestedCvAuc(features, good, kinds, fitOptions, directions);
   const signals = signalAucs(model, signalValues, good);
   const bestSingle = signals.reduce<{ name: string; auc: number } | null>((best, s) => {
     if (Number.isNaN(s.auc)) return best;
@@ -230,6 +233,7 @@ export function calibrate(model: Model, result: BacktestResult, options: Calibra
     rows.map((r) => r.asOf),
     rows.map((r) => r.asOfDate),
     features,
+    directions,
     signalValues,
     rows.map((r) => r.score),
     good,
@@ -294,6 +298,7 @@ function outOfTimeCheck(
   asOf: readonly number[],
   asOfDate: readonly string[],
   features: readonly number[][],
+  directions: readonly number[][],
   signalValues: readonly number[][],
   currentScores: readonly number[],
   good: readonly boolean[],
@@ -325,6 +330,7 @@ function outOfTimeCheck(
     fit.map((i) => good[i]!),
     kinds,
     fitOptions,
+    fit.map((i) => directions[i]!),
   );
   const testGood = test.map((i) => good[i]!);
   const best = bestSingleAuc(

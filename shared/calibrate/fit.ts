@@ -126,7 +126,9 @@ function chooseTransform(column: readonly number[], good: readonly boolean[]): T
 }
 
 /**
- * The whole procedure on one data set: sign directions and transforms from each feature alone, λ by k-fold
+ * The whole procedure on one data set: sign directions (from `directionRows`, default the features themselves: a
+ * tiered signal's direction comes from its value, not its tier points, which tie heavily) and transforms from each
+ * feature alone, λ by k-fold
  * cross-validated log-loss (ties go to the stronger λ), then the sign-constrained fit on all rows.
  */
 export function fitProcedure(
@@ -134,12 +136,13 @@ export function fitProcedure(
   good: readonly boolean[],
   kinds: readonly FeatureKind[],
   options: FitProcedureOptions = {},
+  directionRows: readonly number[][] = rows,
 ): ProcedureFit {
   const n = rows.length;
   const k = Math.max(2, Math.min(options.folds ?? 5, n));
   const featureAucs = kinds.map((_, j) =>
     auc(
-      rows.map((r) => r[j]!),
+      directionRows.map((r) => r[j]!),
       good,
     ),
   );
@@ -196,6 +199,7 @@ export function nestedCvAuc(
   good: readonly boolean[],
   kinds: readonly FeatureKind[],
   options: FitProcedureOptions = {},
+  directionRows: readonly number[][] = rows,
 ): number {
   const n = rows.length;
   const k = Math.max(2, Math.min(options.folds ?? 5, n));
@@ -208,6 +212,7 @@ export function nestedCvAuc(
       train.map((i) => good[i]!),
       kinds,
       options,
+      train.map((i) => directionRows[i]!),
     );
     for (let i = 0; i < n; i++) if (fold[i] === f) predictions[i] = predict(fitted, rows[i]!);
   }

@@ -65,6 +65,8 @@ export interface SuggestOptions {
   folds?: number | undefined;
   /** The current model's raw scores of the same rows: the suggestion's raw scores get the same spread. */
   currentRaw?: readonly number[] | undefined;
+  /** Per row, the values sign constraints read (directionRow): a tiered signal's value, not its points. */
+  directionRows?: readonly number[][] | undefined;
 }
 
 export function featuresOf(model: Model): Feature[] {
@@ -89,6 +91,16 @@ export function featureRow(model: Model, raw: RawScore): number[] {
     }),
     ...model.penalties.map((p) => (p.points === 0 ? (fired.has(p.name) ? 1 : 0) : (fired.get(p.name) ?? 0) / p.points)),
   ];
+}
+
+/**
+ * What the sign constraints read for one score: each signal's own value (for a tiered signal too: its points tie
+ * heavily, so their AUC can point the other way) and each penalty's firing.
+ */
+export function directionRow(model: Model, raw: RawScore): number[] {
+  const values = new Map(raw.contributions.map((c) => [c.signal, c.value]));
+  const features = featureRow(model, raw);
+  return features.map((f, j) => (j < model.signals.length ? (values.get(model.signals[j]!.name) ?? 0) : f));
 }
 
 function quantile(values: readonly number[], q: number): number {
@@ -124,6 +136,7 @@ export function suggestWeights(
     good,
     features.map((f) => f.kind),
     { allowSignFlip: options.allowSignFlip, seed: options.seed, folds: options.folds },
+    options.directionRows ?? rows,
   );
   const { fit } = procedure;
   const varies = (j: number): boolean => fit.sds[j]! > 0 || procedure.bound.includes(j);

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DateTime } from 'luxon';
 import { seededRandom } from '../domain/random.js';
 import { DAY_MS } from '../domain/time.js';
@@ -39,7 +39,9 @@ export interface DemoData {
   accounts: DemoAccount[];
   /** Segment identify and group messages (traits). */
   messages: Record<string, unknown>[];
-  /** Native events (PRODUCT §5). */
+  /** One outcome per paying account (docs/local-mode.md#demo-outcomes). */
+  outcomes: DemoOutcome[];
+  /** Native events (docs/api.md). */
   events: {
     eventId: string;
     name: string;
@@ -50,8 +52,27 @@ export interface DemoData {
   }[];
 }
 
+export interface DemoOutcome {
+  accountId: string;
+  outcome: 'churned' | 'retained';
+  /** YYYY-MM-DD: yesterday, the day the outcome was observed. */
+  outcomeDate: string;
+}
+
 export const DEMO_DAYS = 60;
 const DEMO_SEED = 20_260_301;
+/** The horizon the banner's calibrate command uses: score each account a week before its outcome. */
+export const DEMO_HORIZON_DAYS = 7;
+/**
+ * Chance a paying account of each cohort churned: behaviour drives churn, but not perfectly (healthy accounts
+ * sometimes leave for reasons the events cannot show, declining ones are sometimes saved).
+ */
+const CHURN_CHANCE: Record<DemoAccount['cohort'], number> = {
+  healthy: 0.08,
+  activating: 0.15,
+  declining: 0.55,
+  churning: 0.9,
+};
 
 const pad = (n: number, width = 3) => String(n).padStart(width, '0');
 
@@ -168,7 +189,39 @@ export function generateDemoData(today: number, accountCount = 200): DemoData {
       }
     }
   }
-  return { accounts, messages, events };
+  return { accounts, messages, events, outcomes: demoOutcomes(accounts, today) };
+}
+
+/**
+ * Outcomes of the paying accounts as seen yesterday, drawn from their cohort (CHURN_CHANCE) with a seed of their
+ * own, so the events stay the same whether or not outcomes are made.
+ */
+export function demoOutcomes(accounts: readonly DemoAccount[], today: number): DemoOutcome[] {
+  const random = seededRandom(DEMO_SEED + 1);
+  const outcomeDate = new Date(today - DAY_MS).toISOString().slice(0, 10);
+  return accounts
+    .filter((a) => a.lifecycle === 'customer')
+    .map((a) => ({
+      accountId: a.id,
+      outcome: random() < CHURN_CHANCE[a.cohort] ? ('churned' as const) : ('retained' as const),
+      outcomeDate,
+    }));
+}
+
+/** The outcomes file `pulse calibrate --outcomes` reads. */
+export function outcomesCsv(outcomes: readonly DemoOutcome[]): string {
+  const rows = outcomes.map((o) => `account,${o.accountId},${o.outcome},${o.outcomeDate}`);
+  return `${['entity_type,entity_id,outcome,outcome_date', ...rows].join('\n')}\n`;
+}
+
+/** Where the demo writes its outcomes: `<data dir>/demo/outcomes.csv`. */
+export function demoOutcomesFile(dataDir: string): string {
+  return join(dataDir, 'demo', 'outcomes.csv');
+}
+
+/** The command that calibrates the demo's account model against its outcomes (printed by npm start -- --demo). */
+export function demoCalibrateCommand(shownDataDir: string): string {
+  return `npx pulse calibrate --model account --outcomes ${join(shownDataDir, 'demo', 'outcomes.csv')} --horizon-days ${DEMO_HORIZON_DAYS}`;
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -211,10 +264,17 @@ export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<
   const markerFile = join(stack.dataDir, 'demo.json');
   const marker = existsSync(markerFile) ? (JSON.parse(readFileSync(markerFile, 'utf8')) as DemoMarker) : undefined;
 
+  const outcomesFile = demoOutcomesFile(stack.dataDir);
   if (marker) {
     log(`Demo data already loaded (${marker.accounts} accounts, ${marker.events} events, on ${marker.today}).`);
+    if (!existsSync(outcomesFile)) {
+      // Outcomes belong to the day the demo was loaded: its accounts and cohorts.
+      const loadedOn = Date.parse(`${marker.today}T00:00:00Z`);
+      writeDemoOutcomes(outcomesFile, generateDemoData(loadedOn, marker.accounts).outcomes);
+    }
   } else {
     const data = generateDemoData(today, options.accounts);
+    writeDemoOutcomes(outcomesFile, data.outcomes);
     const users = data.accounts.reduce((n, a) => n + a.users.length, 0);
     log(
       `Loading the demo: ${data.accounts.length} accounts, ${users} users, ${data.events.length} events over ${DEMO_DAYS} days…`,
@@ -249,6 +309,11 @@ export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<
     );
   }
   return `${await bandSummary(stack)}\nDemo ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`;
+}
+
+function writeDemoOutcomes(file: string, outcomes: readonly DemoOutcome[]): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writePrivateFile(file, outcomesCsv(outcomes));
 }
 
 /** Entities per band of each model, and alerts of the last run, as a small text table. */

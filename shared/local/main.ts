@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
 import { formatModelIssue, ModelValidationError } from '../domain/model/errors.js';
 import { LocalConfigError, localConfig } from './config.js';
+import { demoCalibrateCommand } from './demo.js';
 import { EmbeddedStartError } from './embedded.js';
 import { type LocalServer, startLocalServer } from './server.js';
 
@@ -22,12 +23,17 @@ Environment: PORT, PULSE_DATA_DIR, PULSE_MODELS_DIR, PULSE_API_TOKEN, PULSE_WRIT
 PULSE_SHARD_COUNT, PULSE_RETENTION_DAYS (docs/configuration.md).
 `;
 
-function banner(server: LocalServer, config: ReturnType<typeof localConfig>): string {
+/** The data dir as the user would type it: relative to the working directory when inside it. */
+function shownDataDir(dataDir: string): string {
+  const rel = relative(process.cwd(), dataDir);
+  return rel === '' ? '.' : rel.startsWith('..') ? dataDir : rel;
+}
+
+function banner(server: LocalServer, config: ReturnType<typeof localConfig>, demo = false): string {
   const { credentials } = config;
   const generated = (yes: boolean) => (yes ? ' (generated; saved in the data dir)' : '');
   const models = server.stack.models.map(({ model }) => `${model.name} v${model.version} (${model.cadence})`);
-  const rel = relative(process.cwd(), config.dataDir);
-  const dataDir = rel === '' ? '.' : rel.startsWith('..') ? config.dataDir : rel;
+  const dataDir = shownDataDir(config.dataDir);
   return [
     '',
     `Pulse is running at ${server.url}`,
@@ -45,6 +51,12 @@ function banner(server: LocalServer, config: ReturnType<typeof localConfig>): st
     `  curl -H "Authorization: Bearer ${credentials.apiToken}" ${server.url}/v1/models`,
     `  npx pulse ingest events.jsonl && npx pulse run customer && npx pulse scores`,
     '  (pulse run scores the last complete day, as the schedule does; --as-of DATE picks another)',
+    ...(demo
+      ? [
+          `  ${demoCalibrateCommand(dataDir)}`,
+          "  (how well the account score predicted the demo accounts' outcomes, and a suggested model: docs/calibrate.md)",
+        ]
+      : []),
     '',
     'Ctrl-C stops the server cleanly.',
     '',
@@ -108,7 +120,7 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 
-  process.stdout.write(banner(server, config));
+  process.stdout.write(banner(server, config, demo));
 
   if (demo) {
     const { runDemo } = await import('./demo.js');
@@ -121,6 +133,9 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`\nDemo loaded. Pulse is running at ${server.url}\n`);
       process.stdout.write(`  Dashboard ${server.url}/?token=${encodeURIComponent(config.credentials.apiToken)}\n`);
       process.stdout.write(`  API token ${config.credentials.apiToken}\n  Write key ${config.credentials.writeKey}\n`);
+      process.stdout.write(
+        `  Calibrate the account model against the demo's outcomes:\n    ${demoCalibrateCommand(shownDataDir(config.dataDir))}\n`,
+      );
     } catch (error) {
       process.stderr.write(`error: the demo could not be loaded: ${(error as Error).message}\n`);
     }

@@ -1,11 +1,15 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: HTTP response bodies are untyped JSON; the assertions check their shape.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Api, type Child, freePort, startLocalServer, tempDir } from './support.js';
+import { Api, type Child, freePort, runPulse, serverEnv, startLocalServer, tempDir } from './support.js';
 
 /** `npm start -- --demo`: the newcomer's first minute — scores, bands and alerts over HTTP. */
 describe('npm start -- --demo', () => {
   const data = tempDir('pulse-demo-');
   let server: Child | undefined;
+  let serverVars: Parameters<typeof serverEnv>[0] | undefined;
 
   afterAll(async () => {
     await server?.stop();
@@ -22,6 +26,7 @@ describe('npm start -- --demo', () => {
       writeKey: 'demo-key',
     };
     const started = Date.now();
+    serverVars = env;
 
     // Act
     server = await startLocalServer(env, ['--demo']);
@@ -42,4 +47,31 @@ describe('npm start -- --demo', () => {
     // A minute on a quiet 2-core machine; the bound leaves room for a busy CI runner.
     expect(seconds).toBeLessThan(90);
   }, 120_000);
+
+  it('writes outcomes for its paying accounts and prints the calibrate command, which runs against the live store', async () => {
+    // Arrange
+    const outcomesFile = join(data.path, 'demo', 'outcomes.csv');
+    const command = server!.output().match(/npx pulse calibrate (--model account --outcomes \S+ --horizon-days 7)/);
+    const rows = readFileSync(outcomesFile, 'utf8').trim().split('\n');
+    const env = serverEnv(serverVars!);
+
+    // Act: exactly the printed command, with --json and --out added
+    const args = command![1]!.split(' ');
+    args[3] = join(data.path, 'demo', 'outcomes.csv');
+    const run = await runPulse(['calibrate', ...args, '--json', '--out', join(data.path, 'calibration')], env);
+
+    // Assert
+    expect(rows[0]).toBe('entity_type,entity_id,outcome,outcome_date');
+    expect(rows.length - 1).toBeGreaterThan(100);
+    const churned = rows.filter((r) => r.includes(',churned,')).length;
+    expect(churned).toBeGreaterThan(20);
+    expect(rows.length - 1 - churned).toBeGreaterThan(20);
+    expect(run.code).toBe(0);
+    const json = JSON.parse(run.output.slice(run.output.indexOf('{')));
+    // Behaviour drives the outcomes: the score predicts them clearly better than chance, out of sample too.
+    expect(json.model.auc).toBeGreaterThan(0.6);
+    expect(json.suggested.cvAuc).toBeGreaterThan(0.65);
+    expect(existsSync(json.suggested.file)).toBe(true);
+    for (const band of json.suggested.bands) expect(band.n / json.n).toBeLessThanOrEqual(0.7);
+  }, 180_000);
 });

@@ -223,3 +223,20 @@ describe('band refit', () => {
     expect(parseBadRates('1,0.5,0.1', 4)).toMatch(/between 0 and 1/);
   });
 });
+
+describe('sign direction of a tiered signal', () => {
+  it('comes from its value, not its heavily tied tier points', () => {
+    // Most values sit in the top tier, so the points tie and their AUC can fall below 0.5 while more value is good.
+    const { rows: values, good } = draw(
+      1500,
+      12,
+      (r) => [Math.floor(30 * r() ** 0.3), gaussian(r)],
+      (x) => (x[0]! - 20) / 4 - 1.5 * x[1]!,
+    );
+    const tierPoints = values.map(([v, other]) => [v! >= 13 ? 30 : v! >= 5 ? 15 : 5, other!]);
+    const fitted = fitProcedure(tierPoints, good, ['tiers', 'weight'], {}, values);
+    expect(fitted.featureAucs[0]).toBeGreaterThan(0.5);
+    expect(fitted.directions[0]).toBe(1);
+    expect(fitted.fit.coefficients[0]).toBeGreaterThanOrEqual(0);
+  });
+});
