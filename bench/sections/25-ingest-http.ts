@@ -99,7 +99,10 @@ export const bench: BenchFn = async ({ quick }) => {
     }
     const lost = Math.max(0, accepted - stored.size);
     latencies.sort((a, b) => a - b);
-    const base = { name: 'issue #15 before this work: 2,092 events/s (same load, same machine)', value: 2092 };
+    const base = {
+      name: 'first measurement (issue #15, a quieter machine, before the conditional-put write path)',
+      value: 2092,
+    };
     rows.push(
       {
         metric: `HTTP ingest, ${CLIENTS} clients × ${BATCH}-event requests, local server`,
