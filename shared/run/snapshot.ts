@@ -1,7 +1,7 @@
 import type { SchemaElement } from 'hyparquet-writer';
-import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { EntityScore } from '../domain/engine/types.js';
 import { SNAPSHOT_COLUMNS, SNAPSHOT_SCHEMA_VERSION, type SnapshotColumn } from '../domain/snapshot-schema.js';
+import { encodeParquet, parquetSchemaOf } from '../parquet/columns.js';
 import type { RunSnapshot } from '../ports/run-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
 import { latestKey, manifestKey, partitionPrefix, partKey } from './keys.js';
@@ -41,33 +41,8 @@ export interface LatestPointer {
   manifest: string;
 }
 
-const TIMESTAMP = { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' } as const;
-
-/** The Parquet schema of SNAPSHOT_COLUMNS: UTF-8 strings, INT32, INT64, DOUBLE and UTC millisecond timestamps. */
-export const PARQUET_SCHEMA: SchemaElement[] = [
-  { name: 'root', num_children: SNAPSHOT_COLUMNS.length },
-  ...SNAPSHOT_COLUMNS.map((c): SchemaElement => {
-    const repetition_type = c.nullable ? 'OPTIONAL' : 'REQUIRED';
-    switch (c.type) {
-      case 'string':
-        return { name: c.name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type };
-      case 'int':
-        return { name: c.name, type: 'INT32', repetition_type };
-      case 'bigint':
-        return { name: c.name, type: 'INT64', repetition_type };
-      case 'double':
-        return { name: c.name, type: 'DOUBLE', repetition_type };
-      default: // 'timestamp'
-        return {
-          name: c.name,
-          type: 'INT64',
-          converted_type: 'TIMESTAMP_MILLIS',
-          logical_type: TIMESTAMP,
-          repetition_type,
-        };
-    }
-  }),
-];
+/** The Parquet schema of SNAPSHOT_COLUMNS (see shared/parquet/columns.ts). */
+export const PARQUET_SCHEMA: SchemaElement[] = parquetSchemaOf(SNAPSHOT_COLUMNS);
 
 /** One snapshot row per score, keyed by column name (values in the column's JS form). */
 export function snapshotRow(s: EntityScore): Record<string, unknown> {
@@ -95,22 +70,9 @@ export function snapshotRow(s: EntityScore): Record<string, unknown> {
 
 /** Encode scores as one Parquet file (snappy, one row group per 100k rows). */
 export function encodeSnapshotParquet(scores: readonly EntityScore[]): Uint8Array {
-  const rows = scores.map(snapshotRow);
-  const columnData = SNAPSHOT_COLUMNS.map((c) => {
-    const values = rows.map((r) => r[c.name]);
-    if (c.type === 'bigint' || c.type === 'timestamp') {
-      return { name: c.name, data: values.map((v) => (v === null || v === undefined ? null : BigInt(v as number))) };
-    }
-    return { name: c.name, data: values };
+  return encodeParquet(SNAPSHOT_COLUMNS, scores.map(snapshotRow), {
+    metadata: { 'pulse.snapshot.schema_version': String(SNAPSHOT_SCHEMA_VERSION) },
   });
-  const buffer = parquetWriteBuffer({
-    columnData,
-    schema: PARQUET_SCHEMA,
-    rowGroupSize: 100_000,
-    createdBy: 'pulse',
-    kvMetadata: [{ key: 'pulse.snapshot.schema_version', value: String(SNAPSHOT_SCHEMA_VERSION) }],
-  });
-  return new Uint8Array(buffer);
 }
 
 const JSON_TYPE = 'application/json';
