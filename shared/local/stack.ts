@@ -10,8 +10,11 @@ import { DynamoScoreStore } from '../adapters/dynamodb/score-store.js';
 import { EVENTS_TABLE, ensureTable, SCORES_TABLE } from '../adapters/dynamodb/tables.js';
 import { S3SnapshotStore } from '../adapters/s3/snapshot-store.js';
 import { WebhookAlertSink } from '../adapters/webhook/alert-sink.js';
+import { EventArchive } from '../archive/event-archive.js';
+import { TieredEventStore } from '../archive/tiered-event-store.js';
 import { LocalDashboardData } from '../dashboard/local-data.js';
 import { dashboardRoutes } from '../dashboard/routes.js';
+import { hotWindowOf } from '../domain/hot-window.js';
 import { type LoadedModel, loadModels } from '../domain/model/load.js';
 import type { ApiRouteDeps, RunProgressView } from '../http/api-routes.js';
 import { apiRoutes } from '../http/api-routes.js';
@@ -23,6 +26,7 @@ import type { AlertSink } from '../ports/alert-sink.js';
 import { modelMap, type RunDeps, type RunLogger } from '../run/deps.js';
 import { LocalRunner, type RunProgress } from '../run/local-runner.js';
 import { shadowRun } from '../run/shadow.js';
+import { LocalArchiver } from './archive.js';
 import { type LocalConfig, LocalConfigError } from './config.js';
 import { LOCAL_EVENTS_TABLE, LOCAL_SCORES_TABLE } from './data-dir.js';
 import { type EmbeddedDynamo, type EmbeddedS3, startEmbeddedDynamo, startEmbeddedS3 } from './embedded.js';
@@ -34,6 +38,10 @@ export interface LocalStack {
   models: readonly LoadedModel[];
   runner: LocalRunner;
   runDeps: RunDeps;
+  /** Days the events table keeps an event; older days are read from the archive (docs/data-model.md#hot-window). */
+  hotDays: number;
+  /** The daily archive step (docs/local-mode.md#event-archive). */
+  archiver: LocalArchiver;
   dynamo: EmbeddedDynamo;
   s3: EmbeddedS3;
   /** Resolves when no run is executing. */
@@ -91,11 +99,13 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
     throw error;
   }
   const client = dynamo.client;
+  const hotWindow = hotWindowOf(models.map((m) => m.model));
+  // The table keeps the hot window; the local archive step moves older days to events/ in the embedded S3.
   const events = new DynamoEventStore({
     client,
     tableName: LOCAL_EVENTS_TABLE,
     shardCount: config.shardCount,
-    retentionDays: config.retentionDays,
+    retentionDays: hotWindow.days,
   });
   const entities = new DynamoEntityStore({ client, tableName: LOCAL_SCORES_TABLE, shardCount: config.shardCount });
   const scores = new DynamoScoreStore({ client, tableName: LOCAL_SCORES_TABLE, shardCount: config.shardCount });
@@ -104,9 +114,22 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
   const objects = new S3SnapshotStore({ client: s3.client, bucket: s3.bucket });
   const overrides = new DynamoOverrideStore({ client, tableName: LOCAL_SCORES_TABLE });
 
+  const archiver = new LocalArchiver({
+    client,
+    eventsTable: LOCAL_EVENTS_TABLE,
+    hot: events,
+    objects,
+    logger: options.logger,
+  });
+  archiver.start();
   const runDeps: RunDeps = {
     models: modelMap(models),
-    events,
+    // Runs read the hot window from the table and anything older from the archive, as in AWS.
+    events: new TieredEventStore({
+      hot: events,
+      archive: new EventArchive(objects, config.shardCount),
+      hotDays: hotWindow.days,
+    }),
     entities,
     scores,
     runs,
@@ -162,10 +185,13 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
     models,
     runner,
     runDeps,
+    hotDays: hotWindow.days,
+    archiver,
     dynamo,
     s3: s3Server,
     idle: () => runner.idle(),
     close: async () => {
+      await archiver.stop();
       await runner.idle();
       await s3Server.close();
       await dynamo.close();

@@ -1,21 +1,17 @@
 import { type AttributeValue, BatchWriteItemCommand, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { chunk, DEFAULT_RETRY, type RetryPolicy, sendAll } from './retry.js';
 
-type Key = Record<string, AttributeValue>;
+/** The key of an events table item. */
+export type ItemKey = { pk: AttributeValue; sk: AttributeValue };
 
 /**
- * What DynamoDB's TTL does in AWS, for the embedded DynamoDB of local mode (which has no TTL): delete the items
- * whose `expiresAt` (epoch seconds) is before `now`. Returns how many were deleted. Local mode runs it after the
- * daily archive step, so its data directory holds the hot window only, as the table in AWS does.
+ * What DynamoDB's TTL would delete at `now`: the keys of the items whose `expiresAt` (epoch seconds) is before it.
+ * The embedded DynamoDB of local mode has no TTL; local mode archives these items' days, then deletes them
+ * (shared/local/archive.ts), so its data directory holds the hot window only, as the table in AWS does.
  */
-export async function deleteExpiredItems(
-  client: DynamoDBClient,
-  tableName: string,
-  now: number,
-  retry: RetryPolicy = DEFAULT_RETRY,
-): Promise<number> {
-  let deleted = 0;
-  let startKey: Key | undefined;
+export async function expiredItemKeys(client: DynamoDBClient, tableName: string, now: number): Promise<ItemKey[]> {
+  const keys: ItemKey[] = [];
+  let startKey: Record<string, AttributeValue> | undefined;
   do {
     const page = await client.send(
       new ScanCommand({
@@ -28,25 +24,39 @@ export async function deleteExpiredItems(
       }),
     );
     startKey = page.LastEvaluatedKey;
-    const keys = (page.Items ?? []) as Key[];
-    for (const part of chunk(keys, 25)) {
-      await sendAll(
-        part,
-        async (pending) => {
-          const out = await client.send(
-            new BatchWriteItemCommand({
-              RequestItems: { [tableName]: pending.map((Key) => ({ DeleteRequest: { Key } })) },
-            }),
-          );
-          return (out.UnprocessedItems?.[tableName] ?? []).flatMap((r) =>
-            r.DeleteRequest?.Key ? [r.DeleteRequest.Key] : [],
-          );
-        },
-        retry,
-        'deleting expired events',
-      );
-      deleted += part.length;
-    }
+    for (const item of page.Items ?? []) if (item.pk && item.sk) keys.push({ pk: item.pk, sk: item.sk });
   } while (startKey);
-  return deleted;
+  return keys;
+}
+
+/** Delete items by key, 25 a call, retrying unprocessed ones. */
+export async function deleteItems(
+  client: DynamoDBClient,
+  tableName: string,
+  keys: readonly ItemKey[],
+  retry: RetryPolicy = DEFAULT_RETRY,
+): Promise<void> {
+  for (const part of chunk(keys, 25)) {
+    await sendAll(
+      part,
+      async (pending) => {
+        const out = await client.send(
+          new BatchWriteItemCommand({
+            RequestItems: { [tableName]: pending.map((Key) => ({ DeleteRequest: { Key } })) },
+          }),
+        );
+        return (out.UnprocessedItems?.[tableName] ?? []).flatMap((r) =>
+          r.DeleteRequest?.Key ? [r.DeleteRequest.Key as ItemKey] : [],
+        );
+      },
+      retry,
+      'deleting expired events',
+    );
+  }
+}
+
+/** `YYYY-MM-DD` of an events table partition key (`U#<shard>#<YYYYMMDD>`), or undefined for another item. */
+export function dateOfPartition(pk: string): string | undefined {
+  const match = /^[UA]#\d+#(\d{4})(\d{2})(\d{2})$/.exec(pk);
+  return match ? `${match[1]}-${match[2]}-${match[3]}` : undefined;
 }

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAlertStore } from '../../../shared/adapters/dynamodb/alert-store.js';
 import { DynamoEntityStore } from '../../../shared/adapters/dynamodb/entity-store.js';
 import { DynamoEventStore } from '../../../shared/adapters/dynamodb/event-store.js';
-import { deleteExpiredItems } from '../../../shared/adapters/dynamodb/expire.js';
 import { DynamoRunStore } from '../../../shared/adapters/dynamodb/run-store.js';
 import { DynamoScoreStore } from '../../../shared/adapters/dynamodb/score-store.js';
 import { InMemoryAlertSink } from '../../../shared/adapters/memory/alert-sink.js';
@@ -14,6 +13,7 @@ import type { ScoringEvent } from '../../../shared/domain/event.js';
 import { hotWindowOf } from '../../../shared/domain/hot-window.js';
 import type { Model } from '../../../shared/domain/model/schema.js';
 import { DAY_MS, dateRange } from '../../../shared/domain/time.js';
+import { runLocalArchive } from '../../../shared/local/archive.js';
 import type { RunDeps } from '../../../shared/run/deps.js';
 import { LocalRunner } from '../../../shared/run/local-runner.js';
 import { createPulseTables, type DynamoHarness, startDynalite } from '../../support/dynamo.js';
@@ -108,8 +108,8 @@ describe('a backfill across the archive boundary (dynalite + s3rver, as local mo
   });
 
   it('120 days: scores equal those computed with every event hot', { timeout: 900_000 }, async () => {
-    // Arrange: 160 days of events in the table, every day archived to S3 Parquet, then what TTL deletes by NOW
-    // deleted: the table keeps the hot window only.
+    // Arrange: 160 days of events in the table; local mode's archive step at NOW archives the days TTL expires
+    // (and the two due days), then deletes what DynamoDB's TTL would have: the table keeps the hot window only.
     const events = eventHistory();
     const hotWindow = hotWindowOf([usage, accounts]);
     const { eventsTable, scoresTable } = await createPulseTables(dynamo.client);
@@ -122,9 +122,8 @@ describe('a backfill across the archive boundary (dynalite + s3rver, as local mo
     });
     await hot.putEvents(events);
     const objects = new S3SnapshotStore({ client: s3.client, bucket: s3.bucket });
-    const archive = new EventArchive(objects, SHARDS);
-    for (let d = 165; d >= 1; d--) await archive.archiveDay(hot, utcDate(TODAY - d * DAY_MS), () => NOW);
-    const expired = await deleteExpiredItems(client, eventsTable, NOW);
+    const step = await runLocalArchive({ client, eventsTable, hot, objects, clock: () => NOW });
+    const expired = step.expired;
     let seed = 3;
     const deps: RunDeps = {
       models: new Map([
@@ -163,6 +162,8 @@ describe('a backfill across the archive boundary (dynalite + s3rver, as local mo
     const expiredByNow = events.filter((e) => Math.floor((e.timestamp + hotWindow.days * DAY_MS) / 1000) < NOW / 1000);
     expect(expired).toBe(expiredByNow.length);
     expect(expired).toBeGreaterThan(events.length / 2);
+    expect(step.events).toBeGreaterThanOrEqual(expired);
+    expect(step.archivedDates).toContain(utcDate(TODAY - DAY_MS));
     expect(userRun).toMatchObject({ status: 'succeeded' });
     expect(accountRun).toMatchObject({ status: 'succeeded' });
     for (const [m, dates, type] of [

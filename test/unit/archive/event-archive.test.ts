@@ -183,3 +183,22 @@ describe('hot window', () => {
     expect(() => hotWindowOf([customer], -1)).toThrow(RangeError);
   });
 });
+
+describe('archive step input', () => {
+  it('scheduled means the two days before today; a range is checked before any work', async () => {
+    const { archiveDatesOf, ArchiveRequestError } = await import('../../../shared/archive/archive-step.js');
+    expect(archiveDatesOf({ archive: 'scheduled' }, NOW)).toEqual(['2026-05-30', '2026-05-31']);
+    expect(archiveDatesOf({ archive: { from: '2026-05-01', to: '2026-05-03' } }, NOW)).toEqual([
+      '2026-05-01',
+      '2026-05-02',
+      '2026-05-03',
+    ]);
+    expect(() => archiveDatesOf({ archive: { from: '2026-05-03', to: '2026-05-01' } }, NOW)).toThrow(/^from:/);
+    expect(() => archiveDatesOf({ archive: { from: '2026-05-30', to: '2026-06-01' } }, NOW)).toThrow(/^to: .*over/);
+    expect(() => archiveDatesOf({ archive: { from: '2024-01-01', to: '2026-01-01' } }, NOW)).toThrow(/at most 366/);
+    expect(() => archiveDatesOf({ archive: { from: '2026-02-30', to: '2026-03-01' } }, NOW)).toThrow(
+      ArchiveRequestError,
+    );
+    expect(() => archiveDatesOf({ archive: 'yesterday' } as never, NOW)).toThrow(/^archive/);
+  });
+});
