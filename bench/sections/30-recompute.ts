@@ -25,10 +25,10 @@ import { encodeSnapshotParquet } from '../../shared/run/snapshot.js';
 import { scoreShard } from '../../shared/run/worker.js';
 import type { BenchFn, BenchRow } from '../types.js';
 
-const AS_OF = Date.parse('2026-03-01T00:00:00Z');
+export const AS_OF = Date.parse('2026-03-01T00:00:00Z');
 const WINDOW_DAYS = 30;
 /** About 1 MB of items, where DynamoDB ends a Query page. */
-const ITEMS_PER_PAGE = 4000;
+export const ITEMS_PER_PAGE = 4000;
 const EVENT_NAMES = [
   'login',
   'project_created',
@@ -38,7 +38,7 @@ const EVENT_NAMES = [
   'report_exported',
 ];
 
-function benchModel(normalize: 'target' | 'percentile'): Model {
+export function benchModel(normalize: 'target' | 'percentile'): Model {
   return ModelSchema.parse({
     name: 'bench',
     version: 1,
@@ -87,7 +87,7 @@ function properties(name: string, r: () => number): Record<string, unknown> | un
 }
 
 /** One shard's events as the events table stores them, grouped by day partition, in DynamoDB's wire format. */
-function shardItems(
+export function shardItems(
   users: number,
   eventsPerUserDay: number,
   shard: number,
@@ -124,7 +124,7 @@ function shardItems(
 }
 
 /** A DynamoDB client whose HTTP layer answers Query calls with pre-encoded response bodies (SDK parsing included). */
-function wireClient(days: Map<string, Record<string, AttributeValue>[]>): DynamoDBClient {
+export function wireClient(days: Map<string, Record<string, AttributeValue>[]>): DynamoDBClient {
   const encoder = new TextEncoder();
   const pages = new Map<string, Uint8Array[]>();
   for (const [key, items] of days) {

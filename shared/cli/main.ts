@@ -266,10 +266,16 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
       'events an ingest request carries (default 50)',
       flag((v) => parseCount(v, '--events-per-request', 500)),
     )
+    .option(
+      '--inactive-days <n>',
+      'longest inactiveDays penalty of the models (default 14; a run reads back the longer of this and the window)',
+      flag((v) => parseCount(v, '--inactive-days', 3650)),
+    )
+    .option('--compare', 'print the design before the event archive next to the current one')
     .option('--json', "print the estimate (with each line item's formula) as JSON")
     .addHelpText(
       'after',
-      '\nThe cost model and its assumptions are in docs/operations.md.\n\nExample:\n  pulse cost --events-per-month 10000000 --entities 50000',
+      '\nThe cost model and its assumptions are in docs/operations.md.\n\nExample:\n  pulse cost --events-per-month 10000000 --entities 50000 --compare',
     )
     .action(
       act(
@@ -280,6 +286,8 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
           runsPerMonth?: number;
           windowDays?: number;
           eventsPerRequest?: number;
+          inactiveDays?: number;
+          compare?: boolean;
           json?: boolean;
         }) => costCommand(flags, io),
       ),

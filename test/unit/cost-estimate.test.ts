@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CostInputError, estimateCost, PRICES, PRICES_AS_OF } from '../../shared/domain/cost.js';
+import { COST_ASSUMPTIONS, CostInputError, compareCost, estimateCost, hotDaysOf } from '../../infra/cost/estimate.js';
+import { PRICES, PRICES_AS_OF } from '../../infra/cost/prices.js';
 
 const item = (e: ReturnType<typeof estimateCost>, name: string) => {
   const found = e.lineItems.find((li) => li.item === name);
@@ -31,7 +32,7 @@ describe('estimateCost', () => {
 
   it('reads each window once per run: 30 runs × 1M events × 400 B / 4 KB × 0.5 RRU', () => {
     // Act
-    const e = estimateCost({ eventsPerMonth: 1_000_000, entities: 10_000 });
+    const e = estimateCost({ eventsPerMonth: 1_000_000, entities: 10_000, inactiveDays: 0 });
 
     // Assert
     expect(item(e, 'window reads by runs').quantity).toBeCloseTo((30 * 1_000_000 * 400 * 0.5) / 4096, 6);
@@ -74,6 +75,31 @@ describe('estimateCost', () => {
   it('uses the published unit prices', () => {
     expect(PRICES.dynamoWriteRequestUnits).toEqual({ usd: 0.625, per: 1e6, unit: expect.any(String) });
     expect(PRICES.httpApiRequests.usd).toBe(1);
+  });
+
+  it('keeps the hot window in DynamoDB and the rest in S3: 100M events, 1M entities', () => {
+    // Act
+    const { before, after } = compareCost({ eventsPerMonth: 100_000_000, entities: 1_000_000 });
+
+    // Assert: the issue's baseline, and the new design's storage arithmetic.
+    expect(before.usdPerMillionEvents).toBeCloseTo(7.9, 1);
+    expect(after.hotDays).toBe(hotDaysOf({ windowDays: 30, inactiveDays: 14 }));
+    expect(after.hotDays).toBe(30 + 1 + 7);
+    const eventGb = ((100_000_000 / 30) * 38 * 2 * 400) / 1024 ** 3;
+    expect(item(after, 'storage').formula).toContain(`events ${eventGb.toFixed(2)} GB`);
+    expect(item(after, 'archive storage').quantity).toBeCloseTo(
+      (100_000_000 * (400 / 30) * COST_ASSUMPTIONS.archiveBytesPerEvent) / 1024 ** 3,
+      9,
+    );
+    expect(item(after, 'archive step reads').quantity).toBeCloseTo((2 * 100_000_000 * 400 * 0.5) / 4096, 6);
+    expect(after.totalUsd).toBeLessThan(before.totalUsd / 1.9);
+    expect(before.lineItems.some((li) => li.id.startsWith('archive'))).toBe(false);
+  });
+
+  it('reads back the longer of the window and the longest inactiveDays', () => {
+    const e = estimateCost({ eventsPerMonth: 3_000_000, entities: 1, windowDays: 14, inactiveDays: 45 });
+    expect(item(e, 'window reads by runs').formula).toContain('in 45 days read back');
+    expect(e.hotDays).toBe(53);
   });
 
   it.each([
