@@ -18,6 +18,7 @@ export const CONTEXT = {
   jwtAudience: 'pulse:jwtAudience',
   shardCount: 'pulse:shardCount',
   retentionDays: 'pulse:retentionDays',
+  hotMarginDays: 'pulse:hotMarginDays',
   maxConcurrency: 'pulse:maxConcurrency',
   throttleRateLimit: 'pulse:throttleRateLimit',
   throttleBurstLimit: 'pulse:throttleBurstLimit',
@@ -86,7 +87,7 @@ export function createPulseApp(app: App = new App(), env?: Environment): PulseAp
   const data = new DataStack(app, `${prefix}Data`, {
     env,
     description: 'Pulse engagement scoring: events and scores tables, snapshot bucket, write keys (retained)',
-    data: { eventsWarmWriteUnits: num(CONTEXT.eventsWarmWriteUnits) },
+    data: { eventsWarmWriteUnits: num(CONTEXT.eventsWarmWriteUnits), archiveRetentionDays: num(CONTEXT.retentionDays) },
   });
   const service = new ServiceStack(app, `${prefix}Service`, {
     env,
@@ -96,6 +97,7 @@ export function createPulseApp(app: App = new App(), env?: Environment): PulseAp
     jwt: issuer && audience ? { issuer, audience: audience.split(',').map((a) => a.trim()) } : undefined,
     shardCount: num(CONTEXT.shardCount),
     retentionDays: num(CONTEXT.retentionDays),
+    hotMarginDays: num(CONTEXT.hotMarginDays),
     maxConcurrency: num(CONTEXT.maxConcurrency),
     throttleRateLimit: num(CONTEXT.throttleRateLimit),
     throttleBurstLimit: num(CONTEXT.throttleBurstLimit),

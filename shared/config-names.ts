@@ -10,6 +10,8 @@ export const ENV = {
   modelsDir: 'PULSE_MODELS_DIR',
   shardCount: 'PULSE_SHARD_COUNT',
   retentionDays: 'PULSE_RETENTION_DAYS',
+  /** Days the events table keeps an event (its TTL), from the models at deploy time (docs/data-model.md#hot-window). */
+  hotDays: 'PULSE_HOT_DAYS',
   writeKeysSecretArn: 'PULSE_WRITE_KEYS_SECRET_ARN',
   stateMachineArn: 'PULSE_STATE_MACHINE_ARN',
 } as const;

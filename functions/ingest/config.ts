@@ -15,6 +15,7 @@ export const IngestConfigSchema = z.object({
   [ENV.writeKeysSecretArn]: z.string().startsWith('arn:', 'must be a Secrets Manager secret ARN'),
   [ENV.shardCount]: z.coerce.number().int().min(1).max(1024).default(16),
   [ENV.retentionDays]: z.coerce.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
+  [ENV.hotDays]: z.coerce.number().int().min(1).max(3650).optional(),
 });
 
 export interface IngestConfig {
@@ -23,6 +24,8 @@ export interface IngestConfig {
   writeKeysSecretArn: string;
   shardCount: number;
   retentionDays: number;
+  /** The events table's TTL in days (the hot window); unset: the retention period. */
+  hotDays?: number | undefined;
 }
 
 export function parseIngestConfig(env: Record<string, string | undefined>): IngestConfig {
@@ -38,6 +41,7 @@ export function parseIngestConfig(env: Record<string, string | undefined>): Inge
     writeKeysSecretArn: c[ENV.writeKeysSecretArn],
     shardCount: c[ENV.shardCount],
     retentionDays: c[ENV.retentionDays],
+    hotDays: c[ENV.hotDays],
   };
 }
 
@@ -100,7 +104,8 @@ export function ingestDeps(
         client: clients.dynamo,
         tableName: config.eventsTable,
         shardCount: config.shardCount,
-        retentionDays: config.retentionDays,
+        // Items expire after the hot window; the archive keeps them for the retention period.
+        retentionDays: config.hotDays ?? config.retentionDays,
       }),
       entities: new DynamoEntityStore({
         client: clients.dynamo,

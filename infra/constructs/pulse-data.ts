@@ -12,6 +12,8 @@ import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket, ObjectOwners
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { EVENTS_TABLE, type KeySpec, SCORES_TABLE, type TableSpec } from '../../shared/adapters/dynamodb/tables.js';
+import { ARCHIVE_PREFIX } from '../../shared/archive/keys.js';
+import { DEPLOYMENT } from '../cost/deployment.js';
 import { acknowledge } from './nag.js';
 
 /** What the compute side needs from the stateful side. */
@@ -33,6 +35,11 @@ export interface PulseDataProps {
   readonly noncurrentVersionDays?: number;
   /** Days after which run scratch objects (`runs/`: plans, worker outputs, map results) are deleted. @default 14 */
   readonly runScratchDays?: number;
+  /**
+   * Days an archived event is kept in S3 (`events/`, docs/data-model.md#event-archive); counted from the day's last
+   * archiving. @default DEPLOYMENT.retentionDays (400)
+   */
+  readonly archiveRetentionDays?: number;
   /** Days S3 server access logs are kept. @default 90 */
   readonly accessLogDays?: number;
   /**
@@ -66,9 +73,17 @@ export class PulseData extends Construct implements PulseDataResources {
       EVENTS_TABLE,
       props.tableEncryptionKey,
       retain,
+      // PITR of the events table covers the hot window only; older events are in the versioned bucket.
+      DEPLOYMENT.pitr.events,
       props.eventsWarmWriteUnits,
     );
-    this.scoresTable = this.table('ScoresTable', SCORES_TABLE, props.tableEncryptionKey, retain);
+    this.scoresTable = this.table(
+      'ScoresTable',
+      SCORES_TABLE,
+      props.tableEncryptionKey,
+      retain,
+      DEPLOYMENT.pitr.scores,
+    );
 
     this.accessLogBucket = new Bucket(this, 'AccessLogBucket', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -104,6 +119,11 @@ export class PulseData extends Construct implements PulseDataResources {
         },
         { id: 'expire-run-scratch', prefix: 'runs/', expiration: Duration.days(props.runScratchDays ?? 14) },
         { id: 'expire-athena-results', prefix: 'athena-results/', expiration: Duration.days(30) },
+        {
+          id: 'expire-archived-events',
+          prefix: ARCHIVE_PREFIX,
+          expiration: Duration.days(props.archiveRetentionDays ?? DEPLOYMENT.retentionDays),
+        },
       ],
       removalPolicy,
     });
@@ -128,14 +148,21 @@ export class PulseData extends Construct implements PulseDataResources {
     );
   }
 
-  private table(id: string, spec: TableSpec, key: IKey | undefined, retain: boolean, warmWrites?: number): Table {
+  private table(
+    id: string,
+    spec: TableSpec,
+    key: IKey | undefined,
+    retain: boolean,
+    pitr: boolean,
+    warmWrites?: number,
+  ): Table {
     const warmThroughput = warmWrites ? { writeUnitsPerSecond: warmWrites, readUnitsPerSecond: 12_000 } : undefined;
     const table = new Table(this, id, {
       warmThroughput,
       partitionKey: attribute(spec.partitionKey),
       sortKey: attribute(spec.sortKey),
       billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: pitr },
       ...(key
         ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: key }
         : { encryption: TableEncryption.AWS_MANAGED }),

@@ -21,10 +21,14 @@ import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENTS_TABLE, SCORES_TABLE } from '../../shared/adapters/dynamodb/tables.js';
+import { ARCHIVE_PREFIX } from '../../shared/archive/keys.js';
 import { ENV } from '../../shared/config-names.js';
+import { type HotWindow, hotWindowOf } from '../../shared/domain/hot-window.js';
 import type { LoadedModel } from '../../shared/domain/model/load.js';
 import { DEFAULT_RETENTION_DAYS } from '../../shared/ingest/limits.js';
+import { DEPLOYMENT } from '../cost/deployment.js';
 import { AlertWebhook, type AlertWebhookProps } from './alert-webhook.js';
+import { EventArchiveTable } from './event-archive-table.js';
 import { scheduleExpressionFor } from './models.js';
 import { PulseMonitoring } from './monitoring.js';
 import { acknowledge } from './nag.js';
@@ -83,6 +87,8 @@ export interface PulseServiceProps {
   readonly shardCount?: number;
   /** Days events are kept (TTL). @default 400 */
   readonly retentionDays?: number;
+  /** Days added to the models' longest lookback for the events table's TTL. @default DEPLOYMENT.hotMarginDays (7) */
+  readonly hotMarginDays?: number;
   /** Steady-state requests per second of the HTTP API stage. @default 1000 */
   readonly throttleRateLimit?: number;
   /** @default 2000 */
@@ -125,6 +131,10 @@ export class PulseService extends Construct {
   readonly scheduleDlq: Queue;
   readonly schedules: Record<string, Schedule> = {};
   readonly snapshotTable: SnapshotTable;
+  readonly eventArchiveTable: EventArchiveTable;
+  /** The events table's TTL and how it was derived from the models. */
+  readonly hotWindow: HotWindow;
+  readonly archiveSchedule: Schedule;
   readonly monitoring: PulseMonitoring;
 
   constructor(scope: Construct, id: string, props: PulseServiceProps) {
@@ -132,7 +142,12 @@ export class PulseService extends Construct {
     if (props.models.length === 0) throw new Error('PulseService needs at least one model');
     const { eventsTable, scoresTable, snapshotBucket, writeKeys } = props.data;
     const projectRoot = props.projectRoot ?? PROJECT_ROOT;
-    const shardCount = String(props.shardCount ?? 16);
+    const shardCount = String(props.shardCount ?? DEPLOYMENT.shardCount);
+    // The events table's TTL, from the models being deployed (docs/data-model.md#hot-window).
+    this.hotWindow = hotWindowOf(
+      props.models.map((m) => m.model),
+      props.hotMarginDays ?? DEPLOYMENT.hotMarginDays,
+    );
     const retentionDays = String(props.retentionDays ?? DEFAULT_RETENTION_DAYS);
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
     const models: ShippedModels = { files: props.models.map((m) => m.file) };
@@ -149,6 +164,7 @@ export class PulseService extends Construct {
       environment: {
         [ENV.shardCount]: shardCount,
         [ENV.retentionDays]: retentionDays,
+        [ENV.hotDays]: String(this.hotWindow.days),
         [ENV.eventsTable]: eventsTable.tableName,
         [ENV.scoresTable]: scoresTable.tableName,
         [ENV.snapshotBucket]: snapshotBucket.bucketName,
@@ -172,7 +188,7 @@ export class PulseService extends Construct {
     const ingest = fn('Ingest', FUNCTION_ENTRIES.ingest, {
       serviceName: 'pulse-ingest',
       description: 'Pulse ingest: native and Segment-compatible event and trait endpoints',
-      memorySize: 1024,
+      memorySize: DEPLOYMENT.memoryMb.ingest,
       timeout: Duration.seconds(25),
     });
     // Grants are exactly the SDK commands each handler's code issues (checked by a test, docs/deploy.md#security-notes).
@@ -186,7 +202,7 @@ export class PulseService extends Construct {
     const api = fn('Api', FUNCTION_ENTRIES.api, {
       serviceName: 'pulse-api',
       description: 'Pulse scores API: scores, history, models, runs, alerts',
-      memorySize: 1024,
+      memorySize: DEPLOYMENT.memoryMb.api,
       timeout: Duration.seconds(25),
       models,
     });
@@ -197,7 +213,7 @@ export class PulseService extends Construct {
     const runPlan = fn('RunPlan', FUNCTION_ENTRIES.runPlan, {
       serviceName: 'pulse-run-plan',
       description: 'Pulse run: resolve the as-of and write the shard items of a run',
-      memorySize: 512,
+      memorySize: DEPLOYMENT.memoryMb.runPlan,
       timeout: Duration.minutes(2),
       models,
     });
@@ -209,7 +225,7 @@ export class PulseService extends Construct {
     const runWorker = fn('RunWorker', FUNCTION_ENTRIES.runWorker, {
       serviceName: 'pulse-run-worker',
       description: "Pulse run: score one batch of shards from the window's events",
-      memorySize: 2048,
+      memorySize: DEPLOYMENT.memoryMb.runWorker,
       timeout: Duration.minutes(15),
       models,
     });
@@ -218,12 +234,16 @@ export class PulseService extends Construct {
       // Entity records and previous scores are read by key and by shard partition: no index needed.
       .bindScoresTable(scoresTable, ['GetItem', 'Query'])
       // Writes the shard's raw rows under runs/<runId>/raw/; writes and reads its checkpoint (which may be gone).
-      .bindSnapshotBucket(snapshotBucket, { read: [RUN_SCRATCH_PREFIX], write: [RUN_SCRATCH_PREFIX] });
+      // Reads days older than the hot window from the event archive; as the archive step, writes it (events/).
+      .bindSnapshotBucket(snapshotBucket, {
+        read: [RUN_SCRATCH_PREFIX, ARCHIVE_PREFIX],
+        write: [RUN_SCRATCH_PREFIX, ARCHIVE_PREFIX],
+      });
 
     const runFinalise = fn('RunFinalise', FUNCTION_ENTRIES.runFinalise, {
       serviceName: 'pulse-run-finalise',
       description: 'Pulse run: normalise, band, trend, write scores and history, publish the snapshot and alerts',
-      memorySize: 3008,
+      memorySize: DEPLOYMENT.memoryMb.runFinalise,
       timeout: Duration.minutes(15),
       models,
     });
@@ -252,6 +272,7 @@ export class PulseService extends Construct {
       plan: runPlan,
       worker: runWorker,
       finalise: runFinalise,
+      archive: runWorker,
       shardCount: Number(shardCount),
       maxConcurrency: props.maxConcurrency,
       logRetention,
@@ -293,6 +314,21 @@ export class PulseService extends Construct {
         enabled: props.schedulesEnabled ?? true,
       });
     }
+    // The daily archive step (docs/operations.md#event-archive): yesterday and the day before, UTC.
+    const { hour, minute } = DEPLOYMENT.archiveScheduleUtc;
+    this.archiveSchedule = new Schedule(this, 'Schedule-archive', {
+      description: 'Pulse: archive the last two days of events to S3 Parquet (events/dt=/shard=/)',
+      schedule: ScheduleExpression.expression(`cron(${minute} ${hour} * * ? *)`, TimeZone.ETC_UTC),
+      scheduleGroup: group,
+      target: new StepFunctionsStartExecution(this.pipeline.stateMachine, {
+        role: scheduleRole,
+        input: ScheduleTargetInput.fromObject({ archive: 'scheduled' }),
+        deadLetterQueue: this.scheduleDlq,
+        retryAttempts: 10,
+        maxEventAge: Duration.hours(6),
+      }),
+      enabled: props.schedulesEnabled ?? true,
+    });
 
     // ---- HTTP API ----
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
@@ -367,6 +403,12 @@ export class PulseService extends Construct {
       modelNames: props.models.map((m) => m.model.name),
       databaseName: props.glueDatabaseName,
     });
+    this.eventArchiveTable = new EventArchiveTable(this, 'EventArchiveTable', {
+      bucket: snapshotBucket,
+      database: this.snapshotTable.database,
+      databaseName: this.snapshotTable.databaseName,
+      shardCount: Number(shardCount),
+    });
 
     // ---- Alarms and dashboard ----
     this.monitoring = new PulseMonitoring(this, 'Monitoring', {
@@ -382,6 +424,13 @@ export class PulseService extends Construct {
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AlertBusName', { value: this.alertBus.eventBusName });
     new CfnOutput(this, 'AthenaTable', { value: `${this.snapshotTable.databaseName}.${this.snapshotTable.tableName}` });
+    new CfnOutput(this, 'AthenaEventsTable', {
+      value: `${this.snapshotTable.databaseName}.${this.eventArchiveTable.tableName}`,
+    });
+    new CfnOutput(this, 'EventsHotDays', {
+      value: String(this.hotWindow.days),
+      description: `Days the events table keeps an event (longest lookback ${this.hotWindow.lookbackDays} days, model ${this.hotWindow.longestModel}, + 1 + margin ${this.hotWindow.marginDays})`,
+    });
     if (this.snapshotTable.workGroupName)
       new CfnOutput(this, 'AthenaWorkGroup', { value: this.snapshotTable.workGroupName });
   }

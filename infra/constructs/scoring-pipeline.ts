@@ -3,6 +3,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import {
+  type Chain,
   Choice,
   Condition,
   DefinitionBody,
@@ -54,6 +55,11 @@ export interface ScoringPipelineProps {
   readonly plan: PulseFunction;
   readonly worker: PulseFunction;
   readonly finalise: PulseFunction;
+  /**
+   * The function of the daily archive step (input `{ "archive": ... }`, docs/operations.md#event-archive). Without
+   * it, executions with an `archive` input fail at the plan step.
+   */
+  readonly archive?: PulseFunction;
   /** Shards of the event store: the Map has one item per shard. @default 16 */
   readonly shardCount?: number;
   /**
@@ -202,7 +208,7 @@ export class ScoringPipeline extends Construct {
       comment: "A backfill continues with its next date's run",
       parameters: { 'runId.$': '$.result.next' },
     });
-    const definition = plan.next(
+    const runs = plan.next(
       new Choice(this, 'Planned?')
         .when(Condition.booleanEquals('$.plan.done', true), done)
         .otherwise(
@@ -215,6 +221,22 @@ export class ScoringPipeline extends Construct {
           ),
         ),
     );
+    // `{ "archive": "scheduled" | { from, to } }`: the daily event archive step, then done.
+    let definition: Chain | Choice = runs;
+    if (props.archive) {
+      const archive = invoke(
+        'ArchiveEvents',
+        props.archive,
+        undefined,
+        'Write the days of the input from the events table to S3 Parquet under events/ (merging what is there)',
+        '$.archived',
+      );
+      archive.addRetry(retryWithBackoff(Duration.seconds(5), 4));
+      archive.addCatch(failed, { resultPath: '$.error' });
+      definition = new Choice(this, 'ArchiveOrRun?')
+        .when(Condition.isPresent('$.archive'), archive.next(new Succeed(this, 'Archived')))
+        .otherwise(runs);
+    }
 
     this.logGroup = new LogGroup(this, 'Logs', {
       // The vendedlogs prefix keeps the CloudWatch Logs resource policy small however many state machines log.

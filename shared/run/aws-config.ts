@@ -10,6 +10,9 @@ import { DynamoRunStore } from '../adapters/dynamodb/run-store.js';
 import { DynamoScoreStore } from '../adapters/dynamodb/score-store.js';
 import { EventBridgeAlertSink } from '../adapters/eventbridge/alert-sink.js';
 import { S3SnapshotStore } from '../adapters/s3/snapshot-store.js';
+import type { ArchiveDeps } from '../archive/archive-step.js';
+import { EventArchive } from '../archive/event-archive.js';
+import { TieredEventStore } from '../archive/tiered-event-store.js';
 import { ENV } from '../config-names.js';
 import { loadModels } from '../domain/model/load.js';
 import { logger } from '../observability.js';
@@ -23,6 +26,7 @@ export const RunConfigSchema = z.object({
   [ENV.alertBus]: z.string().min(1),
   [ENV.modelsDir]: z.string().min(1),
   [ENV.shardCount]: z.coerce.number().int().min(1).max(1024).default(16),
+  [ENV.hotDays]: z.coerce.number().int().min(1).max(3650).optional(),
 });
 
 export interface RunConfig {
@@ -32,6 +36,8 @@ export interface RunConfig {
   alertBus: string;
   modelsDir: string;
   shardCount: number;
+  /** Days the events table keeps; older days are read from the archive. Unset: every read goes to the table. */
+  hotDays?: number | undefined;
 }
 
 export function parseRunConfig(env: Record<string, string | undefined>): RunConfig {
@@ -48,6 +54,7 @@ export function parseRunConfig(env: Record<string, string | undefined>): RunConf
     alertBus: c[ENV.alertBus],
     modelsDir: c[ENV.modelsDir],
     shardCount: c[ENV.shardCount],
+    hotDays: c[ENV.hotDays],
   };
 }
 
@@ -58,16 +65,38 @@ export function awsRunDeps(
 ): RunDeps {
   const { dynamo, s3, eventBridge } = clients;
   const tableName = config.scoresTable;
+  const objects = new S3SnapshotStore({ client: s3, bucket: config.snapshotBucket });
+  const hot = new DynamoEventStore({ client: dynamo, tableName: config.eventsTable, shardCount: config.shardCount });
   return {
     models: modelMap(loadModels(config.modelsDir)),
-    events: new DynamoEventStore({ client: dynamo, tableName: config.eventsTable, shardCount: config.shardCount }),
+    // Days before the hot window come from the S3 archive (docs/data-model.md#event-archive).
+    events:
+      config.hotDays === undefined
+        ? hot
+        : new TieredEventStore({
+            hot,
+            archive: new EventArchive(objects, config.shardCount),
+            hotDays: config.hotDays,
+          }),
     entities: new DynamoEntityStore({ client: dynamo, tableName, shardCount: config.shardCount }),
     scores: new DynamoScoreStore({ client: dynamo, tableName, shardCount: config.shardCount }),
     runs: new DynamoRunStore({ client: dynamo, tableName }),
-    objects: new S3SnapshotStore({ client: s3, bucket: config.snapshotBucket }),
+    objects,
     alertSink: new EventBridgeAlertSink({ client: eventBridge, busName: config.alertBus }),
     alertStore: new DynamoAlertStore({ client: dynamo, tableName }),
     overrides: new DynamoOverrideStore({ client: dynamo, tableName }),
+    logger: {
+      info: (message, fields) => logger.info(message, fields ?? {}),
+      warn: (message, fields) => logger.warn(message, fields ?? {}),
+    },
+  };
+}
+
+/** The archive step's adapters: the events table itself (never the tiered store) and the Pulse bucket. */
+export function awsArchiveDeps(config: RunConfig, clients: { dynamo: DynamoDBClient; s3: S3Client }): ArchiveDeps {
+  return {
+    hot: new DynamoEventStore({ client: clients.dynamo, tableName: config.eventsTable, shardCount: config.shardCount }),
+    objects: new S3SnapshotStore({ client: clients.s3, bucket: config.snapshotBucket }),
     logger: {
       info: (message, fields) => logger.info(message, fields ?? {}),
       warn: (message, fields) => logger.warn(message, fields ?? {}),

@@ -1,4 +1,4 @@
-import { COST_ASSUMPTIONS } from '../domain/cost.js';
+import { COST_ASSUMPTIONS } from '../../infra/cost/estimate.js';
 import { WORKER_TIME_RESERVE_MS } from './handlers.js';
 
 /**

@@ -152,7 +152,8 @@ describe('service stack (repository models)', () => {
           table,
         ).toEqual([]);
       expect(objectResources.length).toBeGreaterThan(0);
-      for (const r of objectResources) expect(r).toContain('/runs/*');
+      // Run scratch objects, and the event archive (read for days before the hot window, written as the archive step).
+      for (const r of objectResources) expect(r).toMatch(/\/(runs|events)\/\*/);
       expect(
         s.some(
           (st) => actionsOf(st).includes('dynamodb:Query') && JSON.stringify(st.Resource).includes('/index/byAccount'),
@@ -237,7 +238,9 @@ describe('service stack (repository models)', () => {
       const states = definition.States;
 
       // Assert
-      expect(definition.StartAt).toBe('Plan');
+      // The archive step branches off first (test/infra/event-archive.test.ts); everything else is a run.
+      expect(definition.StartAt).toBe('ArchiveOrRun?');
+      expect(states['ArchiveOrRun?']).toMatchObject({ Default: 'Plan' });
       expect(states.Plan).toMatchObject({ Next: 'Planned?', ResultPath: '$.plan' });
       // No Parameters: plan and workers receive their state input unchanged (the execution input, a { runId }, a batch).
       expect(states.Plan!.Parameters).toBeUndefined();
@@ -362,7 +365,10 @@ describe('service stack (repository models)', () => {
       const models = loadModels(REPO_MODELS).map((m) => m.model);
 
       // Act
-      const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
+      // The daily archive schedule is tested with the archive (test/infra/cost.test.ts).
+      const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')).filter(
+        (s) => !('archive' in JSON.parse(s.Properties.Target.Input)),
+      );
 
       // Assert
       expect(schedules).toHaveLength(models.length);
@@ -501,10 +507,16 @@ describe('service stack (fixture models and options)', () => {
     // Act
     const template = Template.fromStack(synthApp({ 'pulse:modelsDir': FIXTURE_MODELS }).service);
     const byModel = Object.fromEntries(
-      Object.values(template.findResources('AWS::Scheduler::Schedule')).map((s) => [
-        JSON.parse(s.Properties.Target.Input).model,
-        [s.Properties.ScheduleExpression, s.Properties.ScheduleExpressionTimezone],
-      ]),
+      Object.values(template.findResources('AWS::Scheduler::Schedule')).flatMap((s) =>
+        'archive' in JSON.parse(s.Properties.Target.Input)
+          ? []
+          : [
+              [
+                JSON.parse(s.Properties.Target.Input).model,
+                [s.Properties.ScheduleExpression, s.Properties.ScheduleExpressionTimezone],
+              ],
+            ],
+      ),
     );
 
     // Assert

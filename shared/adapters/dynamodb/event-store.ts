@@ -31,8 +31,12 @@ export interface DynamoEventStoreOptions {
 /** Attribute names: short, because item size is what DynamoDB bills by (1 KB write units); eventItem spells them out. */
 const A = { name: 'n', user: 'u', account: 'a', ts: 't', props: 'p', accountKey: 'apk', ttl: 'expiresAt' } as const;
 
-/** An event as a DynamoDB item; properties as JSON text (see docs/data-model.md). Literal keys: this is hot. */
-export function eventItem(event: ScoringEvent, shardCount: number, retentionDays: number): Item {
+/**
+ * An event as a DynamoDB item; properties as JSON text (see docs/data-model.md). Literal keys: this is hot. The TTL
+ * counts from the event's time or from now, whichever is later: a late or imported event stays in the table for
+ * the whole hot window after it arrives, so the archive step takes it in before it expires (docs/data-model.md#hot-window).
+ */
+export function eventItem(event: ScoringEvent, shardCount: number, ttlDays: number, now: number = Date.now()): Item {
   const day = utcDayKey(event.timestamp);
   const item: Item = {
     pk: { S: `U#${shardOf(event.userId, shardCount)}#${day}` },
@@ -40,7 +44,7 @@ export function eventItem(event: ScoringEvent, shardCount: number, retentionDays
     n: { S: event.name },
     u: { S: event.userId },
     t: { N: String(event.timestamp) },
-    expiresAt: { N: String(Math.floor((event.timestamp + retentionDays * DAY_MS) / 1000)) },
+    expiresAt: { N: String(Math.floor((Math.max(event.timestamp, now) + ttlDays * DAY_MS) / 1000)) },
   };
   if (event.accountId !== undefined) {
     item.a = { S: event.accountId };
@@ -141,8 +145,9 @@ export class DynamoEventStore implements EventStore {
     // One item per key: a second copy of an event in the same call is a duplicate.
     const items = new Map<string, Item>();
     let duplicates = 0;
+    const now = Date.now();
     for (const event of events) {
-      const item = eventItem(event, this.shardCount, this.retentionDays);
+      const item = eventItem(event, this.shardCount, this.retentionDays, now);
       const key = keyOf(item as Key);
       if (items.has(key)) duplicates++;
       else items.set(key, item);
