@@ -46,17 +46,13 @@ describe('event archive infrastructure', () => {
     const [sm] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
     const body = sm!.Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] };
     const text = body['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join('');
-    const definition = JSON.parse(text.replace(/"\{"Fn::GetAtt":\[[^\]]*\]\}"/g, '"FN"')) as {
-      StartAt: string;
-      States: Record<string, { Type: string; Choices?: { Variable: string; IsPresent: boolean; Next: string }[] }>;
-    };
 
     // Assert
-    expect(definition.StartAt).toBe('ArchiveOrRun?');
-    const choice = definition.States['ArchiveOrRun?']!;
-    expect(choice.Choices).toEqual([{ Variable: '$.archive', IsPresent: true, Next: 'ArchiveEvents' }]);
-    expect(text).toMatch(/"ArchiveEvents":\{[^}]*"Type":"Task"/);
-    expect(text).toContain('PulseRunWorker');
+    expect(text).toContain('"StartAt":"ArchiveOrRun?"');
+    expect(text).toContain('"Choices":[{"Variable":"$.archive","IsPresent":true,"Next":"ArchiveEvents"}]');
+    expect(text).toContain('"Default":"Plan"');
+    const archiveState = text.slice(text.indexOf('"ArchiveEvents":{'));
+    expect(archiveState.slice(0, 1500)).toContain('PulseRunWorker');
   });
 
   it('the worker reads and writes events/ and nothing else new; ingest and the API never touch it', () => {
