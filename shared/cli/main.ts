@@ -9,6 +9,7 @@ import type { ApiTarget } from './client.js';
 import { alertsCommand } from './commands/alerts.js';
 import { costCommand } from './commands/cost.js';
 import { dashboardCommand } from './commands/dashboard.js';
+import { exportCommand } from './commands/export.js';
 import { checkIngestFile, ingestCommand } from './commands/ingest.js';
 import { runCommand } from './commands/run.js';
 import { scoresCommand } from './commands/scores.js';
@@ -198,6 +199,30 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
         const format = outputFormat(flags);
         return withTarget(flags, (target) =>
           showCommand({ entityType: type, entityId: id, model: flags.model, format }, target, io),
+        );
+      }),
+    );
+
+  program
+    .command('export')
+    .description(
+      'Export everything stored about one user or account as JSON (events, traits, scores, history, alerts, overrides)',
+    )
+    .argument('<type>', 'user or account')
+    .argument('<id>', 'the entity id')
+    .option('--out <file>', 'write the JSON to this file (created with mode 0600) instead of stdout')
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .addHelpText(
+      'after',
+      `\n${LOCAL_NOTE}\nLocal mode only (the AWS API does not read events). Exit code 1 when nothing is stored about it.\n\nExamples:\n  pulse export user u-42 --out u-42.json`,
+    )
+    .action(
+      act((type: string, id: string, flags: TargetFlags & { out?: string }) => {
+        if (type !== 'user' && type !== 'account')
+          throw new CliError(`<type> must be user or account (got "${type}")`, EXIT_USAGE);
+        return withTarget(flags, (target) =>
+          exportCommand({ entityType: type, entityId: id, out: flags.out }, target, io),
         );
       }),
     );

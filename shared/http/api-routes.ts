@@ -11,6 +11,7 @@ import type { EntityStore } from '../ports/entity-store.js';
 import type { OverrideStore } from '../ports/override-store.js';
 import type { RunRecord, RunStore } from '../ports/run-store.js';
 import type { HistoryEntry, ScoreStore, StoredScore } from '../ports/score-store.js';
+import type { EntityExport } from '../run/export.js';
 import type { ShadowReport, ShadowRequest } from '../run/shadow.js';
 import { type ApiAuth, apiAuth } from './api-auth.js';
 import { InvalidParameterError, NotFoundError } from './api-errors.js';
@@ -37,6 +38,7 @@ import {
   ShadowReportSchema,
   ShadowRequestSchema,
 } from './api-schemas.js';
+import { registerEntityRoutes } from './entity-routes.js';
 import { registerOverrideRoutes } from './override-routes.js';
 import { errorToResponse } from './problem.js';
 
@@ -77,6 +79,8 @@ export interface ApiRouteDeps {
   clock?: (() => number) | undefined;
   /** Manual overrides (`/v1/overrides…`); the routes are absent without a store. */
   overrides?: OverrideStore | undefined;
+  /** Per-entity export (`/v1/entities/{type}/{id}/export`): where the API can read events (local mode). */
+  exportEntity?: ((entityType: 'user' | 'account', entityId: string) => Promise<EntityExport>) | undefined;
 }
 
 const DEFAULT_ALERT_LOOKBACK_DAYS = 7;
@@ -357,6 +361,7 @@ export function apiRoutes(deps: ApiRouteDeps): OpenAPIHono<BlankEnv> {
     return c.json({ items: page.items, nextCursor: page.nextCursor }, 200);
   });
 
+  if (deps.exportEntity) registerEntityRoutes(app, deps.exportEntity);
   if (deps.overrides)
     registerOverrideRoutes(app, { overrides: deps.overrides, models: activeModels, modelNamed, clock });
 

@@ -24,6 +24,7 @@ import type { IngestTelemetry } from '../http/ingest-routes.js';
 import { limitsWith } from '../ingest/limits.js';
 import type { AlertSink } from '../ports/alert-sink.js';
 import { modelMap, type RunDeps, type RunLogger } from '../run/deps.js';
+import { exportEntity } from '../run/export.js';
 import { LocalRunner, type RunProgress } from '../run/local-runner.js';
 import { shadowRun } from '../run/shadow.js';
 import { LocalArchiver } from './archive.js';
@@ -162,6 +163,8 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
     progressOf: (runId) => progress.get(runId),
     shadow: (request) => shadowRun(runDeps, request),
     overrides,
+    exportEntity: (entityType, entityId) =>
+      exportEntity({ ...runDeps, models: () => models, retentionDays: config.retentionDays }, entityType, entityId),
   };
   const app = createApp({
     ingest: {

@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: HTTP response bodies are untyped JSON; the assertions check their shape.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -289,6 +289,47 @@ describe('acting on scores, on the local server', () => {
       expect(first.status).toBe(204);
       expect(second.status).toBe(404);
       expect((await api.get('/v1/overrides')).body.items).toEqual([]);
+    });
+  });
+
+  describe('per-entity export', () => {
+    it('GET /v1/entities/{type}/{id}/export holds its events, traits, scores, history and alerts; other entities stay out', async () => {
+      // Act
+      const exported = await api.get('/v1/entities/user/w1/export');
+      const unknown = await api.get('/v1/entities/user/nobody/export');
+
+      // Assert
+      expect(exported.status).toBe(200);
+      const body = exported.body;
+      expect(body).toMatchObject({
+        entityType: 'user',
+        entityId: 'w1',
+      });
+      // Traits come from identify calls; w1 only sent events, so it has no entity record.
+      expect(body).toHaveProperty('entity', null);
+      expect(body.events.map((e: any) => e.eventId).sort()).toEqual(
+        logins('w1', 6, 12)
+          .map((e) => e.eventId)
+          .sort(),
+      );
+      expect(body.events[0]).toMatchObject({ name: 'login', userId: 'w1', timestamp: at(12, 0) });
+      expect(body.scores.map((s: any) => s.model)).toEqual(['activity']);
+      expect(body.history.length).toBeGreaterThanOrEqual(3);
+      expect(body.alerts.map((a: any) => a.type).sort()).toEqual(['BandChanged', 'ScoreDropped']);
+      expect(JSON.stringify(body)).not.toContain('"w2"');
+      expect(unknown.status).toBe(404);
+    });
+
+    it('pulse export writes the same JSON to a file', async () => {
+      // Act
+      const out = join(data.path, 'w1.json');
+      const result = await runPulse(['export', 'user', 'w1', '--out', out], serverEnv(env));
+
+      // Assert
+      expect(result.code).toBe(0);
+      const file = JSON.parse(readFileSync(out, 'utf8'));
+      expect(file.events).toHaveLength(6);
+      expect(file.entityId).toBe('w1');
     });
   });
 
