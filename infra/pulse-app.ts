@@ -26,6 +26,7 @@ export const CONTEXT = {
   schedulesEnabled: 'pulse:schedulesEnabled',
   eventsWarmWriteUnits: 'pulse:eventsWarmWriteUnits',
   nag: 'pulse:nag',
+  glue: 'pulse:glue',
   alertWebhookUrl: 'pulse:alertWebhookUrl',
   alertWebhookSecretName: 'pulse:alertWebhookSecretName',
   alertWebhookHeader: 'pulse:alertWebhookHeader',
@@ -104,6 +105,7 @@ export function createPulseApp(app: App = new App(), env?: Environment): PulseAp
     schedulesEnabled: ctx(CONTEXT.schedulesEnabled) !== 'false',
     // Account-unique names come from the prefix, so a second copy (another prefix) deploys beside the first.
     glueDatabaseName: glueDatabaseNameFor(prefix),
+    glue: ctx(CONTEXT.glue) !== 'false',
     alertWebhook: alertWebhookUrl
       ? {
           url: alertWebhookUrl,

@@ -104,6 +104,11 @@ export interface PulseServiceProps {
    * @default derived from this construct's unique path
    */
   readonly glueDatabaseName?: string;
+  /**
+   * Create the Glue database and table (and Athena workgroup) over the snapshots. `false` for an account whose
+   * catalog is governed by Lake Formation and managed elsewhere (docs/deploy.md#lake-formation). @default true
+   */
+  readonly glue?: boolean;
   readonly alarmActions?: readonly IAlarmAction[];
   /** @default the repository root */
   readonly projectRoot?: string;
@@ -130,8 +135,10 @@ export class PulseService extends Construct {
   readonly alertWebhook?: AlertWebhook;
   readonly scheduleDlq: Queue;
   readonly schedules: Record<string, Schedule> = {};
-  readonly snapshotTable: SnapshotTable;
-  readonly eventArchiveTable: EventArchiveTable;
+  /** The Glue database and table over the snapshots (absent with `glue: false`). */
+  readonly snapshotTable: SnapshotTable | undefined;
+  /** The Glue table over the daily event archive (absent with `glue: false`). */
+  readonly eventArchiveTable: EventArchiveTable | undefined;
   /** The events table's TTL and how it was derived from the models. */
   readonly hotWindow: HotWindow;
   readonly archiveSchedule: Schedule;
@@ -398,17 +405,23 @@ export class PulseService extends Construct {
       );
 
     // ---- Athena ----
-    this.snapshotTable = new SnapshotTable(this, 'SnapshotTable', {
-      bucket: snapshotBucket,
-      modelNames: props.models.map((m) => m.model.name),
-      databaseName: props.glueDatabaseName,
-    });
-    this.eventArchiveTable = new EventArchiveTable(this, 'EventArchiveTable', {
-      bucket: snapshotBucket,
-      database: this.snapshotTable.database,
-      databaseName: this.snapshotTable.databaseName,
-      shardCount: Number(shardCount),
-    });
+    // Optional: an account governed by Lake Formation may prefer to catalog the snapshots itself (docs/deploy.md).
+    this.snapshotTable =
+      (props.glue ?? true)
+        ? new SnapshotTable(this, 'SnapshotTable', {
+            bucket: snapshotBucket,
+            modelNames: props.models.map((m) => m.model.name),
+            databaseName: props.glueDatabaseName,
+          })
+        : undefined;
+    this.eventArchiveTable = this.snapshotTable
+      ? new EventArchiveTable(this, 'EventArchiveTable', {
+          bucket: snapshotBucket,
+          database: this.snapshotTable.database,
+          databaseName: this.snapshotTable.databaseName,
+          shardCount: Number(shardCount),
+        })
+      : undefined;
 
     // ---- Alarms and dashboard ----
     this.monitoring = new PulseMonitoring(this, 'Monitoring', {
@@ -423,16 +436,17 @@ export class PulseService extends Construct {
     new CfnOutput(this, 'ApiUrl', { value: this.httpApi.apiEndpoint, description: 'Pulse HTTP API base URL' });
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AlertBusName', { value: this.alertBus.eventBusName });
-    new CfnOutput(this, 'AthenaTable', { value: `${this.snapshotTable.databaseName}.${this.snapshotTable.tableName}` });
-    new CfnOutput(this, 'AthenaEventsTable', {
-      value: `${this.snapshotTable.databaseName}.${this.eventArchiveTable.tableName}`,
-    });
     new CfnOutput(this, 'EventsHotDays', {
       value: String(this.hotWindow.days),
       description: `Days the events table keeps an event (longest lookback ${this.hotWindow.lookbackDays} days, model ${this.hotWindow.longestModel}, + 1 + margin ${this.hotWindow.marginDays})`,
     });
-    if (this.snapshotTable.workGroupName)
-      new CfnOutput(this, 'AthenaWorkGroup', { value: this.snapshotTable.workGroupName });
+    if (this.snapshotTable) {
+      const { databaseName, tableName, workGroupName } = this.snapshotTable;
+      new CfnOutput(this, 'AthenaTable', { value: `${databaseName}.${tableName}` });
+      if (this.eventArchiveTable)
+        new CfnOutput(this, 'AthenaEventsTable', { value: `${databaseName}.${this.eventArchiveTable.tableName}` });
+      if (workGroupName) new CfnOutput(this, 'AthenaWorkGroup', { value: workGroupName });
+    }
   }
 }
 

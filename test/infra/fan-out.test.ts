@@ -55,7 +55,7 @@ describe('fan-out follows the data (docs/operations.md#runs)', () => {
       tableReadUnitsPerSecond: 400_000,
     });
     expect(raised.wallSeconds).toBeLessThan(60);
-  });
+  }, 300_000);
 
   it('shows why the old layout failed and the new one does not: 180M events over 16 shards', async () => {
     // Arrange
@@ -76,7 +76,7 @@ describe('fan-out follows the data (docs/operations.md#runs)', () => {
       eventsPerItem: 11_250_000,
       invocationsPerItem: 1,
     });
-  });
+  }, 300_000);
 
   it('counts the invocations a shard needs when it outgrows one, instead of timing out', () => {
     const plan = fanOut({ items: 16, maxConcurrency: 16, eventsPerWindow: 1_000_000_000 });
@@ -84,7 +84,7 @@ describe('fan-out follows the data (docs/operations.md#runs)', () => {
     expect(plan.eventsPerItem).toBe(62_500_000);
     expect(plan.invocationsPerItem).toBe(Math.ceil(62_500_000 / plan.eventBudgetPerInvocation));
     expect(plan.invocationsPerItem).toBeGreaterThan(1);
-  });
+  }, 300_000);
 
   it('sets one worker per shard by default and refuses a concurrency no shard could use', () => {
     expect(mapState({ 'pulse:shardCount': 64 }).MaxConcurrency).toBe(64);
@@ -92,5 +92,5 @@ describe('fan-out follows the data (docs/operations.md#runs)', () => {
     expect(() => mapState({ 'pulse:shardCount': 16, 'pulse:maxConcurrency': 32 })).toThrow(
       /maxConcurrency 32 exceeds the 16 shards/,
     );
-  });
+  }, 300_000);
 });

@@ -72,7 +72,7 @@ describe('least privilege, both ways: each role grants exactly what its code can
   beforeAll(() => {
     scanner = new SdkCommandScanner(PROJECT_DIR, Object.values(FUNCTION_ENTRIES));
     template = Template.fromStack(synthApp({ 'pulse:modelsDir': REPO_MODELS }).service);
-  });
+  }, 600_000);
 
   for (const [fn, entry] of Object.entries(FUNCTION_ENTRIES) as [keyof typeof FUNCTION_ENTRIES, string][])
     it(`${fn}: the synthesised role allows exactly the SDK commands reachable from ${entry}`, () => {

@@ -64,11 +64,21 @@ describe('two copies in one account', () => {
     expect(second.get('AWS::Glue::Database DatabaseInput.Name')).toEqual(['pulsestaging']);
     // Both tables (snapshots, events) live in the one database.
     expect(new Set(second.get('AWS::Glue::Table DatabaseName'))).toEqual(new Set(['pulsestaging']));
-  });
+  }, 300_000);
 
   it('makes Glue database names Athena accepts unquoted, and refuses a prefix with nothing to derive from', () => {
     expect(glueDatabaseNameFor('Pulse')).toBe('pulse');
     expect(glueDatabaseNameFor('Pulse-EU-2')).toBe('pulse_eu_2');
     expect(() => glueDatabaseNameFor('--')).toThrow(/Glue database name/);
-  });
+  }, 300_000);
+
+  it('leaves the Glue database, table and Athena workgroup out with pulse:glue=false (Lake Formation accounts)', () => {
+    // Act
+    const template = Template.fromStack(synthApp({ 'pulse:glue': 'false' }).service);
+
+    // Assert
+    for (const type of ['AWS::Glue::Database', 'AWS::Glue::Table', 'AWS::Athena::WorkGroup'])
+      template.resourceCountIs(type, 0);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+  }, 300_000);
 });
