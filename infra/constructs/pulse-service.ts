@@ -231,7 +231,7 @@ export class PulseService extends Construct {
 
     const runWorker = fn('RunWorker', FUNCTION_ENTRIES.runWorker, {
       serviceName: 'pulse-run-worker',
-      description: "Pulse run: score one batch of shards from the window's events",
+      description: "Pulse run: score one shard from the window's events (checkpointing when time runs short)",
       memorySize: DEPLOYMENT.memoryMb.runWorker,
       timeout: Duration.minutes(15),
       models,
