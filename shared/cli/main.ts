@@ -11,6 +11,7 @@ import { costCommand } from './commands/cost.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { exportCommand } from './commands/export.js';
 import { checkIngestFile, ingestCommand } from './commands/ingest.js';
+import { migrateEventKeysCommand } from './commands/migrate-event-keys.js';
 import { runCommand } from './commands/run.js';
 import { scoresCommand } from './commands/scores.js';
 import { shadowCommand } from './commands/shadow.js';
@@ -257,6 +258,21 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
         );
       }),
     );
+
+  program
+    .command('migrate-event-keys')
+    .description(
+      'Give events stored by an earlier version the (userId, eventId) key (a one-off backfill, safe to rerun)',
+    )
+    .requiredOption('--table <name>', 'the events table (stack output EventsTableName)')
+    .option('--region <region>', 'AWS region (default: from the AWS environment)')
+    .option('--endpoint <url>', 'a DynamoDB-compatible endpoint instead of AWS, e.g. http://127.0.0.1:8000')
+    .addHelpText(
+      'after',
+      '\nUses the AWS credentials of the environment. Local mode migrates its own store when it starts; see\n' +
+        'docs/data-model.md (Migrating event keys).\n\nExample:\n  pulse migrate-event-keys --table pulse-data-EventsTable1234 --region eu-west-1',
+    )
+    .action(act((flags: { table: string; region?: string; endpoint?: string }) => migrateEventKeysCommand(flags, io)));
 
   program
     .command('cost')

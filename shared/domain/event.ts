@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { z } from 'zod';
+import { idProblem } from './input-limits.js';
 
 /** An event as the engine sees it: normalised, with an id and an epoch-millisecond timestamp. */
 export interface ScoringEvent {
@@ -13,7 +14,19 @@ export interface ScoringEvent {
   properties?: Record<string, unknown> | undefined;
 }
 
-const id = z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+/**
+ * An id (user, account, event): trimmed, non-empty, at most MAX_ID_BYTES UTF-8 bytes, no control characters or
+ * lone surrogates, so every key built from it fits DynamoDB (docs/api.md#limits).
+ */
+export const idSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .superRefine((value, ctx) => {
+    const problem = idProblem(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
+const id = idSchema;
 
 /** A native event as sent to `POST /v1/events` or written one per line in a JSONL file (PRODUCT §5). */
 export const NativeEventSchema = z
@@ -33,6 +46,14 @@ export const NativeEventSchema = z
   })
   .strict();
 export type NativeEvent = z.infer<typeof NativeEventSchema>;
+
+/**
+ * What identifies an event: its user and its id (two users' events that share an id are two events). The text is
+ * unambiguous for any ids (the user id's length comes first); used for dedupe in memory.
+ */
+export function eventIdentity(event: Pick<ScoringEvent, 'userId' | 'eventId'>): string {
+  return `${event.userId.length}:${event.userId}${event.eventId}`;
+}
 
 export function toEpochMillis(timestamp: string | number): number {
   return typeof timestamp === 'number' ? timestamp : Date.parse(timestamp);

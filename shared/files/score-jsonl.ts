@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { propertyKeysOf } from '../domain/engine/compile.js';
 import { ScoringRun, type ScoringRunState } from '../domain/engine/scoring-run.js';
+import { eventIdentity } from '../domain/event.js';
 import type { Model, Traits } from '../domain/model/schema.js';
 import type { EntityLevel } from '../ports/event-store.js';
 import { type JsonlReadIssue, readJsonlEvents } from './jsonl-events.js';
@@ -113,7 +114,7 @@ export async function scoreRange(
     if (skip === undefined || skip.size === 0) run.add(next.value);
     else {
       const kept = next.value.filter((e) => {
-        if (!skip.has(e.eventId) || !(e.timestamp >= run.lookbackFrom && e.timestamp < run.asOf)) return true;
+        if (!skip.has(eventIdentity(e)) || !(e.timestamp >= run.lookbackFrom && e.timestamp < run.asOf)) return true;
         run.stats.duplicates++;
         return false;
       });

@@ -9,6 +9,10 @@ export interface NormalisedBatch {
   events: ScoringEvent[];
   /** Trait and account-link updates from identify/group calls. */
   traits: TraitsUpdate[];
+  /** For each entry of `events`, its index in the request (so an event the store refuses is named). */
+  eventIndex?: number[] | undefined;
+  /** For each entry of `traits`, the index of the message it came from (so a refused update rejects its call). */
+  traitIndex?: number[] | undefined;
   /** Messages that were valid identify/group calls (they count as accepted once their traits are stored). */
   traitMessages: number;
   rejected: RejectedEvent[];
@@ -27,7 +31,7 @@ export interface NormaliseContext {
 }
 
 export function emptyBatch(total: number, itemsPath: string): NormalisedBatch {
-  return { events: [], traits: [], traitMessages: 0, rejected: [], total, itemsPath };
+  return { events: [], eventIndex: [], traits: [], traitIndex: [], traitMessages: 0, rejected: [], total, itemsPath };
 }
 
 /** The event is over the per-event size limit: the error names it as a whole (empty path). */

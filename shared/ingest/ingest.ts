@@ -1,4 +1,5 @@
-import type { EntityStore } from '../ports/entity-store.js';
+import type { ScoringEvent } from '../domain/event.js';
+import type { EntityStore, TraitsRefusal, TraitsUpdate } from '../ports/entity-store.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { NormalisedBatch } from './batch.js';
 import type { RejectedEvent } from './errors.js';
@@ -23,7 +24,17 @@ export interface IngestOutcome {
  * accepted.
  */
 export async function storeBatch(stores: IngestStores, batch: NormalisedBatch): Promise<IngestOutcome> {
-  if (batch.traits.length > 0) await stores.entities.upsert(batch.traits);
+  let traitMessages = batch.traitMessages;
+  let rejected = batch.rejected;
+  if (batch.traits.length > 0) {
+    const refused = await stores.entities.upsert(batch.traits);
+    if (refused.length > 0) {
+      const calls = refusedCalls(batch, refused);
+      traitMessages -= calls.length;
+      rejected = [...rejected, ...calls].sort((a, b) => a.index - b.index);
+      batch.rejected = rejected;
+    }
+  }
 
   let stored = 0;
   let duplicates = 0;
@@ -32,8 +43,32 @@ export async function storeBatch(stores: IngestStores, batch: NormalisedBatch): 
     const result = await stores.events.putEvents(batch.events);
     stored = result.stored;
     duplicates = result.duplicates;
+    if (result.refused && result.refused.length > 0) {
+      const position = new Map<ScoringEvent, number>();
+      for (const [i, event] of batch.events.entries()) position.set(event, batch.eventIndex?.[i] ?? i);
+      const refusals = result.refused.map(({ event, message }) => ({
+        index: position.get(event) ?? 0,
+        errors: [{ path: '', message }],
+      }));
+      rejected = [...rejected, ...refusals].sort((a, b) => a.index - b.index);
+      batch.rejected = rejected;
+    }
   }
-  return { accepted: stored + batch.traitMessages, duplicates, rejected: batch.rejected };
+  return { accepted: stored + traitMessages, duplicates, rejected };
+}
+
+/** The identify/group calls whose updates were refused, one rejection per call with every reason. */
+function refusedCalls(batch: NormalisedBatch, refused: readonly TraitsRefusal[]): RejectedEvent[] {
+  const position = new Map<TraitsUpdate, number>();
+  for (const [i, update] of batch.traits.entries()) position.set(update, batch.traitIndex?.[i] ?? i);
+  const byIndex = new Map<number, RejectedEvent>();
+  for (const refusal of refused) {
+    const index = position.get(refusal.update) ?? 0;
+    const entry = byIndex.get(index) ?? { index, errors: [] };
+    entry.errors.push({ path: refusal.path, message: refusal.message });
+    byIndex.set(index, entry);
+  }
+  return [...byIndex.values()];
 }
 
 async function assignAccounts(entities: EntityStore, batch: NormalisedBatch): Promise<void> {

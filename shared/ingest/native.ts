@@ -6,6 +6,7 @@ import {
   type ScoringEvent,
   toEpochMillis,
 } from '../domain/event.js';
+import { idProblem, MAX_ID_BYTES, shapeProblem } from '../domain/input-limits.js';
 import {
   checkEventSize,
   checkTimestamp,
@@ -57,8 +58,10 @@ export function normaliseNative(body: unknown, ctx: NormaliseContext): Normalise
   const batch = emptyBatch(events.length, 'events');
   for (let index = 0; index < events.length; index++) {
     const result = normaliseNativeEvent(events[index], ctx);
-    if ('event' in result) batch.events.push(result.event);
-    else batch.rejected.push({ index, errors: result.errors });
+    if ('event' in result) {
+      batch.events.push(result.event);
+      batch.eventIndex?.push(index);
+    } else batch.rejected.push({ index, errors: result.errors });
   }
   return batch;
 }
@@ -68,6 +71,8 @@ export function normaliseNativeEvent(
   raw: unknown,
   ctx: NormaliseContext,
 ): { event: ScoringEvent } | { errors: FieldError[] } {
+  const shape = shapeProblem(raw);
+  if (shape) return { errors: [shape] };
   const sizeError = checkEventSize(raw, ctx);
   if (sizeError) return { errors: [sizeError] };
   let data = fastNativeEvent(raw);
@@ -101,9 +106,9 @@ export function fastNativeEvent(raw: unknown): NativeEvent | undefined {
   const r = raw as Record<string, unknown>;
   for (const key in r) if (!ALLOWED_FIELDS.has(key)) return undefined;
   const { eventId, name, userId, accountId, timestamp, properties } = r;
-  if (!untrimmed(name, 200) || !untrimmed(userId, 256)) return undefined;
-  if (eventId !== undefined && !untrimmed(eventId, 256)) return undefined;
-  if (accountId !== undefined && !untrimmed(accountId, 256)) return undefined;
+  if (!untrimmed(name, 200) || !plainId(userId)) return undefined;
+  if (eventId !== undefined && !plainId(eventId)) return undefined;
+  if (accountId !== undefined && !plainId(accountId)) return undefined;
   if (typeof timestamp === 'number') {
     if (!Number.isSafeInteger(timestamp) || timestamp < 0) return undefined;
   } else if (typeof timestamp !== 'string' || !ISO_DATETIME.test(timestamp)) {
@@ -120,6 +125,11 @@ export function fastNativeEvent(raw: unknown): NativeEvent | undefined {
   if (accountId !== undefined) event.accountId = accountId;
   if (properties !== undefined) event.properties = properties as Record<string, unknown>;
   return event;
+}
+
+/** An id the schema would accept unchanged: nothing to trim, and within the id limits (bytes, characters). */
+function plainId(value: unknown): value is string {
+  return untrimmed(value, MAX_ID_BYTES) && idProblem(value) === undefined;
 }
 
 function untrimmed(value: unknown, max: number): value is string {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { contentEventId, type ScoringEvent } from '../domain/event.js';
+import { contentEventId, idSchema, type ScoringEvent } from '../domain/event.js';
+import { shapeProblem } from '../domain/input-limits.js';
 import type { TraitsUpdate } from '../ports/entity-store.js';
 import {
   checkEventSize,
@@ -26,7 +27,7 @@ export type SegmentType = (typeof SEGMENT_TYPES)[number];
 export const PAGE_EVENT = 'page_viewed';
 export const SCREEN_EVENT = 'screen_viewed';
 
-const idString = z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+const idString = idSchema;
 /** Segment libraries historically accept numeric ids; they are stored as text. */
 const segmentId = z.preprocess((v) => (typeof v === 'number' ? String(v) : v), idString);
 const isoTimestamp = z.iso.datetime({
@@ -128,9 +129,13 @@ function addMessage(
     batch.rejected.push({ index, errors: result.errors });
     return;
   }
-  if (result.event) batch.events.push(result.event);
+  if (result.event) {
+    batch.events.push(result.event);
+    batch.eventIndex?.push(index);
+  }
   if (result.traits.length > 0) {
     batch.traits.push(...result.traits);
+    for (const _ of result.traits) batch.traitIndex?.push(index);
     batch.traitMessages++;
   }
 }
@@ -139,6 +144,8 @@ type MessageResult = { event?: ScoringEvent; traits: TraitsUpdate[] } | { errors
 
 function normaliseMessage(raw: unknown, pathType: SegmentType | undefined, ctx: NormaliseContext): MessageResult {
   if (!isPlainObject(raw)) return { errors: [{ path: '', message: `must be an object, not ${describeValue(raw)}` }] };
+  const shape = shapeProblem(raw);
+  if (shape) return { errors: [shape] };
   const sizeError = checkEventSize(raw, ctx);
   if (sizeError) return { errors: [sizeError] };
   const type = pathType ?? raw.type;

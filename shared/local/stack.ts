@@ -4,6 +4,7 @@ import type { Hono } from 'hono';
 import { DynamoAlertStore } from '../adapters/dynamodb/alert-store.js';
 import { DynamoEntityStore } from '../adapters/dynamodb/entity-store.js';
 import { DynamoEventStore } from '../adapters/dynamodb/event-store.js';
+import { migrateEventKeys } from '../adapters/dynamodb/migrate-event-keys.js';
 import { DynamoOverrideStore } from '../adapters/dynamodb/override-store.js';
 import { DynamoRunStore } from '../adapters/dynamodb/run-store.js';
 import { DynamoScoreStore } from '../adapters/dynamodb/score-store.js';
@@ -61,19 +62,35 @@ const localAlertSink: AlertSink = {
 
 const quietTelemetry: IngestTelemetry = { record() {} };
 
-/** Shard count is fixed once data exists (it decides where events live): keep it in the data dir. */
-function checkShardCount(dataDir: string, shardCount: number): void {
+/** The event key layout this version writes (docs/data-model.md#migrating-event-keys); 1 was the bare event id. */
+const EVENT_KEY_LAYOUT = 2;
+
+interface StoreInfo {
+  shardCount?: number;
+  eventKeyLayout?: number;
+}
+
+/**
+ * Shard count is fixed once data exists (it decides where events live): keep it in the data dir, with the event key
+ * layout. Returns whether the stored events still need the key backfill.
+ */
+function checkStore(dataDir: string, shardCount: number): { needsEventKeyMigration: boolean } {
   const file = join(dataDir, 'store.json');
   if (!existsSync(file)) {
-    writeFileSync(file, `${JSON.stringify({ shardCount }, null, 2)}\n`);
-    return;
+    writeStoreInfo(dataDir, { shardCount, eventKeyLayout: EVENT_KEY_LAYOUT });
+    return { needsEventKeyMigration: false };
   }
-  const stored = (JSON.parse(readFileSync(file, 'utf8')) as { shardCount?: number }).shardCount;
-  if (stored !== undefined && stored !== shardCount) {
+  const info = JSON.parse(readFileSync(file, 'utf8')) as StoreInfo;
+  if (info.shardCount !== undefined && info.shardCount !== shardCount) {
     throw new LocalConfigError(
-      `PULSE_SHARD_COUNT is ${shardCount} but the data in ${dataDir} was written with ${stored} shards: unset it, or use another PULSE_DATA_DIR`,
+      `PULSE_SHARD_COUNT is ${shardCount} but the data in ${dataDir} was written with ${info.shardCount} shards: unset it, or use another PULSE_DATA_DIR`,
     );
   }
+  return { needsEventKeyMigration: (info.eventKeyLayout ?? 1) < EVENT_KEY_LAYOUT };
+}
+
+function writeStoreInfo(dataDir: string, info: StoreInfo): void {
+  writeFileSync(join(dataDir, 'store.json'), `${JSON.stringify(info, null, 2)}\n`);
 }
 
 export interface OpenLocalStackOptions {
@@ -90,10 +107,16 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
   const dynamo = await startEmbeddedDynamo(config.dataDir);
   let s3: EmbeddedS3 | undefined;
   try {
-    checkShardCount(config.dataDir, config.shardCount);
+    const { needsEventKeyMigration } = checkStore(config.dataDir, config.shardCount);
     s3 = await startEmbeddedS3(config.dataDir, config.s3Port);
     await ensureTable(dynamo.client, EVENTS_TABLE, LOCAL_EVENTS_TABLE);
     await ensureTable(dynamo.client, SCORES_TABLE, LOCAL_SCORES_TABLE);
+    if (needsEventKeyMigration) {
+      // Data written by an earlier version: give its events the (userId, eventId) key once, before serving.
+      const result = await migrateEventKeys({ client: dynamo.client, tableName: LOCAL_EVENTS_TABLE });
+      options.logger?.info('event keys migrated', { ...result });
+      writeStoreInfo(config.dataDir, { shardCount: config.shardCount, eventKeyLayout: EVENT_KEY_LAYOUT });
+    }
   } catch (error) {
     await s3?.close();
     await dynamo.close();

@@ -24,12 +24,20 @@ export interface TraitsUpdate {
   seenAt: number;
 }
 
+/** An update not applied because it would pass a limit (docs/api.md#limits); `path` is relative to the call. */
+export interface TraitsRefusal {
+  update: TraitsUpdate;
+  path: string;
+  message: string;
+}
+
 /**
  * Entities known through identify/group calls. Runs score known entities even without events in the window
  * (PRODUCT §3.7), so listing is by shard, like events.
  */
 export interface EntityStore {
-  upsert(updates: readonly TraitsUpdate[]): Promise<void>;
+  /** Applies the updates; returns those refused (each refused whole, the others applied). */
+  upsert(updates: readonly TraitsUpdate[]): Promise<TraitsRefusal[]>;
   get(entityType: EntityLevel, entityId: string): Promise<EntityRecord | undefined>;
   /** The account a user was last grouped with, for events that carry no accountId. */
   accountOf(userIds: readonly string[]): Promise<Map<string, string>>;

@@ -6,8 +6,15 @@ export type EntityLevel = 'user' | 'account';
 export interface PutEventsResult {
   /** Events newly stored by this call. */
   stored: number;
-  /** Events whose id was already stored (a retry or a resend): counted once, never twice. */
+  /** Events whose (userId, eventId) was already stored (a retry or a resend): counted once, never twice. */
   duplicates: number;
+  /** Events the store refused as invalid (never expected within the input limits); the others are stored. */
+  refused?: EventRefusal[] | undefined;
+}
+
+export interface EventRefusal {
+  event: ScoringEvent;
+  message: string;
 }
 
 export interface ReadShardQuery {
@@ -20,7 +27,7 @@ export interface ReadShardQuery {
 }
 
 /**
- * Where events live. Writes are idempotent by event id; reads return one shard's events in a time range, page by
+ * Where events live. Writes are idempotent by (userId, eventId); reads return one shard's events in a time range, page by
  * page, so a worker never holds more than a page. Every event of one entity (user or account, per `level`) is in
  * exactly one shard.
  */

@@ -10,11 +10,12 @@ import {
 import type { Traits } from '../../domain/model/schema.js';
 import { shardOf } from '../../domain/shard.js';
 import { type EntityState, groupUpdates, mergeEntity } from '../../ingest/entity-merge.js';
-import type { EntityRecord, EntityStore, TraitsUpdate } from '../../ports/entity-store.js';
+import type { EntityRecord, EntityStore, TraitsRefusal, TraitsUpdate } from '../../ports/entity-store.js';
 import type { EntityLevel } from '../../ports/event-store.js';
 import { StoreUnavailableError } from '../../ports/event-store.js';
 import { entityPartition } from './keys.js';
 import { chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
+import { isValidationError } from './validation.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -48,10 +49,14 @@ export class DynamoEntityStore implements EntityStore {
     this.maxConflicts = options.maxConflicts ?? 10;
   }
 
-  async upsert(updates: readonly TraitsUpdate[]): Promise<void> {
+  async upsert(updates: readonly TraitsUpdate[]): Promise<TraitsRefusal[]> {
     const groups = [...groupUpdates(updates).values()];
+    const refused: TraitsRefusal[] = [];
     // A few entities at a time: identify/group traffic is light, and this bounds the burst on one partition.
-    for (const part of chunk(groups, 8)) await Promise.all(part.map((group) => this.upsertOne(group)));
+    for (const part of chunk(groups, 8)) {
+      for (const own of await Promise.all(part.map((group) => this.upsertOne(group)))) refused.push(...own);
+    }
+    return refused;
   }
 
   async get(entityType: EntityLevel, entityId: string): Promise<EntityRecord | undefined> {
@@ -135,11 +140,13 @@ export class DynamoEntityStore implements EntityStore {
     return { state: fromItem(entityType, out.Item), version: Number(out.Item.version?.N ?? 0), item: out.Item };
   }
 
-  private async upsertOne(group: TraitsUpdate[]): Promise<void> {
+  private async upsertOne(group: TraitsUpdate[]): Promise<TraitsRefusal[]> {
     const { entityType, entityId } = group[0]!;
     for (let round = 0; round < this.maxConflicts; round++) {
       const current = await this.read(entityType, entityId);
       const next = mergeEntity(entityType, entityId, current?.state, group);
+      // Nothing applied to an entity not stored yet: it stays unknown.
+      if (next.refused.length === group.length && !current) return next.refused;
       const version = (current?.version ?? 0) + 1;
       try {
         await withRetries(
@@ -156,8 +163,14 @@ export class DynamoEntityStore implements EntityStore {
           this.retry,
           'storing traits',
         );
-        return;
+        return next.refused;
       } catch (error) {
+        // An item DynamoDB will not take (over 400 KB with attributes written by others, a key past its limits):
+        // this entity's calls are refused, the rest of the request goes on (docs/api.md#limits).
+        if (isValidationError(error)) {
+          const message = `could not be stored: ${error.message}`;
+          return group.map((update) => ({ update, path: 'traits', message }));
+        }
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
     }
@@ -170,7 +183,7 @@ export class DynamoEntityStore implements EntityStore {
  * arrays, objects), which DynamoDB's own number type (38 digits, |x| < 1e126) would not guarantee.
  */
 function toItem(base: Item, state: EntityState, version: number): Item {
-  const { record } = state;
+  const record = state.record;
   const traits: Item = {};
   for (const [key, value] of Object.entries(record.traits)) {
     if (value !== undefined) traits[key] = { S: JSON.stringify(value) };

@@ -1,7 +1,8 @@
 import {
   type AttributeValue,
-  BatchGetItemCommand,
+  ConditionalCheckFailedException,
   type DynamoDBClient,
+  PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -9,14 +10,14 @@ import type { ScoringEvent } from '../../domain/event.js';
 import { shardOf } from '../../domain/shard.js';
 import { DAY_MS } from '../../domain/time.js';
 import { DEFAULT_RETENTION_DAYS } from '../../ingest/limits.js';
-import type { EventStore, PutEventsResult, ReadShardQuery } from '../../ports/event-store.js';
-import { shardPartition, utcDayKey, utcDaysOverlapping } from './keys.js';
+import type { EventRefusal, EventStore, PutEventsResult, ReadShardQuery } from '../../ports/event-store.js';
+import { eventIdOfSortKey, eventSortKey, shardPartition, utcDayKey, utcDaysOverlapping } from './keys.js';
 import { decodeQueryItems } from './query-items.js';
-import { batchPutAll, chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
+import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry.js';
 import { EVENTS_BY_ACCOUNT_INDEX } from './tables.js';
+import { isValidationError } from './validation.js';
 
 type Item = Record<string, AttributeValue>;
-type Key = { pk: AttributeValue; sk: AttributeValue };
 
 export interface DynamoEventStoreOptions {
   client: DynamoDBClient;
@@ -26,6 +27,8 @@ export interface DynamoEventStoreOptions {
   retry?: RetryPolicy | undefined;
   /** Items a query page returns at most (DynamoDB also stops at 1 MB). */
   pageSize?: number | undefined;
+  /** Conditional puts in flight at once for one putEvents call. */
+  writeConcurrency?: number | undefined;
 }
 
 /** Attribute names: short, because item size is what DynamoDB bills by (1 KB write units); eventItem spells them out. */
@@ -40,7 +43,7 @@ export function eventItem(event: ScoringEvent, shardCount: number, ttlDays: numb
   const day = utcDayKey(event.timestamp);
   const item: Item = {
     pk: { S: `U#${shardOf(event.userId, shardCount)}#${day}` },
-    sk: { S: event.eventId },
+    sk: { S: eventSortKey(event.userId, event.eventId) },
     n: { S: event.name },
     u: { S: event.userId },
     t: { N: String(event.timestamp) },
@@ -63,10 +66,11 @@ export function eventItem(event: ScoringEvent, shardCount: number, ttlDays: numb
 /** An item read back as an event; always the same object shape (absent fields undefined) for the engine's hot loop. */
 export function eventFromItem(item: Item): ScoringEvent {
   const props = item[A.props]?.S;
+  const userId = item[A.user]?.S ?? '';
   return {
-    eventId: item.sk?.S ?? '',
+    eventId: eventIdOfSortKey(item.sk?.S ?? '', userId),
     name: item[A.name]?.S ?? '',
-    userId: item[A.user]?.S ?? '',
+    userId,
     accountId: item[A.account]?.S,
     timestamp: Number(item[A.ts]?.N),
     properties: props === undefined ? undefined : (JSON.parse(props) as Record<string, unknown>),
@@ -117,12 +121,13 @@ async function bodyBytes(body: unknown): Promise<Uint8Array | undefined> {
   return undefined;
 }
 
-const keyOf = (k: Key) => `${k.pk.S}\u0000${k.sk.S}`;
+const keyOf = (item: Item) => `${item.pk!.S}\u0000${item.sk!.S}`;
 
 /**
- * The events table. Writes are idempotent and counted exactly: the keys are read first (BatchGetItem), only
- * the new ones written (BatchWriteItem), both with leftovers and throttling retried with jittered backoff. Two
- * concurrent resends of one event can at worst both count it as new; it is still stored once (same key).
+ * The events table. An event is identified by (userId, eventId) and written with a conditional put
+ * (`attribute_not_exists(pk)`), so of any number of concurrent senders of one event exactly one is told `stored`
+ * and the others `duplicate`, and a stored event is never overwritten (docs/data-model.md#idempotent-writes).
+ * Throttling and server faults are retried with jittered backoff.
  */
 export class DynamoEventStore implements EventStore {
   readonly shardCount: number;
@@ -131,6 +136,7 @@ export class DynamoEventStore implements EventStore {
   private readonly retentionDays: number;
   private readonly retry: RetryPolicy;
   private readonly pageSize: number | undefined;
+  private readonly writeConcurrency: number;
 
   constructor(options: DynamoEventStoreOptions) {
     this.client = options.client;
@@ -139,29 +145,62 @@ export class DynamoEventStore implements EventStore {
     this.retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.pageSize = options.pageSize;
+    this.writeConcurrency = options.writeConcurrency ?? 32;
   }
 
   async putEvents(events: readonly ScoringEvent[]): Promise<PutEventsResult> {
     // One item per key: a second copy of an event in the same call is a duplicate.
-    const items = new Map<string, Item>();
+    const items = new Map<string, { item: Item; event: ScoringEvent }>();
     let duplicates = 0;
     const now = Date.now();
     for (const event of events) {
       const item = eventItem(event, this.shardCount, this.retentionDays, now);
-      const key = keyOf(item as Key);
+      const key = keyOf(item);
       if (items.has(key)) duplicates++;
-      else items.set(key, item);
+      else items.set(key, { item, event });
     }
-    if (items.size === 0) return { stored: 0, duplicates };
+    const pending = [...items.values()];
+    let stored = 0;
+    const refused: EventRefusal[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < pending.length) {
+        const { item, event } = pending[next++]!;
+        const outcome = await this.putIfAbsent(item);
+        if (outcome === 'stored') stored++;
+        else if (outcome === 'duplicate') duplicates++;
+        else refused.push({ event, message: outcome.refused });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.writeConcurrency, pending.length) }, worker));
+    return { stored, duplicates, refused };
+  }
 
-    const existing = await this.existingKeys([...items.values()].map((i) => ({ pk: i.pk!, sk: i.sk! })));
-    const fresh: Item[] = [];
-    for (const [key, item] of items) {
-      if (existing.has(key)) duplicates++;
-      else fresh.push(item);
+  /**
+   * One conditional put. A retry after a lost answer can find the item its own first attempt wrote and report a
+   * duplicate: the event is stored either way, and never reported accepted twice.
+   */
+  private async putIfAbsent(item: Item): Promise<'stored' | 'duplicate' | { refused: string }> {
+    try {
+      await withRetries(
+        () =>
+          this.client.send(
+            new PutItemCommand({
+              TableName: this.tableName,
+              Item: item,
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          ),
+        this.retry,
+        'storing events',
+      );
+      return 'stored';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'duplicate';
+      // Input limits keep every item valid; should DynamoDB still refuse one, only that event is refused.
+      if (isValidationError(error)) return { refused: `could not be stored: ${error.message}` };
+      throw error;
     }
-    await Promise.all(chunk(fresh, 25).map((part) => this.writeAll(part)));
-    return { stored: fresh.length, duplicates };
   }
 
   async *readShard(query: ReadShardQuery): AsyncIterable<ScoringEvent[]> {
@@ -210,40 +249,5 @@ export class DynamoEventStore implements EventStore {
         if (events.length > 0) yield events;
       } while (startKey);
     }
-  }
-
-  /** Which of these keys are stored already (strongly consistent, so a just-finished retry is seen). */
-  private async existingKeys(keys: Key[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    await Promise.all(
-      chunk(keys, 100).map((part) =>
-        sendAll(
-          part,
-          async (pending) => {
-            const out = await this.client.send(
-              new BatchGetItemCommand({
-                RequestItems: {
-                  [this.tableName]: {
-                    Keys: pending as Key[],
-                    ConsistentRead: true,
-                    ProjectionExpression: '#pk, #sk',
-                    ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-                  },
-                },
-              }),
-            );
-            for (const item of out.Responses?.[this.tableName] ?? []) found.add(keyOf(item as Key));
-            return (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Key[];
-          },
-          this.retry,
-          'checking event ids',
-        ),
-      ),
-    );
-    return found;
-  }
-
-  private async writeAll(items: Item[]): Promise<void> {
-    await batchPutAll(this.client, this.tableName, items, this.retry, 'storing events');
   }
 }

@@ -1,3 +1,4 @@
+import { utf8Bytes } from '../../domain/input-limits.js';
 import { shardOf } from '../../domain/shard.js';
 import { DAY_MS } from '../../domain/time.js';
 import type { EntityLevel } from '../../ports/event-store.js';
@@ -43,4 +44,27 @@ export function shardPartition(level: EntityLevel, shard: number, dayStart: numb
 /** Partition of entity records in the scores table: `ENT#<user|account>#<shard>`. */
 export function entityPartition(entityType: EntityLevel, entityId: string, shardCount: number): string {
   return `ENT#${entityType}#${shardOf(entityId, shardCount)}`;
+}
+
+/**
+ * Sort key of an event: `<n>#<userId>#<eventId>`, n the user id's length in UTF-8 bytes. An event is identified by
+ * its user and its id (docs/data-model.md#events-table); the length prefix keeps the key unambiguous for ids that
+ * contain `#` (user `a#b` with event `c` and user `a` with event `b#c` are two keys).
+ */
+export function eventSortKey(userId: string, eventId: string): string {
+  return `${utf8Bytes(userId)}#${userId}#${eventId}`;
+}
+
+/**
+ * The event id inside a sort key written by eventSortKey for `userId`. A key of the earlier layout (the bare event
+ * id, before the backfill in docs/data-model.md#migrating-event-keys) is returned as it is.
+ */
+export function eventIdOfSortKey(sortKey: string, userId: string): string {
+  const hash = sortKey.indexOf('#');
+  if (hash < 1 || hash > 4) return sortKey;
+  const start = hash + 1;
+  const end = start + userId.length;
+  if (sortKey.charCodeAt(end) !== 35 /* # */ || !sortKey.startsWith(userId, start)) return sortKey;
+  if (Number(sortKey.slice(0, hash)) !== utf8Bytes(userId)) return sortKey;
+  return sortKey.slice(end + 1);
 }

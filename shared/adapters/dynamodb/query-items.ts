@@ -1,5 +1,6 @@
 import type { ScoringEvent } from '../../domain/event.js';
 import { ownCopy as own, plainStringEnd, skipSpace, skipValue, stringEnd } from '../../json/scan.js';
+import { eventIdOfSortKey } from './keys.js';
 
 /**
  * Reading events is the workers' hot path: a 1 MB Query page holds about 4,000 items. Through the SDK each item
@@ -140,7 +141,7 @@ function readItem(text: string, i: number, out: ScoringEvent[]): number {
   }
   // The same values and the same object shape as eventFromItem.
   out.push({
-    eventId: eventId ?? '',
+    eventId: eventIdOfSortKey(eventId ?? '', userId ?? ''),
     name: name ?? '',
     userId: userId ?? '',
     accountId,

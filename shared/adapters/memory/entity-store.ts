@@ -1,6 +1,6 @@
 import { shardOf } from '../../domain/shard.js';
 import { type EntityState, groupUpdates, mergeEntity } from '../../ingest/entity-merge.js';
-import type { EntityRecord, EntityStore, TraitsUpdate } from '../../ports/entity-store.js';
+import type { EntityRecord, EntityStore, TraitsRefusal, TraitsUpdate } from '../../ports/entity-store.js';
 import type { EntityLevel } from '../../ports/event-store.js';
 
 /** Entities in memory, merged exactly as the DynamoDB store merges them. */
@@ -12,11 +12,16 @@ export class InMemoryEntityStore implements EntityStore {
     private readonly pageSize = 1000,
   ) {}
 
-  async upsert(updates: readonly TraitsUpdate[]): Promise<void> {
+  async upsert(updates: readonly TraitsUpdate[]): Promise<TraitsRefusal[]> {
+    const refused: TraitsRefusal[] = [];
     for (const [key, group] of groupUpdates(updates)) {
       const first = group[0]!;
-      this.entities.set(key, mergeEntity(first.entityType, first.entityId, this.entities.get(key), group));
+      const { refused: own, ...state } = mergeEntity(first.entityType, first.entityId, this.entities.get(key), group);
+      refused.push(...own);
+      // Nothing applied to an entity not seen before: it stays unknown.
+      if (own.length < group.length || this.entities.has(key)) this.entities.set(key, state);
     }
+    return refused;
   }
 
   async get(entityType: EntityLevel, entityId: string): Promise<EntityRecord | undefined> {

@@ -1,11 +1,11 @@
 import type { ScoringEvent } from '../../domain/event.js';
 import { shardOf } from '../../domain/shard.js';
 import type { EventStore, PutEventsResult, ReadShardQuery } from '../../ports/event-store.js';
-import { userPartition } from '../dynamodb/keys.js';
+import { eventSortKey, userPartition } from '../dynamodb/keys.js';
 
 /**
  * Events in memory, with the same identity and sharding as the DynamoDB store: an event is the same event when
- * its id, user shard and UTC day are the same.
+ * its user, its id and its UTC day are the same.
  */
 export class InMemoryEventStore implements EventStore {
   private readonly items = new Map<string, ScoringEvent>();
@@ -19,7 +19,7 @@ export class InMemoryEventStore implements EventStore {
     let stored = 0;
     let duplicates = 0;
     for (const event of events) {
-      const key = `${userPartition(event.userId, event.timestamp, this.shardCount)}\u0000${event.eventId}`;
+      const key = `${userPartition(event.userId, event.timestamp, this.shardCount)}\u0000${eventSortKey(event.userId, event.eventId)}`;
       if (this.items.has(key)) {
         duplicates++;
         continue;

@@ -1,5 +1,5 @@
 import type { EntityLevel } from '../../ports/event-store.js';
-import type { ScoringEvent } from '../event.js';
+import { eventIdentity, type ScoringEvent } from '../event.js';
 import type { Model, TraitCondition, Traits } from '../model/schema.js';
 import { round6, transformValue } from '../numbers.js';
 import { DAY_MS, minusCalendarDays, RunCalendar } from '../time.js';
@@ -214,7 +214,7 @@ export class ScoringRun {
   private readonly calendar: RunCalendar;
   private readonly firstWindowDay: number;
   private readonly firstWindowWeek: number;
-  /** Event ids seen so far (dedupe); exact, see StringIndex. */
+  /** Event identities (user and id, eventIdentity) seen so far (dedupe); exact, see StringIndex. */
   private readonly seen: StringIndex | null;
   private readonly options: ScoringRunOptions;
   private readonly level: EntityLevel;
@@ -306,7 +306,7 @@ export class ScoringRun {
     const seen = this.seen;
     if (seen !== null) {
       const size = seen.size;
-      if (seen.add(event.eventId) < size) {
+      if (seen.add(eventIdentity(event)) < size) {
         this.stats.duplicates++;
         return;
       }
@@ -427,13 +427,13 @@ export class ScoringRun {
     }
   }
 
-  /** Ids of the events in range this run has taken (counted or unattributed), first seen first; none without dedupe. */
+  /** Identities (eventIdentity) of the events in range this run has taken, first seen first; none without dedupe. */
   seenEventIds(): readonly string[] {
     return this.seen?.keys ?? [];
   }
 
   /**
-   * Add event ids seen elsewhere (another part of the same input) to this run's dedupe set, and return those it
+   * Add event identities (eventIdentity) seen elsewhere (another part of the same input) to this run's dedupe set, and return those it
    * already held: events another part counted although this run had already counted them. Without dedupe, none.
    */
   addSeenEventIds(ids: readonly string[]): string[] {

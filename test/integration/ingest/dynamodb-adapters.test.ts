@@ -1,8 +1,9 @@
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoEntityStore } from '../../../shared/adapters/dynamodb/entity-store.js';
-import { DynamoEventStore } from '../../../shared/adapters/dynamodb/event-store.js';
-import { userPartition } from '../../../shared/adapters/dynamodb/keys.js';
+import { DynamoEventStore, eventItem } from '../../../shared/adapters/dynamodb/event-store.js';
+import { eventSortKey, userPartition } from '../../../shared/adapters/dynamodb/keys.js';
+import { migrateEventKeys } from '../../../shared/adapters/dynamodb/migrate-event-keys.js';
 import type { ScoringEvent } from '../../../shared/domain/event.js';
 import { shardOf } from '../../../shared/domain/shard.js';
 import { DAY_MS } from '../../../shared/domain/time.js';
@@ -85,13 +86,58 @@ for (const engine of engines) {
       const concurrent = await Promise.all([1, 2, 3].map(() => events.putEvents([event('dup-e', 'dup-user-4', ts)])));
 
       // Assert
-      expect(first).toEqual({ stored: 3, duplicates: 0 });
-      expect(second).toEqual({ stored: 0, duplicates: 4 });
-      expect(third).toEqual({ stored: 1, duplicates: 1 });
-      expect(concurrent.reduce((n, r) => n + r.stored + r.duplicates, 0)).toBe(3);
+      expect(first).toEqual({ stored: 3, duplicates: 0, refused: [] });
+      expect(second).toEqual({ stored: 0, duplicates: 4, refused: [] });
+      expect(third).toEqual({ stored: 1, duplicates: 1, refused: [] });
+      expect(concurrent.reduce((n, r) => n + r.stored, 0)).toBe(1);
+      expect(concurrent.reduce((n, r) => n + r.duplicates, 0)).toBe(2);
       const stored = (await readAll(events, 'user', ts, ts + 1)).filter((e) => e.eventId.startsWith('dup-'));
       expect(stored.map((e) => e.eventId)).toEqual(['dup-a', 'dup-b', 'dup-c', 'dup-d', 'dup-e']);
       expect(stored[0]).toEqual(batch[0]);
+    });
+
+    it('identifies an event by (userId, eventId): two users sharing an id are two events, each stored once', async () => {
+      // Arrange: user ids that share a shard would collide under a plain `user#id` key; the length prefix keeps them apart.
+      const ts = T0 + 7_200_000;
+      const a = event('shared-id', 'racer-a', ts, { properties: { who: 'a' } });
+      const b = event('shared-id', 'racer-b', ts, { properties: { who: 'b' } });
+      const hashA = event('b#c', 'x#a', ts);
+      const hashB = event('a#b#c', 'x', ts);
+
+      // Act: 20 concurrent sends of each user's event, interleaved.
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => events.putEvents([i % 2 === 0 ? a : b])));
+      const hashes = await events.putEvents([hashA, hashB]);
+
+      // Assert: accepted exactly once per user, every other answer a duplicate, both stored as sent.
+      expect(results.reduce((n, r) => n + r.stored, 0)).toBe(2);
+      expect(results.reduce((n, r) => n + r.duplicates, 0)).toBe(38);
+      expect(hashes).toEqual({ stored: 2, duplicates: 0, refused: [] });
+      const stored = (await readAll(events, 'user', ts, ts + 1)).sort((x, y) => x.userId.localeCompare(y.userId));
+      expect(stored).toEqual([a, b, hashB, hashA].sort((x, y) => x.userId.localeCompare(y.userId)));
+    });
+
+    it('migrates events of the earlier key layout (bare event id) in place, idempotently', async () => {
+      // Arrange: two events written as the previous version did, sk = the event id.
+      const ts = T0 + 10_800_000;
+      const old = [event('legacy-1', 'legacy-user', ts, { properties: { a: 1 } }), event('legacy-2', 'other', ts)];
+      for (const e of old) {
+        const item = eventItem(e, SHARDS, 400);
+        item.sk = { S: e.eventId };
+        await harness.client.send(new PutItemCommand({ TableName: eventsTable, Item: item }));
+      }
+      const before = (await readAll(events, 'user', ts, ts + 1)).map((e) => e.eventId);
+
+      // Act
+      const first = await migrateEventKeys({ client: harness.client, tableName: eventsTable });
+      const second = await migrateEventKeys({ client: harness.client, tableName: eventsTable });
+      const resend = await events.putEvents(old);
+
+      // Assert: read the same before and after; afterwards a resend is a duplicate, and nothing is stored twice.
+      expect(before).toEqual(['legacy-1', 'legacy-2']);
+      expect(first.rewritten).toBe(2);
+      expect(second.rewritten).toBe(0);
+      expect(resend).toMatchObject({ stored: 0, duplicates: 2 });
+      expect(await readAll(events, 'user', ts, ts + 1)).toEqual(old);
     });
 
     it('keeps an event whole: properties exactly, TTL from its timestamp plus retention', async () => {
@@ -106,7 +152,7 @@ for (const engine of engines) {
       const raw = await harness.client.send(
         new GetItemCommand({
           TableName: eventsTable,
-          Key: { pk: { S: userPartition('ttl-user', T0 + 5, SHARDS) }, sk: { S: 'ttl-1' } },
+          Key: { pk: { S: userPartition('ttl-user', T0 + 5, SHARDS) }, sk: { S: eventSortKey('ttl-user', 'ttl-1') } },
         }),
       );
 

@@ -138,10 +138,14 @@ function randomLines(seed: number, count: number): string[] {
             ? { minutes: 'n/a' }
             : undefined;
     const idRoll = r();
-    if (idRoll < 0.15 && ids.length > 0) e.eventId = pick(ids);
-    else if (idRoll < 0.9) {
+    if (idRoll < 0.15 && ids.length > 0) {
+      // A resend: identity is (userId, eventId), so most repeats carry their user too; some reuse the id only.
+      const [eventId, userId] = pick(ids).split('|') as [string, string];
+      e.eventId = eventId;
+      if (idRoll < 0.12) e.userId = userId;
+    } else if (idRoll < 0.9) {
       e.eventId = `e${i}`;
-      ids.push(e.eventId as string);
+      ids.push(`${e.eventId}|${e.userId}`);
     }
     lines.push(JSON.stringify(e) + (r() < 0.05 ? '\r' : ''));
   }

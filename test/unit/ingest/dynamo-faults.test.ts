@@ -1,11 +1,11 @@
 import {
   type AttributeValue,
-  BatchGetItemCommand,
-  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
   DynamoDBClient,
   DynamoDBServiceException,
   InternalServerError,
   ProvisionedThroughputExceededException,
+  PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -46,15 +46,18 @@ const serverError = () =>
     $metadata: { httpStatusCode: 503 },
   });
 
-/** A fake table behind the mock: counts how often each item was really written. */
+/** A fake table behind the mock: a conditional put stores an item once; counts how often each was written. */
 function fakeTable(preexisting: ScoringEvent[] = []) {
   const writes = new Map<string, number>();
   for (const e of preexisting) writes.set(keyOf(eventItem(e, 16, 400)), 1);
   return {
     writes,
-    get: (keys: Item[]) => keys.filter((k) => writes.has(keyOf(k))),
-    put: (items: Item[]) => {
-      for (const item of items) writes.set(keyOf(item), (writes.get(keyOf(item)) ?? 0) + 1);
+    putIfAbsent: (item: Item) => {
+      if (writes.has(keyOf(item))) {
+        throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+      }
+      writes.set(keyOf(item), 1);
+      return {};
     },
   };
 }
@@ -65,32 +68,18 @@ beforeEach(() => {
 });
 
 describe('DynamoEventStore under faults', () => {
-  it('retries partial UnprocessedKeys/UnprocessedItems, throttling and 5xx: nothing lost, nothing double-counted', async () => {
+  it('retries throttling and 5xx per event: nothing lost, nothing double-counted', async () => {
     // Arrange
     const all = events(60);
     const table = fakeTable(all.slice(0, 5));
-    let gets = 0;
-    ddb.on(BatchGetItemCommand).callsFake((input) => {
-      const keys = input.RequestItems[TABLE].Keys as Item[];
-      gets++;
-      if (gets === 1) throw serverError();
-      // Second call: answer half, leave the rest unprocessed.
-      const [now, later] = gets === 2 ? [keys.slice(0, 30), keys.slice(30)] : [keys, []];
-      return {
-        Responses: { [TABLE]: table.get(now) },
-        UnprocessedKeys: later.length ? { [TABLE]: { Keys: later } } : {},
-      };
-    });
-    let writes = 0;
-    ddb.on(BatchWriteItemCommand).callsFake((input) => {
-      const items = (input.RequestItems[TABLE] as { PutRequest: { Item: Item } }[]).map((r) => r.PutRequest.Item);
-      writes++;
-      if (writes === 2) throw throttled();
-      if (writes === 3) throw new InternalServerError({ message: 'boom', $metadata: { httpStatusCode: 500 } });
-      // Every other call stores only its first 10 items.
-      const [done, rest] = writes % 2 === 1 ? [items.slice(0, 10), items.slice(10)] : [items, []];
-      table.put(done);
-      return { UnprocessedItems: rest.length ? { [TABLE]: rest.map((Item) => ({ PutRequest: { Item } })) } : {} };
+    let calls = 0;
+    ddb.on(PutItemCommand).callsFake((input) => {
+      calls++;
+      expect(input.ConditionExpression).toBe('attribute_not_exists(pk)');
+      if (calls % 7 === 1) throw throttled();
+      if (calls % 11 === 2) throw serverError();
+      if (calls % 13 === 3) throw new InternalServerError({ message: 'boom', $metadata: { httpStatusCode: 500 } });
+      return table.putIfAbsent(input.Item as Item);
     });
     const store = new DynamoEventStore({ client, tableName: TABLE, retry: fastRetry() });
 
@@ -98,56 +87,60 @@ describe('DynamoEventStore under faults', () => {
     const result = await store.putEvents([...all, all[7]!]);
 
     // Assert
-    expect(result).toEqual({ stored: 55, duplicates: 6 });
+    expect(result).toEqual({ stored: 55, duplicates: 6, refused: [] });
     expect(table.writes.size).toBe(60);
     expect([...table.writes.values()].every((n) => n === 1)).toBe(true);
     expect(delays.length).toBeGreaterThan(0);
     expect(delays.every((d) => d >= 0 && d < 400)).toBe(true);
   });
 
-  it('throws StoreUnavailableError naming the unprocessed count when retries run out', async () => {
+  it('throws StoreUnavailableError when retries run out', async () => {
     // Arrange
-    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
-    ddb.on(BatchWriteItemCommand).rejects(throttled());
-    const store = new DynamoEventStore({ client, tableName: TABLE, retry: fastRetry(4) });
+    ddb.on(PutItemCommand).rejects(throttled());
+    const store = new DynamoEventStore({ client, tableName: TABLE, retry: fastRetry(4), writeConcurrency: 1 });
 
     // Act
     const outcome = store.putEvents(events(10));
 
     // Assert
     await expect(outcome).rejects.toBeInstanceOf(StoreUnavailableError);
-    await expect(outcome).rejects.toMatchObject({ unprocessed: 10 });
-    expect(ddb.commandCalls(BatchWriteItemCommand)).toHaveLength(4);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(4);
   });
 
-  it('does not retry a request DynamoDB refuses as invalid', async () => {
+  it('refuses only the event DynamoDB rejects as invalid, without retrying it; the others are stored', async () => {
     // Arrange
     const invalid = new DynamoDBServiceException({
       name: 'ValidationException',
       $fault: 'client',
-      message: 'bad',
+      message: 'Item size has exceeded the maximum allowed size',
       $metadata: { httpStatusCode: 400 },
     });
-    ddb.on(BatchGetItemCommand).rejects(invalid);
+    const table = fakeTable();
+    ddb.on(PutItemCommand).callsFake((input) => {
+      if ((input.Item as Item).sk?.S?.endsWith('#e-1')) throw invalid;
+      return table.putIfAbsent(input.Item as Item);
+    });
     const store = new DynamoEventStore({ client, tableName: TABLE, retry: fastRetry() });
+    const sent = events(3);
 
-    // Act / Assert
-    await expect(store.putEvents(events(1))).rejects.toBe(invalid);
-    expect(ddb.commandCalls(BatchGetItemCommand)).toHaveLength(1);
+    // Act
+    const result = await store.putEvents(sent);
+
+    // Assert
+    expect(result.stored).toBe(2);
+    expect(result.refused).toEqual([{ event: sent[1], message: expect.stringContaining('maximum allowed size') }]);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(3);
   });
 });
 
 describe('ingest over a failing table', () => {
   it('answers 503 with Retry-After and never reports the events accepted', async () => {
-    // Arrange
-    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    // Arrange: the first events go through, then the table throttles for good.
     let calls = 0;
-    ddb.on(BatchWriteItemCommand).callsFake((input) => {
+    ddb.on(PutItemCommand).callsFake(() => {
       calls++;
-      // The first chunk goes through, the second never does.
-      const requests = input.RequestItems[TABLE] as unknown[];
-      if (calls === 1) return { UnprocessedItems: {} };
-      return { UnprocessedItems: { [TABLE]: requests } };
+      if (calls <= 5) return {};
+      throw throttled();
     });
     const recorded: number[] = [];
     const app = createApp({

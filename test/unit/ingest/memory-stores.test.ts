@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InMemoryEntityStore } from '../../../shared/adapters/memory/entity-store.js';
 import { InMemoryEventStore } from '../../../shared/adapters/memory/event-store.js';
 import type { ScoringEvent } from '../../../shared/domain/event.js';
+import { MAX_TRAITS_BYTES, MAX_TRAITS_PER_ENTITY } from '../../../shared/domain/input-limits.js';
 import { shardOf } from '../../../shared/domain/shard.js';
 import { DAY_MS } from '../../../shared/domain/time.js';
 import { mergeEntity } from '../../../shared/ingest/entity-merge.js';
@@ -9,7 +10,7 @@ import { mergeEntity } from '../../../shared/ingest/entity-merge.js';
 const T0 = Date.UTC(2026, 0, 1);
 
 describe('InMemoryEventStore', () => {
-  it('is idempotent by id, user and UTC day, like the DynamoDB store', async () => {
+  it('is idempotent by (userId, eventId) and UTC day, like the DynamoDB store', async () => {
     // Arrange
     const store = new InMemoryEventStore(4);
     const e: ScoringEvent = { eventId: 'e1', name: 'x', userId: 'u1', timestamp: T0 + 10 };
@@ -18,11 +19,13 @@ describe('InMemoryEventStore', () => {
     const first = await store.putEvents([e, e]);
     const sameDay = await store.putEvents([{ ...e, timestamp: T0 + 20 }]);
     const nextDay = await store.putEvents([{ ...e, timestamp: T0 + DAY_MS }]);
+    const otherUser = await store.putEvents([{ ...e, userId: 'u2' }]);
 
     // Assert
     expect(first).toEqual({ stored: 1, duplicates: 1 });
     expect(sameDay).toEqual({ stored: 0, duplicates: 1 });
     expect(nextDay).toEqual({ stored: 1, duplicates: 0 });
+    expect(otherUser).toEqual({ stored: 1, duplicates: 0 });
   });
 
   it('reads one shard and the window [from, to), by user or by account', async () => {
@@ -88,7 +91,39 @@ describe('entity merge', () => {
         lastSeenAt: 50,
       },
       accountLinkedAt: 40,
+      refused: [],
     });
+  });
+
+  it('refuses an update that would pass the trait count or size limit, applies the others', () => {
+    // Arrange
+    const many = Object.fromEntries(Array.from({ length: MAX_TRAITS_PER_ENTITY }, (_, i) => [`t${i}`, i]));
+    const oneMore = { entityType: 'user' as const, entityId: 'u1', traits: { extra: 1 }, seenAt: 3 };
+    const huge = {
+      entityType: 'user' as const,
+      entityId: 'u1',
+      traits: { t5: 'x'.repeat(MAX_TRAITS_BYTES) },
+      seenAt: 4,
+    };
+    const removal = { entityType: 'user' as const, entityId: 'u1', traits: { t0: null, t1: null }, seenAt: 5 };
+
+    // Act
+    const full = mergeEntity('user', 'u1', undefined, [
+      { entityType: 'user', entityId: 'u1', traits: many, seenAt: 1 },
+    ]);
+    const next = mergeEntity('user', 'u1', full, [oneMore, huge, removal, { ...oneMore, seenAt: 6 }]);
+
+    // Assert: the first `extra` and the huge blob are refused; after two removals `extra` fits.
+    expect(full.refused).toEqual([]);
+    expect(next.refused.map((r) => [r.update, r.path])).toEqual([
+      [oneMore, 'traits'],
+      [huge, 'traits'],
+    ]);
+    expect(next.refused[0]!.message).toContain(`at most ${MAX_TRAITS_PER_ENTITY}`);
+    expect(next.refused[1]!.message).toContain('bytes of traits');
+    expect(Object.keys(next.record.traits)).toHaveLength(MAX_TRAITS_PER_ENTITY - 1);
+    expect(next.record.traits.extra).toBe(1);
+    expect(next.record.traits.t5).toBe(5);
   });
 
   it('serves traits and account links through the in-memory store', async () => {
