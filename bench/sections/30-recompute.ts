@@ -402,8 +402,9 @@ class CountingScores implements ScoreStore {
   async latestBefore() {
     return new Map();
   }
-  async write(rows: readonly unknown[]): Promise<void> {
+  async write(rows: readonly unknown[]): Promise<never[]> {
     this.written += rows.length;
+    return [];
   }
 }
 

@@ -245,7 +245,15 @@ export const RunSchema = z
     asOf: z.string(),
     date: z.string().openapi({ description: 'As-of date in the model time zone (the snapshot partition dt).' }),
     status: z.enum(['queued', 'running', 'succeeded', 'failed']),
-    counts: z.object({ entities: z.number().int(), events: z.number().int() }),
+    counts: z.object({
+      entities: z.number().int(),
+      events: z.number().int(),
+      skipped: z
+        .number()
+        .int()
+        .optional()
+        .describe('rows skipped because they could not be written (reasons in the run log)'),
+    }),
     snapshot: z.object({ uri: z.string(), manifest: z.string() }).nullable(),
     error: z.string().nullable(),
     alerts: z

@@ -130,6 +130,8 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
     tableName: LOCAL_EVENTS_TABLE,
     shardCount: config.shardCount,
     retentionDays: hotWindow.days,
+    // Local mode is the only writer of its store (docs/data-model.md#idempotent-writes-counted-exactly).
+    soleWriter: true,
   });
   const entities = new DynamoEntityStore({ client, tableName: LOCAL_SCORES_TABLE, shardCount: config.shardCount });
   const scores = new DynamoScoreStore({ client, tableName: LOCAL_SCORES_TABLE, shardCount: config.shardCount });

@@ -8,6 +8,11 @@ export interface RunCounts {
   entities: number;
   /** Events read in the lookback period. */
   events: number;
+  /**
+   * Rows that could not be written (an id past the limits, an item DynamoDB refuses), skipped with the reason in the
+   * run's log so the run still succeeds (docs/runs.md). Absent on runs recorded before it existed.
+   */
+  skipped?: number | undefined;
 }
 
 export interface RunSnapshot {

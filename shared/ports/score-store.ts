@@ -91,7 +91,14 @@ export interface ScoreStore {
     model: string,
     before: string,
   ): Promise<Map<string, HistoryEntry>>;
-  write(rows: readonly ScoreWrite[]): Promise<void>;
+  /** Stores the rows; returns those the store refused as invalid (the others are stored). */
+  write(rows: readonly ScoreWrite[]): Promise<ScoreWriteRefusal[]>;
+}
+
+/** A row the store cannot hold (e.g. DynamoDB refuses its item): skipped by the run, never failing it. */
+export interface ScoreWriteRefusal {
+  row: ScoreWrite;
+  reason: string;
 }
 
 /** A cursor that was not produced by this API (or was tampered with): a 400 for the caller. */

@@ -63,6 +63,7 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
   await publication.begin();
   let entities = 0;
   let events = 0;
+  let skipped = 0;
   const alertCounts: RunAlerts = { fired: 0, published: 0, failed: 0 };
   const summary = new RunSummaryBuilder(model.bands.map((b) => b.name));
   // Parts hold up to partRowLimit rows across shards: few, well-filled files are what Athena and DuckDB read fastest.
@@ -78,10 +79,9 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
     if (!body) throw new RunStateError(runId, `shard ${shard} has no result (its worker did not finish)`);
     const { header, rows } = decodeShardRows(body);
     events += header.events;
-    entities += rows.length;
+    skipped += header.skipped ?? 0;
     const scores: EntityScore[] = new Array(rows.length);
     const writes: ScoreWrite[] = new Array(rows.length);
-    const alerts: FiredAlert[] = [];
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
       // Overrides are a decision about the present: they apply to scores that become current, not to backfilled days.
@@ -95,10 +95,24 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
       scores[i] = score;
       summary.add(score);
       writes[i] = { score, previous: row.previous, current: row.current };
-      if (row.current && run.alerts) alerts.push(...score.alerts);
     }
-    for (let i = 0; i < writes.length; i += WRITE_CHUNK) await deps.scores.write(writes.slice(i, i + WRITE_CHUNK));
-    for (const score of scores) partRows.push(score);
+    // A row the store refuses is skipped (logged, counted), never failing the run: docs/runs.md#skipped-rows.
+    const refused = new Set<EntityScore>();
+    for (let i = 0; i < writes.length; i += WRITE_CHUNK) {
+      for (const { row, reason } of await deps.scores.write(writes.slice(i, i + WRITE_CHUNK))) {
+        refused.add(row.score);
+        log.warn('row skipped', { runId, shard, reason: `the ${row.score.entityType} row was refused: ${reason}` });
+      }
+    }
+    skipped += refused.size;
+    entities += rows.length - refused.size;
+    const alerts: FiredAlert[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const score = scores[i]!;
+      if (refused.has(score)) continue;
+      partRows.push(score);
+      if (rows[i]!.current && run.alerts) alerts.push(...score.alerts);
+    }
     if (partRows.length >= partRowLimit) await flushPart();
     if (alerts.length > 0) {
       alertCounts.fired += alerts.length;
@@ -134,14 +148,14 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
   }
   const done = await deps.runs.update(runId, {
     status: 'succeeded',
-    counts: { entities, events },
+    counts: { entities, events, skipped },
     snapshot: location,
     error: null,
     alertCounts,
     summary: summary.result(),
   });
   await deleteIntermediate(deps.objects, runId);
-  log.info('run succeeded', { runId, model: model.name, entities, events, alerts: alertCounts.fired });
+  log.info('run succeeded', { runId, model: model.name, entities, events, skipped, alerts: alertCounts.fired });
   return afterSuccess(deps, done);
 }
 
@@ -190,6 +204,7 @@ async function afterSuccess(deps: Pick<RunDeps, 'runs'>, run: RunRecord): Promis
   if (!parent) throw new RunStateError(run.runId, `its backfill ${parentRunId} is missing`);
   let entities = 0;
   let events = 0;
+  let skipped = 0;
   let remaining = 0;
   let last = run;
   for (const childId of parent.runs ?? []) {
@@ -200,15 +215,16 @@ async function afterSuccess(deps: Pick<RunDeps, 'runs'>, run: RunRecord): Promis
     }
     entities += child.counts.entities;
     events += child.counts.events;
+    skipped += child.counts.skipped ?? 0;
     last = child;
   }
   if (remaining > 0) {
-    await deps.runs.update(parentRunId, { counts: { entities, events } });
+    await deps.runs.update(parentRunId, { counts: { entities, events, skipped } });
     return { runId: run.runId, status: 'succeeded', parentRunId, next: parentRunId, done: false };
   }
   await deps.runs.update(parentRunId, {
     status: 'succeeded',
-    counts: { entities, events },
+    counts: { entities, events, skipped },
     snapshot: last.snapshot,
     error: null,
   });

@@ -8,6 +8,8 @@ export interface ShardHeader {
   entities: number;
   /** Events read from the store for this shard. */
   events: number;
+  /** Entities scored but not written: their id cannot be a key (see worker.ts, skippedRow). */
+  skipped?: number | undefined;
 }
 
 export interface ShardRow {

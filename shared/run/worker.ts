@@ -1,5 +1,6 @@
 import { ScoringRun } from '../domain/engine/scoring-run.js';
 import type { KnownEntity, RawScore } from '../domain/engine/types.js';
+import { idProblem } from '../domain/input-limits.js';
 import type { Model, Traits } from '../domain/model/schema.js';
 import { DAY_MS } from '../domain/time.js';
 import type { EntityStore } from '../ports/entity-store.js';
@@ -20,6 +21,8 @@ export interface ShardResult {
   done: true;
   entities: number;
   events: number;
+  /** Entities skipped because their rows cannot be written (reasons in the log). */
+  skipped: number;
   rawKey: string;
 }
 
@@ -216,9 +219,12 @@ export async function runShard(
     });
     return { runId: run.runId, shard: item.shard, done: false, checkpoint: key, events: scored.paused.events };
   }
+  const skipped = skipUnwritable(scored, (reason) =>
+    (deps.logger ?? silentLogger).warn('row skipped', { runId: run.runId, shard: item.shard, reason }),
+  );
   const rows = await pairWithPrevious(deps.scores, model, run.asOf, scored);
   const rawKey = rawRowsKey(run.runId, item.shard);
-  const header = { runId: run.runId, shard: item.shard, entities: rows.length, events: scored.events };
+  const header = { runId: run.runId, shard: item.shard, entities: rows.length, events: scored.events, skipped };
   await deps.objects.put(rawKey, encodeShardRows(header, rows), 'application/gzip');
   if (model.normalize.method === 'percentile') {
     await deps.objects.put(
@@ -232,9 +238,35 @@ export async function runShard(
     shard: item.shard,
     entities: rows.length,
     events: scored.events,
+    skipped,
     ms: Date.now() - started,
   });
-  return { runId: run.runId, shard: item.shard, done: true, entities: rows.length, events: scored.events, rawKey };
+  return {
+    runId: run.runId,
+    shard: item.shard,
+    done: true,
+    entities: rows.length,
+    events: scored.events,
+    skipped,
+    rawKey,
+  };
+}
+
+/**
+ * Drop the scores whose rows cannot be written: an entity or account id past the id limits (stored before they
+ * existed) would make every key built from it invalid, and one such row must not fail the run (docs/runs.md).
+ * Returns how many were dropped; `log` gets each reason (never the id: ids may be personal data).
+ */
+export function skipUnwritable(scored: ScoredShard, log: (reason: string) => void): number {
+  let skipped = 0;
+  scored.raws = scored.raws.filter((raw) => {
+    const problem = idProblem(raw.entityId) ?? (raw.accountId === null ? undefined : idProblem(raw.accountId));
+    if (problem === undefined) return true;
+    skipped++;
+    log(`${raw.entityType} id ${problem}`);
+    return false;
+  });
+  return skipped;
 }
 
 /** Apply the previous-score rules (see previous.ts); backfilled dates look their previous up in history. */

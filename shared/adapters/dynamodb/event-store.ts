@@ -1,5 +1,6 @@
 import {
   type AttributeValue,
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   PutItemCommand,
@@ -13,7 +14,7 @@ import { DEFAULT_RETENTION_DAYS } from '../../ingest/limits.js';
 import type { EventRefusal, EventStore, PutEventsResult, ReadShardQuery } from '../../ports/event-store.js';
 import { eventIdOfSortKey, eventSortKey, shardPartition, utcDayKey, utcDaysOverlapping } from './keys.js';
 import { decodeQueryItems } from './query-items.js';
-import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry.js';
+import { batchPutAll, chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
 import { EVENTS_BY_ACCOUNT_INDEX } from './tables.js';
 import { isValidationError } from './validation.js';
 
@@ -29,6 +30,13 @@ export interface DynamoEventStoreOptions {
   pageSize?: number | undefined;
   /** Conditional puts in flight at once for one putEvents call. */
   writeConcurrency?: number | undefined;
+  /**
+   * This process is the table's only writer (local mode: LevelDB admits one process). Writes of one key are then
+   * serialised in process and stored with batch calls (a consistent BatchGetItem, then BatchWriteItem of the new
+   * ones) instead of one conditional put each: the same exactly-once answers, about ten times faster on dynalite,
+   * whose cost is per request. Never set it where another process writes the table (AWS).
+   */
+  soleWriter?: boolean | undefined;
 }
 
 /** Attribute names: short, because item size is what DynamoDB bills by (1 KB write units); eventItem spells them out. */
@@ -137,6 +145,9 @@ export class DynamoEventStore implements EventStore {
   private readonly retry: RetryPolicy;
   private readonly pageSize: number | undefined;
   private readonly writeConcurrency: number;
+  private readonly soleWriter: boolean;
+  /** soleWriter: keys being written by this process now, each with the promise that settles when it is done. */
+  private readonly writing = new Map<string, Promise<void>>();
 
   constructor(options: DynamoEventStoreOptions) {
     this.client = options.client;
@@ -146,6 +157,7 @@ export class DynamoEventStore implements EventStore {
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.pageSize = options.pageSize;
     this.writeConcurrency = options.writeConcurrency ?? 32;
+    this.soleWriter = options.soleWriter ?? false;
   }
 
   async putEvents(events: readonly ScoringEvent[]): Promise<PutEventsResult> {
@@ -159,7 +171,19 @@ export class DynamoEventStore implements EventStore {
       if (items.has(key)) duplicates++;
       else items.set(key, { item, event });
     }
-    const pending = [...items.values()];
+    if (this.soleWriter && items.size > 0) {
+      const result = await this.putExclusively(items);
+      return { stored: result.stored, duplicates: duplicates + result.duplicates, refused: result.refused };
+    }
+    return this.putConditionally([...items.values()], duplicates);
+  }
+
+  /** One conditional put per event, `writeConcurrency` at a time. */
+  private async putConditionally(
+    pending: readonly { item: Item; event: ScoringEvent }[],
+    duplicatesSoFar: number,
+  ): Promise<PutEventsResult> {
+    let duplicates = duplicatesSoFar;
     let stored = 0;
     const refused: EventRefusal[] = [];
     let next = 0;
@@ -174,6 +198,87 @@ export class DynamoEventStore implements EventStore {
     };
     await Promise.all(Array.from({ length: Math.min(this.writeConcurrency, pending.length) }, worker));
     return { stored, duplicates, refused };
+  }
+
+  /**
+   * soleWriter: claim every key of the call (waiting while another call of this process writes one of them; a call
+   * claims all its keys at once or none, so two calls never wait on each other), read which exist, batch-write the
+   * others, release. Exactly one concurrent sender of an event is told `stored`, as with conditional puts.
+   */
+  private async putExclusively(items: Map<string, { item: Item; event: ScoringEvent }>): Promise<PutEventsResult> {
+    const keys = [...items.keys()];
+    for (;;) {
+      const busy: Promise<void>[] = [];
+      for (const key of keys) {
+        const other = this.writing.get(key);
+        if (other) busy.push(other);
+      }
+      if (busy.length === 0) break;
+      await Promise.all(busy);
+    }
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    for (const key of keys) this.writing.set(key, done);
+    try {
+      const existing = await this.existingKeys([...items.values()].map(({ item }) => ({ pk: item.pk!, sk: item.sk! })));
+      const fresh: { item: Item; event: ScoringEvent }[] = [];
+      let duplicates = 0;
+      for (const [key, entry] of items) {
+        if (existing.has(key)) duplicates++;
+        else fresh.push(entry);
+      }
+      try {
+        await batchPutAll(
+          this.client,
+          this.tableName,
+          fresh.map((f) => f.item),
+          this.retry,
+          'storing events',
+          4,
+        );
+        return { stored: fresh.length, duplicates, refused: [] };
+      } catch (error) {
+        if (!isValidationError(error)) throw error;
+        // One item DynamoDB refuses fails its whole batch call: item by item, refusing only that one.
+        return this.putConditionally(fresh, duplicates);
+      }
+    } finally {
+      for (const key of keys) this.writing.delete(key);
+      release();
+    }
+  }
+
+  /** Which of these keys are stored already (strongly consistent, so a just-finished write is seen). */
+  private async existingKeys(keys: { pk: AttributeValue; sk: AttributeValue }[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    await Promise.all(
+      chunk(keys, 100).map((part) =>
+        sendAll(
+          part,
+          async (pending) => {
+            const out = await this.client.send(
+              new BatchGetItemCommand({
+                RequestItems: {
+                  [this.tableName]: {
+                    Keys: [...pending],
+                    ConsistentRead: true,
+                    ProjectionExpression: '#pk, #sk',
+                    ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+                  },
+                },
+              }),
+            );
+            for (const item of out.Responses?.[this.tableName] ?? []) found.add(keyOf(item));
+            return (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as { pk: AttributeValue; sk: AttributeValue }[];
+          },
+          this.retry,
+          'checking event ids',
+        ),
+      ),
+    );
+    return found;
   }
 
   /**

@@ -17,11 +17,13 @@ import {
   type ScorePage,
   type ScoreStore,
   type ScoreWrite,
+  type ScoreWriteRefusal,
   type StoredScore,
   storedScoreOf,
 } from '../../ports/score-store.js';
 import { batchPutAll, chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
 import { SCORES_BY_SCORE_INDEX } from './tables.js';
+import { isValidationError } from './validation.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -200,13 +202,30 @@ export class DynamoScoreStore implements ScoreStore {
     return out;
   }
 
-  async write(rows: readonly ScoreWrite[]): Promise<void> {
+  async write(rows: readonly ScoreWrite[]): Promise<ScoreWriteRefusal[]> {
     const items: Item[] = [];
-    for (const row of rows) {
-      items.push(this.historyItem(row));
-      if (row.current) items.push(this.currentItem(row));
+    for (const row of rows) items.push(...this.itemsOf(row));
+    try {
+      await batchPutAll(this.client, this.tableName, items, this.retry, 'writing scores', WRITE_CONCURRENCY);
+      return [];
+    } catch (error) {
+      if (!isValidationError(error)) throw error;
     }
-    await batchPutAll(this.client, this.tableName, items, this.retry, 'writing scores', WRITE_CONCURRENCY);
+    // DynamoDB refused a batch as invalid (one item over its limits fails all 25): row by row, skipping only those.
+    const refused: ScoreWriteRefusal[] = [];
+    for (const row of rows) {
+      try {
+        await batchPutAll(this.client, this.tableName, this.itemsOf(row), this.retry, 'writing scores');
+      } catch (error) {
+        if (!isValidationError(error)) throw error;
+        refused.push({ row, reason: error.message });
+      }
+    }
+    return refused;
+  }
+
+  private itemsOf(row: ScoreWrite): Item[] {
+    return row.current ? [this.historyItem(row), this.currentItem(row)] : [this.historyItem(row)];
   }
 
   private currentItem({ score, previous }: ScoreWrite): Item {

@@ -9,6 +9,7 @@ import {
   type ScorePage,
   type ScoreStore,
   type ScoreWrite,
+  type ScoreWriteRefusal,
   type StoredScore,
   storedScoreOf,
 } from '../../ports/score-store.js';
@@ -98,7 +99,7 @@ export class InMemoryScoreStore implements ScoreStore {
     return out;
   }
 
-  async write(rows: readonly ScoreWrite[]): Promise<void> {
+  async write(rows: readonly ScoreWrite[]): Promise<ScoreWriteRefusal[]> {
     this.writes++;
     for (const { score, previous, current } of rows) {
       const hKey = historyKey(score.model, score.entityType, score.entityId);
@@ -115,6 +116,7 @@ export class InMemoryScoreStore implements ScoreStore {
         );
       }
     }
+    return [];
   }
 
   /** Every current row of a model (tests). */

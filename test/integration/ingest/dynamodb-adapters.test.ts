@@ -96,17 +96,26 @@ for (const engine of engines) {
       expect(stored[0]).toEqual(batch[0]);
     });
 
-    it('identifies an event by (userId, eventId): two users sharing an id are two events, each stored once', async () => {
+    it.each([
+      ['conditional puts', false],
+      ['sole-writer batches (local mode)', true],
+    ])('identifies an event by (userId, eventId), exactly once under races: %s', async (label, soleWriter) => {
       // Arrange: user ids that share a shard would collide under a plain `user#id` key; the length prefix keeps them apart.
-      const ts = T0 + 7_200_000;
-      const a = event('shared-id', 'racer-a', ts, { properties: { who: 'a' } });
-      const b = event('shared-id', 'racer-b', ts, { properties: { who: 'b' } });
-      const hashA = event('b#c', 'x#a', ts);
-      const hashB = event('a#b#c', 'x', ts);
+      const ts = T0 + 7_200_000 + (soleWriter ? 1 : 0);
+      const store = new DynamoEventStore({
+        client: harness.client,
+        tableName: eventsTable,
+        shardCount: SHARDS,
+        soleWriter,
+      });
+      const a = event(`shared-${label}`, 'racer-a', ts, { properties: { who: 'a' } });
+      const b = event(`shared-${label}`, 'racer-b', ts, { properties: { who: 'b' } });
+      const hashA = event(`b#${label}`, 'x#a', ts);
+      const hashB = event(`a#b#${label}`, 'x', ts);
 
       // Act: 20 concurrent sends of each user's event, interleaved.
-      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => events.putEvents([i % 2 === 0 ? a : b])));
-      const hashes = await events.putEvents([hashA, hashB]);
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => store.putEvents([i % 2 === 0 ? a : b])));
+      const hashes = await store.putEvents([hashA, hashB]);
 
       // Assert: accepted exactly once per user, every other answer a duplicate, both stored as sent.
       expect(results.reduce((n, r) => n + r.stored, 0)).toBe(2);
