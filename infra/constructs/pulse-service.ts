@@ -199,10 +199,10 @@ export class PulseService extends Construct {
       timeout: Duration.seconds(25),
     });
     // Grants are exactly the SDK commands each handler's code issues (checked by a test, docs/deploy.md#security-notes).
-    // Events: idempotent batch writes (a batch read finds duplicates). Entity records (traits, user→account links)
+    // Events: one conditional put each (exactly-once answers). Entity records (traits, user→account links)
     // live in the scores table: read-merge-conditional-write.
     ingest
-      .bindEventsTable(eventsTable, ['BatchGetItem', 'BatchWriteItem'])
+      .bindEventsTable(eventsTable, ['PutItem'])
       .bindScoresTable(scoresTable, ['GetItem', 'BatchGetItem', 'PutItem'])
       .bindWriteKeys(writeKeys);
 

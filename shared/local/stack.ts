@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import type { Hono } from 'hono';
 import { DynamoAlertStore } from '../adapters/dynamodb/alert-store.js';
 import { DynamoEntityStore } from '../adapters/dynamodb/entity-store.js';
-import { DynamoEventStore } from '../adapters/dynamodb/event-store.js';
 import { migrateEventKeys } from '../adapters/dynamodb/migrate-event-keys.js';
 import { DynamoOverrideStore } from '../adapters/dynamodb/override-store.js';
 import { DynamoRunStore } from '../adapters/dynamodb/run-store.js';
 import { DynamoScoreStore } from '../adapters/dynamodb/score-store.js';
+import { SoleWriterEventStore } from '../adapters/dynamodb/sole-writer-event-store.js';
 import { EVENTS_TABLE, ensureTable, SCORES_TABLE } from '../adapters/dynamodb/tables.js';
 import { S3SnapshotStore } from '../adapters/s3/snapshot-store.js';
 import { WebhookAlertSink } from '../adapters/webhook/alert-sink.js';
@@ -125,13 +125,12 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
   const client = dynamo.client;
   const hotWindow = hotWindowOf(models.map((m) => m.model));
   // The table keeps the hot window; the local archive step moves older days to events/ in the embedded S3.
-  const events = new DynamoEventStore({
+  // Local mode is the only writer of its store (docs/data-model.md#idempotent-writes-counted-exactly).
+  const events = new SoleWriterEventStore({
     client,
     tableName: LOCAL_EVENTS_TABLE,
     shardCount: config.shardCount,
     retentionDays: hotWindow.days,
-    // Local mode is the only writer of its store (docs/data-model.md#idempotent-writes-counted-exactly).
-    soleWriter: true,
   });
   const entities = new DynamoEntityStore({ client, tableName: LOCAL_SCORES_TABLE, shardCount: config.shardCount });
   const scores = new DynamoScoreStore({ client, tableName: LOCAL_SCORES_TABLE, shardCount: config.shardCount });

@@ -99,11 +99,9 @@ describe('least privilege, both ways: each role grants exactly what its code can
     // The API function builds no event store and no S3 store: nothing of ingest's or of the run's reaches it.
     const api = scanner.commandsOf(FUNCTION_ENTRIES.api);
     expect(api.some((c) => c.adapter === 'DynamoEventStore' || c.client === 'client-s3')).toBe(false);
-    // Ingest writes events through EventStore.putEvents, which batches: no Query of the events table.
+    // Ingest writes events through EventStore.putEvents, one conditional put each: no Query of the events table,
+    // and none of local mode's sole-writer batch calls.
     const ingest = scanner.commandsOf(FUNCTION_ENTRIES.ingest);
-    expect(ingest.filter((c) => c.adapter === 'DynamoEventStore').map((c) => c.command)).toEqual([
-      'BatchGetItemCommand',
-      'BatchWriteItemCommand',
-    ]);
+    expect(ingest.filter((c) => c.adapter === 'DynamoEventStore').map((c) => c.command)).toEqual(['PutItemCommand']);
   });
 });

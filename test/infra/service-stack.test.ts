@@ -96,8 +96,8 @@ describe('service stack (repository models)', () => {
       const s = statements.PulseIngest;
 
       // Assert
-      // Batch writes, after a batch read for duplicates: no Query, Get, Put, Update or Delete on events.
-      expect([...actionsOn(s, EVENTS)].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']);
+      // Conditional puts (docs/data-model.md#idempotent-writes-counted-exactly): no Query, Get, Update or Delete on events.
+      expect([...actionsOn(s, EVENTS)].sort()).toEqual(['dynamodb:PutItem']);
       expect([...actionsOn(s, SCORES)].sort()).toEqual([
         'dynamodb:BatchGetItem',
         'dynamodb:GetItem',

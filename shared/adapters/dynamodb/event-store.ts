@@ -1,6 +1,5 @@
 import {
   type AttributeValue,
-  BatchGetItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   PutItemCommand,
@@ -14,11 +13,11 @@ import { DEFAULT_RETENTION_DAYS } from '../../ingest/limits.js';
 import type { EventRefusal, EventStore, PutEventsResult, ReadShardQuery } from '../../ports/event-store.js';
 import { eventIdOfSortKey, eventSortKey, shardPartition, utcDayKey, utcDaysOverlapping } from './keys.js';
 import { decodeQueryItems } from './query-items.js';
-import { batchPutAll, chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
+import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry.js';
 import { EVENTS_BY_ACCOUNT_INDEX } from './tables.js';
 import { isValidationError } from './validation.js';
 
-type Item = Record<string, AttributeValue>;
+export type Item = Record<string, AttributeValue>;
 
 export interface DynamoEventStoreOptions {
   client: DynamoDBClient;
@@ -30,13 +29,6 @@ export interface DynamoEventStoreOptions {
   pageSize?: number | undefined;
   /** Conditional puts in flight at once for one putEvents call. */
   writeConcurrency?: number | undefined;
-  /**
-   * This process is the table's only writer (local mode: LevelDB admits one process). Writes of one key are then
-   * serialised in process and stored with batch calls (a consistent BatchGetItem, then BatchWriteItem of the new
-   * ones) instead of one conditional put each: the same exactly-once answers, about ten times faster on dynalite,
-   * whose cost is per request. Never set it where another process writes the table (AWS).
-   */
-  soleWriter?: boolean | undefined;
 }
 
 /** Attribute names: short, because item size is what DynamoDB bills by (1 KB write units); eventItem spells them out. */
@@ -129,7 +121,14 @@ async function bodyBytes(body: unknown): Promise<Uint8Array | undefined> {
   return undefined;
 }
 
-const keyOf = (item: Item) => `${item.pk!.S}\u0000${item.sk!.S}`;
+/** The identity of an item within the table: its key. */
+export const eventKeyOf = (item: Item): string => `${item.pk!.S}\u0000${item.sk!.S}`;
+
+/** An event on its way into the table, with its item. */
+export interface PendingEvent {
+  item: Item;
+  event: ScoringEvent;
+}
 
 /**
  * The events table. An event is identified by (userId, eventId) and written with a conditional put
@@ -139,15 +138,12 @@ const keyOf = (item: Item) => `${item.pk!.S}\u0000${item.sk!.S}`;
  */
 export class DynamoEventStore implements EventStore {
   readonly shardCount: number;
-  private readonly client: DynamoDBClient;
-  private readonly tableName: string;
+  protected readonly client: DynamoDBClient;
+  protected readonly tableName: string;
   private readonly retentionDays: number;
-  private readonly retry: RetryPolicy;
+  protected readonly retry: RetryPolicy;
   private readonly pageSize: number | undefined;
   private readonly writeConcurrency: number;
-  private readonly soleWriter: boolean;
-  /** soleWriter: keys being written by this process now, each with the promise that settles when it is done. */
-  private readonly writing = new Map<string, Promise<void>>();
 
   constructor(options: DynamoEventStoreOptions) {
     this.client = options.client;
@@ -157,30 +153,30 @@ export class DynamoEventStore implements EventStore {
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.pageSize = options.pageSize;
     this.writeConcurrency = options.writeConcurrency ?? 32;
-    this.soleWriter = options.soleWriter ?? false;
   }
 
   async putEvents(events: readonly ScoringEvent[]): Promise<PutEventsResult> {
-    // One item per key: a second copy of an event in the same call is a duplicate.
-    const items = new Map<string, { item: Item; event: ScoringEvent }>();
+    const { items, duplicates } = this.itemsOf(events);
+    return this.putConditionally([...items.values()], duplicates);
+  }
+
+  /** One item per key: a second copy of an event in the same call is a duplicate. */
+  protected itemsOf(events: readonly ScoringEvent[]): { items: Map<string, PendingEvent>; duplicates: number } {
+    const items = new Map<string, PendingEvent>();
     let duplicates = 0;
     const now = Date.now();
     for (const event of events) {
       const item = eventItem(event, this.shardCount, this.retentionDays, now);
-      const key = keyOf(item);
+      const key = eventKeyOf(item);
       if (items.has(key)) duplicates++;
       else items.set(key, { item, event });
     }
-    if (this.soleWriter && items.size > 0) {
-      const result = await this.putExclusively(items);
-      return { stored: result.stored, duplicates: duplicates + result.duplicates, refused: result.refused };
-    }
-    return this.putConditionally([...items.values()], duplicates);
+    return { items, duplicates };
   }
 
   /** One conditional put per event, `writeConcurrency` at a time. */
-  private async putConditionally(
-    pending: readonly { item: Item; event: ScoringEvent }[],
+  protected async putConditionally(
+    pending: readonly PendingEvent[],
     duplicatesSoFar: number,
   ): Promise<PutEventsResult> {
     let duplicates = duplicatesSoFar;
@@ -198,87 +194,6 @@ export class DynamoEventStore implements EventStore {
     };
     await Promise.all(Array.from({ length: Math.min(this.writeConcurrency, pending.length) }, worker));
     return { stored, duplicates, refused };
-  }
-
-  /**
-   * soleWriter: claim every key of the call (waiting while another call of this process writes one of them; a call
-   * claims all its keys at once or none, so two calls never wait on each other), read which exist, batch-write the
-   * others, release. Exactly one concurrent sender of an event is told `stored`, as with conditional puts.
-   */
-  private async putExclusively(items: Map<string, { item: Item; event: ScoringEvent }>): Promise<PutEventsResult> {
-    const keys = [...items.keys()];
-    for (;;) {
-      const busy: Promise<void>[] = [];
-      for (const key of keys) {
-        const other = this.writing.get(key);
-        if (other) busy.push(other);
-      }
-      if (busy.length === 0) break;
-      await Promise.all(busy);
-    }
-    let release!: () => void;
-    const done = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    for (const key of keys) this.writing.set(key, done);
-    try {
-      const existing = await this.existingKeys([...items.values()].map(({ item }) => ({ pk: item.pk!, sk: item.sk! })));
-      const fresh: { item: Item; event: ScoringEvent }[] = [];
-      let duplicates = 0;
-      for (const [key, entry] of items) {
-        if (existing.has(key)) duplicates++;
-        else fresh.push(entry);
-      }
-      try {
-        await batchPutAll(
-          this.client,
-          this.tableName,
-          fresh.map((f) => f.item),
-          this.retry,
-          'storing events',
-          4,
-        );
-        return { stored: fresh.length, duplicates, refused: [] };
-      } catch (error) {
-        if (!isValidationError(error)) throw error;
-        // One item DynamoDB refuses fails its whole batch call: item by item, refusing only that one.
-        return this.putConditionally(fresh, duplicates);
-      }
-    } finally {
-      for (const key of keys) this.writing.delete(key);
-      release();
-    }
-  }
-
-  /** Which of these keys are stored already (strongly consistent, so a just-finished write is seen). */
-  private async existingKeys(keys: { pk: AttributeValue; sk: AttributeValue }[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    await Promise.all(
-      chunk(keys, 100).map((part) =>
-        sendAll(
-          part,
-          async (pending) => {
-            const out = await this.client.send(
-              new BatchGetItemCommand({
-                RequestItems: {
-                  [this.tableName]: {
-                    Keys: [...pending],
-                    ConsistentRead: true,
-                    ProjectionExpression: '#pk, #sk',
-                    ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-                  },
-                },
-              }),
-            );
-            for (const item of out.Responses?.[this.tableName] ?? []) found.add(keyOf(item));
-            return (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as { pk: AttributeValue; sk: AttributeValue }[];
-          },
-          this.retry,
-          'checking event ids',
-        ),
-      ),
-    );
-    return found;
   }
 
   /**

@@ -4,6 +4,7 @@ import { DynamoEntityStore } from '../../../shared/adapters/dynamodb/entity-stor
 import { DynamoEventStore, eventItem } from '../../../shared/adapters/dynamodb/event-store.js';
 import { eventSortKey, userPartition } from '../../../shared/adapters/dynamodb/keys.js';
 import { migrateEventKeys } from '../../../shared/adapters/dynamodb/migrate-event-keys.js';
+import { SoleWriterEventStore } from '../../../shared/adapters/dynamodb/sole-writer-event-store.js';
 import type { ScoringEvent } from '../../../shared/domain/event.js';
 import { shardOf } from '../../../shared/domain/shard.js';
 import { DAY_MS } from '../../../shared/domain/time.js';
@@ -102,12 +103,8 @@ for (const engine of engines) {
     ])('identifies an event by (userId, eventId), exactly once under races: %s', async (label, soleWriter) => {
       // Arrange: user ids that share a shard would collide under a plain `user#id` key; the length prefix keeps them apart.
       const ts = T0 + 7_200_000 + (soleWriter ? 1 : 0);
-      const store = new DynamoEventStore({
-        client: harness.client,
-        tableName: eventsTable,
-        shardCount: SHARDS,
-        soleWriter,
-      });
+      const Store = soleWriter ? SoleWriterEventStore : DynamoEventStore;
+      const store = new Store({ client: harness.client, tableName: eventsTable, shardCount: SHARDS });
       const a = event(`shared-${label}`, 'racer-a', ts, { properties: { who: 'a' } });
       const b = event(`shared-${label}`, 'racer-b', ts, { properties: { who: 'b' } });
       const hashA = event(`b#${label}`, 'x#a', ts);
