@@ -1,4 +1,5 @@
 import { contentEventId, NativeEventSchema, type ScoringEvent, toEpochMillis } from '../domain/event.js';
+import { idProblem } from '../domain/input-limits.js';
 import { numberEnd, ownCopy, plainStringEnd, skipSpace, skipValue } from '../json/scan.js';
 
 /** One line to an event, or a message naming what is wrong. */
@@ -91,9 +92,9 @@ function withId(
   };
 }
 
-/** An id the schema accepts unchanged: a trimmed, non-empty string of at most 256 characters. */
+/** An id the schema accepts unchanged: trimmed, non-empty, within the id limits (docs/api.md#limits). */
 function isPlainId(id: unknown): id is string {
-  return typeof id === 'string' && id.length > 0 && id.length <= 256 && isTrimmed(id);
+  return typeof id === 'string' && id.length > 0 && isTrimmed(id) && idProblem(id) === undefined;
 }
 
 /** `s.trim() === s` without allocating in the common case (first and last characters plainly not spaces). */
