@@ -338,7 +338,7 @@ describe('scores API', () => {
     expect(started.status).toBe(202);
     expect(started.body.status).toBe('queued');
     expect(run.body).toMatchObject({ runId: started.body.runId, model: 'accounts', status: 'succeeded', error: null });
-    expect(run.body.counts).toEqual({ entities: 1, events: 15 });
+    expect(run.body.counts).toEqual({ entities: 1, events: 15, skipped: 0 });
     expect(run.body.snapshot.manifest).toMatch(
       /^s3:\/\/test-bucket\/snapshots\/model=accounts\/dt=2026-03-01\/_manifest\.json$/,
     );

@@ -10,7 +10,7 @@ import { latestKey, manifestKey, partitionPrefix, rawRowsKey, shardItemsKey } fr
 import { LocalRunner } from '../../../shared/run/local-runner.js';
 import { createRun, planRun } from '../../../shared/run/plan.js';
 import type { SnapshotManifest } from '../../../shared/run/snapshot.js';
-import { readAhead, runShard } from '../../../shared/run/worker.js';
+import { readAhead, runShard, type ScoredShard, skipUnwritable } from '../../../shared/run/worker.js';
 import { model } from '../../support/engine.js';
 import { events, memoryDeps, SHARDS } from './fixture.js';
 
@@ -100,7 +100,7 @@ describe('a run in memory: plan → workers → finalise', () => {
 
     // Assert
     expect(run.status).toBe('succeeded');
-    expect(run.counts).toEqual({ entities: 13, events: (12 * 13) / 2 + 4 });
+    expect(run.counts).toEqual({ entities: 13, events: (12 * 13) / 2 + 4, skipped: 0 });
     const current = deps.scores.allCurrent('usage');
     expect(current.map((c) => c.entityId).sort()).toEqual([...users, 'quiet'].sort());
     const quiet = current.find((c) => c.entityId === 'quiet')!;
@@ -160,6 +160,7 @@ describe('a run in memory: plan → workers → finalise', () => {
       done: true,
       entities: 1,
       events: 2,
+      skipped: 0,
       rawKey: rawRowsKey(run.runId, shard),
     });
     const lines = gunzipSync((await deps.objects.get(rawRowsKey(run.runId, shard)))!)
@@ -254,5 +255,23 @@ describe('readAhead', () => {
     // Assert
     expect(seen).toEqual([0, 1, 2, 3, 4]);
     await expect(failing).rejects.toThrow('Query failed');
+  });
+});
+
+describe('rows that cannot be written', () => {
+  it('skips an entity whose id is past the id limits, counting it and logging the reason without the id', () => {
+    // Arrange: a 256-emoji id (1,024 UTF-8 bytes) as stored before the limits existed, beside a normal one.
+    const raw = (entityId: string) =>
+      ({ entityType: 'user', entityId, accountId: null }) as unknown as ScoredShard['raws'][number];
+    const scored = { raws: [raw('😀'.repeat(256)), raw('fine')], currents: new Map(), events: 2 } as ScoredShard;
+    const reasons: string[] = [];
+
+    // Act
+    const skipped = skipUnwritable(scored, (reason) => reasons.push(reason));
+
+    // Assert
+    expect(skipped).toBe(1);
+    expect(scored.raws.map((r) => r.entityId)).toEqual(['fine']);
+    expect(reasons).toEqual(['user id is 1024 bytes in UTF-8; an id may be at most 256 bytes']);
   });
 });
