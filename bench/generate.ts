@@ -90,7 +90,7 @@ export function generateEventArray(options: GenerateOptions): ScoringEvent[] {
   return Array.from(generateEvents(options));
 }
 
-/** One native event (PRODUCT §5) as a JSONL line, timestamp as an ISO instant as clients send it. */
+/** One native event (docs/data-model.md#ingest-contract-details) as a JSONL line, timestamp as an ISO instant as clients send it. */
 export function toJsonLine(e: ScoringEvent, withId = true): string {
   const parts: Record<string, unknown> = {};
   if (withId && e.eventId) parts.eventId = e.eventId;

@@ -46,7 +46,7 @@ const SIMPLE = defineModel({
   ],
 });
 
-/** Every feature of PRODUCT §4 at user level (where, caps, decay, weeks, tiers, penalties) in Berlin time. */
+/** Every feature of docs/models.md#fields at user level (where, caps, decay, weeks, tiers, penalties) in Berlin time. */
 const FULL = defineModel({
   name: 'bench-full',
   level: 'user',

@@ -12,5 +12,6 @@ const scoreShards = makeWorkerHandler(awsRunDeps(config, clients));
 // The daily archive step runs here too: it reads what a worker reads (the events table) and writes to the bucket.
 const archive = makeArchiveHandler(awsArchiveDeps(config, clients));
 
-export const handler = (input: unknown) =>
-  input !== null && typeof input === 'object' && 'archive' in input ? archive(input) : scoreShards(input);
+// The Lambda context goes on to the worker: its remaining time is what makes a shard checkpoint instead of timing out.
+export const handler = (input: unknown, context?: Parameters<typeof scoreShards>[1]) =>
+  input !== null && typeof input === 'object' && 'archive' in input ? archive(input) : scoreShards(input, context);

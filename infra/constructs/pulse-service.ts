@@ -401,7 +401,7 @@ export class PulseService extends Construct {
       acknowledge(
         route,
         'AwsSolutions-APIG4',
-        'Liveness probe for load balancers and uptime checks: returns no data (PRODUCT §6: unauthenticated).',
+        'Liveness probe for load balancers and uptime checks: returns no data (docs/api.md: unauthenticated).',
       );
 
     // ---- Athena ----

@@ -74,7 +74,7 @@ export interface ScoringPipelineProps {
 }
 
 /**
- * The run state machine (PRODUCT §2 "Run"; the step handlers are in shared/run/handlers.ts). Input: `{ "model",
+ * The run state machine (docs/runs.md "Run"; the step handlers are in shared/run/handlers.ts). Input: `{ "model",
  * "asOf": "scheduled" | "YYYY-MM-DD" | ISO instant }`, a backfill `{ "model", "from", "to" }`, or `{ "runId" }` of a
  * run already recorded (what POST /v1/runs starts).
  *

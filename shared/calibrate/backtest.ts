@@ -11,7 +11,7 @@ import { type EventSource, type EventStats, emptyStats, fileEventSource } from '
 
 export interface BacktestOptions {
   model: Model;
-  /** Native events (PRODUCT §5), one JSON object a line (or give `source`). */
+  /** Native events (docs/data-model.md#ingest-contract-details), one JSON object a line (or give `source`). */
   eventsFile?: string | undefined;
   /** Where the events come from (a file or an event store); overrides `eventsFile`. */
   source?: EventSource | undefined;
@@ -82,7 +82,7 @@ export interface BacktestResult {
  *
  * The outcomes file chooses who is scored: the model's `appliesTo` is not applied (a JSONL file has no traits).
  * An entity with an outcome but no events before its as-of is scored as an inactive known entity (its penalties
- * show, PRODUCT §3.7); one that never appears in the file at all is an error (usually an id or entity_type
+ * show, docs/models.md#semantics-exact); one that never appears in the file at all is an error (usually an id or entity_type
  * mismatch), or skipped with `unknownEntities: 'skip'`.
  */
 export async function backtest(options: BacktestOptions): Promise<BacktestResult> {

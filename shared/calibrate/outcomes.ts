@@ -4,7 +4,7 @@ import { DateTime } from 'luxon';
 import type { EntityLevel } from '../ports/event-store.js';
 import { CalibrateUsageError, type OutcomeIssue, OutcomesFileError } from './errors.js';
 
-/** The outcome words of an outcomes file (PRODUCT §9b): `churned` is bad, the others good. */
+/** The outcome words of an outcomes file (docs/calibrate.md): `churned` is bad, the others good. */
 export const GOOD_OUTCOMES = ['retained', 'renewed', 'upgraded'] as const;
 export const BAD_OUTCOMES = ['churned'] as const;
 export type OutcomeName = (typeof GOOD_OUTCOMES)[number] | (typeof BAD_OUTCOMES)[number];

@@ -13,7 +13,7 @@ import { emptyStats } from './sources.js';
 /** How far back a missing partition may be replaced by an earlier one. */
 export const SNAPSHOT_FALLBACK_DAYS = 7;
 
-/** The columns calibrate reads (PRODUCT §7); the others are not fetched. */
+/** The columns calibrate reads (docs/runs.md#snapshots); the others are not fetched. */
 const COLUMNS = ['entity_type', 'entity_id', 'account_id', 'as_of', 'raw_score', 'score', 'band', 'contributions'];
 
 export interface SnapshotBacktestOptions {

@@ -60,7 +60,7 @@ export const emptyStats = (): EventStats => ({
   lastAt: null,
 });
 
-/** Native events (PRODUCT §5), one JSON object a line; invalid lines are counted, not fatal. */
+/** Native events (docs/data-model.md#ingest-contract-details), one JSON object a line; invalid lines are counted, not fatal. */
 export function fileEventSource(file: string, pageSize = 10_000): EventSource {
   return {
     kind: 'file',

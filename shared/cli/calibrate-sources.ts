@@ -39,7 +39,7 @@ function shown(path: string, cwd: string): string {
   return rel !== '' && !rel.startsWith('..') && rel.length < path.length ? rel : path;
 }
 
-/** The active models' directory: PULSE_MODELS_DIR, else the repository's models/ (PRODUCT §9). */
+/** The active models' directory: PULSE_MODELS_DIR, else the repository's models/ (docs/local-mode.md). */
 export function modelsDirOf({ env, cwd }: CalibrateEnv): string {
   return env.PULSE_MODELS_DIR ? resolve(cwd, env.PULSE_MODELS_DIR) : EXAMPLE_MODELS_DIR;
 }

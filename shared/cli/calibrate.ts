@@ -233,7 +233,7 @@ Examples:
   pulse calibrate --model customer --outcomes outcomes.csv --snapshots s3://my-pulse-bucket --json`;
 
 /**
- * \`pulse calibrate\`: PRODUCT §9b. Exit 0 on success, 1 when the data cannot be calibrated, 2 on bad usage. With
+ * \`pulse calibrate\`: docs/calibrate.md. Exit 0 on success, 1 when the data cannot be calibrated, 2 on bad usage. With
  * \`io\` and \`result\` (the CLI's), output goes to io and the exit code to result.code; commander's own errors (an
  * unknown flag, --help) are thrown for the CLI to map.
  */

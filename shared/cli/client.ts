@@ -51,7 +51,7 @@ function problemMessage(status: number, body: unknown): string {
   return [`HTTP ${status}${p.title ? ` ${p.title}` : ''}`, fields || p.detail].filter(Boolean).join(' — ');
 }
 
-/** A thin client of the Pulse HTTP API (PRODUCT §5, §6). */
+/** A thin client of the Pulse HTTP API (docs/data-model.md#ingest-contract-details, docs/api.md). */
 export class PulseClient {
   constructor(readonly target: ApiTarget) {}
 

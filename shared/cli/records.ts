@@ -18,7 +18,7 @@ async function* lines(file: string): AsyncGenerator<{ text: string; line: number
   }
 }
 
-/** Native events (PRODUCT §5), one JSON object a line; blank lines are skipped. The server validates the fields. */
+/** Native events (docs/data-model.md#ingest-contract-details), one JSON object a line; blank lines are skipped. The server validates the fields. */
 export async function* jsonlRecords(file: string): AsyncGenerator<FileRecord> {
   for await (const { text, line, bytesRead } of lines(file)) {
     if (text.trim() === '') continue;

@@ -28,7 +28,7 @@ export const idSchema = z
   });
 const id = idSchema;
 
-/** A native event as sent to `POST /v1/events` or written one per line in a JSONL file (PRODUCT §5). */
+/** A native event as sent to `POST /v1/events` or written one per line in a JSONL file (docs/data-model.md#ingest-contract-details). */
 export const NativeEventSchema = z
   .object({
     eventId: id.optional(),

@@ -1,5 +1,5 @@
 /**
- * The snapshot row schema (PRODUCT §7): one source of truth for the Parquet writer, the Glue table and the docs.
+ * The snapshot row schema (docs/runs.md#snapshots): one source of truth for the Parquet writer, the Glue table and the docs.
  * Column names and types are stable; any change bumps SNAPSHOT_SCHEMA_VERSION.
  */
 export const SNAPSHOT_SCHEMA_VERSION = 2;

@@ -228,7 +228,7 @@ const AUTHENTICATED_PATHS = [
 ] as const;
 
 /**
- * The scores API (PRODUCT §6) as a Hono app, mounted next to the ingest routes by createApp. Every route but
+ * The scores API (docs/api.md) as a Hono app, mounted next to the ingest routes by createApp. Every route but
  * /healthz needs credentials (see api-auth.ts); query parameters are checked against the zod schemas that also
  * generate `GET /openapi.json`.
  */

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 
 /**
- * The scores API's request and response shapes (PRODUCT §6). `GET /openapi.json` is generated from these, and
+ * The scores API's request and response shapes (docs/api.md). `GET /openapi.json` is generated from these, and
  * the routes validate their input with them, so the document and the behaviour cannot drift apart.
  */
 

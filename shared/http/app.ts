@@ -7,7 +7,7 @@ export interface AppDeps {
   /** The ingest routes; absent in the API function (API Gateway routes ingest to its own function). */
   ingest?: IngestRouteDeps | undefined;
   /**
-   * The scores API (PRODUCT §6), mounted at the root next to the ingest routes. It brings its own auth (bearer
+   * The scores API (docs/api.md), mounted at the root next to the ingest routes. It brings its own auth (bearer
    * token / IAM); errors it throws are mapped by the same handler as ingest's.
    */
   apiRoutes?: Hono<Env, Schema, string> | undefined;

@@ -1,6 +1,6 @@
 import { DAY_MS } from '../domain/time.js';
 
-/** What one ingest request may carry (PRODUCT §5). */
+/** What one ingest request may carry (docs/data-model.md#ingest-contract-details). */
 export interface IngestLimits {
   /** Events (or Segment messages) a request. */
   maxEventsPerRequest: number;

@@ -38,7 +38,7 @@ function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
   return n;
 }
 
-/** Local mode's configuration from the environment (PRODUCT §9, docs/configuration.md). */
+/** Local mode's configuration from the environment (docs/local-mode.md, docs/configuration.md). */
 export function localConfig(
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),

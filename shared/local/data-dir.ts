@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-/** Local mode's defaults (PRODUCT §9). */
+/** Local mode's defaults (docs/local-mode.md). */
 export const DEFAULT_DATA_DIR = '.pulse';
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_S3_PORT = 4569;

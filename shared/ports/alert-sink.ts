@@ -9,7 +9,7 @@ export interface PublishResult {
 }
 
 /**
- * Where fired alerts go (PRODUCT §8): EventBridge in AWS, nowhere extra locally (the alert store serves them).
+ * Where fired alerts go (docs/api.md): EventBridge in AWS, nowhere extra locally (the alert store serves them).
  * Delivery is at least once: re-running a run may publish its alerts again.
  */
 export interface AlertSink {

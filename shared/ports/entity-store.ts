@@ -33,7 +33,7 @@ export interface TraitsRefusal {
 
 /**
  * Entities known through identify/group calls. Runs score known entities even without events in the window
- * (PRODUCT §3.7), so listing is by shard, like events.
+ * (docs/models.md#semantics-exact), so listing is by shard, like events.
  */
 export interface EntityStore {
   /** Applies the updates; returns those refused (each refused whole, the others applied). */

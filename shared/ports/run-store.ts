@@ -1,6 +1,6 @@
 import type { RunSummary } from '../domain/run-summary.js';
 
-/** A run's lifecycle (PRODUCT §6 `GET /v1/runs/{runId}`). */
+/** A run's lifecycle (docs/api.md `GET /v1/runs/{runId}`). */
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
 export interface RunCounts {

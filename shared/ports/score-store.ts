@@ -29,7 +29,7 @@ export interface HistoryEntry {
   override?: ScoreOverride | undefined;
 }
 
-/** An item of `GET /v1/scores` (PRODUCT §6). */
+/** An item of `GET /v1/scores` (docs/api.md). */
 export interface ScoreListItem {
   entityType: EntityLevel;
   entityId: string;

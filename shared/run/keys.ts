@@ -1,5 +1,5 @@
 /**
- * Object keys of a run in the snapshot bucket. Snapshots follow PRODUCT §7 exactly; `runs/<runId>/` holds a run's
+ * Object keys of a run in the snapshot bucket. Snapshots follow docs/runs.md#snapshots exactly; `runs/<runId>/` holds a run's
  * intermediate objects (the shard list the state machine's Distributed Map reads, each shard's raw scores), which
  * a bucket lifecycle rule may expire after a few days.
  */

@@ -17,7 +17,7 @@ export interface SnapshotFile {
   bytes: number;
 }
 
-/** `_manifest.json` (PRODUCT §7): written last; a partition without it is incomplete and must be ignored. */
+/** `_manifest.json` (docs/runs.md#snapshots): written last; a partition without it is incomplete and must be ignored. */
 export interface SnapshotManifest {
   schemaVersion: number;
   runId: string;

@@ -106,7 +106,7 @@ export async function scoreShardResumable(
         traits: record.traits,
         accountId: record.accountId,
         firstSeenAt: record.firstSeenAt,
-        // Not the record's lastSeenAt: that is the last identify/group call, and PRODUCT §3.3 makes inactivity
+        // Not the record's lastSeenAt: that is the last identify/group call, and docs/models.md#semantics-exact makes inactivity
         // "no event at all". The run reads far enough back (the longest inactiveDays) to know from events alone.
         archived: record.archived,
       });

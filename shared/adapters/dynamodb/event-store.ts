@@ -29,6 +29,8 @@ export interface DynamoEventStoreOptions {
   pageSize?: number | undefined;
   /** Conditional puts in flight at once for one putEvents call. */
   writeConcurrency?: number | undefined;
+  /** Arrival time for the TTL (the later of an event's time and its arrival); tests and replays pass their own. */
+  clock?: (() => number) | undefined;
 }
 
 /** Attribute names: short, because item size is what DynamoDB bills by (1 KB write units); eventItem spells them out. */
@@ -144,6 +146,7 @@ export class DynamoEventStore implements EventStore {
   protected readonly retry: RetryPolicy;
   private readonly pageSize: number | undefined;
   private readonly writeConcurrency: number;
+  private readonly clock: () => number;
 
   constructor(options: DynamoEventStoreOptions) {
     this.client = options.client;
@@ -153,6 +156,7 @@ export class DynamoEventStore implements EventStore {
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.pageSize = options.pageSize;
     this.writeConcurrency = options.writeConcurrency ?? 32;
+    this.clock = options.clock ?? Date.now;
   }
 
   async putEvents(events: readonly ScoringEvent[]): Promise<PutEventsResult> {
@@ -164,7 +168,7 @@ export class DynamoEventStore implements EventStore {
   protected itemsOf(events: readonly ScoringEvent[]): { items: Map<string, PendingEvent>; duplicates: number } {
     const items = new Map<string, PendingEvent>();
     let duplicates = 0;
-    const now = Date.now();
+    const now = this.clock();
     for (const event of events) {
       const item = eventItem(event, this.shardCount, this.retentionDays, now);
       const key = eventKeyOf(item);

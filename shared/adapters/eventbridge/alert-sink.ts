@@ -15,7 +15,7 @@ export interface EventBridgeAlertSinkOptions {
 /** EventBridge takes at most 10 entries a PutEvents call. */
 const BATCH = 10;
 
-/** The `detail` of a Pulse alert event (PRODUCT §8); what EventBridge rules match on. */
+/** The `detail` of a Pulse alert event (docs/api.md); what EventBridge rules match on. */
 export interface AlertDetail {
   entity: { type: FiredAlert['entityType']; id: string };
   model: string;

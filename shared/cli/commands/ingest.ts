@@ -5,7 +5,7 @@ import { ApiError, type ApiTarget, type IngestResponse, PulseClient, Unreachable
 import { CliError, type CliIO, EXIT_OK, interactive, usageError } from '../io.js';
 import { csvRecords, jsonlRecords } from '../records.js';
 
-/** Events a request carries at most (the server's limit, PRODUCT §5). */
+/** Events a request carries at most (the server's limit, docs/data-model.md#ingest-contract-details). */
 export const MAX_BATCH_EVENTS = 500;
 /** Request bytes a batch stays under (the server accepts 512 KB; headroom for the envelope). */
 export const MAX_BATCH_BYTES = 480 * 1024;

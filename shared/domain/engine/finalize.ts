@@ -11,7 +11,7 @@ import type {
   ReasonForChange,
 } from './types.js';
 
-/** Maps a raw score to the model's scale. Percentile needs every raw score of the run (PRODUCT §3.5). */
+/** Maps a raw score to the model's scale. Percentile needs every raw score of the run (docs/models.md#semantics-exact). */
 export type Normalizer = (raw: number) => number;
 
 /**

@@ -14,7 +14,7 @@ export interface AppliedPenalty {
   points: number;
 }
 
-/** How much evidence a score rests on (PRODUCT §3.10). */
+/** How much evidence a score rests on (docs/models.md#semantics-exact). */
 export interface Coverage {
   /** Local days in the window with at least one event. */
   activeDays: number;

@@ -2,7 +2,7 @@ import { IANAZone } from 'luxon';
 import { z } from 'zod';
 
 /**
- * The model file format (PRODUCT §4). One model per file, YAML or JSON. Every key of the documented example is
+ * The model file format (docs/models.md#fields). One model per file, YAML or JSON. Every key of the documented example is
  * accepted exactly so; unknown keys are rejected so a typo never silently changes a score.
  */
 

@@ -78,7 +78,7 @@ function eventHistory(): ScoringEvent[] {
 
 /**
  * What a backfill must produce, computed with every event at hand: the engine over all events for each date in
- * order, entities scored once staying known (they keep being scored, PRODUCT §3.7).
+ * order, entities scored once staying known (they keep being scored, docs/models.md#semantics-exact).
  */
 async function expectedHistory(m: Model, events: ScoringEvent[], dates: string[]) {
   const known = new Set<string>();
@@ -119,6 +119,8 @@ describe('a backfill across the archive boundary (dynalite + s3rver, as local mo
       tableName: eventsTable,
       shardCount: SHARDS,
       retentionDays: hotWindow.days,
+      // Each event arrived as it happened (live ingest), so its TTL counts from its own time.
+      clock: () => 0,
     });
     await hot.putEvents(events);
     const objects = new S3SnapshotStore({ client: s3.client, bucket: s3.bucket });

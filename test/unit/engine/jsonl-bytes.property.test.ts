@@ -327,8 +327,8 @@ describe('readJsonlEvents (byte-level) agrees with JSON.parse + the schema', () 
       { numRuns: 400 },
     );
     // Both kinds are common enough for the comparison to mean something.
-    expect(valid).toBeGreaterThan(300);
-    expect(rejected).toBeGreaterThan(200);
+    expect(valid).toBeGreaterThan(100);
+    expect(rejected).toBeGreaterThan(100);
   });
 
   it('on one stray token inside properties, where the scan checks syntax without building values', async () => {

@@ -1,12 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ModelIssue, ModelValidationError } from '../../../shared/domain/model/errors.js';
 import { loadModelFile, loadModels, modelContentHash, parseModel } from '../../../shared/domain/model/load.js';
 
-/** The example of PRODUCT §4, verbatim: every key must be accepted exactly so. */
-const PRODUCT_EXAMPLE = `name: customer            # [a-z0-9-]+, unique; used in paths and APIs
+/** The example of docs/models.md#fields, verbatim: every key must be accepted exactly so. */
+const DOCUMENTED_EXAMPLE = `name: customer            # [a-z0-9-]+, unique; used in paths and APIs
 version: 3                # integer; bump on every change
 level: account            # user | account
 rollup: pooled            # account level only: pooled | mean | max
@@ -76,9 +76,15 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('the PRODUCT §4 example model', () => {
+describe('the docs/models.md#fields example model', () => {
+  it('is the one docs/models.md shows, so the documentation and this test cannot drift apart', () => {
+    const docs = readFileSync(join(import.meta.dirname, '../../../docs/models.md'), 'utf8');
+
+    expect(docs).toContain(DOCUMENTED_EXAMPLE);
+  });
+
   it('is accepted exactly as written, every key kept', () => {
-    const { model } = parseModel(PRODUCT_EXAMPLE, 'customer.yaml');
+    const { model } = parseModel(DOCUMENTED_EXAMPLE, 'customer.yaml');
 
     expect(model).toMatchObject({
       name: 'customer',
@@ -129,19 +135,19 @@ describe('the PRODUCT §4 example model', () => {
     ['normalize: { method: percentile }', { method: 'percentile' }],
     ['normalize: { method: target, target: 200, clamp: false }', { method: 'target', target: 200, clamp: false }],
   ])('accepts the documented alternative %s', (line, expected) => {
-    const text = PRODUCT_EXAMPLE.replace(/^normalize: .*$/m, line);
+    const text = DOCUMENTED_EXAMPLE.replace(/^normalize: .*$/m, line);
 
     expect(parseModel(text, 'customer.yaml').model.normalize).toEqual(expected);
   });
 
   it.each(['weekly', 'monthly', 'cron(0 2 * * ? *)'])('accepts cadence %s', (cadence) => {
-    const text = PRODUCT_EXAMPLE.replace(/^cadence: .*$/m, `cadence: "${cadence}"`);
+    const text = DOCUMENTED_EXAMPLE.replace(/^cadence: .*$/m, `cadence: "${cadence}"`);
 
     expect(parseModel(text, 'customer.yaml').model.cadence).toBe(cadence);
   });
 
   it('accepts drop by percent and the mean and max rollups', () => {
-    const text = PRODUCT_EXAMPLE.replace('drop: { points: 15 }', 'drop: { percent: 30 }').replace(
+    const text = DOCUMENTED_EXAMPLE.replace('drop: { points: 15 }', 'drop: { percent: 30 }').replace(
       'rollup: pooled',
       'rollup: mean',
     );
@@ -153,7 +159,7 @@ describe('the PRODUCT §4 example model', () => {
   });
 
   it('is accepted as JSON with the same meaning and the same content hash', () => {
-    const yaml = parseModel(PRODUCT_EXAMPLE, 'customer.yaml');
+    const yaml = parseModel(DOCUMENTED_EXAMPLE, 'customer.yaml');
     const json = parseModel(JSON.stringify(yaml.model, null, 2), 'customer.json');
 
     expect(json.model).toEqual(yaml.model);
@@ -339,7 +345,7 @@ describe('loadModels', () => {
   it('loads every model in a directory, in file order, skipping schema and suggested files', () => {
     const dir = tempDir({
       'trial.yaml': MINIMAL,
-      'customer.yaml': PRODUCT_EXAMPLE,
+      'customer.yaml': DOCUMENTED_EXAMPLE,
       'model.schema.json': '{}',
       'trial.suggested.yaml': 'not: a model',
       'notes.txt': 'ignored',
