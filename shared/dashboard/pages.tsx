@@ -772,22 +772,29 @@ export interface AlertsPageProps {
   cursor: string | undefined;
 }
 
+/** The model filter of the alerts and runs pages: one option per model, plus "all models". */
+function ModelFilter(props: { models: ModelView[]; selected: string | undefined }) {
+  return (
+    <label>
+      Model
+      <select name="model">
+        <option value="">all models</option>
+        {props.models.map((m) => (
+          <option value={m.name} selected={props.selected === m.name}>
+            {m.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function AlertsPage(props: AlertsPageProps) {
   return (
     <Layout title="Alerts" section="alerts" source={props.source}>
       <h1>Alerts</h1>
       <form class="filters" method="get" action="/alerts">
-        <label>
-          Model
-          <select name="model">
-            <option value="">all models</option>
-            {props.models.map((m) => (
-              <option value={m.name} selected={props.model === m.name}>
-                {m.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ModelFilter models={props.models} selected={props.model} />
         <label>
           Since
           <input type="date" name="since" value={props.since} />
@@ -828,17 +835,7 @@ export function RunsPage(props: { source: string; models: ModelView[]; model: st
     <Layout title="Runs" section="runs" source={props.source}>
       <h1>Runs</h1>
       <form class="filters" method="get" action="/runs">
-        <label>
-          Model
-          <select name="model">
-            <option value="">all models</option>
-            {props.models.map((m) => (
-              <option value={m.name} selected={props.model === m.name}>
-                {m.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ModelFilter models={props.models} selected={props.model} />
         <button type="submit" class="primary">
           Apply
         </button>
