@@ -8,7 +8,6 @@ const pad = (n: number) => String(n).padStart(5, '0');
 export const runPrefix = (runId: string) => `runs/${runId}/`;
 /** JSON array of `{ runId, shard }`: the Distributed Map's ItemReader input. */
 export const shardItemsKey = (runId: string) => `runs/${runId}/shards.json`;
-export const rawPrefix = (runId: string) => `runs/${runId}/raw/`;
 /** One shard's raw scores: gzipped JSON lines (a header line, then one row per entity). */
 export const rawRowsKey = (runId: string, shard: number) => `runs/${runId}/raw/shard-${pad(shard)}.jsonl.gz`;
 /** Where a worker left a shard it could not finish in one invocation (see checkpoint.ts). */

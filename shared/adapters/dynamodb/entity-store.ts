@@ -8,7 +8,6 @@ import {
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { Traits } from '../../domain/model/schema.js';
-import { shardOf } from '../../domain/shard.js';
 import { type EntityState, groupUpdates, mergeEntity } from '../../ingest/entity-merge.js';
 import type { EntityRecord, EntityStore, TraitsRefusal, TraitsUpdate } from '../../ports/entity-store.js';
 import type { EntityLevel } from '../../ports/event-store.js';
@@ -218,9 +217,4 @@ function traitsFrom(map: Item | undefined): Traits {
     if (value.S !== undefined) traits[key] = JSON.parse(value.S);
   }
   return traits;
-}
-
-/** For tests and tooling: the shard an entity record lives in. */
-export function entityShard(entityId: string, shardCount: number): number {
-  return shardOf(entityId, shardCount);
 }

@@ -32,11 +32,6 @@ export function userPartition(userId: string, timestamp: number, shardCount: num
   return `U#${shardOf(userId, shardCount)}#${utcDayKey(timestamp)}`;
 }
 
-/** GSI partition of an event by account: `A#<shard>#<YYYYMMDD>`. */
-export function accountPartition(accountId: string, timestamp: number, shardCount: number): string {
-  return `A#${shardOf(accountId, shardCount)}#${utcDayKey(timestamp)}`;
-}
-
 export function shardPartition(level: EntityLevel, shard: number, dayStart: number): string {
   return `${level === 'user' ? 'U' : 'A'}#${shard}#${utcDayKey(dayStart)}`;
 }
