@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { countDates, isoDate } from '../domain/dates.js';
 import { DAY_MS, dateRange } from '../domain/time.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
@@ -8,7 +9,7 @@ import { type ArchivedDay, dueArchiveDates, EventArchive, utcDayStart } from './
 /** At most this many days in one archive request (a year and a day, like a backfill). */
 export const MAX_ARCHIVE_DAYS = 366;
 
-const Date10 = z.iso.date('must be a date (YYYY-MM-DD)');
+const Date10 = isoDate();
 
 /**
  * Input of the archive step (docs/operations.md#event-archive): `{ "archive": "scheduled" }` (what the daily
@@ -53,14 +54,11 @@ export function archiveDatesOf(input: ArchiveInput, now: number): string[] {
   const today = Math.floor(now / DAY_MS) * DAY_MS;
   if (utcDayStart(request.to) >= today)
     throw new ArchiveRequestError('to', 'must be a day that is over (before today, UTC)');
-  const dates = dateRange(request.from, request.to);
-  if (dates.length > MAX_ARCHIVE_DAYS) {
-    throw new ArchiveRequestError(
-      'to',
-      `an archive request covers at most ${MAX_ARCHIVE_DAYS} days (got ${dates.length})`,
-    );
+  const days = countDates(request.from, request.to);
+  if (days > MAX_ARCHIVE_DAYS) {
+    throw new ArchiveRequestError('to', `an archive request covers at most ${MAX_ARCHIVE_DAYS} days (got ${days})`);
   }
-  return dates;
+  return dateRange(request.from, request.to);
 }
 
 /** Archive the given UTC days, oldest first; each is independent and idempotent (see EventArchive). */

@@ -1,3 +1,5 @@
+import { isCalendarDate, isDateOrInstant } from '../domain/dates.js';
+
 /** Where a command writes and what it reads from its environment: process by default, buffers in tests. */
 export interface CliIO {
   stdout: NodeJS.WritableStream;
@@ -51,12 +53,18 @@ export function formatTable(
   return `${[line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')}\n`;
 }
 
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-
-/** A YYYY-MM-DD flag value, or a usage error naming the flag. */
+/** A YYYY-MM-DD flag value on the calendar, or a usage error naming the flag. */
 export function parseDateFlag(value: string, flag: string): string {
-  if (!DATE_ONLY.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
-    throw usageError(`${flag} must be a date like 2026-03-01 (got "${value}")`);
+  if (!isCalendarDate(value)) throw usageError(`${flag} must be a calendar date like 2026-03-01 (got "${value}")`);
+  return value;
+}
+
+/** A calendar date or an ISO 8601 instant with a time zone, or a usage error naming the flag. */
+export function parseDateOrInstantFlag(value: string, flag: string): string {
+  if (!isDateOrInstant(value)) {
+    throw usageError(
+      `${flag} must be a calendar date like 2026-03-01 or an instant like 2026-03-01T00:00:00Z (got "${value}")`,
+    );
   }
   return value;
 }

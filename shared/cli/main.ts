@@ -2,8 +2,10 @@ import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { countDates } from '../domain/dates.js';
 import { LocalConfigError } from '../local/config.js';
 import { EmbeddedStartError } from '../local/embedded.js';
+import { MAX_BACKFILL_DAYS } from '../run/plan.js';
 import { calibrateCommand } from './calibrate.js';
 import type { ApiTarget } from './client.js';
 import { alertsCommand } from './commands/alerts.js';
@@ -17,7 +19,17 @@ import { scoresCommand } from './commands/scores.js';
 import { shadowCommand } from './commands/shadow.js';
 import { showCommand } from './commands/show.js';
 import { validateCommand } from './commands/validate.js';
-import { CliError, type CliIO, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, parseCount, parseDateFlag, processIO } from './io.js';
+import {
+  CliError,
+  type CliIO,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  parseCount,
+  parseDateFlag,
+  parseDateOrInstantFlag,
+  processIO,
+} from './io.js';
 import { outputFormat } from './output.js';
 import { resolveTarget, type TargetFlags } from './target.js';
 
@@ -145,6 +157,12 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
           throw new CliError('a backfill needs both --from and --to', EXIT_USAGE);
         if (flags.from && flags.to && flags.from > flags.to)
           throw new CliError('--from must not be after --to', EXIT_USAGE);
+        if (flags.from && flags.to && countDates(flags.from, flags.to) > MAX_BACKFILL_DAYS) {
+          throw new CliError(
+            `a backfill covers at most ${MAX_BACKFILL_DAYS} dates: --from ${flags.from} --to ${flags.to} spans ${countDates(flags.from, flags.to).toLocaleString('en-US')}`,
+            EXIT_USAGE,
+          );
+        }
         return withTarget(flags, (target) =>
           runCommand({ model, asOf: flags.asOf, from: flags.from, to: flags.to }, target, io),
         );
@@ -235,6 +253,7 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
     .option(
       '--since <date>',
       'alerts of runs as of this date (YYYY-MM-DD) or ISO instant or later (default: 7 days ago)',
+      flag((v) => parseDateOrInstantFlag(v, '--since')),
     )
     .option(
       '--limit <n>',

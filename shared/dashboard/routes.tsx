@@ -6,6 +6,7 @@ import { html } from 'hono/html';
 import { HTTPException } from 'hono/http-exception';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import { z } from 'zod';
+import { isoDate } from '../domain/dates.js';
 import type { ErrorLog } from '../http/problem.js';
 import { logger as defaultLogger } from '../observability.js';
 import {
@@ -60,10 +61,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 
 const modelName = z.string().regex(/^[a-z0-9-]+$/, 'must be a model name ([a-z0-9-]+)');
 const cursor = z.string().min(1).max(4096);
-const calendarDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date (YYYY-MM-DD)')
-  .refine((v) => new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) === v, 'is not a calendar date');
+const calendarDate = isoDate();
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
 const ModelPageQuery = z.object({

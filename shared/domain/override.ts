@@ -1,4 +1,5 @@
 import type { EntityLevel } from '../ports/event-store.js';
+import { DATE_OR_INSTANT_MESSAGE, parseDateOrInstant } from './dates.js';
 import { bandOf } from './engine/finalize.js';
 import type { Model } from './model/schema.js';
 
@@ -52,8 +53,8 @@ export function validateOverride(request: OverrideRequest, now: number): ScoreOv
     const names = request.model.bands.map((b) => b.name).join(', ');
     throw new InvalidOverrideError('band', `"${request.band}" is not a band of model ${request.model.name} (${names})`);
   }
-  const expires = Date.parse(request.expiresAt);
-  if (Number.isNaN(expires)) throw new InvalidOverrideError('expiresAt', 'must be an ISO instant or date');
+  const expires = parseDateOrInstant(request.expiresAt);
+  if (expires === undefined) throw new InvalidOverrideError('expiresAt', DATE_OR_INSTANT_MESSAGE);
   if (expires <= now) throw new InvalidOverrideError('expiresAt', 'must be in the future');
   if (expires > now + MAX_OVERRIDE_DAYS * 86_400_000)
     throw new InvalidOverrideError('expiresAt', `must be at most ${MAX_OVERRIDE_DAYS} days ahead`);

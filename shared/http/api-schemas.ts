@@ -1,18 +1,13 @@
 import { z } from '@hono/zod-openapi';
+import { isoDate, isoDateOrDateTime } from '../domain/dates.js';
 
 /**
  * The scores API's request and response shapes (docs/api.md). `GET /openapi.json` is generated from these, and
  * the routes validate their input with them, so the document and the behaviour cannot drift apart.
  */
 
-const DATE_OR_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/;
-const DATE_OR_INSTANT_MESSAGE = 'must be a date (YYYY-MM-DD) or an ISO 8601 instant with a time zone';
-
-export const dateOrInstant = () =>
-  z
-    .string()
-    .regex(DATE_OR_INSTANT, DATE_OR_INSTANT_MESSAGE)
-    .refine((v) => !Number.isNaN(Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v)), DATE_OR_INSTANT_MESSAGE);
+/** Dates and instants are read strictly (docs/api.md#dates): `2026-02-30` is a 400 naming the field. */
+export const dateOrInstant = isoDateOrDateTime;
 
 export const EntityTypeSchema = z
   .enum(['user', 'account'], { error: 'must be "user" or "account"' })
@@ -205,8 +200,10 @@ export const RunRequestSchema = z
   .object({
     model: modelName,
     asOf: dateOrInstant().optional().openapi({ description: 'Score as of this date (end of day in the model zone).' }),
-    from: dateOrInstant().optional().openapi({ description: 'Backfill: first as-of date.' }),
-    to: dateOrInstant().optional().openapi({ description: 'Backfill: last as-of date.' }),
+    from: isoDate().optional().openapi({ description: 'Backfill: first as-of date (YYYY-MM-DD).' }),
+    to: isoDate()
+      .optional()
+      .openapi({ description: 'Backfill: last as-of date (YYYY-MM-DD); at most 366 dates from `from`.' }),
   })
   .strict()
   .openapi('RunRequest', { description: 'Either { model, asOf } or a backfill { model, from, to }.' });

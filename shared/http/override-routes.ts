@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { BlankEnv } from 'hono/types';
+import { isoDateOrDateTime } from '../domain/dates.js';
 import type { LoadedModel } from '../domain/model/load.js';
 import { InvalidOverrideError, isActive, type StoredOverride, validateOverride } from '../domain/override.js';
 import type { OverrideStore } from '../ports/override-store.js';
@@ -20,7 +21,7 @@ export const OverrideRequestSchema = z
     band: z.string().min(1).max(100).optional().openapi({ description: "One of the model's bands." }),
     score: z.number().finite().optional().openapi({ description: 'The score to publish.' }),
     reason: z.string().trim().min(1, 'must say why').max(500),
-    expiresAt: z.string().min(1).openapi({
+    expiresAt: isoDateOrDateTime().openapi({
       description: 'Required, in the future, at most 366 days ahead (ISO instant or date).',
       example: '2026-04-01T00:00:00Z',
     }),

@@ -1,3 +1,4 @@
+import { countDates, isCalendarDate } from '../domain/dates.js';
 import { dateRange, InvalidAsOfError, lastCompleteDay, resolveAsOf } from '../domain/time.js';
 import type { RunRecord } from '../ports/run-store.js';
 import { modelNamed, type RunDeps } from './deps.js';
@@ -40,8 +41,6 @@ export interface PlanResult {
   done: boolean;
 }
 
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-
 type PlanDeps = Pick<RunDeps, 'models' | 'runs' | 'events' | 'objects' | 'clock' | 'random'>;
 
 /** Create a queued run of a model as of an instant (what POST /v1/runs and the schedule do first). */
@@ -80,21 +79,30 @@ export async function createRun(deps: PlanDeps, request: RunRequest, parentRunId
 }
 
 /**
+ * Check a backfill's dates before any work (docs/api.md#runs): both calendar dates, in order, at most
+ * MAX_BACKFILL_DAYS dates, counted arithmetically so even a range of millennia is refused at once.
+ */
+export function checkBackfillRange(request: Pick<BackfillRequest, 'from' | 'to'>): void {
+  for (const field of ['from', 'to'] as const) {
+    if (!isCalendarDate(request[field])) {
+      throw new InvalidRunRequestError(field, 'must be a calendar date (YYYY-MM-DD)');
+    }
+  }
+  if (request.from > request.to) throw new InvalidRunRequestError('from', `must not be after to (${request.to})`);
+  const days = countDates(request.from, request.to);
+  if (days > MAX_BACKFILL_DAYS) {
+    throw new InvalidRunRequestError('to', `a backfill covers at most ${MAX_BACKFILL_DAYS} dates (got ${days})`);
+  }
+}
+
+/**
  * Create a backfill: one queued run per date from `from` to `to` (inclusive, in date order, so each day's
  * trend compares with the day before). Backfill runs do not fire alerts.
  */
 export async function createBackfill(deps: PlanDeps, request: BackfillRequest): Promise<RunRecord> {
   const { model, contentHash } = modelNamed(deps.models, request.model);
-  for (const field of ['from', 'to'] as const) {
-    if (!DATE_ONLY.test(request[field]) || Number.isNaN(Date.parse(request[field]))) {
-      throw new InvalidRunRequestError(field, 'must be a date (YYYY-MM-DD)');
-    }
-  }
-  if (request.from > request.to) throw new InvalidRunRequestError('from', 'must not be after to');
+  checkBackfillRange(request);
   const dates = dateRange(request.from, request.to);
-  if (dates.length > MAX_BACKFILL_DAYS) {
-    throw new InvalidRunRequestError('to', `a backfill covers at most ${MAX_BACKFILL_DAYS} days (got ${dates.length})`);
-  }
   const now = (deps.clock ?? Date.now)();
   const last = resolveAsOf(request.to, model.timezone);
   const stamp = new Date(now).toISOString();

@@ -77,7 +77,16 @@ describe('pulse --help', () => {
 describe('pulse usage errors exit 2 with what to fix', () => {
   it.each([
     [['run'], "missing required argument 'model'"],
-    [['run', 'customer', '--as-of', '01/03/2026'], '--as-of must be a date like 2026-03-01'],
+    [['run', 'customer', '--as-of', '01/03/2026'], '--as-of must be a calendar date like 2026-03-01'],
+    [
+      ['run', 'customer', '--as-of', '2026-02-30'],
+      '--as-of must be a calendar date like 2026-03-01 (got "2026-02-30")',
+    ],
+    [['run', 'customer', '--from', '2026-02-30', '--to', '2026-03-02'], '--from must be a calendar date'],
+    [['run', 'customer', '--from', '2026-02-01', '--to', '2026-02-29'], '--to must be a calendar date'],
+    [['run', 'customer', '--from', '1000-01-01', '--to', '2999-12-31'], 'a backfill covers at most 366 dates'],
+    [['alerts', '--since', '2026-02-30'], '--since must be a calendar date like 2026-03-01 or an instant'],
+    [['alerts', '--since', '2026-03-01T25:00:00Z'], '--since must be a calendar date'],
     [['run', 'customer', '--as-of', '2026-03-01', '--from', '2026-02-01', '--to', '2026-02-02'], 'not both'],
     [['run', 'customer', '--from', '2026-02-01'], 'needs both --from and --to'],
     [['run', 'customer', '--from', '2026-02-05', '--to', '2026-02-01'], '--from must not be after --to'],
@@ -89,7 +98,7 @@ describe('pulse usage errors exit 2 with what to fix', () => {
     [['validate', 'no/such/dir'], 'does not exist'],
     [['frobnicate'], "unknown command 'frobnicate'"],
     [['shadow'], "missing required argument 'draft-model-file'"],
-    [['shadow', 'models/customer.yaml', '--as-of', 'tomorrow'], '--as-of must be a date like 2026-03-01'],
+    [['shadow', 'models/customer.yaml', '--as-of', 'tomorrow'], '--as-of must be a calendar date like 2026-03-01'],
     [['shadow', 'no/such/draft.yaml'], 'no/such/draft.yaml does not exist'],
     [['calibrate', '--model', 'customer', '--outcomes', 'x.csv', '--horizon-days', 'soon'], '--horizon-days must be'],
     [['calibrate', '--outcomes', 'x.csv', '--bogus'], "unknown option '--bogus'"],
@@ -100,6 +109,7 @@ describe('pulse usage errors exit 2 with what to fix', () => {
     // Assert
     expect(result.code).toBe(2);
     expect(result.err).toContain(message);
+    expect(result.err).not.toMatch(/\n\s+at /); // no stack trace
   });
 });
 

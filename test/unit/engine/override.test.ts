@@ -28,6 +28,8 @@ describe('validateOverride', () => {
     [{ ...base }, 'band'],
     [{ ...base, band: 'low', expiresAt: '2026-03-01T11:59:59Z' }, 'expiresAt'],
     [{ ...base, band: 'low', expiresAt: 'soon' }, 'expiresAt'],
+    [{ ...base, band: 'low', expiresAt: '2026-02-30' }, 'expiresAt'],
+    [{ ...base, band: 'low', expiresAt: '2026-03-05T24:00:01Z' }, 'expiresAt'],
     [{ ...base, band: 'low', expiresAt: '2028-03-01T00:00:00Z' }, 'expiresAt'],
   ])('refuses %j naming %s', (request, field) => {
     expect(() => validateOverride(request, NOW)).toThrow(InvalidOverrideError);

@@ -252,6 +252,12 @@ describe('scores API', () => {
     ['/v1/scores/user/u1/history?from=yesterday', 'from'],
     ['/v1/scores/user/u1/history?from=2026-03-05&to=2026-03-01', 'from'],
     ['/v1/alerts?since=last-week', 'since'],
+    ['/v1/scores/user/u1/history?from=2026-02-30', 'from'],
+    ['/v1/scores/user/u1/history?to=2026-13-01', 'to'],
+    ['/v1/scores/user/u1/history?from=2026-03-01T24:30:00Z', 'from'],
+    ['/v1/scores/user/u1/history?from=2026-03-01T10:00:00', 'from'],
+    ['/v1/alerts?since=2026-02-30', 'since'],
+    ['/v1/alerts?since=0000-01-01', 'since'],
   ])('answers 400 naming the parameter: %s', async (path, parameter) => {
     // Act
     const res = await get(f.app, path);
@@ -365,10 +371,28 @@ describe('scores API', () => {
     [{ model: 'activity', from: '2026-03-05', to: '2026-03-01' }, 'from'],
     [{ model: 'activity', from: '2024-01-01', to: '2026-03-01' }, 'to'],
     [{ model: 'activity', asOf: '2026-03-01', extra: 1 }, 'extra'],
+    [{ model: 'activity', from: '2026-02-30', to: '2026-03-01' }, 'from'],
+    [{ model: 'activity', from: '2026-02-01', to: '2026-02-29' }, 'to'],
+    [{ model: 'activity', asOf: '2026-02-30' }, 'asOf'],
+    [{ model: 'activity', from: '2026-03-01T00:00:00Z', to: '2026-03-02' }, 'from'],
+    [{ model: 'activity', from: '1000-01-01', to: '2999-12-31' }, 'to'],
   ])('rejects a bad run request naming the field: %j', async (body, field) => {
     const res = await post(f.app, '/v1/runs', body);
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: any) => e.path)).toContain(field);
+  });
+
+  it('refuses a 2,000-year backfill naming the limit, before creating any run', async () => {
+    // Act
+    const res = await post(f.app, '/v1/runs', { model: 'activity', from: '1000-01-01', to: '2999-12-31' });
+    const runs = await get(f.app, '/v1/runs?limit=100');
+
+    // Assert
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([
+      { path: 'to', message: expect.stringMatching(/at most 366 dates \(got 730,?485\)/) },
+    ]);
+    expect(runs.body.items.filter((r: any) => r.runId.includes('10000101'))).toEqual([]);
   });
 
   it('answers 404 for an unknown run', async () => {
