@@ -12,15 +12,9 @@ import { findModelPrefix } from '../calibrate/snapshots.js';
 import { type EventSource, storeEventSource } from '../calibrate/sources.js';
 import { ModelValidationError } from '../domain/model/errors.js';
 import { type LoadedModel, loadModelFile } from '../domain/model/load.js';
-import { EXAMPLE_MODELS_DIR } from '../local/config.js';
-import { dataDirOf, dataPaths, LOCAL_BUCKET, LOCAL_EVENTS_TABLE, LOCAL_SCORES_TABLE } from '../local/data-dir.js';
-import {
-  EmbeddedStartError,
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-  startEmbeddedDynamo,
-  startEmbeddedS3,
-} from '../local/embedded.js';
+import { EXAMPLE_MODELS_DIR, LocalConfigError, type LocalServices, localServices } from '../local/config.js';
+import { dataDirOf, dataPaths } from '../local/data-dir.js';
+import { EmbeddedStartError, openLocalDynamo, openLocalS3 } from '../local/embedded.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
 import { runningLocalServer } from './target.js';
 
@@ -32,6 +26,16 @@ export interface CalibrateEnv {
 
 const MODEL_NAME = /^[a-z0-9-]+$/;
 const MODEL_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+/** The stores' settings from the environment (docs/configuration.md#local-mode); a bad value is a usage error. */
+function servicesOf(where: CalibrateEnv): LocalServices {
+  try {
+    return localServices(where.env);
+  } catch (error) {
+    if (error instanceof LocalConfigError) throw new CalibrateUsageError(error.message);
+    throw error;
+  }
+}
 
 /** A data dir for messages: relative to where the user is when that is shorter. */
 function shown(path: string, cwd: string): string {
@@ -111,6 +115,7 @@ export async function openLocalEvents(where: CalibrateEnv): Promise<OpenedEvents
       `without --events, events come from the local store in ${dirShown}, which holds none yet: pass --events <file.jsonl>, or ingest first (npm start, then pulse ingest <file>); PULSE_DATA_DIR chooses the store`,
     );
   }
+  const services = servicesOf(where);
   const server = await runningLocalServer(dataDir);
   if (server) {
     if (!server.dynamoUrl) {
@@ -120,38 +125,46 @@ export async function openLocalEvents(where: CalibrateEnv): Promise<OpenedEvents
     }
     const client = new DynamoDBClient({
       endpoint: server.dynamoUrl,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
+      region: services.region,
+      credentials: services.credentials,
       maxAttempts: 3,
     });
     return {
       source: storeEventSource({
-        events: new DynamoEventStore({ client, tableName: LOCAL_EVENTS_TABLE, shardCount }),
-        entities: new DynamoEntityStore({ client, tableName: LOCAL_SCORES_TABLE, shardCount }),
+        events: new DynamoEventStore({
+          client,
+          tableName: server.eventsTable ?? services.eventsTable,
+          shardCount,
+        }),
+        entities: new DynamoEntityStore({
+          client,
+          tableName: server.scoresTable ?? services.scoresTable,
+          shardCount,
+        }),
         label: `the local store in ${dirShown} (through the server at ${server.url})`,
       }),
       close: async () => client.destroy(),
     };
   }
-  let dynamo: Awaited<ReturnType<typeof startEmbeddedDynamo>>;
+  let dynamo: Awaited<ReturnType<typeof openLocalDynamo>>;
   try {
-    dynamo = await startEmbeddedDynamo(dataDir);
+    dynamo = await openLocalDynamo(dataDir, services);
   } catch (error) {
     if (error instanceof EmbeddedStartError)
       throw new CalibrateError(`${error.message}; or pass --events <file.jsonl>`);
     throw error;
   }
   try {
-    await ensureTable(dynamo.client, EVENTS_TABLE, LOCAL_EVENTS_TABLE);
-    await ensureTable(dynamo.client, SCORES_TABLE, LOCAL_SCORES_TABLE);
+    await ensureTable(dynamo.client, EVENTS_TABLE, services.eventsTable);
+    await ensureTable(dynamo.client, SCORES_TABLE, services.scoresTable);
   } catch (error) {
     await dynamo.close();
     throw error;
   }
   return {
     source: storeEventSource({
-      events: new DynamoEventStore({ client: dynamo.client, tableName: LOCAL_EVENTS_TABLE, shardCount }),
-      entities: new DynamoEntityStore({ client: dynamo.client, tableName: LOCAL_SCORES_TABLE, shardCount }),
+      events: new DynamoEventStore({ client: dynamo.client, tableName: services.eventsTable, shardCount }),
+      entities: new DynamoEntityStore({ client: dynamo.client, tableName: services.scoresTable, shardCount }),
       label: `the local store in ${dirShown}`,
     }),
     close: () => dynamo.close(),
@@ -219,31 +232,39 @@ export async function openSnapshotLocation(
 async function openLocalSnapshots(where: CalibrateEnv): Promise<OpenedSnapshots> {
   const dataDir = dataDirOf(where.env, where.cwd);
   const dirShown = shown(dataDir, where.cwd);
+  const services = servicesOf(where);
   const server = await runningLocalServer(dataDir);
   if (server) {
     const client = new S3Client({
       endpoint: server.s3Url,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
+      region: services.region,
+      credentials: services.credentials,
       forcePathStyle: true,
     });
+    const bucket = server.bucket ?? services.bucket;
     return {
-      objects: new S3SnapshotStore({ client, bucket: LOCAL_BUCKET }),
+      objects: new S3SnapshotStore({ client, bucket }),
       base: '',
-      label: `s3://${LOCAL_BUCKET}/ (the local S3 at ${server.s3Url})`,
+      label: `s3://${bucket}/ (the local S3 at ${server.s3Url})`,
       close: async () => client.destroy(),
     };
   }
-  if (!existsSync(dataPaths(dataDir).s3)) {
+  if (!services.s3Endpoint && !existsSync(dataPaths(dataDir).s3)) {
     throw new CalibrateUsageError(
       `--snapshots without a location reads the local store in ${dirShown}, which has no snapshots yet: run the model first (pulse run <model>), or give s3://bucket[/prefix] or a folder`,
     );
   }
-  const s3 = await startEmbeddedS3(dataDir, 0);
+  let s3: Awaited<ReturnType<typeof openLocalS3>>;
+  try {
+    s3 = await openLocalS3(dataDir, 0, services);
+  } catch (error) {
+    if (error instanceof EmbeddedStartError) throw new CalibrateError(error.message);
+    throw error;
+  }
   return {
     objects: new S3SnapshotStore({ client: s3.client, bucket: s3.bucket }),
     base: '',
-    label: `s3://${LOCAL_BUCKET}/ in ${dirShown}`,
+    label: s3.embedded ? `s3://${s3.bucket}/ in ${dirShown}` : `s3://${s3.bucket}/ at ${s3.endpoint}`,
     close: () => s3.close(),
   };
 }

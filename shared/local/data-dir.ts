@@ -89,8 +89,12 @@ export function savedCredentials(dataDir: string): StoredCredentials {
 export interface ServerInfo {
   url: string;
   s3Url: string;
-  /** The embedded DynamoDB (loopback only): lets the CLI read the store while the server holds it. */
+  /** The DynamoDB it uses (embedded: loopback only): lets the CLI read the store while the server holds it. */
   dynamoUrl?: string | undefined;
+  /** Table and bucket names (PULSE_TABLE_PREFIX, PULSE_S3_BUCKET); absent: the defaults. */
+  eventsTable?: string | undefined;
+  scoresTable?: string | undefined;
+  bucket?: string | undefined;
   pid: number;
   startedAt: string;
   /** The server's effective credentials (it may have been given them by env vars), for the CLI on this machine. */

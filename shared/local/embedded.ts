@@ -1,25 +1,29 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type AddressInfo, createServer } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, HeadBucketCommand, S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalServices } from './config.js';
 import { DataDirLockedError, dataPaths, LOCAL_BUCKET, lockDataDir } from './data-dir.js';
 
-/** Credentials the embedded services accept (any would do; these keep the SDK from looking for real ones). */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'pulse-local', secretAccessKey: 'pulse-local' };
-export const LOCAL_REGION = 'us-east-1';
+export { LOCAL_CREDENTIALS, LOCAL_REGION };
 
+/** The DynamoDB local mode uses: the embedded dynalite, or an external service (PULSE_DYNAMODB_ENDPOINT). */
 export interface EmbeddedDynamo {
   endpoint: string;
   client: DynamoDBClient;
+  /** False for an external service (which other processes may share). */
+  embedded: boolean;
   close(): Promise<void>;
 }
 
+/** The S3 local mode uses: the embedded s3rver, or an external service (PULSE_S3_ENDPOINT). */
 export interface EmbeddedS3 {
   endpoint: string;
   client: S3Client;
   bucket: string;
+  embedded: boolean;
   close(): Promise<void>;
 }
 
@@ -57,7 +61,6 @@ export async function startEmbeddedDynamo(dataDir: string): Promise<EmbeddedDyna
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 });
   // LevelDB opens lazily: touch it now so a locked directory fails here, not on the first request.
   try {
-    const { ListTablesCommand } = await import('@aws-sdk/client-dynamodb');
     await client.send(new ListTablesCommand({}));
   } catch (error) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -71,6 +74,7 @@ export async function startEmbeddedDynamo(dataDir: string): Promise<EmbeddedDyna
   return {
     endpoint,
     client,
+    embedded: true,
     close: () =>
       new Promise<void>((resolve, reject) => {
         client.destroy();
@@ -119,7 +123,7 @@ function acceptAnyCredentials(): void {
  * s3rver on `127.0.0.1:<port>`, its objects under `<dataDir>/s3`, bucket `pulse-local` created when missing.
  * Path-style addressing; any credentials are accepted (SigV4 signatures are not checked).
  */
-export async function startEmbeddedS3(dataDir: string, port: number): Promise<EmbeddedS3> {
+export async function startEmbeddedS3(dataDir: string, port: number, bucket = LOCAL_BUCKET): Promise<EmbeddedS3> {
   const directory = dataPaths(dataDir).s3;
   mkdirSync(directory, { recursive: true });
   acceptAnyCredentials();
@@ -129,7 +133,7 @@ export async function startEmbeddedS3(dataDir: string, port: number): Promise<Em
     address: '127.0.0.1',
     directory,
     silent: true,
-    configureBuckets: [{ name: LOCAL_BUCKET, configs: [] }],
+    configureBuckets: [{ name: bucket, configs: [] }],
   });
   let address: { port: number };
   try {
@@ -155,10 +159,120 @@ export async function startEmbeddedS3(dataDir: string, port: number): Promise<Em
   return {
     endpoint,
     client,
-    bucket: LOCAL_BUCKET,
+    bucket,
+    embedded: true,
     close: async () => {
       client.destroy();
       await server.close();
     },
   };
+}
+
+function takeDataDir(dataDir: string): () => void {
+  try {
+    return lockDataDir(dataDir);
+  } catch (error) {
+    if (error instanceof DataDirLockedError) throw new EmbeddedStartError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+function reason(error: unknown): string {
+  const e = error as { name?: string; message?: string; code?: string };
+  return e.code ?? (e.message || e.name || String(error));
+}
+
+/**
+ * The external DynamoDB at PULSE_DYNAMODB_ENDPOINT. The data dir is still taken for this process (it holds the
+ * credentials, store.json and server.json the CLI relies on). Unreachable: a start error naming the variable.
+ */
+export async function openExternalDynamo(dataDir: string, services: LocalServices): Promise<EmbeddedDynamo> {
+  const endpoint = services.dynamoEndpoint;
+  if (!endpoint) throw new Error('openExternalDynamo needs PULSE_DYNAMODB_ENDPOINT');
+  const release = takeDataDir(dataDir);
+  const client = new DynamoDBClient({
+    endpoint,
+    region: services.region,
+    credentials: services.credentials,
+    maxAttempts: 3,
+  });
+  try {
+    await client.send(new ListTablesCommand({ Limit: 1 }));
+  } catch (error) {
+    client.destroy();
+    release();
+    throw new EmbeddedStartError(
+      `cannot reach the DynamoDB at PULSE_DYNAMODB_ENDPOINT=${endpoint} (${reason(error)}): start it, or unset the variable to use the embedded one`,
+      { cause: error },
+    );
+  }
+  return {
+    endpoint,
+    client,
+    embedded: false,
+    close: async () => {
+      client.destroy();
+      release();
+    },
+  };
+}
+
+/**
+ * Create the bucket when missing. Safe when several processes start at once: "already yours" (AWS) and "already
+ * exists" (emulators answer that to their only account) both end in a HeadBucket that must succeed.
+ */
+async function ensureBucket(client: S3Client, bucket: string): Promise<void> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    return;
+  } catch (error) {
+    const status = (error as S3ServiceException).$metadata?.httpStatusCode;
+    if (status !== 404) throw error;
+  }
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw error;
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+  }
+}
+
+/** The external S3 at PULSE_S3_ENDPOINT (path-style, as S3-compatible services expect); the bucket made if missing. */
+export async function openExternalS3(services: LocalServices): Promise<EmbeddedS3> {
+  const endpoint = services.s3Endpoint;
+  if (!endpoint) throw new Error('openExternalS3 needs PULSE_S3_ENDPOINT');
+  const client = new S3Client({
+    endpoint,
+    region: services.region,
+    credentials: services.credentials,
+    forcePathStyle: true,
+    maxAttempts: 3,
+  });
+  try {
+    await ensureBucket(client, services.bucket);
+  } catch (error) {
+    client.destroy();
+    throw new EmbeddedStartError(
+      `cannot use bucket ${services.bucket} at PULSE_S3_ENDPOINT=${endpoint} (${reason(error)}): start the service, check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or unset the variable to use the embedded S3`,
+      { cause: error },
+    );
+  }
+  return {
+    endpoint,
+    client,
+    bucket: services.bucket,
+    embedded: false,
+    close: async () => client.destroy(),
+  };
+}
+
+/** Local mode's DynamoDB: external when PULSE_DYNAMODB_ENDPOINT is set, else the embedded one on the data dir. */
+export function openLocalDynamo(dataDir: string, services: LocalServices): Promise<EmbeddedDynamo> {
+  return services.dynamoEndpoint ? openExternalDynamo(dataDir, services) : startEmbeddedDynamo(dataDir);
+}
+
+/** Local mode's S3: external when PULSE_S3_ENDPOINT is set, else the embedded one on the data dir. */
+export function openLocalS3(dataDir: string, s3Port: number, services: LocalServices): Promise<EmbeddedS3> {
+  return services.s3Endpoint ? openExternalS3(services) : startEmbeddedS3(dataDir, s3Port, services.bucket);
 }

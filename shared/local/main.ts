@@ -20,7 +20,8 @@ http://127.0.0.1:\${PULSE_S3_PORT:-4569} (bucket pulse-local), data under \${PUL
   --help    show this help
 
 Environment: PORT, PULSE_DATA_DIR, PULSE_MODELS_DIR, PULSE_API_TOKEN, PULSE_WRITE_KEY, PULSE_S3_PORT,
-PULSE_SHARD_COUNT, PULSE_RETENTION_DAYS (docs/configuration.md).
+PULSE_SHARD_COUNT, PULSE_RETENTION_DAYS, PULSE_ALERT_WEBHOOK_URL; PULSE_DYNAMODB_ENDPOINT and PULSE_S3_ENDPOINT
+for external DynamoDB-/S3-compatible services (docs/configuration.md).
 `;
 
 /** The data dir as the user would type it: relative to the working directory when inside it. */
@@ -41,7 +42,14 @@ function banner(server: LocalServer, config: ReturnType<typeof localConfig>, dem
     `  Dashboard   ${server.url}/?token=${encodeURIComponent(credentials.apiToken)}`,
     `  API token   ${credentials.apiToken}${generated(credentials.generated.apiToken)}`,
     `  Write key   ${credentials.writeKey}${generated(credentials.generated.writeKey)}`,
-    `  S3          ${server.s3Url} (bucket pulse-local, path-style, any credentials)`,
+    ...(server.stack.dynamo.embedded
+      ? []
+      : [
+          `  DynamoDB    ${server.stack.dynamo.endpoint} (tables ${server.stack.tables.events}, ${server.stack.tables.scores})`,
+        ]),
+    server.stack.s3.embedded
+      ? `  S3          ${server.s3Url} (bucket ${server.stack.s3.bucket}, path-style, any credentials)`
+      : `  S3          ${server.s3Url} (bucket ${server.stack.s3.bucket})`,
     `  Data        ${dataDir}/`,
     `  Models      ${models.join(', ')}`,
     ...server.unscheduled.map((u) => `  Not scheduled: ${u.reason}`),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Hono } from 'hono';
 import { DynamoAlertStore } from '../adapters/dynamodb/alert-store.js';
 import { DynamoEntityStore } from '../adapters/dynamodb/entity-store.js';
+import { DynamoEventStore } from '../adapters/dynamodb/event-store.js';
 import { migrateEventKeys } from '../adapters/dynamodb/migrate-event-keys.js';
 import { DynamoOverrideStore } from '../adapters/dynamodb/override-store.js';
 import { DynamoRunStore } from '../adapters/dynamodb/run-store.js';
@@ -30,8 +31,7 @@ import { LocalRunner, type RunProgress } from '../run/local-runner.js';
 import { shadowRun } from '../run/shadow.js';
 import { LocalArchiver } from './archive.js';
 import { type LocalConfig, LocalConfigError } from './config.js';
-import { LOCAL_EVENTS_TABLE, LOCAL_SCORES_TABLE } from './data-dir.js';
-import { type EmbeddedDynamo, type EmbeddedS3, startEmbeddedDynamo, startEmbeddedS3 } from './embedded.js';
+import { type EmbeddedDynamo, type EmbeddedS3, openLocalDynamo, openLocalS3 } from './embedded.js';
 
 /** Everything local mode runs, built once: the same app object the Lambdas serve, over embedded stores. */
 export interface LocalStack {
@@ -40,6 +40,8 @@ export interface LocalStack {
   models: readonly LoadedModel[];
   runner: LocalRunner;
   runDeps: RunDeps;
+  /** Table names (PULSE_TABLE_PREFIX). */
+  tables: { events: string; scores: string };
   /** Days the events table keeps an event; older days are read from the archive (docs/data-model.md#hot-window). */
   hotDays: number;
   /** The daily archive step (docs/local-mode.md#event-archive). */
@@ -104,16 +106,18 @@ export interface OpenLocalStackOptions {
  */
 export async function openLocalStack(config: LocalConfig, options: OpenLocalStackOptions = {}): Promise<LocalStack> {
   const models = loadModels(config.modelsDir);
-  const dynamo = await startEmbeddedDynamo(config.dataDir);
+  const { eventsTable, scoresTable } = config.services;
+  const dynamo = await openLocalDynamo(config.dataDir, config.services);
   let s3: EmbeddedS3 | undefined;
   try {
     const { needsEventKeyMigration } = checkStore(config.dataDir, config.shardCount);
-    s3 = await startEmbeddedS3(config.dataDir, config.s3Port);
-    await ensureTable(dynamo.client, EVENTS_TABLE, LOCAL_EVENTS_TABLE);
-    await ensureTable(dynamo.client, SCORES_TABLE, LOCAL_SCORES_TABLE);
+    s3 = await openLocalS3(config.dataDir, config.s3Port, config.services);
+    // Idempotent and safe beside another process creating them (ResourceInUseException is taken as "exists").
+    await ensureTable(dynamo.client, EVENTS_TABLE, eventsTable);
+    await ensureTable(dynamo.client, SCORES_TABLE, scoresTable);
     if (needsEventKeyMigration) {
       // Data written by an earlier version: give its events the (userId, eventId) key once, before serving.
-      const result = await migrateEventKeys({ client: dynamo.client, tableName: LOCAL_EVENTS_TABLE });
+      const result = await migrateEventKeys({ client: dynamo.client, tableName: eventsTable });
       options.logger?.info('event keys migrated', { ...result });
       writeStoreInfo(config.dataDir, { shardCount: config.shardCount, eventKeyLayout: EVENT_KEY_LAYOUT });
     }
@@ -124,24 +128,28 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
   }
   const client = dynamo.client;
   const hotWindow = hotWindowOf(models.map((m) => m.model));
-  // The table keeps the hot window; the local archive step moves older days to events/ in the embedded S3.
-  // Local mode is the only writer of its store (docs/data-model.md#idempotent-writes-counted-exactly).
-  const events = new SoleWriterEventStore({
+  // The table keeps the hot window; the local archive step moves older days to events/ in the local S3.
+  // The embedded store has one writer, this process (docs/data-model.md#idempotent-writes-counted-exactly); an
+  // external one may be shared, so events go in with the conditional puts the ingest Lambda uses.
+  const eventStoreOptions = {
     client,
-    tableName: LOCAL_EVENTS_TABLE,
+    tableName: eventsTable,
     shardCount: config.shardCount,
     retentionDays: hotWindow.days,
-  });
-  const entities = new DynamoEntityStore({ client, tableName: LOCAL_SCORES_TABLE, shardCount: config.shardCount });
-  const scores = new DynamoScoreStore({ client, tableName: LOCAL_SCORES_TABLE, shardCount: config.shardCount });
-  const runs = new DynamoRunStore({ client, tableName: LOCAL_SCORES_TABLE });
-  const alertStore = new DynamoAlertStore({ client, tableName: LOCAL_SCORES_TABLE });
+  };
+  const events = dynamo.embedded
+    ? new SoleWriterEventStore(eventStoreOptions)
+    : new DynamoEventStore(eventStoreOptions);
+  const entities = new DynamoEntityStore({ client, tableName: scoresTable, shardCount: config.shardCount });
+  const scores = new DynamoScoreStore({ client, tableName: scoresTable, shardCount: config.shardCount });
+  const runs = new DynamoRunStore({ client, tableName: scoresTable });
+  const alertStore = new DynamoAlertStore({ client, tableName: scoresTable });
   const objects = new S3SnapshotStore({ client: s3.client, bucket: s3.bucket });
-  const overrides = new DynamoOverrideStore({ client, tableName: LOCAL_SCORES_TABLE });
+  const overrides = new DynamoOverrideStore({ client, tableName: scoresTable });
 
   const archiver = new LocalArchiver({
     client,
-    eventsTable: LOCAL_EVENTS_TABLE,
+    eventsTable,
     hot: events,
     objects,
     logger: options.logger,
@@ -212,6 +220,7 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
     models,
     runner,
     runDeps,
+    tables: { events: eventsTable, scores: scoresTable },
     hotDays: hotWindow.days,
     archiver,
     dynamo,

@@ -56,11 +56,17 @@ async function waitUntilUp(client: DynamoDBClient, process?: ChildProcess): Prom
   }
 }
 
-/** DynamoDB Local in memory on a free port. Callers check `haveJava` first (and skip with a reason if absent). */
-export async function startDynamoDbLocal(): Promise<DynamoHarness> {
+/**
+ * DynamoDB Local in memory on a free port. Callers check `haveJava` first (and skip with a reason if absent).
+ * `sharedDb`: one database whatever the access key and region (DynamoDB Local otherwise keeps one per key+region),
+ * so a server process and the test see the same tables whichever credentials each has.
+ */
+export async function startDynamoDbLocal(options: { sharedDb?: boolean } = {}): Promise<DynamoHarness> {
   if (!haveJava) throw new Error('DynamoDB Local is unavailable: no java on PATH');
   const port = await freePort();
-  const child = spawnDynamoDbLocal({ port, stdio: 'ignore' } as Parameters<typeof spawnDynamoDbLocal>[0]);
+  const child = spawnDynamoDbLocal({ port, stdio: 'ignore', sharedDb: options.sharedDb ?? false } as Parameters<
+    typeof spawnDynamoDbLocal
+  >[0]);
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localClient(endpoint);
   try {
