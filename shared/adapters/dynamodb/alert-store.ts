@@ -1,8 +1,10 @@
 import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
 import type { FiredAlert } from '../../domain/engine/types.js';
 import { DAY_MS } from '../../domain/time.js';
 import { type AlertQuery, type AlertStore, type StoredAlert, storedAlertOf } from '../../ports/alert-sink.js';
 import { InvalidCursorError } from '../../ports/score-store.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
 import { batchPutAll, DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry.js';
 import { type Keyed, mergeDescending, type Source } from './score-store.js';
 
@@ -51,13 +53,14 @@ export class DynamoAlertStore implements AlertStore {
     const models = [...query.models];
     let after: (string | null)[] = models.map(() => null);
     if (query.cursor !== undefined) {
-      after = decodeCursor(query.cursor, models.length);
+      after = decodeCursor(query.cursor, AlertCursorSchema);
+      if (after.length !== models.length) throw new InvalidCursorError();
     }
     const sources = models.map((model) => this.source(model, query.since));
     const page = await mergeDescending(sources, after, limit);
     return {
       items: page.picked.map((p) => p.item),
-      nextCursor: page.exhausted ? null : Buffer.from(JSON.stringify(page.after)).toString('base64url'),
+      nextCursor: page.exhausted ? null : encodeCursor(page.after),
     };
   }
 
@@ -65,6 +68,8 @@ export class DynamoAlertStore implements AlertStore {
     return {
       fetch: async (after, n) => {
         const items: Keyed<StoredAlert>[] = [];
+        // A position at or before `since` (the default moves with the clock) has nothing left after it.
+        if (after !== null && after <= since) return { items, more: false };
         let startKey: Item | undefined;
         do {
           const values: Item = { ':pk': { S: `ALERT#${model}` }, ':since': { S: since } };
@@ -94,17 +99,11 @@ export class DynamoAlertStore implements AlertStore {
   }
 }
 
-function decodeCursor(text: string, length: number): (string | null)[] {
-  try {
-    const after = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(after) && after.length === length && after.every((a) => a === null || typeof a === 'string')) {
-      return after as (string | null)[];
-    }
-  } catch {
-    // fall through
-  }
-  throw new InvalidCursorError();
-}
+/** An alert sort key: `<asOf>#<type>#<entityType>#<entityId>`. */
+const ALERT_KEY = /^\d{4}-\d{2}-\d{2}T[0-9:.]+Z#(ScoreDropped|ScoreSpiked|BandChanged)#(user|account)#.+$/s;
+
+/** The alert list's position: the last key read per model partition (in the order of the query's models). */
+const AlertCursorSchema = z.array(z.string().max(2048).regex(ALERT_KEY).nullable()).max(1000);
 
 /** Alerts stored before reasons were kept read as having none. */
 function alertOfDoc(doc: string): StoredAlert {

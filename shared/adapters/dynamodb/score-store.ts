@@ -5,6 +5,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
 import { shardOf } from '../../domain/shard.js';
 import type { EntityLevel } from '../../ports/event-store.js';
 import {
@@ -21,6 +22,7 @@ import {
   type StoredScore,
   storedScoreOf,
 } from '../../ports/score-store.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
 import { batchPutAll, chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
 import { SCORES_BY_SCORE_INDEX } from './tables.js';
 import { isValidationError } from './validation.js';
@@ -114,13 +116,13 @@ export class DynamoScoreStore implements ScoreStore {
     let position = 0;
     let after = fresh();
     if (query.cursor !== undefined) {
-      const cursor = decodeCursor(query.cursor);
-      if (typeof cursor.b !== 'number' || !Array.isArray(cursor.a) || cursor.a.length !== SCORE_INDEX_SPREAD) {
+      const cursor = decodeCursor(query.cursor, ScoreCursorSchema);
+      // Bound to its query, and to a band position this walk has: one page of reads whatever it says.
+      if (cursor.m !== query.model || cursor.f !== (query.band ?? null) || cursor.b >= walk.length) {
         throw new InvalidCursorError();
       }
-      if (cursor.m !== query.model || cursor.f !== (query.band ?? null)) throw new InvalidCursorError();
       position = cursor.b;
-      after = cursor.a as (string | null)[];
+      after = cursor.a;
     }
     const items: ScoreListItem[] = [];
     let more = false;
@@ -378,23 +380,15 @@ export async function mergeDescending<T>(
   return { picked, after: next, exhausted };
 }
 
-interface Cursor {
-  m: string;
-  f: string | null;
-  b: number;
-  a: unknown[];
-}
+/** A key of the byScore index: `<16 hex digits>#<type>#<id>`. */
+const INDEX_KEY = /^[0-9a-f]{16}#(user|account)#.+$/s;
 
-function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
-}
-
-function decodeCursor(text: string): Cursor {
-  try {
-    const cursor = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
-    if (cursor && typeof cursor === 'object') return cursor;
-  } catch {
-    // fall through
-  }
-  throw new InvalidCursorError();
-}
+/** The score list's position: model, band filter, band index of the walk, last key read per index partition. */
+const ScoreCursorSchema = z
+  .object({
+    m: z.string(),
+    f: z.string().nullable(),
+    b: z.number().int().min(0),
+    a: z.array(z.string().max(2048).regex(INDEX_KEY).nullable()).length(SCORE_INDEX_SPREAD),
+  })
+  .strict();

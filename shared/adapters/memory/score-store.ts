@@ -1,10 +1,10 @@
+import { z } from 'zod';
 import { shardOf } from '../../domain/shard.js';
 import type { EntityLevel } from '../../ports/event-store.js';
 import {
   type HistoryEntry,
   type HistoryQuery,
   historyEntryOf,
-  InvalidCursorError,
   type ScoreListQuery,
   type ScorePage,
   type ScoreStore,
@@ -13,6 +13,7 @@ import {
   type StoredScore,
   storedScoreOf,
 } from '../../ports/score-store.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
 
 interface Position {
   b: number;
@@ -51,7 +52,7 @@ export class InMemoryScoreStore implements ScoreStore {
 
   async list(query: ScoreListQuery): Promise<ScorePage> {
     const bandIndex = new Map(query.bands.map((b, i) => [b, i]));
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, PositionSchema);
     const rows = [...this.current.values()]
       .filter((r) => r.model === query.model && (query.band === undefined || r.band === query.band))
       .map((r) => ({ row: r, pos: { b: bandIndex.get(r.band) ?? -1, s: r.score, k: `${r.entityType}#${r.entityId}` } }))
@@ -135,16 +136,4 @@ function comparePositions(a: Position, b: Position): number {
   return a.k < b.k ? -1 : a.k > b.k ? 1 : 0;
 }
 
-function encodeCursor(pos: Position): string {
-  return Buffer.from(JSON.stringify(pos)).toString('base64url');
-}
-
-function decodeCursor(cursor: string): Position {
-  try {
-    const pos = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Position;
-    if (typeof pos.b === 'number' && typeof pos.s === 'number' && typeof pos.k === 'string') return pos;
-  } catch {
-    // fall through
-  }
-  throw new InvalidCursorError();
-}
+const PositionSchema = z.object({ b: z.number().int(), s: z.number(), k: z.string() }).strict();

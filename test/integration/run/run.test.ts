@@ -12,7 +12,7 @@ import { InMemoryAlertSink } from '../../../shared/adapters/memory/alert-sink.js
 import { S3SnapshotStore } from '../../../shared/adapters/s3/snapshot-store.js';
 import type { ScoringEvent } from '../../../shared/domain/event.js';
 import { SNAPSHOT_COLUMNS } from '../../../shared/domain/snapshot-schema.js';
-import type { StoredScore } from '../../../shared/ports/score-store.js';
+import { InvalidCursorError, type StoredScore } from '../../../shared/ports/score-store.js';
 import type { RunDeps } from '../../../shared/run/deps.js';
 import { manifestKey, partitionPrefix } from '../../../shared/run/keys.js';
 import { LocalRunner } from '../../../shared/run/local-runner.js';
@@ -235,6 +235,65 @@ function suite(name: string, start: () => Promise<DynamoHarness>) {
       const alerts = await deps.alertStore.list({ since: '2026-04-05T00:00:00.000Z', models: ['usage'], limit: 1000 });
       expect(alerts.items.length).toBe(deps.alertSink.published.length);
       expect(alerts.items.length).toBeGreaterThan(0);
+    });
+
+    it('refuses crafted score and alert cursors before any read; a resumed page costs one page of reads', async () => {
+      // Arrange: count every request the stores send from here on.
+      let requests = 0;
+      dynamo.client.middlewareStack.add(
+        (next) => async (args) => {
+          requests++;
+          return next(args);
+        },
+        { step: 'initialize', name: 'countRequests' },
+      );
+      const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const nulls = Array.from({ length: 8 }, () => null);
+      const scoreCursors = [
+        b64({ m: 'usage', f: null, b: -1e6, a: nulls }),
+        b64({ m: 'usage', f: null, b: 0.5, a: nulls }),
+        b64({ m: 'usage', f: null, b: 99, a: nulls }),
+        b64({ m: 'usage', f: null, b: 0, a: nulls.map(() => '') }),
+        b64({ m: 'usage', f: null, b: 0, a: [null] }),
+        b64({ m: 'other', f: null, b: 0, a: nulls }),
+        b64({ m: 'usage', f: null, b: 0, a: nulls, extra: 1 }),
+        b64('x'.repeat(20_000)),
+        'not base64!',
+      ];
+      const alertCursors = [b64(['', '', '']), b64(['']), b64([42]), b64({ a: 1 }), b64(['2026-04-05#x'])];
+
+      try {
+        // Act + Assert: each refused as the caller's mistake, without reading anything.
+        for (const cursor of scoreCursors) {
+          await expect(deps.scores.list({ model: 'usage', bands: BANDS, limit: 7, cursor }), cursor).rejects.toThrow(
+            InvalidCursorError,
+          );
+        }
+        for (const cursor of alertCursors) {
+          await expect(
+            deps.alertStore.list({ since: '2026-04-01T00:00:00.000Z', models: ['usage'], limit: 5, cursor }),
+            cursor,
+          ).rejects.toThrow(InvalidCursorError);
+        }
+        expect(requests).toBe(0);
+
+        // A well-formed cursor past every key (or before `since`) reads one page at most and ends the listing.
+        const past = b64({ m: 'usage', f: null, b: BANDS.length - 1, a: nulls.map(() => `${'0'.repeat(16)}#user#a`) });
+        const page = await deps.scores.list({ model: 'usage', bands: BANDS, limit: 7, cursor: past });
+        expect(page).toEqual({ items: [], nextCursor: null });
+        expect(requests).toBeLessThanOrEqual(8);
+        requests = 0;
+        const old = b64(['2026-01-01T00:00:00.000Z#BandChanged#user#u']);
+        const alerts = await deps.alertStore.list({
+          since: '2026-04-01T00:00:00.000Z',
+          models: ['usage'],
+          cursor: old,
+        });
+        expect(alerts).toEqual({ items: [], nextCursor: null });
+        expect(requests).toBe(0);
+      } finally {
+        dynamo.client.middlewareStack.remove('countRequests');
+      }
     });
 
     it('a re-run of the same (model, as-of) writes identical rows and replaces the partition', async () => {
