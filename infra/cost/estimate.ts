@@ -4,9 +4,8 @@ import { PRICES, PRICES_AS_OF, type UnitPrice } from './prices.js';
 /**
  * Monthly AWS cost of a Pulse deployment (docs/operations.md#cost-model shows the arithmetic). Every line is a
  * formula over the input, the unit prices (prices.ts) and the deployment's own constants (deployment.ts, the ones
- * the CDK app builds the stack from). Two designs are priced: `tiered` (what this version deploys: the events
- * table holds the hot window, older events live in the S3 archive) and `before` (every event kept in DynamoDB for
- * the retention period), so `pulse cost --compare` shows what the archive changed.
+ * the CDK app builds the stack from). Two designs are priced (DESIGNS): `tiered` (what this version deploys) and
+ * `before` (the design this work started from), so `pulse cost --compare` shows what changed.
  */
 export type CostDesign = 'tiered' | 'before';
 
@@ -37,6 +36,26 @@ export interface CostInput {
   alertShare?: number;
   /** Shards of the event store. @default DEPLOYMENT.shardCount */
   shardCount?: number;
+  /**
+   * Share of scores whose history entry differs from the run before (score, raw score, band, delta, contributions,
+   * penalties, override): only those write a history row (docs/data-model.md#history-runs).
+   * @default COST_ASSUMPTIONS.historyChangeShare (measured)
+   */
+  historyChangeShare?: number;
+}
+
+/** What distinguishes the priced designs. */
+export interface DesignParameters {
+  description: string;
+  /** Events older than the hot window live in the S3 archive (else in the table for the retention period). */
+  archive: boolean;
+  /** A read of each event id before it is written (the ingest before conditional puts). */
+  duplicateChecks: boolean;
+  /** Stored bytes of a current score item and of a history row. */
+  scoreItemBytes: number;
+  historyItemBytes: number;
+  /** A history row for every score of every run (else only when the entry changed). */
+  historyEveryRun: boolean;
 }
 
 export interface CostLineItem {
@@ -75,6 +94,7 @@ export const COST_DEFAULTS: Required<Omit<CostInput, 'eventsPerMonth' | 'entitie
   snapshotMonthsKept: 12,
   alertShare: 0.02,
   shardCount: DEPLOYMENT.shardCount,
+  historyChangeShare: 0.5,
 };
 
 const MB_PER_GB = 1024;
@@ -98,17 +118,16 @@ export const COST_ASSUMPTIONS = {
   archivePassesPerDay: 2,
   /** Parquet bytes per archived event (bench "archive: Parquet bytes per event": 29 B, rounded up). */
   archiveBytesPerEvent: 30,
-  /**
-   * Score writes per entity and run: current item (measured ~1.1 KB with the example models → 2 WRU) + its byScore
-   * index copy (projection ALL: 2) + history row (~650 B: 1).
-   */
-  scoreWriteUnitsPerEntity: 5,
   /** Entity record read per entity and run (listing the shard's known entities, 4 KB pages, eventually consistent). */
   entityRecordBytes: 400,
-  /** Measured: JSON of the stored score of the example models (7–9 signals) plus keys, ~1.1 KB. */
-  scoreItemBytes: 1_100,
-  /** Measured: a history row of the example models, ~650 B. */
-  historyItemBytes: 650,
+  /**
+   * Measured (test/integration/run/score-items.test.ts, an active user of the example `customer` model: 8 signals,
+   * 3 penalties, a previous score): a current score item in the compact layout is 751 B (1,706 B before), so it
+   * and its `byScore` copy are one write unit each.
+   */
+  scoreItemBytes: 760,
+  /** Measured there too: a history row is 336 B (~650 B before). */
+  historyItemBytes: 340,
   /** Parquet bytes per snapshot row (compressed, contributions JSON included). */
   snapshotRowBytes: 150,
   /** Per-item overhead DynamoDB bills in storage. */
@@ -139,6 +158,9 @@ export class CostInputError extends Error {
 
 const GB = 1024 ** 3;
 
+/** Write units of one item write: 1 per started KB. */
+export const writeUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
+
 function checkInput(input: CostInput): Required<CostInput> {
   const full = { ...COST_DEFAULTS, ...input } as Required<CostInput>;
   for (const [field, value] of Object.entries(full)) {
@@ -150,8 +172,31 @@ function checkInput(input: CostInput): Required<CostInput> {
     throw new CostInputError('shardCount', 'must be a whole number ≥ 1');
   if (full.accountShare > 1) throw new CostInputError('accountShare', 'must be between 0 and 1');
   if (full.alertShare > 1) throw new CostInputError('alertShare', 'must be between 0 and 1');
+  if (full.historyChangeShare > 1) throw new CostInputError('historyChangeShare', 'must be between 0 and 1');
   return full;
 }
+
+export const DESIGNS: Record<CostDesign, DesignParameters> = {
+  tiered: {
+    description:
+      'events table holds the hot window, then the S3 archive; one conditional put per event; compact score items',
+    archive: true,
+    duplicateChecks: false,
+    scoreItemBytes: COST_ASSUMPTIONS.scoreItemBytes,
+    historyItemBytes: COST_ASSUMPTIONS.historyItemBytes,
+    historyEveryRun: true,
+  },
+  before: {
+    description:
+      'every event kept in DynamoDB for the retention period; a duplicate read per event at ingest; whole scores as JSON; a history row per score and run',
+    archive: false,
+    duplicateChecks: true,
+    // Measured then with the example models: ~1.1 KB and ~650 B.
+    scoreItemBytes: 1_100,
+    historyItemBytes: 650,
+    historyEveryRun: true,
+  },
+};
 
 /** Days a run reads back, and the events table's TTL in the tiered design (shared/domain/hot-window.ts). */
 export function hotDaysOf(input: Pick<CostInput, 'windowDays' | 'inactiveDays'>): number {
@@ -166,7 +211,8 @@ export function hotDaysOf(input: Pick<CostInput, 'windowDays' | 'inactiveDays'>)
 export function estimateCost(input: CostInput, design: CostDesign = 'tiered'): CostEstimate {
   const i = checkInput(input);
   const a = COST_ASSUMPTIONS;
-  const tiered = design === 'tiered';
+  const d = DESIGNS[design];
+  const tiered = d.archive;
   const items: CostLineItem[] = [];
   const add = (id: string, service: string, item: string, p: UnitPrice, quantity: number, formula: string) =>
     items.push({ id, service, item, quantity, unit: p.unit, monthlyUsd: (quantity / p.per) * p.usd, formula });
@@ -213,14 +259,16 @@ export function estimateCost(input: CostInput, design: CostDesign = 'tiered'): C
     i.eventsPerMonth * (1 + i.accountShare),
     `${i.eventsPerMonth} events × (1 item + ${i.accountShare} byAccount index copy), each ≤ 1 KB = 1 WRU`,
   );
-  add(
-    'event-duplicate-checks',
-    'DynamoDB',
-    'duplicate checks at ingest',
-    PRICES.dynamoReadRequestUnits,
-    i.eventsPerMonth,
-    `${i.eventsPerMonth} events × 1 RRU (strongly consistent batch read of the event id)`,
-  );
+  if (d.duplicateChecks) {
+    add(
+      'event-duplicate-checks',
+      'DynamoDB',
+      'duplicate checks at ingest',
+      PRICES.dynamoReadRequestUnits,
+      i.eventsPerMonth,
+      `${i.eventsPerMonth} events × 1 RRU (strongly consistent batch read of the event id)`,
+    );
+  }
 
   // ---- Runs ----
   add(
@@ -236,26 +284,36 @@ export function estimateCost(input: CostInput, design: CostDesign = 'tiered'): C
     'DynamoDB',
     'entity and previous-score reads',
     PRICES.dynamoReadRequestUnits,
-    runs * ((i.entities * (a.entityRecordBytes + a.scoreItemBytes)) / 4096) * 0.5,
-    `${runs} runs × ${i.entities} entities × ${a.entityRecordBytes + a.scoreItemBytes} B / 4 KB × 0.5 RRU`,
+    runs * ((i.entities * (a.entityRecordBytes + d.scoreItemBytes)) / 4096) * 0.5,
+    `${runs} runs × ${i.entities} entities × ${a.entityRecordBytes + d.scoreItemBytes} B / 4 KB × 0.5 RRU`,
   );
+  const currentUnits = writeUnits(d.scoreItemBytes);
+  const historyUnits = writeUnits(d.historyItemBytes);
+  const changed = d.historyEveryRun ? 1 : i.historyChangeShare;
+  // A change after unchanged runs also closes the run before it (one update of its first row: docs/data-model.md#history-runs).
+  const closes = d.historyEveryRun ? 0 : changed * (1 - changed);
+  const historyWrites = changed * historyUnits + closes * writeUnits(2 * d.historyItemBytes);
   add(
     'run-score-writes',
     'DynamoDB',
     'score and history writes',
     PRICES.dynamoWriteRequestUnits,
-    runs * i.entities * a.scoreWriteUnitsPerEntity,
-    `${runs} runs × ${i.entities} entities × ${a.scoreWriteUnitsPerEntity} WRU (current + byScore copy + history)`,
+    runs * i.entities * (2 * currentUnits + historyWrites),
+    d.historyEveryRun
+      ? `${runs} runs × ${i.entities} entities × (current ${currentUnits} + byScore copy ${currentUnits} + history ${historyUnits} WRU)`
+      : `${runs} runs × ${i.entities} entities × (current ${currentUnits} + byScore copy ${currentUnits} + ${changed} changed × history ${historyUnits} + ${closes.toFixed(3)} closing a run WRU)`,
   );
 
   // ---- Storage ----
   const storedEvents = eventsPerDay * hotDays;
   const eventGb = (storedEvents * (1 + i.accountShare) * bytesPerEvent) / GB;
-  // History rows: one per entity, model and run, kept for the retention period.
-  const historyRows = i.entities * i.models * i.runsPerMonth * (i.retentionDays / 30);
+  // History rows: one per entity, model and run with a changed entry (every run before), kept for the retention
+  // period; a closed run's first row also holds its carried entry and days (about one more row's bytes).
+  const scoreRuns = i.entities * i.models * i.runsPerMonth * (i.retentionDays / 30);
+  const historyBytes = scoreRuns * (changed + closes) * (d.historyItemBytes + a.dynamoItemOverheadBytes);
   const scoresGb =
-    (i.entities * i.models * 2 * (a.scoreItemBytes + a.dynamoItemOverheadBytes) +
-      historyRows * (a.historyItemBytes + a.dynamoItemOverheadBytes) +
+    (i.entities * i.models * 2 * (d.scoreItemBytes + a.dynamoItemOverheadBytes) +
+      historyBytes +
       i.entities * (a.entityRecordBytes + a.dynamoItemOverheadBytes)) /
     GB;
   add(

@@ -70,6 +70,15 @@ export function parseDateOrInstantFlag(value: string, flag: string): string {
 }
 
 /** A positive whole-number flag value within bounds, or a usage error naming the flag. */
+/** A share from 0 to 1 given as a decimal (`0.3`), else a usage error naming the flag. */
+export function parseShare(value: string, flag: string): number {
+  const n = Number(value);
+  if (!/^(0|1)(\.\d+)?$|^\.\d+$/.test(value) || !(n >= 0 && n <= 1)) {
+    throw usageError(`${flag} must be a number from 0 to 1, e.g. 0.3 (got "${value}")`);
+  }
+  return n;
+}
+
 export function parseCount(value: string, flag: string, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value.replaceAll('_', ''));
   if (!/^\d[\d_]*$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > max) {

@@ -28,6 +28,7 @@ import {
   parseCount,
   parseDateFlag,
   parseDateOrInstantFlag,
+  parseShare,
   processIO,
 } from './io.js';
 import { outputFormat } from './output.js';
@@ -331,7 +332,17 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
       'longest inactiveDays penalty of the models (default 14; a run reads back the longer of this and the window)',
       flag((v) => parseCount(v, '--inactive-days', 3650)),
     )
-    .option('--compare', 'print the design before the event archive next to the current one')
+    .option(
+      '--account-share <share>',
+      'share of events that carry an account and are also written to the byAccount index, 0 to 1 (default 1)',
+      flag((v) => parseShare(v, '--account-share')),
+    )
+    .option(
+      '--history-change-share <share>',
+      'share of scores whose history entry changes from the run before, 0 to 1 (default: measured, docs/operations.md)',
+      flag((v) => parseShare(v, '--history-change-share')),
+    )
+    .option('--compare', 'print the design this work started from next to the current one')
     .option('--json', "print the estimate (with each line item's formula) as JSON")
     .addHelpText(
       'after',
@@ -347,6 +358,8 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
           windowDays?: number;
           eventsPerRequest?: number;
           inactiveDays?: number;
+          accountShare?: number;
+          historyChangeShare?: number;
           compare?: boolean;
           json?: boolean;
         }) => costCommand(flags, io),

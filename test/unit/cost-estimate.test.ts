@@ -21,13 +21,31 @@ describe('estimateCost', () => {
     expect(item(e, 'event writes').monthlyUsd).toBeCloseTo(12.5, 6);
   });
 
-  it('prices score writes per entity and run: 1M entities, daily, 5 WRU each = 150M WRU = $93.75', () => {
+  it('prices score writes of the design before: 1M entities, daily, 5 WRU each = 150M WRU = $93.75', () => {
+    // Act
+    const e = estimateCost({ eventsPerMonth: 1_000_000, entities: 1_000_000 }, 'before');
+
+    // Assert: current 2 (1.1 KB) + byScore copy 2 + history 1.
+    expect(item(e, 'score and history writes').quantity).toBe(150_000_000);
+    expect(item(e, 'score and history writes').monthlyUsd).toBeCloseTo(93.75, 6);
+  });
+
+  it('prices compact score items at one WRU each: current 1 + byScore copy 1 + history 1', () => {
     // Act
     const e = estimateCost({ eventsPerMonth: 1_000_000, entities: 1_000_000 });
 
     // Assert
-    expect(item(e, 'score and history writes').quantity).toBe(150_000_000);
-    expect(item(e, 'score and history writes').monthlyUsd).toBeCloseTo(93.75, 6);
+    expect(item(e, 'score and history writes').quantity).toBe(90_000_000);
+  });
+
+  it('prices no duplicate read at ingest (one conditional put an event) except in the design before', () => {
+    // Act
+    const now = estimateCost({ eventsPerMonth: 1e8, entities: 1e6 });
+    const before = estimateCost({ eventsPerMonth: 1e8, entities: 1e6 }, 'before');
+
+    // Assert
+    expect(now.lineItems.some((li) => li.id === 'event-duplicate-checks')).toBe(false);
+    expect(item(before, 'duplicate checks at ingest').quantity).toBe(1e8);
   });
 
   it('reads each window once per run: 30 runs × 1M events × 400 B / 4 KB × 0.5 RRU', () => {

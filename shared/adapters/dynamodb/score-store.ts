@@ -24,6 +24,7 @@ import {
 } from '../../ports/score-store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { batchPutAll, chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
+import { packCurrent, packHistory, unpackCurrent, unpackHistory } from './score-items.js';
 import { SCORES_BY_SCORE_INDEX } from './tables.js';
 import { isValidationError } from './validation.js';
 
@@ -53,7 +54,7 @@ export interface DynamoScoreStoreOptions {
  * - current: `pk` = CUR#<model>#<shard>, `sk` = <type>#<id>: GetItem by (entity, model), Query by run shard;
  *   GSI byScore `gpk` = SCORE#<model>#<band>#<shard mod 8>, `gsk` = <sortable score>#<type>#<id>;
  * - history: `pk` = HIST#<type>#<id>, `sk` = <model>#<asOf>: one Query per entity and model, oldest first.
- * The stored score is JSON in `doc`; list fields are top-level so the index query reads little.
+ * The stored score is compact JSON in `doc` (score-items.ts); list fields are top-level so the index query reads little.
  */
 export class DynamoScoreStore implements ScoreStore {
   readonly shardCount: number;
@@ -86,7 +87,7 @@ export class DynamoScoreStore implements ScoreStore {
               RequestItems: { [this.tableName]: { Keys: pending as Item[], ConsistentRead: true } },
             }),
           );
-          for (const item of result.Responses?.[this.tableName] ?? []) found.push(parseDoc<StoredScore>(item));
+          for (const item of result.Responses?.[this.tableName] ?? []) found.push(unpackCurrent(item));
           return (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Item[];
         },
         this.retry,
@@ -105,7 +106,7 @@ export class DynamoScoreStore implements ScoreStore {
       ConsistentRead: true,
       Limit: this.pageSize,
     })) {
-      yield items.map((i) => parseDoc<StoredScore>(i));
+      yield items.map(unpackCurrent);
     }
   }
 
@@ -161,7 +162,7 @@ export class DynamoScoreStore implements ScoreStore {
         ':hi': { S: hi },
       },
     })) {
-      for (const item of items) out.push(parseDoc<HistoryEntry>(item));
+      for (const item of items) out.push(unpackHistory(item, query.model));
     }
     return out;
   }
@@ -196,7 +197,7 @@ export class DynamoScoreStore implements ScoreStore {
           this.retry,
           'reading score history',
         );
-        const entry = (result.Items ?? []).map((i) => parseDoc<HistoryEntry>(i)).find((h) => h.asOf < before);
+        const entry = (result.Items ?? []).map((i) => unpackHistory(i, model)).find((h) => h.asOf < before);
         if (entry) out.set(id, entry);
       }
     };
@@ -241,18 +242,22 @@ export class DynamoScoreStore implements ScoreStore {
       eid: { S: score.entityId },
       s: { N: String(score.score) },
       b: { S: score.band },
-      doc: { S: JSON.stringify(storedScoreOf(score, previous)) },
+      doc: { S: packCurrent(storedScoreOf(score, previous)) },
     };
     if (score.delta !== null) item.d = { N: String(score.delta) };
     return item;
   }
 
   private historyItem({ score }: ScoreWrite): Item {
-    return {
+    const item: Item = {
       pk: { S: `HIST#${score.entityType}#${score.entityId}` },
       sk: { S: `${score.model}#${score.asOf}` },
-      doc: { S: JSON.stringify(historyEntryOf(score)) },
+      s: { N: String(score.score) },
+      b: { S: score.band },
+      doc: { S: packHistory(historyEntryOf(score)) },
     };
+    if (score.delta !== null) item.d = { N: String(score.delta) };
+    return item;
   }
 
   private bandSource(model: string, band: string, g: number): Source<Item> {
@@ -325,10 +330,6 @@ function listItem(item: Item, model: string): ScoreListItem {
     band: item.b!.S!,
     delta: item.d?.N === undefined ? null : Number(item.d.N),
   };
-}
-
-function parseDoc<T>(item: Item): T {
-  return JSON.parse(item.doc!.S!) as T;
 }
 
 /**

@@ -3,13 +3,14 @@ import {
   type CostInput,
   CostInputError,
   compareCost,
+  DESIGNS,
   estimateCost,
 } from '../../../infra/cost/estimate.js';
 import { type CliIO, EXIT_OK, formatTable, usageError } from '../io.js';
 
 export interface CostOptions extends CostInput {
   json?: boolean | undefined;
-  /** Print the design before the event archive next to the current one. */
+  /** Print the design this work started from next to the current one. */
   compare?: boolean | undefined;
 }
 
@@ -46,7 +47,7 @@ export async function costCommand(options: CostOptions, io: CliIO): Promise<numb
       `\nTotal: $${usd(estimate.totalUsd)} a month ($${usd(estimate.usdPerMillionEvents)} per million events); ` +
         `events stay ${estimate.hotDays} days in DynamoDB, then in the S3 archive.\n` +
         `Prices: ${estimate.pricesAsOf}. Assumptions: docs/operations.md; --json shows each line's formula, ` +
-        '--compare the design before the archive.\n',
+        '--compare the design before.\n',
     );
     return EXIT_OK;
   } catch (error) {
@@ -61,7 +62,7 @@ function printComparison(input: CostInput, json: boolean, io: CliIO): number {
     io.stdout.write(`${JSON.stringify({ before, after }, null, 2)}\n`);
     return EXIT_OK;
   }
-  io.stdout.write(`Estimated AWS cost a month for ${describeInput(after)}, before and after the event archive:\n\n`);
+  io.stdout.write(`Estimated AWS cost a month for ${describeInput(after)}, the design before and now:\n\n`);
   const table = rows.map((r) => [
     r.service,
     r.item,
@@ -73,8 +74,8 @@ function printComparison(input: CostInput, json: boolean, io: CliIO): number {
   table.push(['', 'per million events', usd(before.usdPerMillionEvents), usd(after.usdPerMillionEvents), '']);
   io.stdout.write(formatTable(['SERVICE', 'ITEM', 'BEFORE', 'AFTER', 'CHANGE'], table));
   io.stdout.write(
-    `\nBefore: every event kept ${before.hotDays} days in DynamoDB (with PITR). After: ${after.hotDays} days in ` +
-      'DynamoDB (the longest lookback + 1 + margin), then Parquet in S3.\n' +
+    `\nBefore: ${DESIGNS.before.description} (events kept ${before.hotDays} days).\n` +
+      `After: ${DESIGNS.tiered.description} (events kept ${after.hotDays} days in DynamoDB: the longest lookback + 1 + margin).\n` +
       `Prices: ${after.pricesAsOf}. Assumptions: docs/operations.md.\n`,
   );
   return EXIT_OK;
