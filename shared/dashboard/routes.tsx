@@ -1,6 +1,7 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { csrf } from 'hono/csrf';
 import { html } from 'hono/html';
 import { HTTPException } from 'hono/http-exception';
@@ -59,6 +60,9 @@ const SECURITY_HEADERS: Record<string, string> = {
   'cache-control': 'no-store',
 };
 
+/** Bytes of a dashboard form (sign-in, sign-out). */
+const FORM_MAX_BYTES = 8 * 1024;
+
 const modelName = z.string().regex(/^[a-z0-9-]+$/, 'must be a model name ([a-z0-9-]+)');
 const cursor = z.string().min(1).max(4096);
 const calendarDate = isoDate();
@@ -90,7 +94,7 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   throw new DashboardInputError(issue.path.map(String).join('.') || 'query', issue.message);
 }
 
-const page = (c: Context, element: JSX.Element, status: 200 | 400 | 401 | 403 | 404 | 500 | 502 = 200) =>
+const page = (c: Context, element: JSX.Element, status: 200 | 400 | 401 | 403 | 404 | 413 | 500 | 502 = 200) =>
   c.html(html`<!doctype html>${element}`, status);
 
 /**
@@ -112,6 +116,10 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
   for (const path of [...PAGE_PATHS, '/login', '/logout']) app.use(path, secure);
   app.use('/login', csrf());
   app.use('/logout', csrf());
+  // A sign-in form is a token and a path: refuse anything bigger before parsing it (docs/dashboard.md).
+  const formLimit = bodyLimit({ maxSize: FORM_MAX_BYTES });
+  app.use('/login', formLimit);
+  app.use('/logout', formLimit);
 
   // Sign-in: `?token=` on any page sets the session cookie and redirects to the same page without it.
   for (const path of PAGE_PATHS) {
@@ -306,7 +314,7 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
   });
 
   app.onError((error, c) => {
-    const render = (status: 400 | 403 | 404 | 500 | 502, title: string, detail: string) => {
+    const render = (status: 400 | 403 | 404 | 413 | 500 | 502, title: string, detail: string) => {
       const response = page(
         c,
         <ErrorPage source={data.source} status={status} title={title} detail={detail} />,
@@ -315,6 +323,9 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
       return response instanceof Promise ? response : response;
     };
     if (error instanceof DashboardInputError) return render(400, 'That request is not valid', error.message);
+    if (error instanceof HTTPException && error.status === 413) {
+      return render(413, 'Request too large', `A form may be at most ${FORM_MAX_BYTES / 1024} KB.`);
+    }
     if (error instanceof HTTPException) {
       const status = error.status === 404 || error.status === 403 ? error.status : 400;
       return render(

@@ -1,6 +1,8 @@
-import { type Env, Hono, type Schema } from 'hono';
+import { type Env, Hono, type MiddlewareHandler, type Schema } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { BODY_PATH, PayloadTooLargeError } from '../ingest/errors.js';
 import { logger as defaultLogger } from '../observability.js';
-import { type IngestRouteDeps, ingestRoutes } from './ingest-routes.js';
+import { INGEST_PATHS, type IngestRouteDeps, ingestRoutes } from './ingest-routes.js';
 import { type ErrorLog, errorToResponse, problemResponse, problemType } from './problem.js';
 
 export interface AppDeps {
@@ -30,6 +32,7 @@ export function createApp(deps: AppDeps): Hono {
  */
 export function composeApp(routes: readonly Hono<Env, Schema, string>[], logger?: ErrorLog): Hono {
   const app = new Hono();
+  app.use('*', requestBodyLimit());
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   for (const r of routes) app.route('/', r);
   app.notFound((c) =>
@@ -42,4 +45,29 @@ export function composeApp(routes: readonly Hono<Env, Schema, string>[], logger?
   );
   app.onError((error) => errorToResponse(error, logger ?? defaultLogger));
   return app;
+}
+
+/**
+ * Bytes of a request body on every route but ingest (docs/api.md#limits): the largest legitimate body is a shadow
+ * run's draft model, a few KB. Far below API Gateway's 10 MB and Lambda's 6 MB, so an oversized body is refused
+ * here with a problem, not by the platform.
+ */
+export const API_MAX_BODY_BYTES = 256 * 1024;
+
+/**
+ * 413 for a body over API_MAX_BODY_BYTES, counted as it streams in (never buffered whole), whatever the route or
+ * method, before authentication reads anything. The ingest routes keep their own, larger limit (ingest-routes.ts).
+ */
+function requestBodyLimit(): MiddlewareHandler {
+  const kb = API_MAX_BODY_BYTES / 1024;
+  const limit = bodyLimit({
+    maxSize: API_MAX_BODY_BYTES,
+    onError: () =>
+      errorToResponse(
+        new PayloadTooLargeError(`A request body may be at most ${kb} KB on this route.`, [
+          { path: BODY_PATH, message: `is larger than ${kb} KB` },
+        ]),
+      ),
+  });
+  return (c, next) => (INGEST_PATHS.has(c.req.path) ? next() : limit(c, next));
 }

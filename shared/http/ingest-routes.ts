@@ -43,6 +43,13 @@ export function powertoolsTelemetry(
 
 const SEGMENT_CALLS: readonly SegmentType[] = ['track', 'identify', 'group', 'page', 'screen'];
 
+/** The ingest paths: they bring their own body limit (IngestLimits.maxRequestBytes), counted decompressed too. */
+export const INGEST_PATHS: ReadonlySet<string> = new Set([
+  '/v1/events',
+  '/v1/batch',
+  ...SEGMENT_CALLS.map((type) => `/v1/${type}`),
+]);
+
 /**
  * `POST /v1/events` (native) and the Segment-compatible `/v1/batch`, `/v1/track`, `/v1/identify`, `/v1/group`,
  * `/v1/page`, `/v1/screen`, all behind write-key auth. Errors are thrown and mapped by the app's error handler.
