@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: HTTP response bodies are untyped JSON; the assertions check their shape.
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { InMemoryAlertStore } from '../../../shared/adapters/memory/alert-sink.js';
@@ -142,7 +142,7 @@ describe('request body limit', () => {
         },
         body,
         isBase64Encoded: false,
-      }) as unknown as APIGatewayProxyEventV2;
+      }) as unknown as Parameters<typeof handler>[0];
 
     // Act
     const result = (await handler(event(jsonOf(API_MAX_BODY_BYTES)), {} as Context)) as any;
