@@ -106,6 +106,13 @@ export class EventArchive {
     };
   }
 
+  /** Drop every decoded file and manifest (after files were rewritten in place, e.g. by an erasure). */
+  forget(): void {
+    this.cache.clear();
+    this.cachedEvents = 0;
+    this.manifests.clear();
+  }
+
   /** The day's manifest, or undefined when the day was never archived. */
   async manifest(date: string): Promise<ArchiveManifest | undefined> {
     const body = await this.objects.get(archiveManifestKey(date));

@@ -11,6 +11,7 @@ import type { ApiTarget } from './client.js';
 import { alertsCommand } from './commands/alerts.js';
 import { costCommand } from './commands/cost.js';
 import { dashboardCommand } from './commands/dashboard.js';
+import { eraseCommand } from './commands/erase.js';
 import { exportCommand } from './commands/export.js';
 import { checkIngestFile, ingestCommand } from './commands/ingest.js';
 import { migrateEventKeysCommand } from './commands/migrate-event-keys.js';
@@ -243,6 +244,31 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
           throw new CliError(`<type> must be user or account (got "${type}")`, EXIT_USAGE);
         return withTarget(flags, (target) =>
           exportCommand({ entityType: type, entityId: id, out: flags.out }, target, io),
+        );
+      }),
+    );
+
+  program
+    .command('erase')
+    .description(
+      'Erase everything stored about one user or account (events, traits, scores, history, alerts, overrides, snapshot rows) and refuse its new data',
+    )
+    .argument('<type>', 'user or account')
+    .argument('<id>', 'the entity id')
+    .option('--lift', "lift the entity's tombstone instead: its new data is accepted again (nothing erased comes back)")
+    .option('--json', 'print the answer as JSON')
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .addHelpText(
+      'after',
+      `\n${LOCAL_NOTE}\nErasing an account erases the account's own data, not its users' (each user is erased on their own). Running it again is safe and answers the same way. Every erasure is in the audit log (GET /v1/erasures) with the id hashed.\n\nExamples:\n  pulse erase user u-42\n  pulse erase user u-42 --lift\n  pulse erase account acme --url https://<api> --token <jwt>`,
+    )
+    .action(
+      act((type: string, id: string, flags: TargetFlags & { lift?: boolean; json?: boolean }) => {
+        if (type !== 'user' && type !== 'account')
+          throw new CliError(`<type> must be user or account (got "${type}")`, EXIT_USAGE);
+        return withTarget(flags, (target) =>
+          eraseCommand({ entityType: type, entityId: id, lift: flags.lift, json: flags.json }, target, io),
         );
       }),
     );

@@ -40,6 +40,7 @@ import {
   ShadowRequestSchema,
 } from './api-schemas.js';
 import { registerEntityRoutes } from './entity-routes.js';
+import { type ErasureRouteDeps, registerErasureRoutes } from './erasure-routes.js';
 import { registerOverrideRoutes } from './override-routes.js';
 import { errorToResponse } from './problem.js';
 
@@ -82,6 +83,8 @@ export interface ApiRouteDeps {
   overrides?: OverrideStore | undefined;
   /** Per-entity export (`/v1/entities/{type}/{id}/export`): where the API can read events (local mode). */
   exportEntity?: ((entityType: 'user' | 'account', entityId: string) => Promise<EntityExport>) | undefined;
+  /** Erasure (`DELETE /v1/entities/{type}/{id}`, `/v1/erasures`, docs/api.md#erasure); absent without it. */
+  erasure?: ErasureRouteDeps | undefined;
 }
 
 const DEFAULT_ALERT_LOOKBACK_DAYS = 7;
@@ -226,6 +229,7 @@ const AUTHENTICATED_PATHS = [
   '/v1/overrides',
   '/v1/overrides/*',
   '/v1/entities/*',
+  '/v1/erasures',
 ] as const;
 
 /**
@@ -365,6 +369,7 @@ export function apiRoutes(deps: ApiRouteDeps): OpenAPIHono<BlankEnv> {
   });
 
   if (deps.exportEntity) registerEntityRoutes(app, deps.exportEntity);
+  if (deps.erasure) registerErasureRoutes(app, deps.erasure);
   if (deps.overrides)
     registerOverrideRoutes(app, { overrides: deps.overrides, models: activeModels, modelNamed, clock });
 

@@ -58,7 +58,7 @@ export function ingestRoutes(deps: IngestRouteDeps): Hono {
   const limits = deps.limits ?? DEFAULT_LIMITS;
   const clock = deps.clock ?? Date.now;
   const telemetry = deps.telemetry ?? powertoolsTelemetry();
-  const stores: IngestStores = { events: deps.events, entities: deps.entities };
+  const stores: IngestStores = { events: deps.events, entities: deps.entities, erased: deps.erased };
   const app = new Hono();
 
   const auth = writeKeyAuth(deps.writeKeys);

@@ -1,12 +1,16 @@
 import type { ScoringEvent } from '../domain/event.js';
+import type { ErasedCheck } from '../erasure/tombstones.js';
 import type { EntityStore, TraitsRefusal, TraitsUpdate } from '../ports/entity-store.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { NormalisedBatch } from './batch.js';
+import { refuseErased } from './erased.js';
 import type { RejectedEvent } from './errors.js';
 
 export interface IngestStores {
   events: EventStore;
   entities: EntityStore;
+  /** Tombstones of erased users and accounts (docs/api.md#erasure): their new data is refused. */
+  erased?: ErasedCheck | undefined;
 }
 
 export interface IngestOutcome {
@@ -24,6 +28,7 @@ export interface IngestOutcome {
  * accepted.
  */
 export async function storeBatch(stores: IngestStores, batch: NormalisedBatch): Promise<IngestOutcome> {
+  if (stores.erased) await refuseErased(stores.erased, batch);
   let traitMessages = batch.traitMessages;
   let rejected = batch.rejected;
   if (batch.traits.length > 0) {

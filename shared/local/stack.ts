@@ -2,8 +2,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import { DynamoAlertStore } from '../adapters/dynamodb/alert-store.js';
+import { DynamoEntityDataEraser } from '../adapters/dynamodb/entity-eraser.js';
 import { DynamoEntityStore } from '../adapters/dynamodb/entity-store.js';
 import { DynamoEventStore } from '../adapters/dynamodb/event-store.js';
+import { DynamoErasureLog } from '../adapters/dynamodb/erasure-log.js';
 import { migrateEventKeys } from '../adapters/dynamodb/migrate-event-keys.js';
 import { DynamoOverrideStore } from '../adapters/dynamodb/override-store.js';
 import { DynamoRunStore } from '../adapters/dynamodb/run-store.js';
@@ -18,6 +20,9 @@ import { LocalDashboardData } from '../dashboard/local-data.js';
 import { dashboardRoutes } from '../dashboard/routes.js';
 import { hotWindowOf } from '../domain/hot-window.js';
 import { type LoadedModel, loadModels } from '../domain/model/load.js';
+import { type EraseDeps, eraseEntity, liftTombstone } from '../erasure/erase.js';
+import { sweepObjects } from '../erasure/sweep.js';
+import { TombstoneCache } from '../erasure/tombstones.js';
 import type { ApiRouteDeps, RunProgressView } from '../http/api-routes.js';
 import { apiRoutes } from '../http/api-routes.js';
 import { createApp } from '../http/app.js';
@@ -155,12 +160,36 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
     logger: options.logger,
   });
   archiver.start();
+  const archive = new EventArchive(objects, config.shardCount);
+  const erasureLog = new DynamoErasureLog({ client, tableName: scoresTable });
+  // Refreshed at once after an erasure here (onTombstonesChanged), so local ingest refuses the next request.
+  const tombstones = new TombstoneCache(erasureLog);
+  const eraseDeps: EraseDeps = {
+    models: () => models,
+    data: new DynamoEntityDataEraser({
+      client,
+      eventsTable,
+      scoresTable,
+      shardCount: config.shardCount,
+    }),
+    overrides,
+    log: erasureLog,
+    shardCount: config.shardCount,
+    retentionDays: config.retentionDays,
+    // Local mode rewrites snapshots and the archive in the request (docs/local-mode.md#erasure).
+    sweepNow: async (records) => {
+      const swept = await sweepObjects(objects, records);
+      archive.forget();
+      return swept;
+    },
+    onTombstonesChanged: (entityType) => tombstones.invalidate(entityType),
+  };
   const runDeps: RunDeps = {
     models: modelMap(models),
     // Runs read the hot window from the table and anything older from the archive, as in AWS.
     events: new TieredEventStore({
       hot: events,
-      archive: new EventArchive(objects, config.shardCount),
+      archive,
       hotDays: hotWindow.days,
     }),
     entities,
@@ -170,6 +199,7 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
     alertSink: config.alertWebhookUrl ? new WebhookAlertSink({ url: config.alertWebhookUrl }) : localAlertSink,
     alertStore,
     overrides,
+    erased: tombstones,
     logger: options.logger,
   };
 
@@ -197,11 +227,17 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
     overrides,
     exportEntity: (entityType, entityId) =>
       exportEntity({ ...runDeps, models: () => models, retentionDays: config.retentionDays }, entityType, entityId),
+    erasure: {
+      erase: (request) => eraseEntity(eraseDeps, request),
+      lift: (request) => liftTombstone(eraseDeps, request),
+      list: (limit, cursor) => erasureLog.list(limit, cursor),
+    },
   };
   const app = createApp({
     ingest: {
       events,
       entities,
+      erased: tombstones,
       writeKeys: staticWriteKeys([config.credentials.writeKey]),
       limits: limitsWith({ retentionDays: config.retentionDays }),
       telemetry: quietTelemetry,

@@ -1,4 +1,5 @@
 import type { LoadedModel } from '../domain/model/load.js';
+import type { ErasedCheck } from '../erasure/tombstones.js';
 import type { AlertSink, AlertStore } from '../ports/alert-sink.js';
 import type { EntityStore } from '../ports/entity-store.js';
 import type { EventStore } from '../ports/event-store.js';
@@ -27,6 +28,8 @@ export interface RunDeps {
   alertStore: AlertStore;
   /** Manual overrides (docs/api.md#overrides); none when absent. */
   overrides?: OverrideStore | undefined;
+  /** Tombstones (docs/api.md#erasure): erased entities are left out of a run's scores, history, snapshot and alerts. */
+  erased?: ErasedCheck | undefined;
   /** Epoch ms; injectable for tests. */
   clock?: (() => number) | undefined;
   /** [0, 1); injectable for tests (run ids). */

@@ -40,6 +40,7 @@ type FinaliseDeps = Pick<
   | 'logger'
   | 'snapshotPartRows'
   | 'overrides'
+  | 'erased'
 >;
 
 /**
@@ -77,7 +78,11 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
   for (let shard = 0; shard < run.shardCount; shard++) {
     const body = await deps.objects.get(rawRowsKey(runId, shard));
     if (!body) throw new RunStateError(runId, `shard ${shard} has no result (its worker did not finish)`);
-    const { header, rows } = decodeShardRows(body);
+    const decoded = decodeShardRows(body);
+    const { header } = decoded;
+    const rows = await withoutErased(deps, model.level, decoded.rows);
+    if (rows.length < decoded.rows.length)
+      log.info('erased entities left out', { runId, shard, entities: decoded.rows.length - rows.length });
     events += header.events;
     skipped += header.skipped ?? 0;
     const scores: EntityScore[] = new Array(rows.length);
@@ -160,6 +165,20 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
 }
 
 /** The model's overrides in force now, by `<entityType>#<entityId>` (expired ones end by themselves). */
+/** Rows of entities not erased (docs/api.md#erasure): a run never brings an erased entity back. */
+async function withoutErased<R extends { raw: { entityId: string } }>(
+  deps: FinaliseDeps,
+  level: Model['level'],
+  rows: R[],
+): Promise<R[]> {
+  if (!deps.erased || rows.length === 0) return rows;
+  const erased = await deps.erased.erased(
+    level,
+    rows.map((r) => r.raw.entityId),
+  );
+  return erased.size === 0 ? rows : rows.filter((r) => !erased.has(r.raw.entityId));
+}
+
 async function activeOverrides(deps: FinaliseDeps, model: string): Promise<Map<string, ScoreOverride>> {
   const active = new Map<string, ScoreOverride>();
   if (!deps.overrides) return active;

@@ -27,6 +27,17 @@ export class InMemoryAlertStore implements AlertStore {
     for (const alert of alerts) this.alerts.set(alertKey(alert), storedAlertOf(alert));
   }
 
+  /** Delete the alerts about one entity (erasure); returns how many. */
+  deleteEntity(entityType: string, entityId: string): number {
+    let deleted = 0;
+    for (const [key, alert] of this.alerts)
+      if (alert.entityType === entityType && alert.entityId === entityId) {
+        this.alerts.delete(key);
+        deleted++;
+      }
+    return deleted;
+  }
+
   async list(query: AlertQuery): Promise<{ items: StoredAlert[]; nextCursor: string | null }> {
     const limit = query.limit ?? 100;
     let offset = 0;

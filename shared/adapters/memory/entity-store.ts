@@ -29,6 +29,11 @@ export class InMemoryEntityStore implements EntityStore {
     return state ? structuredClone(state.record) : undefined;
   }
 
+  /** Delete an entity record (erasure); 1 when there was one. */
+  delete(entityType: EntityLevel, entityId: string): number {
+    return this.entities.delete(`${entityType}\u0000${entityId}`) ? 1 : 0;
+  }
+
   async accountOf(userIds: readonly string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     for (const userId of userIds) {

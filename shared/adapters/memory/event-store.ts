@@ -41,6 +41,17 @@ export class InMemoryEventStore implements EventStore {
     for (let i = 0; i < matching.length; i += this.pageSize) yield matching.slice(i, i + this.pageSize);
   }
 
+  /** Delete a user's events with timestamps in [from, to) (erasure); returns how many. */
+  deleteUser(userId: string, from: number, to: number): number {
+    let deleted = 0;
+    for (const [key, event] of this.items)
+      if (event.userId === userId && event.timestamp >= from && event.timestamp < to) {
+        this.items.delete(key);
+        deleted++;
+      }
+    return deleted;
+  }
+
   /** Every stored event (tests and local tooling). */
   all(): ScoringEvent[] {
     return [...this.items.values()].map((e) => structuredClone(e));

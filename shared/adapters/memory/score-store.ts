@@ -120,6 +120,25 @@ export class InMemoryScoreStore implements ScoreStore {
     return [];
   }
 
+  /** Delete an entity's current scores and history under every model (erasure). */
+  deleteEntity(entityType: EntityLevel, entityId: string): { scores: number; history: number } {
+    let scores = 0;
+    let history = 0;
+    for (const [key, row] of this.current)
+      if (row.entityType === entityType && row.entityId === entityId) {
+        this.current.delete(key);
+        scores++;
+      }
+    for (const [key, rows] of this.historyRows) {
+      const first = rows.values().next().value;
+      if (first && first.entityType === entityType && first.entityId === entityId) {
+        history += rows.size;
+        this.historyRows.delete(key);
+      }
+    }
+    return { scores, history };
+  }
+
   /** Every current row of a model (tests). */
   allCurrent(model: string): StoredScore[] {
     return [...this.current.values()].filter((r) => r.model === model).map((r) => structuredClone(r));

@@ -1,0 +1,247 @@
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import type { ErasedLevel } from '../../domain/erasure.js';
+import { shardOf } from '../../domain/shard.js';
+import type { EntityDataEraser } from '../../ports/erasure-store.js';
+import { entityPartition, eventSortKey, userPartition, utcDaysOverlapping } from './keys.js';
+import { chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
+
+type Item = Record<string, AttributeValue>;
+
+/** Day partitions queried at once when looking for a user's events. */
+const QUERY_CONCURRENCY = 16;
+
+interface EraserOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  shardCount?: number | undefined;
+  retry?: RetryPolicy | undefined;
+}
+
+/**
+ * Deletes one user's events from the events table (docs/api.md#erasure): for each UTC day, a key-only Query of the
+ * user's day partition on the sort key prefix `<n>#<userId>#` (docs/data-model.md#event-identity), then
+ * BatchWriteItem deletes. The `byAccount` index entries go with the items. Costs one small Query per day of the
+ * range (about 400 for the default retention) plus one write unit per event.
+ */
+export class DynamoEventEraser {
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+  private readonly shardCount: number;
+  private readonly retry: RetryPolicy;
+
+  constructor(options: EraserOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.shardCount = options.shardCount ?? 16;
+    this.retry = options.retry ?? DEFAULT_RETRY;
+  }
+
+  async deleteUserEvents(userId: string, from: number, to: number): Promise<number> {
+    const days = utcDaysOverlapping(from, to);
+    const prefix = eventSortKey(userId, '');
+    let deleted = 0;
+    let next = 0;
+    const worker = async () => {
+      while (next < days.length) {
+        const pk = userPartition(userId, days[next++]!, this.shardCount);
+        const keys = await queryKeys(
+          this.client,
+          {
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': { S: pk }, ':prefix': { S: prefix } },
+            ProjectionExpression: 'pk, sk',
+            ConsistentRead: true,
+          },
+          this.retry,
+        );
+        await deleteKeys(this.client, this.tableName, keys, this.retry);
+        deleted += keys.length;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(QUERY_CONCURRENCY, days.length) }, worker));
+    return deleted;
+  }
+}
+
+/**
+ * Deletes one entity's items from the scores table (docs/data-model.md#erasure-items): the entity record
+ * (`ENT#…`), current scores (`CUR#<model>#<shard>`, for the given models and any model its history names), every
+ * history row (`HIST#<type>#<id>`) and its alerts (`ALERT#<model>`, whose sort key ends with `<type>#<id>`).
+ */
+export class DynamoScoresEraser {
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+  private readonly shardCount: number;
+  private readonly retry: RetryPolicy;
+
+  constructor(options: EraserOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.shardCount = options.shardCount ?? 16;
+    this.retry = options.retry ?? DEFAULT_RETRY;
+  }
+
+  async deleteEntityRecord(entityType: ErasedLevel, entityId: string): Promise<number> {
+    return this.deleteOne({
+      pk: { S: entityPartition(entityType, entityId, this.shardCount) },
+      sk: { S: entityId },
+    });
+  }
+
+  async deleteScores(
+    entityType: ErasedLevel,
+    entityId: string,
+    models: readonly string[],
+  ): Promise<{ scores: number; history: number }> {
+    const history = await queryKeys(
+      this.client,
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `HIST#${entityType}#${entityId}` } },
+        ProjectionExpression: 'pk, sk',
+        ConsistentRead: true,
+      },
+      this.retry,
+    );
+    // History sort keys are `<model>#<asOf>`: models no longer deployed may still hold a current row.
+    const all = new Set(models);
+    for (const key of history) {
+      const sk = key.sk?.S ?? '';
+      const cut = sk.lastIndexOf('#');
+      if (cut > 0) all.add(sk.slice(0, cut));
+    }
+    const shard = shardOf(entityId, this.shardCount);
+    let scores = 0;
+    for (const model of all)
+      scores += await this.deleteOne({ pk: { S: `CUR#${model}#${shard}` }, sk: { S: `${entityType}#${entityId}` } });
+    await deleteKeys(this.client, this.tableName, history, this.retry);
+    return { scores, history: history.length };
+  }
+
+  async deleteAlerts(
+    entityType: ErasedLevel,
+    entityId: string,
+    models: readonly string[],
+    since: string,
+  ): Promise<number> {
+    let deleted = 0;
+    const suffix = `#${entityType}#${entityId}`;
+    for (const model of new Set(models)) {
+      const keys = await queryKeys(
+        this.client,
+        {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk >= :since',
+          ExpressionAttributeValues: { ':pk': { S: `ALERT#${model}` }, ':since': { S: since } },
+          ProjectionExpression: 'pk, sk',
+        },
+        this.retry,
+      );
+      // `<asOf>#<alertType>#<entityType>#<entityId>`: neither the as-of nor the type holds '#', so the rest is exact.
+      const mine = keys.filter((k) => {
+        const sk = k.sk?.S ?? '';
+        const third = nthIndexOf(sk, '#', 2);
+        return third > 0 && sk.slice(third) === suffix;
+      });
+      await deleteKeys(this.client, this.tableName, mine, this.retry);
+      deleted += mine.length;
+    }
+    return deleted;
+  }
+
+  private async deleteOne(key: Item): Promise<number> {
+    const result = await withRetries(
+      () => this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key, ReturnValues: 'ALL_OLD' })),
+      this.retry,
+      'erasing an item',
+    );
+    return result.Attributes ? 1 : 0;
+  }
+}
+
+/** Both tables' erasers as one EntityDataEraser. */
+export class DynamoEntityDataEraser implements EntityDataEraser {
+  private readonly events: DynamoEventEraser;
+  private readonly scores: DynamoScoresEraser;
+
+  constructor(options: {
+    client: DynamoDBClient;
+    eventsTable: string;
+    scoresTable: string;
+    shardCount?: number | undefined;
+    retry?: RetryPolicy | undefined;
+  }) {
+    const { client, shardCount, retry } = options;
+    this.events = new DynamoEventEraser({ client, tableName: options.eventsTable, shardCount, retry });
+    this.scores = new DynamoScoresEraser({ client, tableName: options.scoresTable, shardCount, retry });
+  }
+
+  deleteUserEvents(userId: string, from: number, to: number): Promise<number> {
+    return this.events.deleteUserEvents(userId, from, to);
+  }
+
+  deleteEntityRecord(entityType: ErasedLevel, entityId: string): Promise<number> {
+    return this.scores.deleteEntityRecord(entityType, entityId);
+  }
+
+  deleteScores(entityType: ErasedLevel, entityId: string, models: readonly string[]) {
+    return this.scores.deleteScores(entityType, entityId, models);
+  }
+
+  deleteAlerts(entityType: ErasedLevel, entityId: string, models: readonly string[], since: string) {
+    return this.scores.deleteAlerts(entityType, entityId, models, since);
+  }
+}
+
+function nthIndexOf(text: string, char: string, n: number): number {
+  let at = -1;
+  for (let i = 0; i <= n; i++) {
+    at = text.indexOf(char, at + 1);
+    if (at < 0) return -1;
+  }
+  return at;
+}
+
+async function queryKeys(client: DynamoDBClient, input: QueryCommandInput, retry: RetryPolicy): Promise<Item[]> {
+  const keys: Item[] = [];
+  let startKey: Item | undefined;
+  do {
+    const page = await withRetries(
+      () => client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey })),
+      retry,
+      'finding items to erase',
+    );
+    for (const item of page.Items ?? []) keys.push({ pk: item.pk!, sk: item.sk! });
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return keys;
+}
+
+async function deleteKeys(client: DynamoDBClient, tableName: string, keys: readonly Item[], retry: RetryPolicy) {
+  for (const batch of chunk(keys, 25)) {
+    await sendAll(
+      batch,
+      async (pending) => {
+        const out = await client.send(
+          new BatchWriteItemCommand({
+            RequestItems: { [tableName]: pending.map((Key) => ({ DeleteRequest: { Key } })) },
+          }),
+        );
+        return (out.UnprocessedItems?.[tableName] ?? []).flatMap((r) =>
+          r.DeleteRequest?.Key ? [r.DeleteRequest.Key] : [],
+        );
+      },
+      retry,
+      'erasing items',
+    );
+  }
+}
