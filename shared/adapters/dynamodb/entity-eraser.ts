@@ -149,8 +149,8 @@ export class DynamoScoresEraser {
       // `<asOf>#<alertType>#<entityType>#<entityId>`: neither the as-of nor the type holds '#', so the rest is exact.
       const mine = keys.filter((k) => {
         const sk = k.sk?.S ?? '';
-        const third = nthIndexOf(sk, '#', 2);
-        return third > 0 && sk.slice(third) === suffix;
+        const second = nthIndexOf(sk, '#', 1);
+        return second > 0 && sk.slice(second) === suffix;
       });
       await deleteKeys(this.client, this.tableName, mine, this.retry);
       deleted += mine.length;
@@ -202,6 +202,7 @@ export class DynamoEntityDataEraser implements EntityDataEraser {
   }
 }
 
+/** Index of the (n+1)-th `char` in `text` (n = 0: the first), or -1. */
 function nthIndexOf(text: string, char: string, n: number): number {
   let at = -1;
   for (let i = 0; i <= n; i++) {
