@@ -4,9 +4,10 @@ import { z } from 'zod';
 import { DynamoEntityStore } from '../../shared/adapters/dynamodb/entity-store.js';
 import { DynamoEventStore } from '../../shared/adapters/dynamodb/event-store.js';
 import { ENV } from '../../shared/config-names.js';
+import { DEFAULT_RETENTION_DAYS } from '../../shared/domain/hot-window.js';
 import type { AppDeps } from '../../shared/http/app.js';
 import type { WriteKeySource } from '../../shared/http/auth.js';
-import { DEFAULT_RETENTION_DAYS, limitsWith } from '../../shared/ingest/limits.js';
+import { limitsWith } from '../../shared/ingest/limits.js';
 
 /** The ingest function's configuration, checked once at cold start: a missing variable fails fast. */
 export const IngestConfigSchema = z.object({

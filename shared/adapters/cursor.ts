@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { InvalidCursorError } from '../ports/score-store.js';
+import { InvalidCursorError } from '../ports/errors.js';
 
 /**
  * Pagination cursors (docs/api.md#pagination): JSON in base64url, read back only through a zod schema, so a cursor

@@ -2,8 +2,9 @@ import type { LoadedModel } from '../domain/model/load.js';
 import { historyView, modelView, runView, scoreView } from '../http/api-routes.js';
 import type { AlertStore } from '../ports/alert-sink.js';
 import type { EntityStore } from '../ports/entity-store.js';
+import { InvalidCursorError } from '../ports/errors.js';
 import type { RunStore } from '../ports/run-store.js';
-import { InvalidCursorError, type ScoreStore } from '../ports/score-store.js';
+import type { ScoreStore } from '../ports/score-store.js';
 import {
   type AlertPageQuery,
   type AlertView,

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { z } from 'zod';
 import { idProblem } from './input-limits.js';
+import { DAY_MS } from './time.js';
 
 /** An event as the engine sees it: normalised, with an id and an epoch-millisecond timestamp. */
 export interface ScoringEvent {
@@ -53,6 +54,15 @@ export type NativeEvent = z.infer<typeof NativeEventSchema>;
  */
 export function eventIdentity(event: Pick<ScoringEvent, 'userId' | 'eventId'>): string {
   return `${event.userId.length}:${event.userId}${event.eventId}`;
+}
+
+/**
+ * What an event store keys an event by: its identity within its UTC day, as the events table's partition (user shard
+ * and UTC day) and sort key (user and id) do (docs/data-model.md#events-table). A resend on the same day is a
+ * duplicate; the same ids on another UTC day are another item.
+ */
+export function storedEventIdentity(event: Pick<ScoringEvent, 'userId' | 'eventId' | 'timestamp'>): string {
+  return `${Math.floor(event.timestamp / DAY_MS)}:${eventIdentity(event)}`;
 }
 
 export function toEpochMillis(timestamp: string | number): number {

@@ -10,6 +10,9 @@ import type { Model } from './model/schema.js';
  */
 export const DEFAULT_HOT_MARGIN_DAYS = 7;
 
+/** Days an event is kept when no retention is configured (docs/configuration.md, `PULSE_RETENTION_DAYS`). */
+export const DEFAULT_RETENTION_DAYS = 400;
+
 /** Days a run of this model reads back from its as-of instant. */
 export function lookbackDays(model: Pick<Model, 'windowDays' | 'penalties'>): number {
   return Math.max(model.windowDays, ...model.penalties.map((p) => p.inactiveDays ?? 0));

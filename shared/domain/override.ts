@@ -1,6 +1,6 @@
-import type { EntityLevel } from '../ports/event-store.js';
 import { DATE_OR_INSTANT_MESSAGE, parseDateOrInstant } from './dates.js';
 import { bandOf } from './engine/finalize.js';
+import type { EntityLevel } from './entity.js';
 import type { Model } from './model/schema.js';
 
 /**

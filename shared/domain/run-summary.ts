@@ -1,4 +1,4 @@
-import type { EntityLevel } from '../ports/event-store.js';
+import type { EntityLevel } from './entity.js';
 
 /**
  * What a dashboard shows about one run without reading its scores again (docs/dashboard.md#aggregates): the

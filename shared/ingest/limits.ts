@@ -1,3 +1,4 @@
+import { DEFAULT_RETENTION_DAYS } from '../domain/hot-window.js';
 import { DAY_MS } from '../domain/time.js';
 
 /** What one ingest request may carry (docs/data-model.md#ingest-contract-details). */
@@ -13,8 +14,6 @@ export interface IngestLimits {
   /** Events older than this are past retention and would expire at once. */
   retentionDays: number;
 }
-
-export const DEFAULT_RETENTION_DAYS = 400;
 
 export const DEFAULT_LIMITS: IngestLimits = Object.freeze({
   maxEventsPerRequest: 500,

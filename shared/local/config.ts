@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_RETENTION_DAYS } from '../ingest/limits.js';
+import { DEFAULT_RETENTION_DAYS } from '../domain/hot-window.js';
 import {
   DEFAULT_PORT,
   DEFAULT_S3_PORT,

@@ -1,7 +1,7 @@
+import type { EntityLevel } from '../domain/entity.js';
 import type { ScoringEvent } from '../domain/event.js';
 
-/** Which partitioning of the events to read: by user (user-level models) or by account (account-level models). */
-export type EntityLevel = 'user' | 'account';
+export type { EntityLevel } from '../domain/entity.js';
 
 export interface PutEventsResult {
   /** Events newly stored by this call. */
@@ -37,14 +37,4 @@ export interface EventStore {
   readShard(query: ReadShardQuery): AsyncIterable<ScoringEvent[]>;
 }
 
-/** Storage was unavailable after retries: the caller must report a retryable failure, never success. */
-export class StoreUnavailableError extends Error {
-  constructor(
-    message: string,
-    readonly unprocessed: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'StoreUnavailableError';
-  }
-}
+export { StoreUnavailableError } from './errors.js';

@@ -79,16 +79,4 @@ export interface RunStore {
   list(model: string, limit?: number): Promise<RunRecord[]>;
 }
 
-export class RunNotFoundError extends Error {
-  constructor(readonly runId: string) {
-    super(`run "${runId}" does not exist`);
-    this.name = 'RunNotFoundError';
-  }
-}
-
-export class RunExistsError extends Error {
-  constructor(readonly runId: string) {
-    super(`run "${runId}" already exists`);
-    this.name = 'RunExistsError';
-  }
-}
+export { RunExistsError, RunNotFoundError } from './errors.js';

@@ -101,13 +101,7 @@ export interface ScoreWriteRefusal {
   reason: string;
 }
 
-/** A cursor that was not produced by this API (or was tampered with): a 400 for the caller. */
-export class InvalidCursorError extends Error {
-  constructor(message = 'cursor is not valid: pass the nextCursor of a previous page unchanged') {
-    super(message);
-    this.name = 'InvalidCursorError';
-  }
-}
+export { InvalidCursorError } from './errors.js';
 
 /** The stored form of a score as history (what `previous` rules and the history API read). */
 export function historyEntryOf(score: EntityScore): HistoryEntry {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FiredAlert } from '../../domain/engine/types.js';
 import { DAY_MS } from '../../domain/time.js';
 import { type AlertQuery, type AlertStore, type StoredAlert, storedAlertOf } from '../../ports/alert-sink.js';
-import { InvalidCursorError } from '../../ports/score-store.js';
+import { InvalidCursorError } from '../../ports/errors.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { batchPutAll, DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry.js';
 import { type Keyed, mergeDescending, type Source } from './score-store.js';

@@ -7,11 +7,11 @@ import {
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
+import { type EntityState, groupUpdates, mergeEntity } from '../../domain/entity-merge.js';
 import type { Traits } from '../../domain/model/schema.js';
-import { type EntityState, groupUpdates, mergeEntity } from '../../ingest/entity-merge.js';
 import type { EntityRecord, EntityStore, TraitsRefusal, TraitsUpdate } from '../../ports/entity-store.js';
+import { StoreUnavailableError } from '../../ports/errors.js';
 import type { EntityLevel } from '../../ports/event-store.js';
-import { StoreUnavailableError } from '../../ports/event-store.js';
 import { entityPartition } from './keys.js';
 import { chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
 import { isValidationError } from './validation.js';

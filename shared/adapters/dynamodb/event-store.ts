@@ -7,9 +7,9 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { ScoringEvent } from '../../domain/event.js';
+import { DEFAULT_RETENTION_DAYS } from '../../domain/hot-window.js';
 import { shardOf } from '../../domain/shard.js';
 import { DAY_MS } from '../../domain/time.js';
-import { DEFAULT_RETENTION_DAYS } from '../../ingest/limits.js';
 import type { EventRefusal, EventStore, PutEventsResult, ReadShardQuery } from '../../ports/event-store.js';
 import { eventIdOfSortKey, eventSortKey, shardPartition, utcDayKey, utcDaysOverlapping } from './keys.js';
 import { decodeQueryItems } from './query-items.js';

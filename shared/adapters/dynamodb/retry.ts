@@ -9,7 +9,7 @@ import {
   RequestLimitExceeded,
   ThrottlingException,
 } from '@aws-sdk/client-dynamodb';
-import { StoreUnavailableError } from '../../ports/event-store.js';
+import { StoreUnavailableError } from '../../ports/errors.js';
 
 /**
  * Retries on top of the SDK's own: DynamoDB batch calls succeed partially (UnprocessedItems / UnprocessedKeys)

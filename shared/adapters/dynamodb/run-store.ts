@@ -6,13 +6,8 @@ import {
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import {
-  RunExistsError,
-  RunNotFoundError,
-  type RunPatch,
-  type RunRecord,
-  type RunStore,
-} from '../../ports/run-store.js';
+import { RunExistsError, RunNotFoundError } from '../../ports/errors.js';
+import type { RunPatch, RunRecord, RunStore } from '../../ports/run-store.js';
 import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry.js';
 import { SCORES_BY_SCORE_INDEX } from './tables.js';
 

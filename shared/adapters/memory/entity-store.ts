@@ -1,5 +1,5 @@
+import { type EntityState, groupUpdates, mergeEntity } from '../../domain/entity-merge.js';
 import { shardOf } from '../../domain/shard.js';
-import { type EntityState, groupUpdates, mergeEntity } from '../../ingest/entity-merge.js';
 import type { EntityRecord, EntityStore, TraitsRefusal, TraitsUpdate } from '../../ports/entity-store.js';
 import type { EntityLevel } from '../../ports/event-store.js';
 

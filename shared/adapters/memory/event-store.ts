@@ -1,11 +1,10 @@
-import type { ScoringEvent } from '../../domain/event.js';
+import { type ScoringEvent, storedEventIdentity } from '../../domain/event.js';
 import { shardOf } from '../../domain/shard.js';
 import type { EventStore, PutEventsResult, ReadShardQuery } from '../../ports/event-store.js';
-import { eventSortKey, userPartition } from '../dynamodb/keys.js';
 
 /**
  * Events in memory, with the same identity and sharding as the DynamoDB store: an event is the same event when
- * its user, its id and its UTC day are the same.
+ * its user, its id and its UTC day are the same (storedEventIdentity).
  */
 export class InMemoryEventStore implements EventStore {
   private readonly items = new Map<string, ScoringEvent>();
@@ -19,7 +18,7 @@ export class InMemoryEventStore implements EventStore {
     let stored = 0;
     let duplicates = 0;
     for (const event of events) {
-      const key = `${userPartition(event.userId, event.timestamp, this.shardCount)}\u0000${eventSortKey(event.userId, event.eventId)}`;
+      const key = storedEventIdentity(event);
       if (this.items.has(key)) {
         duplicates++;
         continue;

@@ -1,10 +1,5 @@
-import {
-  RunExistsError,
-  RunNotFoundError,
-  type RunPatch,
-  type RunRecord,
-  type RunStore,
-} from '../../ports/run-store.js';
+import { RunExistsError, RunNotFoundError } from '../../ports/errors.js';
+import type { RunPatch, RunRecord, RunStore } from '../../ports/run-store.js';
 
 /** Runs in memory. */
 export class InMemoryRunStore implements RunStore {

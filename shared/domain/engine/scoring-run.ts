@@ -1,4 +1,4 @@
-import type { EntityLevel } from '../../ports/event-store.js';
+import type { EntityLevel } from '../entity.js';
 import { eventIdentity, type ScoringEvent } from '../event.js';
 import type { Model, TraitCondition, Traits } from '../model/schema.js';
 import { round6, transformValue } from '../numbers.js';

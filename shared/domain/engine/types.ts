@@ -1,4 +1,4 @@
-import type { EntityLevel } from '../../ports/event-store.js';
+import type { EntityLevel } from '../entity.js';
 import type { Traits } from '../model/schema.js';
 import type { ScoreOverride } from '../override.js';
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryEntityStore } from '../../../shared/adapters/memory/entity-store.js';
 import { InMemoryEventStore } from '../../../shared/adapters/memory/event-store.js';
+import { mergeEntity } from '../../../shared/domain/entity-merge.js';
 import type { ScoringEvent } from '../../../shared/domain/event.js';
 import { MAX_TRAITS_BYTES, MAX_TRAITS_PER_ENTITY } from '../../../shared/domain/input-limits.js';
 import { shardOf } from '../../../shared/domain/shard.js';
 import { DAY_MS } from '../../../shared/domain/time.js';
-import { mergeEntity } from '../../../shared/ingest/entity-merge.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 

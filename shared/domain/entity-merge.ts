@@ -1,7 +1,6 @@
-import { MAX_TRAITS_BYTES, MAX_TRAITS_PER_ENTITY, utf8Bytes } from '../domain/input-limits.js';
-import type { Traits } from '../domain/model/schema.js';
-import type { EntityRecord, TraitsRefusal, TraitsUpdate } from '../ports/entity-store.js';
-import type { EntityLevel } from '../ports/event-store.js';
+import type { EntityLevel, EntityRecord, TraitsRefusal, TraitsUpdate } from './entity.js';
+import { MAX_TRAITS_BYTES, MAX_TRAITS_PER_ENTITY, utf8Bytes } from './input-limits.js';
+import type { Traits } from './model/schema.js';
 
 /** A stored entity plus when its account link was set, so an older group call never replaces a newer link. */
 export interface EntityState {
