@@ -60,14 +60,17 @@ export const API_MAX_BODY_BYTES = 256 * 1024;
  */
 function requestBodyLimit(): MiddlewareHandler {
   const kb = API_MAX_BODY_BYTES / 1024;
-  const limit = bodyLimit({
-    maxSize: API_MAX_BODY_BYTES,
-    onError: () =>
-      errorToResponse(
-        new PayloadTooLargeError(`A request body may be at most ${kb} KB on this route.`, [
-          { path: BODY_PATH, message: `is larger than ${kb} KB` },
-        ]),
-      ),
-  });
-  return (c, next) => (INGEST_PATHS.has(c.req.path) ? next() : limit(c, next));
+  const tooLarge = () =>
+    errorToResponse(
+      new PayloadTooLargeError(`A request body may be at most ${kb} KB on this route.`, [
+        { path: BODY_PATH, message: `is larger than ${kb} KB` },
+      ]),
+    );
+  const limit = bodyLimit({ maxSize: API_MAX_BODY_BYTES, onError: tooLarge });
+  return (c, next) => {
+    if (INGEST_PATHS.has(c.req.path)) return next();
+    // A declared body is refused whatever the method: GET and DELETE bodies are not streamed to the route at all.
+    if (Number(c.req.header('content-length') ?? 0) > API_MAX_BODY_BYTES) return Promise.resolve(tooLarge());
+    return limit(c, next);
+  };
 }

@@ -43,10 +43,22 @@ function listen(server: Server, port: number): Promise<AddressInfo> {
   });
 }
 
+/**
+ * A 413 is answered before the body is read (docs/api.md#limits): close the connection after it, so Node does not
+ * keep reading (and discarding) the rest of an oversized upload to reuse the connection.
+ */
+function closeAfterTooLarge(fetch: (request: Request) => Response | Promise<Response>) {
+  return async (request: Request): Promise<Response> => {
+    const response = await fetch(request);
+    if (response.status === 413) response.headers.set('connection', 'close');
+    return response;
+  };
+}
+
 /** Open the local stack, serve it on 127.0.0.1:PORT and arm the model schedules. */
 export async function startLocalServer(config: LocalConfig): Promise<LocalServer> {
   const stack = await openLocalStack(config, { logger: config.quiet ? undefined : terminalRunLogger() });
-  const server = createAdaptorServer({ fetch: stack.app.fetch }) as Server;
+  const server = createAdaptorServer({ fetch: closeAfterTooLarge(stack.app.fetch) }) as Server;
   let address: AddressInfo;
   try {
     address = await listen(server, config.port);
