@@ -73,6 +73,10 @@ export async function resolveTarget(flags: TargetFlags, io: CliIO): Promise<ApiT
     fetch: async (request) => stack.app.fetch(request),
     apiToken: config.credentials.apiToken,
     writeKey: config.credentials.writeKey,
-    close: () => stack.close(),
+    // The CLI's own runs end before it exits (a stop would leave them to the next server start).
+    close: async () => {
+      await stack.idle();
+      await stack.close();
+    },
   };
 }

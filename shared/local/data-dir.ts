@@ -21,6 +21,8 @@ export const dataPaths = (dataDir: string) => ({
   credentials: join(dataDir, 'credentials.json'),
   server: join(dataDir, 'server.json'),
   lock: join(dataDir, 'pulse.lock'),
+  /** Runs a stop left unfinished; the next server start resumes them (docs/local-mode.md#stopping). */
+  unfinishedRuns: join(dataDir, 'unfinished-runs.json'),
 });
 
 export interface LocalCredentials {

@@ -22,6 +22,20 @@ export interface DemoOptions {
   accounts?: number | undefined;
   /** Dates backfilled before the final run (default 2). */
   backfillDays?: number | undefined;
+  /** Aborted when the server stops: the load stops at its next safe point (docs/local-mode.md#stopping). */
+  signal?: AbortSignal | undefined;
+}
+
+/** The demo stopped at a safe point because the server is stopping; `npm start -- --demo` resumes it. */
+export class DemoStoppedError extends Error {
+  constructor(readonly phase: 'loading' | 'scoring') {
+    super(
+      phase === 'loading'
+        ? 'the demo load stopped at a safe point; `npm start -- --demo` resumes it'
+        : 'the demo runs stopped; `npm start -- --demo` runs the models again',
+    );
+    this.name = 'DemoStoppedError';
+  }
 }
 
 export interface DemoAccount {
@@ -250,10 +264,28 @@ async function post(
   return result;
 }
 
+/**
+ * `demo.json`: what was loaded, on which day. While loading (`status: "loading"`) it also records how far the load
+ * got, so a stopped load resumes with the same data (same day, same ids) where it stopped; markers without a
+ * status were written by complete loads.
+ */
 interface DemoMarker {
   today: string;
   accounts: number;
   events: number;
+  status?: 'loading' | 'loaded' | undefined;
+  /** Identify/group messages all stored. */
+  messagesLoaded?: boolean | undefined;
+  /** Event batches (of EVENT_BATCH events, in order) stored and acknowledged. */
+  eventBatchesLoaded?: number | undefined;
+}
+
+const EVENT_BATCH = 500;
+
+/** The demo marker of a data dir, if any (docs/local-mode.md#the-demo). */
+export function readDemoMarker(dataDir: string): DemoMarker | undefined {
+  const file = join(dataDir, 'demo.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as DemoMarker) : undefined;
 }
 
 /** Load the demo (once per data dir), run every model, and return a band summary to print. */
@@ -262,10 +294,13 @@ export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<
   const started = Date.now();
   const today = options.today ?? DateTime.utc().startOf('day').toMillis();
   const markerFile = join(stack.dataDir, 'demo.json');
-  const marker = existsSync(markerFile) ? (JSON.parse(readFileSync(markerFile, 'utf8')) as DemoMarker) : undefined;
+  const marker = readDemoMarker(stack.dataDir);
+  const stopAtSafePoint = (phase: DemoStoppedError['phase']) => {
+    if (options.signal?.aborted) throw new DemoStoppedError(phase);
+  };
 
   const outcomesFile = demoOutcomesFile(stack.dataDir);
-  if (marker) {
+  if (marker && marker.status !== 'loading') {
     log(`Demo data already loaded (${marker.accounts} accounts, ${marker.events} events, on ${marker.today}).`);
     if (!existsSync(outcomesFile)) {
       // Outcomes belong to the day the demo was loaded: its accounts and cohorts.
@@ -273,24 +308,50 @@ export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<
       writeDemoOutcomes(outcomesFile, generateDemoData(loadedOn, marker.accounts).outcomes);
     }
   } else {
-    const data = generateDemoData(today, options.accounts);
+    // A stopped load resumes with the data of the day it started, so ids (and so deduplication) match.
+    const loadDay = marker ? Date.parse(`${marker.today}T00:00:00Z`) : today;
+    const data = generateDemoData(loadDay, marker?.accounts ?? options.accounts);
+    const progress: DemoMarker = {
+      today: new Date(loadDay).toISOString().slice(0, 10),
+      accounts: data.accounts.length,
+      events: data.events.length,
+      status: 'loading',
+      messagesLoaded: marker?.messagesLoaded ?? false,
+      eventBatchesLoaded: marker?.eventBatchesLoaded ?? 0,
+    };
+    const save = () => writePrivateFile(markerFile, `${JSON.stringify(progress, null, 2)}\n`);
+    save();
     writeDemoOutcomes(outcomesFile, data.outcomes);
     const users = data.accounts.reduce((n, a) => n + a.users.length, 0);
-    log(
-      `Loading the demo: ${data.accounts.length} accounts, ${users} users, ${data.events.length} events over ${DEMO_DAYS} days…`,
-    );
-    for (const batch of chunks(data.messages, 500)) await post(stack, options.writeKey, '/v1/batch', { batch });
+    const batches = chunks(data.events, EVENT_BATCH);
+    if (marker) {
+      log(
+        `Resuming the demo load stopped earlier (${progress.eventBatchesLoaded} of ${batches.length} event batches were stored)…`,
+      );
+    } else {
+      log(
+        `Loading the demo: ${data.accounts.length} accounts, ${users} users, ${data.events.length} events over ${DEMO_DAYS} days…`,
+      );
+    }
+    if (!progress.messagesLoaded) {
+      for (const batch of chunks(data.messages, EVENT_BATCH)) {
+        stopAtSafePoint('loading');
+        await post(stack, options.writeKey, '/v1/batch', { batch });
+      }
+      progress.messagesLoaded = true;
+      save();
+    }
     const parallel = 2;
-    const batches = chunks(data.events, 500);
-    for (let i = 0; i < batches.length; i += parallel) {
+    for (let i = progress.eventBatchesLoaded ?? 0; i < batches.length; i += parallel) {
+      stopAtSafePoint('loading');
       await Promise.all(
         batches.slice(i, i + parallel).map((events) => post(stack, options.writeKey, '/v1/events', { events })),
       );
+      progress.eventBatchesLoaded = Math.min(batches.length, i + parallel);
+      save();
     }
-    writePrivateFile(
-      markerFile,
-      `${JSON.stringify({ today: new Date(today).toISOString().slice(0, 10), accounts: data.accounts.length, events: data.events.length }, null, 2)}\n`,
-    );
+    progress.status = 'loaded';
+    save();
     log(`  ingested in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
 
@@ -300,14 +361,18 @@ export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<
   const to = new Date(today - 2 * DAY_MS).toISOString().slice(0, 10);
   for (const { model } of stack.models) {
     const t0 = Date.now();
+    stopAtSafePoint('scoring');
     const backfill = await stack.runner.backfill({ model: model.name, from, to });
+    stopAtSafePoint('scoring');
     if (backfill.status !== 'succeeded') throw new Error(`backfill of ${model.name} failed: ${backfill.error}`);
     const run = await stack.runner.run({ model: model.name, asOf: yesterday });
+    stopAtSafePoint('scoring');
     if (run.status !== 'succeeded') throw new Error(`run of ${model.name} failed: ${run.error}`);
     log(
       `  ${model.name}: backfilled ${from}…${to}, scored ${run.counts.entities} entities as of ${yesterday} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
     );
   }
+  stopAtSafePoint('scoring');
   return `${await bandSummary(stack)}\nDemo ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`;
 }
 

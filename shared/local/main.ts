@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import { formatModelIssue, ModelValidationError } from '../domain/model/errors.js';
 import { LocalConfigError, localConfig } from './config.js';
-import { demoCalibrateCommand } from './demo.js';
+import { demoCalibrateCommand, readDemoMarker } from './demo.js';
 import { EmbeddedStartError } from './embedded.js';
 import { type LocalServer, startLocalServer } from './server.js';
 
@@ -53,6 +53,12 @@ function banner(server: LocalServer, config: ReturnType<typeof localConfig>, dem
     `  Data        ${dataDir}/`,
     `  Models      ${models.join(', ')}`,
     ...server.unscheduled.map((u) => `  Not scheduled: ${u.reason}`),
+    ...(server.resumedRuns.length > 0
+      ? [`  Resuming   ${server.resumedRuns.join(', ')} (stopped by the last shutdown)`]
+      : []),
+    ...(!demo && readDemoMarker(config.dataDir)?.status === 'loading'
+      ? ['  Demo       loading was stopped part-way: npm start -- --demo finishes it']
+      : []),
     '',
     'Try:',
     `  curl ${server.url}/healthz`,
@@ -66,7 +72,7 @@ function banner(server: LocalServer, config: ReturnType<typeof localConfig>, dem
         ]
       : []),
     '',
-    'Ctrl-C stops the server cleanly.',
+    'Ctrl-C stops the server cleanly (nothing acknowledged is lost; a run in progress resumes at the next start).',
     '',
   ].join('\n');
 }
@@ -85,8 +91,31 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const demo = args.includes('--demo');
 
+  // Signals are handled from the start: one arriving while the stores open stops the server as soon as it is up.
+  let server: LocalServer | undefined;
+  let stopRequested: string | undefined;
+  let stoppingSince = 0;
+  const stop = (signal: string) => {
+    if (stoppingSince > 0) {
+      // Ctrl-C reaches npm and this process at once (the whole foreground group), and npm may relay it: only a
+      // later, deliberate second signal means "stop now".
+      if (Date.now() - stoppingSince < 2000) return;
+      process.stderr.write(
+        `${signal} again: exiting without waiting (unfinished work is resumed or redone at the next start)\n`,
+      );
+      process.exit(130);
+    }
+    stoppingSince = Date.now();
+    stopRequested = signal;
+    process.stderr.write(
+      `\n${signal}: stopping — finishing in-flight requests, stopping the demo load and runs at a safe point (Ctrl-C again to exit at once)\n`,
+    );
+    if (server) shutDown(server);
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
   let config: ReturnType<typeof localConfig>;
-  let server: LocalServer;
   try {
     config = localConfig();
     server = await startLocalServer(config);
@@ -102,53 +131,56 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     throw error;
   }
-
-  let stoppingSince = 0;
-  const stop = (signal: string) => {
-    if (stoppingSince > 0) {
-      // Ctrl-C reaches npm and this process at once (the whole foreground group), and npm may relay it: only a
-      // later, deliberate second signal means "stop now".
-      if (Date.now() - stoppingSince < 2000) return;
-      process.stderr.write(`${signal} again: exiting without waiting\n`);
-      process.exit(1);
-    }
-    stoppingSince = Date.now();
-    process.stderr.write(`\n${signal}: finishing in-flight requests and runs, then stopping…\n`);
-    server.close().then(
-      () => {
-        process.stderr.write('Pulse stopped.\n');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        process.stderr.write(`error while stopping: ${(error as Error).message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  if (stopRequested) {
+    shutDown(server);
+    return -1;
+  }
 
   process.stdout.write(banner(server, config, demo));
 
   if (demo) {
-    const { runDemo } = await import('./demo.js');
+    const { DemoStoppedError, runDemo } = await import('./demo.js');
+    const running = server;
     try {
-      const summary = await runDemo(server.stack, {
-        writeKey: config.credentials.writeKey,
-        log: (line) => process.stdout.write(`${line}\n`),
-      });
+      const summary = await running.background((signal) =>
+        runDemo(running.stack, {
+          writeKey: config.credentials.writeKey,
+          log: (line) => process.stdout.write(`${line}\n`),
+          signal,
+        }),
+      );
       process.stdout.write(`${summary}\n`);
-      process.stdout.write(`\nDemo loaded. Pulse is running at ${server.url}\n`);
-      process.stdout.write(`  Dashboard ${server.url}/?token=${encodeURIComponent(config.credentials.apiToken)}\n`);
+      process.stdout.write(`\nDemo loaded. Pulse is running at ${running.url}\n`);
+      process.stdout.write(`  Dashboard ${running.url}/?token=${encodeURIComponent(config.credentials.apiToken)}\n`);
       process.stdout.write(`  API token ${config.credentials.apiToken}\n  Write key ${config.credentials.writeKey}\n`);
       process.stdout.write(
         `  Calibrate the account model against the demo's outcomes:\n    ${demoCalibrateCommand(shownDataDir(config.dataDir))}\n`,
       );
     } catch (error) {
-      process.stderr.write(`error: the demo could not be loaded: ${(error as Error).message}\n`);
+      if (error instanceof DemoStoppedError) process.stderr.write(`${error.message}\n`);
+      else if (!running.stopping.aborted)
+        process.stderr.write(`error: the demo could not be loaded: ${(error as Error).message}\n`);
     }
   }
   return -1;
+}
+
+/** Stop the server and exit: 0 with one line when it stopped cleanly, 1 with the reason otherwise. */
+function shutDown(server: LocalServer): void {
+  server.close().then(
+    ({ unfinishedRuns }) => {
+      const resume =
+        unfinishedRuns.length > 0
+          ? ` ${unfinishedRuns.length} unfinished run${unfinishedRuns.length === 1 ? '' : 's'} resume${unfinishedRuns.length === 1 ? 's' : ''} at the next start.`
+          : '';
+      process.stderr.write(`Pulse stopped: every acknowledged event is stored.${resume}\n`);
+      process.exit(0);
+    },
+    (error: unknown) => {
+      process.stderr.write(`error while stopping: ${(error as Error).message}\n`);
+      process.exit(1);
+    },
+  );
 }
 
 const code = await main(process.argv);

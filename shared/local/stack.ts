@@ -23,6 +23,7 @@ import { type LoadedModel, loadModels } from '../domain/model/load.js';
 import { type EraseDeps, eraseEntity, liftTombstone } from '../erasure/erase.js';
 import { sweepObjects } from '../erasure/sweep.js';
 import { TombstoneCache } from '../erasure/tombstones.js';
+import { RunsUnavailableError } from '../http/api-errors.js';
 import type { ApiRouteDeps, RunProgressView } from '../http/api-routes.js';
 import { apiRoutes } from '../http/api-routes.js';
 import { createApp } from '../http/app.js';
@@ -32,7 +33,7 @@ import { limitsWith } from '../ingest/limits.js';
 import type { AlertSink } from '../ports/alert-sink.js';
 import { modelMap, type RunDeps, type RunLogger } from '../run/deps.js';
 import { exportEntity } from '../run/export.js';
-import { LocalRunner, type RunProgress } from '../run/local-runner.js';
+import { LocalRunner, RunnerStoppedError, type RunProgress } from '../run/local-runner.js';
 import { shadowRun } from '../run/shadow.js';
 import { LocalArchiver } from './archive.js';
 import { type LocalConfig, LocalConfigError } from './config.js';
@@ -55,8 +56,11 @@ export interface LocalStack {
   s3: EmbeddedS3;
   /** Resolves when no run is executing. */
   idle(): Promise<void>;
-  /** Close the embedded stores (after the HTTP server stopped and runs ended). */
-  close(): Promise<void>;
+  /**
+   * Stop the runner at its next checkpoint and the archive step, then close the stores (after the HTTP server
+   * stopped). Returns the runs that did not end (resumed by the next `npm start`, docs/local-mode.md#stopping).
+   */
+  close(): Promise<{ unfinishedRuns: string[] }>;
 }
 
 /**
@@ -221,7 +225,17 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
     runs,
     alerts: alertStore,
     entities,
-    launcher: { start: (request) => runner.submit(request) },
+    launcher: {
+      start: async (request) => {
+        try {
+          return await runner.submit(request);
+        } catch (error) {
+          if (error instanceof RunnerStoppedError)
+            throw new RunsUnavailableError('the server is stopping; start the run again once it is back');
+          throw error;
+        }
+      },
+    },
     progressOf: (runId) => progress.get(runId),
     shadow: (request) => shadowRun(runDeps, request),
     overrides,
@@ -263,10 +277,11 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
     s3: s3Server,
     idle: () => runner.idle(),
     close: async () => {
+      await runner.stop();
       await archiver.stop();
-      await runner.idle();
       await s3Server.close();
       await dynamo.close();
+      return { unfinishedRuns: runner.unfinishedRuns() };
     },
   };
 }

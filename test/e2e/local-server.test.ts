@@ -238,7 +238,7 @@ describe('local mode over HTTP', () => {
     expect(code).toBe(0);
     expect(acknowledged.length).toBeGreaterThan(0);
     for (const r of resent) expect(r.body).toMatchObject({ accepted: 0, duplicates: 100 });
-    expect(stopped).toContain('Pulse stopped.');
+    expect(stopped).toContain('Pulse stopped: every acknowledged event is stored.');
     expect(after.body.items).toHaveLength(2);
     expect(events.body).toMatchObject({ accepted: 0, duplicates: 15 });
   });

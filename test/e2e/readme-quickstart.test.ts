@@ -79,6 +79,6 @@ describe('README quick start', () => {
     expect(output).toContain(credentials.apiToken);
     expect(output).toContain(credentials.writeKey);
     await stop();
-    expect(output).toContain('Pulse stopped.');
+    expect(output).toContain('Pulse stopped: every acknowledged event is stored.');
   });
 });
