@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AppliedPenalty, Contribution, EntityScore, PreviousScore } from '../domain/engine/types.js';
 import type { ScoreOverride } from '../domain/override.js';
 import type { EntityLevel } from './event-store.js';
@@ -10,6 +11,34 @@ import type { EntityLevel } from './event-store.js';
 export interface StoredScore extends Omit<EntityScore, 'alerts'> {
   /** What this score was compared with (null for a first score). */
   previous: PreviousScore | null;
+  /**
+   * The open history run this score ends (docs/data-model.md#history-runs): set on rows listed for a run
+   * (`listCurrentShard`), never on what `getCurrent` returns.
+   */
+  historyRun?: HistoryRun | undefined;
+}
+
+/**
+ * Days with one and the same history entry (everything but `asOf` equal): a history row is stored for `from`, the
+ * later days are carried (docs/data-model.md#history-runs).
+ */
+export interface HistoryRun {
+  /** As-of of the run's stored row. */
+  from: string;
+  /** Later as-ofs with the same entry, oldest first. */
+  days: string[];
+}
+
+/** What a run knows of the current score it replaces, so the store can skip an unchanged history row. */
+export interface PriorScore {
+  /** historyFingerprint of the current score's entry. */
+  fingerprint: string;
+  /** Its open history run (absent on rows written before history runs: then the run is its own as-of). */
+  run?: HistoryRun | undefined;
+  /** The current score's as-of. */
+  asOf: string;
+  /** The current score's entry, when its open run has later days (closing the run stores them with it). */
+  entry?: HistoryEntry | undefined;
 }
 
 /** One run's score of one entity (`GET /v1/scores/{type}/{id}/history`); carries what a later run compares with. */
@@ -69,6 +98,8 @@ export interface ScoreWrite {
   score: EntityScore;
   previous: PreviousScore | null;
   current: boolean;
+  /** The current score this one replaces (current rows only); without it the history row is always written. */
+  prior?: PriorScore | undefined;
 }
 
 /**
@@ -103,8 +134,27 @@ export interface ScoreWriteRefusal {
 
 export { InvalidCursorError } from './errors.js';
 
+/**
+ * Identity of a history entry without its as-of: two days with the same fingerprint read the same through every
+ * history reader (API, export, previous rules), so the later one need not be stored (docs/data-model.md#history-runs).
+ */
+export function historyFingerprint(entry: HistoryEntry): string {
+  const { modelVersion, score, rawScore, band, delta, contributions, penalties, override } = entry;
+  const identity = JSON.stringify([
+    modelVersion,
+    score,
+    rawScore,
+    band,
+    delta,
+    contributions,
+    penalties,
+    override ?? null,
+  ]);
+  return createHash('sha256').update(identity).digest('base64url').slice(0, 22);
+}
+
 /** The stored form of a score as history (what `previous` rules and the history API read). */
-export function historyEntryOf(score: EntityScore): HistoryEntry {
+export function historyEntryOf(score: Omit<EntityScore, 'alerts'>): HistoryEntry {
   return {
     entityType: score.entityType,
     entityId: score.entityId,
@@ -125,4 +175,13 @@ export function historyEntryOf(score: EntityScore): HistoryEntry {
 export function storedScoreOf(score: EntityScore, previous: PreviousScore | null): StoredScore {
   const { alerts: _alerts, ...rest } = score;
   return { ...rest, previous };
+}
+
+/** What a run passes to the store about the current score `stored` it replaces. */
+export function priorOf(stored: StoredScore): PriorScore {
+  const entry = historyEntryOf(stored);
+  const prior: PriorScore = { fingerprint: historyFingerprint(entry), asOf: stored.asOf };
+  if (stored.historyRun) prior.run = stored.historyRun;
+  if (stored.historyRun && stored.historyRun.days.length > 0) prior.entry = entry;
+  return prior;
 }

@@ -99,7 +99,7 @@ export async function finaliseRun(deps: FinaliseDeps, runId: string): Promise<Fi
       });
       scores[i] = score;
       summary.add(score);
-      writes[i] = { score, previous: row.previous, current: row.current };
+      writes[i] = { score, previous: row.previous, current: row.current, prior: row.prior };
     }
     // A row the store refuses is skipped (logged, counted), never failing the run: docs/runs.md#skipped-rows.
     const refused = new Set<EntityScore>();

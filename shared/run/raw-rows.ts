@@ -1,5 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { PreviousScore, RawScore } from '../domain/engine/types.js';
+import type { PriorScore } from '../ports/score-store.js';
 
 /** What a worker hands to finalise for one shard: counts first, then one row per scored entity. */
 export interface ShardHeader {
@@ -17,6 +18,8 @@ export interface ShardRow {
   previous: PreviousScore | null;
   /** Whether this run's score replaces the entity's current score (T ≥ its as-of). */
   current: boolean;
+  /** The current score it replaces (absent for a first score and on rows of workers before history runs). */
+  prior?: PriorScore | undefined;
 }
 
 export interface ShardRows {

@@ -5,7 +5,7 @@ import type { Model, Traits } from '../domain/model/schema.js';
 import { DAY_MS } from '../domain/time.js';
 import type { EntityStore } from '../ports/entity-store.js';
 import type { EntityLevel, EventStore } from '../ports/event-store.js';
-import type { ScoreStore, StoredScore } from '../ports/score-store.js';
+import { priorOf, type ScoreStore, type StoredScore } from '../ports/score-store.js';
 import { decodeCheckpoint, encodeCheckpoint, type ShardCheckpoint } from './checkpoint.js';
 import { mapLimit } from './concurrency.js';
 import { modelNamed, type RunDeps, silentLogger } from './deps.js';
@@ -279,9 +279,12 @@ export async function pairWithPrevious(
   const rows: ShardRow[] = new Array(scored.raws.length);
   const fromHistory: number[] = [];
   scored.raws.forEach((raw, i) => {
-    const rule = previousRule(scored.currents.get(raw.entityId), asOf);
-    if (rule.kind === 'resolved') rows[i] = { raw, previous: rule.previous, current: true };
-    else {
+    const stored = scored.currents.get(raw.entityId);
+    const rule = previousRule(stored, asOf);
+    if (rule.kind === 'resolved') {
+      rows[i] = { raw, previous: rule.previous, current: true };
+      if (stored) rows[i]!.prior = priorOf(stored);
+    } else {
       rows[i] = { raw, previous: null, current: false };
       fromHistory.push(i);
     }

@@ -30,12 +30,26 @@ describe('estimateCost', () => {
     expect(item(e, 'score and history writes').monthlyUsd).toBeCloseTo(93.75, 6);
   });
 
-  it('prices compact score items at one WRU each: current 1 + byScore copy 1 + history 1', () => {
+  it('prices compact score items at one WRU each and history writes only for changed entries', () => {
     // Act
-    const e = estimateCost({ eventsPerMonth: 1_000_000, entities: 1_000_000 });
+    const all = estimateCost({ eventsPerMonth: 1_000_000, entities: 1_000_000, historyChangeShare: 1 });
+    const none = estimateCost({ eventsPerMonth: 1_000_000, entities: 1_000_000, historyChangeShare: 0 });
+    const some = estimateCost({ eventsPerMonth: 1_000_000, entities: 1_000_000, historyChangeShare: 0.2 });
+    const measured = estimateCost({ eventsPerMonth: 1_000_000, entities: 1_000_000 });
 
-    // Assert
-    expect(item(e, 'score and history writes').quantity).toBe(90_000_000);
+    // Assert: 30 runs × 1M × (current 1 + byScore 1 + changed share + runs closed 0.2 × 0.8).
+    expect(item(all, 'score and history writes').quantity).toBe(90_000_000);
+    expect(item(none, 'score and history writes').quantity).toBe(60_000_000);
+    expect(item(some, 'score and history writes').quantity).toBeCloseTo(30e6 * (2 + 0.2 + 0.16), 0);
+    expect(item(measured, 'score and history writes').quantity).toBeCloseTo(30e6 * (2 + 0.24 + 0.24 * 0.76), 0);
+    expect(item(none, 'storage').quantity).toBeLessThan(item(some, 'storage').quantity);
+    expect(item(some, 'storage').quantity).toBeLessThan(item(all, 'storage').quantity);
+  });
+
+  it('rejects a history change share above 1 naming the field', () => {
+    expect(() => estimateCost({ eventsPerMonth: 1, entities: 1, historyChangeShare: 1.5 })).toThrow(
+      /historyChangeShare/,
+    );
   });
 
   it('prices no duplicate read at ingest (one conditional put an event) except in the design before', () => {

@@ -3,7 +3,7 @@ import { reasonsForChange } from '../../domain/engine/finalize.js';
 import type { AppliedPenalty, Contribution, Coverage, GroupScore, PreviousScore } from '../../domain/engine/types.js';
 import type { ScoreOverride } from '../../domain/override.js';
 import type { EntityLevel } from '../../ports/event-store.js';
-import type { HistoryEntry, StoredScore } from '../../ports/score-store.js';
+import type { HistoryEntry, HistoryRun, StoredScore } from '../../ports/score-store.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -50,6 +50,10 @@ interface PackedCurrent {
 interface PackedHistory {
   v: typeof COMPACT;
   mv: number;
+  /** Score, band, delta (rows of the first compact layout held them as the item's `s`, `b`, `d`). */
+  s?: number;
+  b?: string;
+  d?: number | null;
   r: number;
   c: PackedContribution[];
   p: PackedPenalty[];
@@ -149,11 +153,14 @@ export function unpackCurrent(item: Item): StoredScore {
   return score;
 }
 
-/** The `doc` of a history row (its entity and as-of are in the key, score, band and delta in `s`, `b`, `d`). */
+/** The `doc` of a history row (its entity and as-of are in the key); self-contained, so it can be copied to `cdoc`. */
 export function packHistory(entry: HistoryEntry): string {
   const packed: PackedHistory = {
     v: COMPACT,
     mv: entry.modelVersion,
+    s: entry.score,
+    b: entry.band,
+    d: entry.delta,
     r: entry.rawScore,
     c: packContributions(entry.contributions),
     p: packPenalties(entry.penalties),
@@ -164,26 +171,95 @@ export function packHistory(entry: HistoryEntry): string {
 
 /** A history item back to its entry (both layouts); `model` is the one queried. */
 export function unpackHistory(item: Item, model: string): HistoryEntry {
-  const doc = JSON.parse(item.doc!.S!) as PackedHistory | HistoryEntry;
-  if (!('v' in doc) || doc.v !== COMPACT) return doc as HistoryEntry;
+  return historyEntryFrom(item.doc!.S!, item, model, asOfOfHistory(item, model));
+}
+
+/** The as-of of a history row: its sort key is `<model>#<asOf>`. */
+export const asOfOfHistory = (item: Item, model: string) => item.sk!.S!.slice(model.length + 1);
+
+/** Whether a history doc is in the compact layout (else it is a whole entry as JSON, written before). */
+export const isCompactDoc = (doc: string) => doc.startsWith(`{"v":${COMPACT},`);
+
+/** The entry a history doc (`doc`, or a run's carried `cdoc`) gives for the day `asOf`. */
+export function historyEntryFrom(docText: string, item: Item, model: string, asOf: string): HistoryEntry {
+  const doc = JSON.parse(docText) as PackedHistory | HistoryEntry;
+  if (!('v' in doc) || doc.v !== COMPACT) return { ...(doc as HistoryEntry), asOf };
   const pk = item.pk!.S!; // HIST#<type>#<id>
   const rest = pk.slice('HIST#'.length);
   const hash = rest.indexOf('#');
+  const delta = doc.d !== undefined ? doc.d : item.d?.N === undefined ? null : Number(item.d.N);
   const entry: HistoryEntry = {
     entityType: rest.slice(0, hash) as EntityLevel,
     entityId: rest.slice(hash + 1),
     model,
     modelVersion: doc.mv,
-    asOf: item.sk!.S!.slice(model.length + 1),
-    score: Number(item.s!.N),
+    asOf,
+    score: doc.s ?? Number(item.s!.N),
     rawScore: doc.r,
-    band: item.b!.S!,
-    delta: item.d?.N === undefined ? null : Number(item.d.N),
+    band: doc.b ?? item.b!.S!,
+    delta,
     contributions: unpackContributions(doc.c),
     penalties: unpackPenalties(doc.p),
   };
   if (doc.o) entry.override = doc.o;
   return entry;
+}
+
+/** The current item's `hr`: the open history run (docs/data-model.md#history-runs). */
+export function packRun(run: HistoryRun): string {
+  return JSON.stringify({ f: run.from, d: packDays(run.from, run.days) });
+}
+
+export function unpackRun(text: string): HistoryRun {
+  const { f, d } = JSON.parse(text) as { f: string; d: string };
+  return { from: f, days: unpackDays(f, d) };
+}
+
+/** Whether an as-of is in the one form days are rebuilt in (so a carried day reads back byte for byte). */
+export const isCanonicalAsOf = (asOf: string) => {
+  const ms = Date.parse(asOf);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === asOf;
+};
+
+/**
+ * Later days of a run as millisecond steps from the day before, repeats folded: a daily run of 40 days after
+ * `from` is `86400000*40`.
+ */
+export function packDays(from: string, days: readonly string[]): string {
+  const parts: string[] = [];
+  let last = Date.parse(from);
+  let step = 0;
+  let count = 0;
+  const flush = () => {
+    if (count > 0) parts.push(count === 1 ? String(step) : `${step}*${count}`);
+  };
+  for (const day of days) {
+    const ms = Date.parse(day);
+    const next = ms - last;
+    if (next === step) count++;
+    else {
+      flush();
+      step = next;
+      count = 1;
+    }
+    last = ms;
+  }
+  flush();
+  return parts.join(',');
+}
+
+export function unpackDays(from: string, packed: string): string[] {
+  const days: string[] = [];
+  if (packed === '') return days;
+  let at = Date.parse(from);
+  for (const part of packed.split(',')) {
+    const [step, count] = part.split('*');
+    for (let i = 0; i < Number(count ?? 1); i++) {
+      at += Number(step);
+      days.push(new Date(at).toISOString());
+    }
+  }
+  return days;
 }
 
 /**

@@ -1,9 +1,13 @@
 import {
   type AttributeValue,
   BatchGetItemCommand,
+  ConditionalCheckFailedException,
   type DynamoDBClient,
+  GetItemCommand,
   QueryCommand,
   type QueryCommandInput,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { shardOf } from '../../domain/shard.js';
@@ -11,7 +15,9 @@ import type { EntityLevel } from '../../ports/event-store.js';
 import {
   type HistoryEntry,
   type HistoryQuery,
+  type HistoryRun,
   historyEntryOf,
+  historyFingerprint,
   InvalidCursorError,
   type ScoreListItem,
   type ScoreListQuery,
@@ -24,7 +30,19 @@ import {
 } from '../../ports/score-store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { batchPutAll, chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
-import { packCurrent, packHistory, unpackCurrent, unpackHistory } from './score-items.js';
+import {
+  asOfOfHistory,
+  historyEntryFrom,
+  isCanonicalAsOf,
+  isCompactDoc,
+  packCurrent,
+  packDays,
+  packHistory,
+  packRun,
+  unpackCurrent,
+  unpackDays,
+  unpackRun,
+} from './score-items.js';
 import { SCORES_BY_SCORE_INDEX } from './tables.js';
 import { isValidationError } from './validation.js';
 
@@ -106,7 +124,12 @@ export class DynamoScoreStore implements ScoreStore {
       ConsistentRead: true,
       Limit: this.pageSize,
     })) {
-      yield items.map(unpackCurrent);
+      // With the open history run: the worker hands it to the write that replaces this score.
+      yield items.map((item) => {
+        const score = unpackCurrent(item);
+        if (item.hr?.S !== undefined) score.historyRun = unpackRun(item.hr.S);
+        return score;
+      });
     }
   }
 
@@ -150,21 +173,29 @@ export class DynamoScoreStore implements ScoreStore {
   }
 
   async history(query: HistoryQuery): Promise<HistoryEntry[]> {
-    const out: HistoryEntry[] = [];
-    const lo = `${query.model}#${query.from ?? ''}`;
-    const hi = `${query.model}#${query.to ?? '\uffff'}`;
-    for await (const items of this.query({
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-      ExpressionAttributeValues: {
-        ':pk': { S: `HIST#${query.entityType}#${query.entityId}` },
-        ':lo': { S: lo },
-        ':hi': { S: hi },
-      },
-    })) {
-      for (const item of items) out.push(unpackHistory(item, query.model));
-    }
-    return out;
+    const days = new HistoryDays(query.model);
+    const pk = `HIST#${query.entityType}#${query.entityId}`;
+    const [, current] = await Promise.all([
+      (async () => {
+        for await (const items of this.query({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+          ExpressionAttributeValues: {
+            ':pk': { S: pk },
+            ':lo': { S: `${query.model}#${query.from ?? ''}` },
+            // Up to and with the last day's overlay row (`<asOf>+`).
+            ':hi': { S: `${query.model}#${query.to ?? ''}\uffff` },
+          },
+        })) {
+          for (const item of items) days.add(item);
+        }
+        // A range that starts inside a run: the run's row is before it (docs/data-model.md#history-runs).
+        if (query.from !== undefined) await this.runsReaching(pk, query.model, query.from, days);
+      })(),
+      this.currentItem(query.entityType, query.entityId, query.model),
+    ]);
+    if (current) days.addOpenRun(current);
+    return days.entries(query.from, query.to, false);
   }
 
   async latestBefore(
@@ -179,25 +210,13 @@ export class DynamoScoreStore implements ScoreStore {
     const worker = async () => {
       while (next < ids.length) {
         const id = ids[next++]!;
-        const result = await withRetries(
-          () =>
-            this.client.send(
-              new QueryCommand({
-                TableName: this.tableName,
-                KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-                ExpressionAttributeValues: {
-                  ':pk': { S: `HIST#${entityType}#${id}` },
-                  ':lo': { S: `${model}#` },
-                  ':hi': { S: `${model}#${before}` },
-                },
-                ScanIndexForward: false,
-                Limit: 2,
-              }),
-            ),
-          this.retry,
-          'reading score history',
-        );
-        const entry = (result.Items ?? []).map((i) => unpackHistory(i, model)).find((h) => h.asOf < before);
+        const days = new HistoryDays(model);
+        const [, current] = await Promise.all([
+          this.runsReaching(`HIST#${entityType}#${id}`, model, before, days),
+          this.currentItem(entityType, id, model),
+        ]);
+        if (current) days.addOpenRun(current);
+        const entry = days.entries(undefined, before, true).at(-1);
         if (entry) out.set(id, entry);
       }
     };
@@ -206,10 +225,17 @@ export class DynamoScoreStore implements ScoreStore {
   }
 
   async write(rows: readonly ScoreWrite[]): Promise<ScoreWriteRefusal[]> {
-    const items: Item[] = [];
-    for (const row of rows) items.push(...this.itemsOf(row));
+    const puts: Item[] = [];
+    const updates: UpdateItemCommandInput[] = [];
+    for (const row of rows) {
+      const plan = this.planOf(row);
+      puts.push(...plan.puts);
+      updates.push(...plan.updates);
+    }
     try {
-      await batchPutAll(this.client, this.tableName, items, this.retry, 'writing scores', WRITE_CONCURRENCY);
+      // Runs are closed first: a crash in between leaves a closed run and the old current row, which a retry repeats.
+      await this.updateAll(updates);
+      await batchPutAll(this.client, this.tableName, puts, this.retry, 'writing scores', WRITE_CONCURRENCY);
       return [];
     } catch (error) {
       if (!isValidationError(error)) throw error;
@@ -218,7 +244,9 @@ export class DynamoScoreStore implements ScoreStore {
     const refused: ScoreWriteRefusal[] = [];
     for (const row of rows) {
       try {
-        await batchPutAll(this.client, this.tableName, this.itemsOf(row), this.retry, 'writing scores');
+        const plan = this.planOf(row);
+        await this.updateAll(plan.updates);
+        await batchPutAll(this.client, this.tableName, plan.puts, this.retry, 'writing scores');
       } catch (error) {
         if (!isValidationError(error)) throw error;
         refused.push({ row, reason: error.message });
@@ -227,11 +255,47 @@ export class DynamoScoreStore implements ScoreStore {
     return refused;
   }
 
-  private itemsOf(row: ScoreWrite): Item[] {
-    return row.current ? [this.historyItem(row), this.currentItem(row)] : [this.historyItem(row)];
+  /**
+   * The items a score writes (docs/data-model.md#history-runs): a score that becomes current writes its current row
+   * and, only when its history entry differs from the one it replaces, a history row (closing the run of equal
+   * days before it); an unchanged score extends the open run held by the current row. A backfilled day (not
+   * current) overlays its own history row, keeping what the row carries for later days.
+   */
+  private planOf(row: ScoreWrite): { puts: Item[]; updates: UpdateItemCommandInput[] } {
+    const entry = historyEntryOf(row.score);
+    if (!row.current) return { puts: [this.overlayItem(entry)], updates: [] };
+    const asOf = row.score.asOf;
+    const puts: Item[] = [];
+    const updates: UpdateItemCommandInput[] = [];
+    let run: HistoryRun = { from: asOf, days: [] };
+    const prior = row.prior;
+    const open = prior ? (prior.run ?? { from: prior.asOf, days: [] }) : undefined;
+    const consistent =
+      prior !== undefined &&
+      open !== undefined &&
+      (open.days.at(-1) ?? open.from) === prior.asOf &&
+      isCanonicalAsOf(open.from) &&
+      isCanonicalAsOf(asOf);
+    const same = consistent && historyFingerprint(entry) === prior.fingerprint;
+    if (consistent && same && Date.parse(asOf) > Date.parse(prior.asOf)) {
+      run = { from: open.from, days: [...open.days, asOf] };
+    } else if (consistent && same && asOf === prior.asOf) run = open;
+    else {
+      if (consistent && open.days.length > 0) {
+        // Close the open run: its days up to the one before this score (a re-run of its last day replaces that one).
+        const closed = { from: open.from, days: asOf === prior.asOf ? open.days.slice(0, -1) : open.days };
+        if (closed.days.length > 0) {
+          if (prior.entry) puts.push(this.historyItem({ ...prior.entry, asOf: closed.from }, closed));
+          else updates.push(this.closeRun(entry, closed));
+        }
+      }
+      puts.push(this.historyItem(entry));
+    }
+    puts.push(this.currentItemOf(row, run));
+    return { puts, updates };
   }
 
-  private currentItem({ score, previous }: ScoreWrite): Item {
+  private currentItemOf({ score, previous }: ScoreWrite, run: HistoryRun): Item {
     const shard = shardOf(score.entityId, this.shardCount);
     const item: Item = {
       pk: { S: `CUR#${score.model}#${shard}` },
@@ -243,21 +307,115 @@ export class DynamoScoreStore implements ScoreStore {
       s: { N: String(score.score) },
       b: { S: score.band },
       doc: { S: packCurrent(storedScoreOf(score, previous)) },
+      hr: { S: packRun(run) },
     };
     if (score.delta !== null) item.d = { N: String(score.delta) };
     return item;
   }
 
-  private historyItem({ score }: ScoreWrite): Item {
+  /** The stored row of a day that starts a run (`r`), with the run's later days once it is closed (`ds`). */
+  private historyItem(entry: HistoryEntry, run?: HistoryRun): Item {
     const item: Item = {
-      pk: { S: `HIST#${score.entityType}#${score.entityId}` },
-      sk: { S: `${score.model}#${score.asOf}` },
-      s: { N: String(score.score) },
-      b: { S: score.band },
-      doc: { S: packHistory(historyEntryOf(score)) },
+      pk: { S: `HIST#${entry.entityType}#${entry.entityId}` },
+      sk: { S: `${entry.model}#${entry.asOf}` },
+      r: { BOOL: true },
+      doc: { S: packHistory(entry) },
     };
-    if (score.delta !== null) item.d = { N: String(score.delta) };
+    if (run) item.ds = { S: packDays(run.from, run.days) };
     return item;
+  }
+
+  /** A run's later days on its first row, when the caller had no entry to write the row whole with. */
+  private closeRun(entry: HistoryEntry, run: HistoryRun): UpdateItemCommandInput {
+    return {
+      TableName: this.tableName,
+      Key: { pk: { S: `HIST#${entry.entityType}#${entry.entityId}` }, sk: { S: `${entry.model}#${run.from}` } },
+      UpdateExpression: 'SET ds = :ds',
+      ConditionExpression: 'attribute_exists(doc)',
+      ExpressionAttributeValues: { ':ds': { S: packDays(run.from, run.days) } },
+    };
+  }
+
+  /**
+   * A backfilled day (not current): a row of its own next to the day's run row (`<model>#<asOf>+`), so it replaces
+   * that one day and never what a run carries to later days.
+   */
+  private overlayItem(entry: HistoryEntry): Item {
+    return {
+      pk: { S: `HIST#${entry.entityType}#${entry.entityId}` },
+      sk: { S: `${entry.model}#${entry.asOf}${OVERLAY}` },
+      doc: { S: packHistory(entry) },
+    };
+  }
+
+  private async updateAll(updates: readonly UpdateItemCommandInput[]): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < updates.length) {
+        const update = updates[next++]!;
+        try {
+          await withRetries(() => this.client.send(new UpdateItemCommand(update)), this.retry, 'writing score history');
+        } catch (error) {
+          // The run's first row is gone (erased): there is nothing left to carry.
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, updates.length) }, worker));
+  }
+
+  /**
+   * Rows before `before` (exclusive) back to the first one that starts a run, newest first: together with the
+   * current row's open run they hold every day a run carries into `before` or later.
+   */
+  private async runsReaching(pk: string, model: string, before: string, days: HistoryDays): Promise<void> {
+    let startKey: Item | undefined;
+    do {
+      const page = await withRetries(
+        () =>
+          this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+              ExpressionAttributeValues: {
+                ':pk': { S: pk },
+                ':lo': { S: `${model}#` },
+                ':hi': { S: `${model}#${before}` },
+              },
+              ScanIndexForward: false,
+              Limit: 4,
+              ExclusiveStartKey: startKey,
+            }),
+          ),
+        this.retry,
+        'reading score history',
+      );
+      for (const item of page.Items ?? []) {
+        if (asOfOfHistory(item, model) >= before) continue;
+        days.add(item);
+        if (startsRun(item)) return;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  private async currentItem(entityType: EntityLevel, entityId: string, model: string): Promise<Item | undefined> {
+    const result = await withRetries(
+      () =>
+        this.client.send(
+          new GetItemCommand({
+            TableName: this.tableName,
+            Key: {
+              pk: { S: `CUR#${model}#${shardOf(entityId, this.shardCount)}` },
+              sk: { S: `${entityType}#${entityId}` },
+            },
+            ConsistentRead: true,
+          }),
+        ),
+      this.retry,
+      'reading current scores',
+    );
+    return result.Item;
   }
 
   private bandSource(model: string, band: string, g: number): Source<Item> {
@@ -320,6 +478,62 @@ export class DynamoScoreStore implements ScoreStore {
 }
 
 const bandPartition = (model: string, band: string, g: number) => `SCORE#${model}#${band}#${g}`;
+
+/** Suffix of a backfilled day's own history row (sorts right after the day's run row). */
+const OVERLAY = '+';
+
+/** A row that starts a run (or was written before runs existed, when every day had its row). */
+const startsRun = (item: Item) => item.r !== undefined || !isCompactDoc(item.doc?.S ?? '');
+
+/**
+ * The days of one entity's history under one model, from its rows and its current row: a backfilled day's row wins
+ * over the day's run row, which wins over a day a run carries.
+ */
+class HistoryDays {
+  private readonly own = new Map<string, HistoryEntry>();
+  private readonly carried = new Map<string, HistoryEntry>();
+  /** Backfilled days: written after the day's run row, so they win. */
+  private readonly overlaid = new Map<string, HistoryEntry>();
+
+  constructor(private readonly model: string) {}
+
+  add(item: Item): void {
+    const key = asOfOfHistory(item, this.model);
+    const doc = item.doc?.S;
+    if (doc === undefined) return;
+    if (key.endsWith(OVERLAY)) {
+      const day = key.slice(0, -OVERLAY.length);
+      this.overlaid.set(day, historyEntryFrom(doc, item, this.model, day));
+      return;
+    }
+    this.own.set(key, historyEntryFrom(doc, item, this.model, key));
+    const ds = item.ds?.S;
+    if (ds === undefined) return;
+    for (const day of unpackDays(key, ds)) this.carried.set(day, historyEntryFrom(doc, item, this.model, day));
+  }
+
+  /** The open run of the current row: its later days carry the current score's entry. */
+  addOpenRun(current: Item): void {
+    if (current.hr?.S === undefined) return;
+    const run = unpackRun(current.hr.S);
+    if (run.days.length === 0) return;
+    const entry = historyEntryOf(unpackCurrent(current));
+    for (const day of run.days) this.carried.set(day, { ...entry, asOf: day });
+  }
+
+  /** Entries with `from ≤ asOf ≤ to` (`< to` when `toExclusive`), oldest first. */
+  entries(from: string | undefined, to: string | undefined, toExclusive: boolean): HistoryEntry[] {
+    const all = new Map(this.carried);
+    for (const [day, entry] of this.own) all.set(day, entry);
+    for (const [day, entry] of this.overlaid) all.set(day, entry);
+    return [...all.entries()]
+      .filter(
+        ([day]) => (from === undefined || day >= from) && (to === undefined || (toExclusive ? day < to : day <= to)),
+      )
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, entry]) => entry);
+  }
+}
 
 function listItem(item: Item, model: string): ScoreListItem {
   return {
