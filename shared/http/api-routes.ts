@@ -204,7 +204,9 @@ export function issuesToFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldE
   const errors: FieldError[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) errors.push({ path: key, message: 'is not a parameter of this route' });
+      for (const key of issue.keys) {
+        errors.push({ path: key === '' ? '""' : key, message: 'is not a parameter of this route' });
+      }
       continue;
     }
     const path = issue.path.map(String).join('.') || '(body)';

@@ -1,6 +1,6 @@
 import { HTTPException } from 'hono/http-exception';
 import { InvalidAsOfError } from '../domain/time.js';
-import { type FieldError, InvalidBodyError, PayloadTooLargeError } from '../ingest/errors.js';
+import { BODY_PATH, type FieldError, InvalidBodyError, PayloadTooLargeError } from '../ingest/errors.js';
 import { logger as defaultLogger } from '../observability.js';
 import { StoreUnavailableError } from '../ports/event-store.js';
 import { InvalidCursorError } from '../ports/score-store.js';
@@ -116,6 +116,16 @@ export function errorToResponse(error: unknown, log: ErrorLog = defaultLogger): 
       },
       { 'retry-after': String(RETRY_AFTER_SECONDS) },
     );
+  }
+  if (error instanceof HTTPException && error.status === 400 && /body/i.test(error.message)) {
+    // The validator could not parse the body (e.g. malformed JSON): name the body like every other 400.
+    return problemResponse({
+      type: problemType('invalid-body'),
+      title: 'The request body is not valid',
+      status: 400,
+      detail: error.message,
+      errors: [{ path: BODY_PATH, message: `is not valid: ${error.message}` }],
+    });
   }
   if (error instanceof HTTPException) {
     const status = error.status;

@@ -382,6 +382,21 @@ describe('scores API', () => {
     expect(res.body.errors.map((e: any) => e.path)).toContain(field);
   });
 
+  it('answers malformed JSON and an empty key with a 400 naming the body or the key', async () => {
+    // Act
+    const malformed = await f.app.request('/v1/runs', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: '{"model":',
+    });
+    const emptyKey = await post(f.app, '/v1/runs', { model: 'activity', asOf: '2026-03-01', '': 1 });
+
+    // Assert
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as any).errors.map((e: any) => e.path)).toEqual(['(body)']);
+    expect(emptyKey.body.errors).toEqual([{ path: '""', message: 'is not a parameter of this route' }]);
+  });
+
   it('refuses a 2,000-year backfill naming the limit, before creating any run', async () => {
     // Act
     const res = await post(f.app, '/v1/runs', { model: 'activity', from: '1000-01-01', to: '2999-12-31' });
