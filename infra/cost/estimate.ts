@@ -510,8 +510,8 @@ export function estimateCost(input: CostInput, design: CostDesign = 'tiered'): C
     'Secrets Manager',
     'secret reads',
     PRICES.secretApiCalls,
-    8_640 * 4,
-    'up to 4 warm ingest instances × one read per 5 minutes',
+    43_200 * 4,
+    'up to 4 warm ingest instances × one read a minute (docs/operations.md#revoking-a-write-key)',
   );
   add('alarms', 'CloudWatch', 'alarms', PRICES.alarmMonth, a.alarms, `${a.alarms} alarms`);
   add('dashboard', 'CloudWatch', 'dashboard', PRICES.dashboardMonth, 1, 'one dashboard');
