@@ -19,7 +19,11 @@ export const DEPLOYMENT = {
   retentionDays: 400,
   /** Days added to the models' longest lookback for the events table's TTL (docs/data-model.md#hot-window). */
   hotMarginDays: 7,
-  /** Point-in-time recovery on the events table (which holds the hot window only) and on the scores table. */
+  /**
+   * Point-in-time recovery on the events table (the hot window only; older days are in the archive) and on the
+   * scores table, which holds what no event does: traits and account links, overrides, alert history
+   * (docs/operations.md#cheaper-writes-what-was-decided).
+   */
   pitr: { events: true, scores: true },
   /** Log retention of functions, the state machine and API access logs, days. */
   logRetentionDays: 30,

@@ -369,6 +369,10 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
       flag((v) => parseShare(v, '--history-change-share')),
     )
     .option('--compare', 'print the design this work started from next to the current one')
+    .option(
+      '--markdown',
+      'print the Markdown cost table of docs/operations.md (1M, 10M, 100M and 1B events a month; --events-per-month is ignored)',
+    )
     .option('--json', "print the estimate (with each line item's formula) as JSON")
     .addHelpText(
       'after',
@@ -387,6 +391,7 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
           accountShare?: number;
           historyChangeShare?: number;
           compare?: boolean;
+          markdown?: boolean;
           json?: boolean;
         }) => costCommand(flags, io),
       ),

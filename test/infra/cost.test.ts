@@ -79,6 +79,12 @@ describe('pulse cost prices what the app deploys (one source of truth: infra/cos
           .PointInTimeRecoveryEnabled,
     );
     expect(pitr.sort()).toEqual([DEPLOYMENT.pitr.events, DEPLOYMENT.pitr.scores].sort());
+    // Each table by its index: byAccount on events, byScore on scores.
+    const pitrOf = (index: string) =>
+      tables.find((t) => JSON.stringify(t.Properties.GlobalSecondaryIndexes).includes(`"IndexName":"${index}"`))!
+        .Properties.PointInTimeRecoverySpecification;
+    expect(pitrOf('byAccount')).toEqual({ PointInTimeRecoveryEnabled: DEPLOYMENT.pitr.events });
+    expect(pitrOf('byScore')).toEqual({ PointInTimeRecoveryEnabled: DEPLOYMENT.pitr.scores });
     const ttl = tables.map((t) => (t.Properties.TimeToLiveSpecification as { AttributeName: string }).AttributeName);
     expect(ttl).toEqual(['expiresAt', 'expiresAt']);
   });

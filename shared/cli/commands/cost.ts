@@ -6,12 +6,15 @@ import {
   DESIGNS,
   estimateCost,
 } from '../../../infra/cost/estimate.js';
+import { costTableMarkdown, DOC_VOLUMES } from '../../../infra/cost/table.js';
 import { type CliIO, EXIT_OK, formatTable, usageError } from '../io.js';
 
 export interface CostOptions extends CostInput {
   json?: boolean | undefined;
   /** Print the design this work started from next to the current one. */
   compare?: boolean | undefined;
+  /** Print the Markdown table of docs/operations.md for the documented volumes. */
+  markdown?: boolean | undefined;
 }
 
 export const usd = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 1 ? n.toFixed(2) : n.toFixed(4));
@@ -28,8 +31,13 @@ function describeInput(e: CostEstimate): string {
 
 /** `pulse cost`: the documented AWS cost model (infra/cost/estimate.ts) as a table, a comparison, or JSON. */
 export async function costCommand(options: CostOptions, io: CliIO): Promise<number> {
-  const { json, compare, ...input } = options;
+  const { json, compare, markdown, ...input } = options;
   try {
+    if (markdown) {
+      const { eventsPerMonth: _ignored, ...rest } = input;
+      io.stdout.write(costTableMarkdown(rest, DOC_VOLUMES));
+      return EXIT_OK;
+    }
     if (compare) return printComparison(input, json === true, io);
     const estimate = estimateCost(input);
     if (json) {
