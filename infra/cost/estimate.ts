@@ -1,3 +1,4 @@
+import { PulseError } from '../../shared/domain/errors.js';
 import { DEPLOYMENT } from './deployment.js';
 import { PRICES, PRICES_AS_OF, type UnitPrice } from './prices.js';
 
@@ -154,12 +155,12 @@ export const COST_ASSUMPTIONS = {
   transitionsPerArchive: 3,
 } as const;
 
-export class CostInputError extends Error {
+export class CostInputError extends PulseError {
   constructor(
     readonly field: string,
     message: string,
   ) {
-    super(`${field}: ${message}`);
+    super(`${field}: ${message}`, { kind: 'invalid-input', status: 400, errors: [{ path: field, message }] });
     this.name = 'CostInputError';
   }
 }

@@ -21,8 +21,8 @@ export function decodeCursor<T extends z.ZodType>(text: string, schema: T): z.in
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidCursorError();
+  } catch (error) {
+    throw new InvalidCursorError(undefined, { cause: error });
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new InvalidCursorError();

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { countDates, isoDate } from '../domain/dates.js';
+import { PulseError } from '../domain/errors.js';
+import { formatPath } from '../domain/field-errors.js';
 import { DAY_MS, dateRange } from '../domain/time.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
@@ -23,12 +25,12 @@ export const ArchiveInputSchema = z
   .strict();
 export type ArchiveInput = z.input<typeof ArchiveInputSchema>;
 
-export class ArchiveRequestError extends Error {
+export class ArchiveRequestError extends PulseError {
   constructor(
     readonly field: string,
     message: string,
   ) {
-    super(`${field}: ${message}`);
+    super(`${field}: ${message}`, { kind: 'invalid-input', status: 400, errors: [{ path: field, message }] });
     this.name = 'ArchiveRequestError';
   }
 }
@@ -46,7 +48,7 @@ export function archiveDatesOf(input: ArchiveInput, now: number): string[] {
   const parsed = ArchiveInputSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ArchiveRequestError(issue.path.join('.') || 'archive', issue.message);
+    throw new ArchiveRequestError(formatPath(issue.path) || 'archive', issue.message);
   }
   const request = parsed.data.archive;
   if (request === 'scheduled') return dueArchiveDates(now);

@@ -1,15 +1,17 @@
+import { PulseError } from '../domain/errors.js';
+
 /** A calibration that cannot go on because of its input data (exit code 1). The message says what to fix. */
-export class CalibrateError extends Error {
-  constructor(message: string) {
-    super(message);
+export class CalibrateError extends PulseError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { kind: 'invalid-input', status: 400, cause: options?.cause });
     this.name = 'CalibrateError';
   }
 }
 
 /** A flag is missing or has a value that cannot be used (exit code 2). */
-export class CalibrateUsageError extends Error {
-  constructor(message: string) {
-    super(message);
+export class CalibrateUsageError extends PulseError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { kind: 'invalid-input', status: 400, cause: options?.cause });
     this.name = 'CalibrateUsageError';
   }
 }

@@ -32,7 +32,7 @@ function servicesOf(where: CalibrateEnv): LocalServices {
   try {
     return localServices(where.env);
   } catch (error) {
-    if (error instanceof LocalConfigError) throw new CalibrateUsageError(error.message);
+    if (error instanceof LocalConfigError) throw new CalibrateUsageError(error.message, { cause: error });
     throw error;
   }
 }
@@ -151,7 +151,7 @@ export async function openLocalEvents(where: CalibrateEnv): Promise<OpenedEvents
     dynamo = await openLocalDynamo(dataDir, services);
   } catch (error) {
     if (error instanceof EmbeddedStartError)
-      throw new CalibrateError(`${error.message}; or pass --events <file.jsonl>`);
+      throw new CalibrateError(`${error.message}; or pass --events <file.jsonl>`, { cause: error });
     throw error;
   }
   try {
@@ -258,7 +258,7 @@ async function openLocalSnapshots(where: CalibrateEnv): Promise<OpenedSnapshots>
   try {
     s3 = await openLocalS3(dataDir, 0, services);
   } catch (error) {
-    if (error instanceof EmbeddedStartError) throw new CalibrateError(error.message);
+    if (error instanceof EmbeddedStartError) throw new CalibrateError(error.message, { cause: error });
     throw error;
   }
   return {

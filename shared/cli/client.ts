@@ -28,19 +28,16 @@ export interface IngestResponse {
  * arguments the user gave were refused (unknown model, bad band, ...): bad usage, exit 2.
  */
 export class ApiError extends CliError {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message, status === 400 ? EXIT_USAGE : EXIT_FAILURE);
+  constructor(message: string, status: number) {
+    super(message, status === 400 ? EXIT_USAGE : EXIT_FAILURE, { kind: 'upstream-failed', status });
     this.name = 'ApiError';
   }
 }
 
 /** The target could not be reached at all (connection refused, DNS, reset): retryable. */
 export class UnreachableError extends CliError {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, EXIT_FAILURE, { kind: 'unavailable', status: 503, cause: options?.cause });
     this.name = 'UnreachableError';
   }
 }
@@ -82,7 +79,9 @@ export class PulseClient {
       );
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new UnreachableError(`cannot reach Pulse at ${this.target.label} (${cause}); is it running?`);
+      throw new UnreachableError(`cannot reach Pulse at ${this.target.label} (${cause}); is it running?`, {
+        cause: error,
+      });
     }
     const text = await response.text();
     let body: unknown;

@@ -1,4 +1,5 @@
 import { isCalendarDate, isDateOrInstant } from '../domain/dates.js';
+import { type ErrorKind, PulseError } from '../domain/errors.js';
 
 /** Where a command writes and what it reads from its environment: process by default, buffers in tests. */
 export interface CliIO {
@@ -20,17 +21,23 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 /** A failure the user can act on: printed as `error: <message>` and exits with `exitCode` (1, or 2 for bad usage). */
-export class CliError extends Error {
+export class CliError extends PulseError {
   constructor(
     message: string,
     readonly exitCode: number = EXIT_FAILURE,
+    options?: { kind?: ErrorKind; status?: number; cause?: unknown },
   ) {
-    super(message);
+    super(message, {
+      kind: options?.kind ?? (exitCode === EXIT_USAGE ? 'invalid-input' : 'failed'),
+      status: options?.status ?? (exitCode === EXIT_USAGE ? 400 : 500),
+      cause: options?.cause,
+    });
     this.name = 'CliError';
   }
 }
 
-export const usageError = (message: string) => new CliError(message, EXIT_USAGE);
+export const usageError = (message: string, options?: { cause?: unknown }) =>
+  new CliError(message, EXIT_USAGE, options);
 
 /** Whether progress bars should be drawn (an interactive terminal only: never in logs or pipes). */
 export const interactive = (io: CliIO): boolean => Boolean(io.stderr.isTTY) && !io.env.CI;

@@ -1,4 +1,5 @@
 import type { z } from '@hono/zod-openapi';
+import { PulseError } from '../domain/errors.js';
 import type {
   AlertSchema,
   EntityScoreSchema,
@@ -81,23 +82,31 @@ export interface EntityView {
 export type AlertView = z.infer<typeof AlertSchema> & { reasons?: ReasonView[] | undefined };
 
 /** The data source refused the request (bad parameter, unknown model, bad cursor): the page answers 400. */
-export class DashboardInputError extends Error {
+export class DashboardInputError extends PulseError {
   constructor(
     readonly parameter: string,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(`${parameter}: ${message}`);
+    super(`${parameter}: ${message}`, {
+      kind: 'invalid-parameter',
+      status: 400,
+      errors: [{ path: parameter, message }],
+      cause: options?.cause,
+    });
     this.name = 'DashboardInputError';
   }
 }
 
 /** The data source could not be read (network, credentials refused, server error): the page answers 502. */
-export class DashboardSourceError extends Error {
+export class DashboardSourceError extends PulseError {
   constructor(
     message: string,
-    readonly status?: number,
+    /** The status the data source answered with, when it answered. */
+    readonly sourceStatus?: number,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, { kind: 'upstream-failed', status: 502, cause: options?.cause });
     this.name = 'DashboardSourceError';
   }
 }

@@ -60,7 +60,7 @@ export class LocalDashboardData implements DashboardData {
     try {
       return await this.deps.scores.list({ ...query, bands });
     } catch (error) {
-      if (error instanceof InvalidCursorError) throw new DashboardInputError('cursor', error.message);
+      if (error instanceof InvalidCursorError) throw new DashboardInputError('cursor', error.message, { cause: error });
       throw error;
     }
   }
@@ -97,7 +97,7 @@ export class LocalDashboardData implements DashboardData {
         cursor: query.cursor,
       });
     } catch (error) {
-      if (error instanceof InvalidCursorError) throw new DashboardInputError('cursor', error.message);
+      if (error instanceof InvalidCursorError) throw new DashboardInputError('cursor', error.message, { cause: error });
       throw error;
     }
   }

@@ -150,7 +150,13 @@ export class RemoteDashboardData implements DashboardData {
     try {
       response = await this.fetch(url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
-      throw new DashboardSourceError(`the scores API at ${this.source} did not answer: ${(error as Error).message}`);
+      throw new DashboardSourceError(
+        `the scores API at ${this.source} did not answer: ${(error as Error).message}`,
+        undefined,
+        {
+          cause: error,
+        },
+      );
     }
     if (response.ok) return (await response.json()) as T;
     if (response.status === 404 && nullOn404) return null;

@@ -335,7 +335,7 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
       );
     }
     if (error instanceof DashboardSourceError) {
-      log.warn('dashboard data source failed', { status: error.status, error: error.message });
+      log.warn('dashboard data source failed', { status: error.sourceStatus, error: error.message });
       return render(502, 'The data could not be read', error.message);
     }
     log.error('dashboard page failed', { path: c.req.path, error: (error as Error).message });

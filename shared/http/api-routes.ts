@@ -2,10 +2,10 @@ import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { BlankEnv } from 'hono/types';
 import { DateTime } from 'luxon';
-import { formatPath } from '../domain/model/errors.js';
+import type { FieldError } from '../domain/errors.js';
+import { BODY_PATH, fieldErrorsOf, formatPath, joinPath } from '../domain/field-errors.js';
 import type { LoadedModel } from '../domain/model/load.js';
 import { ModelSchema } from '../domain/model/schema.js';
-import type { FieldError } from '../ingest/errors.js';
 import type { AlertStore } from '../ports/alert-sink.js';
 import type { EntityStore } from '../ports/entity-store.js';
 import type { OverrideStore } from '../ports/override-store.js';
@@ -201,22 +201,14 @@ const shadowRoute = createRoute({
 
 /** Zod issues of a request part as field errors naming the parameter (unknown parameters by their own name). */
 export function issuesToFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
-  const errors: FieldError[] = [];
-  for (const issue of issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        errors.push({ path: key === '' ? '""' : key, message: 'is not a parameter of this route' });
-      }
-      continue;
-    }
-    const path = issue.path.map(String).join('.') || '(body)';
-    const message =
+  return fieldErrorsOf(issues, {
+    unknownKey: () => 'is not a parameter of this route',
+    root: BODY_PATH,
+    message: (issue) =>
       issue.code === 'invalid_type' && /received undefined$/.test(issue.message)
         ? 'is required'
-        : issue.message.replace(/^Invalid input: /, '');
-    errors.push({ path, message });
-  }
-  return errors;
+        : issue.message.replace(/^Invalid input: /, ''),
+  });
 }
 
 const AUTHENTICATED_PATHS = [
@@ -384,10 +376,7 @@ export function apiRoutes(deps: ApiRouteDeps): OpenAPIHono<BlankEnv> {
       const parsed = ModelSchema.safeParse(body.draft);
       if (!parsed.success) {
         throw new InvalidParameterError(
-          parsed.error.issues.map((i) => ({
-            path: `draft.${formatPath(i.path)}`.replace(/\.$/, ''),
-            message: i.message,
-          })),
+          parsed.error.issues.map((i) => ({ path: joinPath('draft', formatPath(i.path)), message: i.message })),
         );
       }
       if (parsed.data.level !== live.level) {

@@ -1,20 +1,26 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import { PulseError } from '../domain/errors.js';
 
 /** Where the accepted write keys come from: static (local mode) or a cached secret (AWS). */
 export type WriteKeySource = () => Promise<readonly string[]> | readonly string[];
 
-export class UnauthorizedError extends Error {
-  constructor(message: string) {
-    super(message);
+/** Missing or wrong write key: 401 with a Basic challenge (the write key is the user name). */
+export class UnauthorizedError extends PulseError {
+  constructor(
+    message: string,
+    /** The `WWW-Authenticate` challenge sent with the 401. */
+    readonly challenge: string = 'Basic realm="pulse", charset="UTF-8"',
+  ) {
+    super(message, { kind: 'unauthorized', status: 401 });
     this.name = 'UnauthorizedError';
   }
 }
 
 /** The write keys could not be loaded (e.g. Secrets Manager unreachable): a retryable 503, never a 401. */
-export class WriteKeysUnavailableError extends Error {
+export class WriteKeysUnavailableError extends PulseError {
   constructor(options?: { cause?: unknown }) {
-    super('write keys are unavailable', options);
+    super('write keys are unavailable', { kind: 'unavailable', status: 503, cause: options?.cause });
     this.name = 'WriteKeysUnavailableError';
   }
 }

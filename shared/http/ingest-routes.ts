@@ -2,10 +2,10 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { joinPath } from '../domain/field-errors.js';
 import type { NormaliseContext, NormalisedBatch } from '../ingest/batch.js';
 import { BODY_PATH, type FieldError, InvalidBodyError, PayloadTooLargeError } from '../ingest/errors.js';
 import { type IngestOutcome, type IngestStores, storeBatch } from '../ingest/ingest.js';
-import { joinPath } from '../ingest/issues.js';
 import { DEFAULT_LIMITS, type IngestLimits } from '../ingest/limits.js';
 import { normaliseNative } from '../ingest/native.js';
 import { normaliseSegmentBatch, normaliseSegmentMessage, type SegmentType } from '../ingest/segment.js';
@@ -157,9 +157,11 @@ export async function readJsonBody(c: Context, limits: IngestLimits): Promise<{ 
       raw = encoding === 'deflate' ? inflateSync(raw, options) : gunzipSync(raw, options);
     } catch (error) {
       if (error instanceof RangeError) throw tooLarge(limits);
-      throw new InvalidBodyError(`The body is not valid ${encoding} data.`, [
-        { path: BODY_PATH, message: `could not be decompressed as ${encoding}` },
-      ]);
+      throw new InvalidBodyError(
+        `The body is not valid ${encoding} data.`,
+        [{ path: BODY_PATH, message: `could not be decompressed as ${encoding}` }],
+        { cause: error },
+      );
     }
   } else if (encoding !== 'identity' && encoding !== '') {
     throw new InvalidBodyError(`Content-Encoding "${encoding}" is not supported.`, [
@@ -176,9 +178,11 @@ export async function readJsonBody(c: Context, limits: IngestLimits): Promise<{ 
     return { body: JSON.parse(text), bytes: raw.byteLength };
   } catch (error) {
     const reason = error instanceof SyntaxError ? error.message : 'parse error';
-    throw new InvalidBodyError('The request body is not valid JSON.', [
-      { path: BODY_PATH, message: `is not valid JSON: ${reason}` },
-    ]);
+    throw new InvalidBodyError(
+      'The request body is not valid JSON.',
+      [{ path: BODY_PATH, message: `is not valid JSON: ${reason}` }],
+      { cause: error },
+    );
   }
 }
 

@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { BlankEnv } from 'hono/types';
 import { isoDateOrDateTime } from '../domain/dates.js';
 import type { LoadedModel } from '../domain/model/load.js';
-import { InvalidOverrideError, isActive, type StoredOverride, validateOverride } from '../domain/override.js';
+import { isActive, type StoredOverride, validateOverride } from '../domain/override.js';
 import type { OverrideStore } from '../ports/override-store.js';
 import { InvalidParameterError, NotFoundError } from './api-errors.js';
 import { EntityParams, EntityTypeSchema, ProblemSchema } from './api-schemas.js';
@@ -108,14 +108,8 @@ export function registerOverrideRoutes(app: OpenAPIHono<BlankEnv>, deps: Overrid
     const { model } = deps.modelNamed(body.model);
     if (model.level !== entityType)
       throw InvalidParameterError.of('model', `scores ${model.level}s, not ${entityType}s`);
-    let accepted: ReturnType<typeof validateOverride>;
-    try {
-      accepted = validateOverride({ ...body, model }, deps.clock());
-    } catch (error) {
-      if (error instanceof InvalidOverrideError)
-        throw InvalidParameterError.of(error.field, error.message.slice(error.field.length + 2));
-      throw error;
-    }
+    // An InvalidOverrideError is a 400 naming its field (shared/http/problem.ts).
+    const accepted = validateOverride({ ...body, model }, deps.clock());
     const stored: StoredOverride = { entityType, entityId, model: model.name, ...accepted };
     await deps.overrides.put(stored);
     return c.json(stored, 200);

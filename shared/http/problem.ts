@@ -1,12 +1,9 @@
 import { HTTPException } from 'hono/http-exception';
-import { InvalidAsOfError } from '../domain/time.js';
-import { BODY_PATH, type FieldError, InvalidBodyError, PayloadTooLargeError } from '../ingest/errors.js';
+import { describeFieldErrors, type ErrorKind, type FieldError, PulseError } from '../domain/errors.js';
+import { BODY_PATH } from '../domain/field-errors.js';
 import { logger as defaultLogger } from '../observability.js';
-import { StoreUnavailableError } from '../ports/event-store.js';
-import { InvalidCursorError } from '../ports/score-store.js';
-import { InvalidRunRequestError, UnknownModelError } from '../run/errors.js';
-import { ApiUnauthorizedError, InvalidParameterError, NotFoundError, RunsUnavailableError } from './api-errors.js';
-import { UnauthorizedError, WriteKeysUnavailableError } from './auth.js';
+import { StoreUnavailableError } from '../ports/errors.js';
+import { UnauthorizedError } from './auth.js';
 
 /** RFC 9457 problem details, with Pulse's `errors[]` extension naming each bad field. */
 export interface ProblemDetails {
@@ -38,84 +35,30 @@ export const RETRY_AFTER_SECONDS = 5;
 /** What the mapper logs through: the Powertools logger, or a stand-in in tests. */
 export type ErrorLog = Pick<typeof defaultLogger, 'error' | 'warn'>;
 
+/** The problem kinds a client may see (docs/api.md#errors), with their titles. Other kinds answer 500. */
+const PROBLEM_TITLES: Partial<Record<ErrorKind, string>> = {
+  'invalid-parameter': 'A request parameter is not valid',
+  'invalid-body': 'The request body is not valid',
+  'payload-too-large': 'The request is too large',
+  unauthorized: 'Unauthorized',
+  'not-found': 'Not found',
+  unavailable: 'Service temporarily unavailable',
+  'runs-unavailable': 'Runs cannot be started here',
+};
+
+/** What a 503 says: nothing was reported accepted, so resending is safe. */
+const UNAVAILABLE_DETAIL =
+  'Nothing in this request was reported accepted. Send the same request again after Retry-After seconds.';
+
 /**
- * The one place errors become HTTP responses, for ingest and the scores API alike (matched by class, never by
- * name). Unknown errors are a 500 that names no internals; their class and stack go to the log.
+ * The one place errors become HTTP responses, for ingest and the scores API alike: a PulseError answers with its
+ * status and kind (`urn:pulse:problem:<kind>`), its message as `detail` and its field errors as `errors`. Unknown
+ * errors are a 500 that names no internals; their class and stack go to the log.
  */
 export function errorToResponse(error: unknown, log: ErrorLog = defaultLogger): Response {
-  if (error instanceof ApiUnauthorizedError) {
-    return problemResponse(
-      { type: problemType('unauthorized'), title: 'Unauthorized', status: 401, detail: error.message },
-      { 'www-authenticate': 'Bearer realm="pulse"' },
-    );
-  }
-  if (error instanceof InvalidParameterError) {
-    return problemResponse({
-      type: problemType('invalid-parameter'),
-      title: 'A request parameter is not valid',
-      status: 400,
-      detail: error.message,
-      errors: error.errors,
-    });
-  }
-  if (error instanceof InvalidCursorError) {
-    return errorToResponse(InvalidParameterError.of('cursor', error.message));
-  }
-  if (error instanceof InvalidRunRequestError) {
-    return errorToResponse(InvalidParameterError.of(error.field, error.message.replace(`${error.field}: `, '')));
-  }
-  if (error instanceof UnknownModelError) {
-    return errorToResponse(InvalidParameterError.of('model', error.message));
-  }
-  if (error instanceof InvalidAsOfError) {
-    return errorToResponse(InvalidParameterError.of('asOf', error.message));
-  }
-  if (error instanceof NotFoundError) {
-    return problemResponse({ type: problemType('not-found'), title: 'Not found', status: 404, detail: error.message });
-  }
-  if (error instanceof RunsUnavailableError) {
-    return problemResponse({
-      type: problemType('runs-unavailable'),
-      title: 'Runs cannot be started here',
-      status: 503,
-      detail: error.message,
-    });
-  }
-  if (error instanceof InvalidBodyError) {
-    return problemResponse({
-      type: problemType('invalid-body'),
-      title: 'The request body is not valid',
-      status: 400,
-      detail: error.message,
-      errors: error.errors,
-    });
-  }
-  if (error instanceof PayloadTooLargeError) {
-    return problemResponse({
-      type: problemType('payload-too-large'),
-      title: 'The request is too large',
-      status: 413,
-      detail: error.message,
-      errors: error.errors,
-    });
-  }
-  if (error instanceof UnauthorizedError) {
-    return problemResponse(
-      { type: problemType('unauthorized'), title: 'Unauthorized', status: 401, detail: error.message },
-      { 'www-authenticate': 'Basic realm="pulse", charset="UTF-8"' },
-    );
-  }
-  if (error instanceof StoreUnavailableError || error instanceof WriteKeysUnavailableError) {
-    log.warn('storage unavailable, answering 503', { error: error.name, unprocessed: unprocessedOf(error) });
-    return problemResponse(
-      {
-        type: problemType('unavailable'),
-        title: 'Service temporarily unavailable',
-        status: 503,
-        detail: 'Nothing in this request was reported accepted. Send the same request again after Retry-After seconds.',
-      },
-      { 'retry-after': String(RETRY_AFTER_SECONDS) },
-    );
+  if (error instanceof PulseError) {
+    const title = PROBLEM_TITLES[error.kind];
+    if (title !== undefined) return pulseProblem(error, title, log);
   }
   if (error instanceof HTTPException && error.status === 400 && /body/i.test(error.message)) {
     // The validator could not parse the body (e.g. malformed JSON): name the body like every other 400.
@@ -139,8 +82,24 @@ export function errorToResponse(error: unknown, log: ErrorLog = defaultLogger): 
   return problemResponse({ type: problemType('internal'), title: 'Internal error', status: 500 });
 }
 
-function unprocessedOf(error: Error): number | undefined {
-  return error instanceof StoreUnavailableError ? error.unprocessed : undefined;
+function pulseProblem(error: PulseError, title: string, log: ErrorLog): Response {
+  const headers: Record<string, string> = {};
+  let detail = error.message;
+  let errors: FieldError[] | undefined = error.errors;
+  if (error.kind === 'unavailable') {
+    // Retryable: say so, and never echo what failed inside.
+    log.warn('storage unavailable, answering 503', {
+      error: error.name,
+      unprocessed: error instanceof StoreUnavailableError ? error.unprocessed : undefined,
+    });
+    headers['retry-after'] = String(RETRY_AFTER_SECONDS);
+    detail = UNAVAILABLE_DETAIL;
+    errors = undefined;
+  } else if (error.kind === 'invalid-parameter' && errors !== undefined) {
+    detail = describeFieldErrors(errors);
+  }
+  if (error instanceof UnauthorizedError) headers['www-authenticate'] = error.challenge;
+  return problemResponse({ type: problemType(error.kind), title, status: error.status, detail, errors }, headers);
 }
 
 function stackOf(error: unknown): string | undefined {

@@ -1,8 +1,6 @@
-/** One bad field: `path` names it (`userId`, `properties.plan`, `events[3].timestamp`), `message` says why. */
-export interface FieldError {
-  path: string;
-  message: string;
-}
+import { type FieldError, PulseError } from '../domain/errors.js';
+
+export type { FieldError } from '../domain/errors.js';
 
 /** An event (or Segment message) that was not stored, by its index in the request, with every problem found. */
 export interface RejectedEvent {
@@ -10,27 +8,24 @@ export interface RejectedEvent {
   errors: FieldError[];
 }
 
-/** The path used for problems with the request body as a whole (not JSON, not an object, ...). */
-export const BODY_PATH = '(body)';
+export { BODY_PATH } from '../domain/field-errors.js';
 
 /** The request body cannot be read as a batch at all (malformed JSON, wrong shape): HTTP 400. */
-export class InvalidBodyError extends Error {
-  constructor(
-    message: string,
-    readonly errors: FieldError[],
-  ) {
-    super(message);
+export class InvalidBodyError extends PulseError {
+  declare readonly errors: FieldError[];
+
+  constructor(message: string, errors: FieldError[], options?: { cause?: unknown }) {
+    super(message, { kind: 'invalid-body', status: 400, errors, cause: options?.cause });
     this.name = 'InvalidBodyError';
   }
 }
 
 /** The request is over a size limit (bytes or event count): HTTP 413. */
-export class PayloadTooLargeError extends Error {
-  constructor(
-    message: string,
-    readonly errors: FieldError[],
-  ) {
-    super(message);
+export class PayloadTooLargeError extends PulseError {
+  declare readonly errors: FieldError[];
+
+  constructor(message: string, errors: FieldError[]) {
+    super(message, { kind: 'payload-too-large', status: 413, errors });
     this.name = 'PayloadTooLargeError';
   }
 }

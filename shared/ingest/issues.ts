@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import type { FieldError } from './errors.js';
+import type { FieldError } from '../domain/errors.js';
+import { fieldErrorsOf } from '../domain/field-errors.js';
 
 type Issue = z.core.$ZodIssue;
 type RawIssue = z.core.$ZodRawIssue;
@@ -28,36 +29,8 @@ export const parseOptions = { error: fieldMessage } as const;
 
 /** zod issues as field errors relative to the parsed value; unknown keys become one error each, named by key. */
 export function toFieldErrors(issues: readonly Issue[], allowedKeys?: readonly string[]): FieldError[] {
-  const out: FieldError[] = [];
-  for (const issue of issues) {
-    if (issue.code === 'unrecognized_keys') {
-      const allowed = allowedKeys ? `; allowed: ${allowedKeys.join(', ')}` : '';
-      for (const key of issue.keys) {
-        out.push({ path: formatPath([...issue.path, key]), message: `is not a known field${allowed}` });
-      }
-      continue;
-    }
-    out.push({ path: formatPath(issue.path), message: issue.message });
-  }
-  return out;
-}
-
-/** `userId`, `properties.plan`, `items[2]`; keys that are not plain names are quoted: `traits[""]`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else if (typeof part === 'string' && /^[A-Za-z_$][\w$-]*$/.test(part)) out += out ? `.${part}` : part;
-    else out += `[${JSON.stringify(String(part))}]`;
-  }
-  return out;
-}
-
-/** Prefix relative field paths with where the value sits in the request, e.g. `events[3]` + `userId`. */
-export function joinPath(prefix: string, path: string): string {
-  if (!path) return prefix;
-  if (!prefix) return path;
-  return path.startsWith('[') ? `${prefix}${path}` : `${prefix}.${path}`;
+  const allowed = allowedKeys ? `; allowed: ${allowedKeys.join(', ')}` : '';
+  return fieldErrorsOf(issues, { unknownKey: () => `is not a known field${allowed}` });
 }
 
 function describeExpected(expected: string): string {

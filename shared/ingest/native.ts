@@ -6,6 +6,7 @@ import {
   type ScoringEvent,
   toEpochMillis,
 } from '../domain/event.js';
+import { formatPath } from '../domain/field-errors.js';
 import { idProblem, MAX_ID_BYTES, shapeProblem } from '../domain/input-limits.js';
 import {
   checkEventSize,
@@ -16,7 +17,7 @@ import {
   type NormalisedBatch,
 } from './batch.js';
 import { BODY_PATH, type FieldError, InvalidBodyError, PayloadTooLargeError } from './errors.js';
-import { describeValue, formatPath, parseOptions, toFieldErrors } from './issues.js';
+import { describeValue, parseOptions, toFieldErrors } from './issues.js';
 
 const EVENT_FIELDS = Object.keys(NativeEventSchema.shape);
 const ALLOWED_FIELDS = new Set(EVENT_FIELDS);

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PulseError } from '../domain/errors.js';
 import { DEFAULT_RETENTION_DAYS } from '../domain/hot-window.js';
 import {
   DEFAULT_PORT,
@@ -57,9 +58,9 @@ export const LOCAL_CREDENTIALS: ServiceCredentials = { accessKeyId: 'pulselocal'
 export const LOCAL_REGION = 'us-east-1';
 
 /** A bad environment variable: the message names it and says what it must be. */
-export class LocalConfigError extends Error {
-  constructor(message: string) {
-    super(message);
+export class LocalConfigError extends PulseError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { kind: 'invalid-input', status: 400, cause: options?.cause });
     this.name = 'LocalConfigError';
   }
 }

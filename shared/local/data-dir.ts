@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { PulseError } from '../domain/errors.js';
 
 /** Local mode's defaults (docs/local-mode.md). */
 export const DEFAULT_DATA_DIR = '.pulse';
@@ -130,13 +131,14 @@ export function processAlive(pid: number): boolean {
 }
 
 /** Another process holds the data dir. */
-export class DataDirLockedError extends Error {
+export class DataDirLockedError extends PulseError {
   constructor(
     readonly dataDir: string,
     readonly pid: number,
   ) {
     super(
       `${dataDir} is in use by another Pulse process (pid ${pid}): stop it, or set PULSE_DATA_DIR to another folder`,
+      { kind: 'conflict', status: 409 },
     );
     this.name = 'DataDirLockedError';
   }

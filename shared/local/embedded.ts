@@ -4,6 +4,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
+import { PulseError } from '../domain/errors.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalServices } from './config.js';
 import { DataDirLockedError, dataPaths, LOCAL_BUCKET, lockDataDir } from './data-dir.js';
 
@@ -28,9 +29,9 @@ export interface EmbeddedS3 {
 }
 
 /** An error starting an embedded service, with what to do about it. */
-export class EmbeddedStartError extends Error {
+export class EmbeddedStartError extends PulseError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(message, { kind: 'failed', status: 500, cause: options?.cause });
     this.name = 'EmbeddedStartError';
   }
 }

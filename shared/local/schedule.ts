@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { PulseError } from '../domain/errors.js';
 import { scheduleExpressionFor } from '../domain/model/cadence.js';
 import type { Model } from '../domain/model/schema.js';
 
@@ -8,9 +9,9 @@ import type { Model } from '../domain/model/schema.js';
  * model's own EventBridge `cron(min hour day-of-month month day-of-week year)`, in the model's time zone.
  */
 
-export class UnsupportedCronError extends Error {
+export class UnsupportedCronError extends PulseError {
   constructor(expression: string, reason: string) {
-    super(`schedule ${expression} cannot run locally: ${reason}`);
+    super(`schedule ${expression} cannot run locally: ${reason}`, { kind: 'invalid-input', status: 400 });
     this.name = 'UnsupportedCronError';
   }
 }

@@ -1,40 +1,52 @@
+import { PulseError } from '../domain/errors.js';
+
 /** A run request that cannot be carried out as asked: the field and why (a 400 for the API, exit 2 for the CLI). */
-export class InvalidRunRequestError extends Error {
+export class InvalidRunRequestError extends PulseError {
   constructor(
     readonly field: string,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(`${field}: ${message}`);
+    super(`${field}: ${message}`, {
+      kind: 'invalid-parameter',
+      status: 400,
+      errors: [{ path: field, message }],
+      cause: options?.cause,
+    });
     this.name = 'InvalidRunRequestError';
   }
 }
 
 /** The run names a model that is not loaded (a 404/400 for the API). */
-export class UnknownModelError extends Error {
+export class UnknownModelError extends PulseError {
   constructor(readonly model: string) {
-    super(`model "${model}" is not one of the active models`);
+    const message = `model "${model}" is not one of the active models`;
+    super(message, { kind: 'invalid-parameter', status: 400, errors: [{ path: 'model', message }] });
     this.name = 'UnknownModelError';
   }
 }
 
 /** The model changed between planning and executing a run: the run must be planned again. */
-export class ModelChangedError extends Error {
+export class ModelChangedError extends PulseError {
   constructor(
     readonly model: string,
     readonly runId: string,
   ) {
-    super(`model "${model}" changed since run ${runId} was planned; start a new run`);
+    super(`model "${model}" changed since run ${runId} was planned; start a new run`, {
+      kind: 'conflict',
+      status: 409,
+    });
     this.name = 'ModelChangedError';
   }
 }
 
 /** A step found the run in a state it cannot continue from (e.g. a shard's result is missing). */
-export class RunStateError extends Error {
+export class RunStateError extends PulseError {
   constructor(
     readonly runId: string,
     message: string,
   ) {
-    super(`run ${runId}: ${message}`);
+    super(`run ${runId}: ${message}`, { kind: 'conflict', status: 409 });
     this.name = 'RunStateError';
   }
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { describeFieldErrors, PulseError } from '../domain/errors.js';
+import { fieldErrorsOf } from '../domain/field-errors.js';
 import type { RunDeps } from './deps.js';
 import { type FinaliseResult, failRun, finaliseRun } from './finalise.js';
 import { createBackfill, createRun, type PlanResult, planRun } from './plan.js';
@@ -51,9 +53,10 @@ export const FinaliseInputSchema = z.object({
 });
 
 /** Bad step input is a programming error in the state machine: fail loudly, naming the fields. */
-export class StepInputError extends Error {
+export class StepInputError extends PulseError {
   constructor(step: string, issues: z.core.$ZodIssue[]) {
-    super(`${step}: invalid input: ${issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    const errors = fieldErrorsOf(issues, { unknownKey: () => 'is not a known field', root: '(root)' });
+    super(`${step}: invalid input: ${describeFieldErrors(errors)}`, { kind: 'invalid-input', status: 400, errors });
     this.name = 'StepInputError';
   }
 }

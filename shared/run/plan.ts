@@ -52,7 +52,7 @@ export async function createRun(deps: PlanDeps, request: RunRequest, parentRunId
   try {
     asOf = resolveAsOf(asOfValue, model.timezone);
   } catch (error) {
-    if (error instanceof InvalidAsOfError) throw new InvalidRunRequestError('asOf', error.message);
+    if (error instanceof InvalidAsOfError) throw new InvalidRunRequestError('asOf', error.message, { cause: error });
     throw error;
   }
   const stamp = new Date(now).toISOString();

@@ -59,7 +59,7 @@ export async function costCommand(options: CostOptions, io: CliIO): Promise<numb
     );
     return EXIT_OK;
   } catch (error) {
-    if (error instanceof CostInputError) throw usageError(error.message);
+    if (error instanceof CostInputError) throw usageError(error.message, { cause: error });
     throw error;
   }
 }

@@ -1,3 +1,5 @@
+import { PulseError } from '../errors.js';
+
 /** One problem in a model file: where it is and why it is wrong. */
 export interface ModelIssue {
   file: string;
@@ -7,9 +9,10 @@ export interface ModelIssue {
   line?: number | undefined;
 }
 
-export class ModelValidationError extends Error {
+/** A model file (or draft) that is not a valid model: every issue found, each with its file, path and line. */
+export class ModelValidationError extends PulseError {
   constructor(readonly issues: ModelIssue[]) {
-    super(issues.map(formatModelIssue).join('\n'));
+    super(issues.map(formatModelIssue).join('\n'), { kind: 'invalid-input', status: 400 });
     this.name = 'ModelValidationError';
   }
 }
@@ -17,10 +20,4 @@ export class ModelValidationError extends Error {
 export function formatModelIssue(issue: ModelIssue): string {
   const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}`;
   return `${where}: ${issue.path || '(file)'}: ${issue.message}`;
-}
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
-    .join('');
 }

@@ -3,7 +3,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import { canonicalJson } from '../event.js';
-import { formatPath, type ModelIssue, ModelValidationError } from './errors.js';
+import { formatPath } from '../field-errors.js';
+import { type ModelIssue, ModelValidationError } from './errors.js';
 import { type Model, ModelSchema } from './schema.js';
 
 /** A validated model plus what identifies its exact content (for manifests and run ids). */
