@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DateTime } from 'luxon';
+import { PulseError } from '../domain/errors.js';
 import { seededRandom } from '../domain/random.js';
 import { DAY_MS } from '../domain/time.js';
 import { writePrivateFile } from './data-dir.js';
@@ -27,12 +28,13 @@ export interface DemoOptions {
 }
 
 /** The demo stopped at a safe point because the server is stopping; `npm start -- --demo` resumes it. */
-export class DemoStoppedError extends Error {
+export class DemoStoppedError extends PulseError {
   constructor(readonly phase: 'loading' | 'scoring') {
     super(
       phase === 'loading'
         ? 'the demo load stopped at a safe point; `npm start -- --demo` resumes it'
         : 'the demo runs stopped; `npm start -- --demo` runs the models again',
+      { kind: 'unavailable', status: 503 },
     );
     this.name = 'DemoStoppedError';
   }

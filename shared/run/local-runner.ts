@@ -1,3 +1,4 @@
+import { PulseError } from '../domain/errors.js';
 import type { RunRecord } from '../ports/run-store.js';
 import { mapLimit } from './concurrency.js';
 import { type RunDeps, silentLogger } from './deps.js';
@@ -21,9 +22,9 @@ export interface LocalRunnerOptions {
 }
 
 /** The runner is stopping (the server shuts down): it starts no new run. */
-export class RunnerStoppedError extends Error {
+export class RunnerStoppedError extends PulseError {
   constructor() {
-    super('the runner is stopping: no new run starts');
+    super('the runner is stopping: no new run starts', { kind: 'runs-unavailable', status: 503 });
     this.name = 'RunnerStoppedError';
   }
 }
