@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DynamoEntityStore } from '../../shared/adapters/dynamodb/entity-store.js';
 import { DynamoEventStore } from '../../shared/adapters/dynamodb/event-store.js';
 import { ENV } from '../../shared/config-names.js';
+import { PulseError } from '../../shared/domain/errors.js';
 import { DEFAULT_RETENTION_DAYS } from '../../shared/domain/hot-window.js';
 import type { AppDeps } from '../../shared/http/app.js';
 import type { WriteKeySource } from '../../shared/http/auth.js';
@@ -73,9 +74,13 @@ export const WRITE_KEY_MAX_STALE_MS = 15 * 60_000;
 export const WRITE_KEY_RETRY_MS = 10_000;
 
 /** The last good write keys are older than the max-stale bound and could not be refreshed: refuse (503), never accept. */
-export class WriteKeysStaleError extends Error {
+export class WriteKeysStaleError extends PulseError {
   constructor(ageMs: number, options?: { cause?: unknown }) {
-    super(`the write keys could not be refreshed for ${Math.round(ageMs / 1000)} s`, options);
+    super(`the write keys could not be refreshed for ${Math.round(ageMs / 1000)} s`, {
+      kind: 'unavailable',
+      status: 503,
+      cause: options?.cause,
+    });
     this.name = 'WriteKeysStaleError';
   }
 }
