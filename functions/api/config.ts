@@ -2,29 +2,39 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { DynamoAlertStore } from '../../shared/adapters/dynamodb/alert-store.js';
+import { DynamoEntityDataEraser } from '../../shared/adapters/dynamodb/entity-eraser.js';
+import { DynamoEntityEventReader } from '../../shared/adapters/dynamodb/entity-event-reader.js';
 import { DynamoEntityStore } from '../../shared/adapters/dynamodb/entity-store.js';
+import { DynamoErasureLog } from '../../shared/adapters/dynamodb/erasure-log.js';
 import { DynamoOverrideStore } from '../../shared/adapters/dynamodb/override-store.js';
 import { DynamoRunStore } from '../../shared/adapters/dynamodb/run-store.js';
 import { DynamoScoreStore } from '../../shared/adapters/dynamodb/score-store.js';
 import { ENV } from '../../shared/config-names.js';
+import { DEFAULT_RETENTION_DAYS } from '../../shared/domain/hot-window.js';
 import { type LoadedModel, loadModels } from '../../shared/domain/model/load.js';
+import { type EraseDeps, eraseEntity, liftTombstone } from '../../shared/erasure/erase.js';
 import type { ApiRouteDeps, RunLauncher } from '../../shared/http/api-routes.js';
 import type { EventStore } from '../../shared/ports/event-store.js';
 import type { RunStore } from '../../shared/ports/run-store.js';
 import type { SnapshotStore } from '../../shared/ports/snapshot-store.js';
 import { modelMap } from '../../shared/run/deps.js';
+import { exportEntity } from '../../shared/run/export.js';
 import { createBackfill, createRun } from '../../shared/run/plan.js';
 
 /** The API function's configuration, checked once at cold start: a missing variable fails fast. */
 export const ApiConfigSchema = z.object({
   [ENV.scoresTable]: z.string().min(1),
+  [ENV.eventsTable]: z.string().min(1),
   [ENV.modelsDir]: z.string().min(1),
   [ENV.stateMachineArn]: z.string().startsWith('arn:', 'must be a Step Functions state machine ARN'),
   [ENV.shardCount]: z.coerce.number().int().min(1).max(1024).default(16),
+  [ENV.retentionDays]: z.coerce.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
 });
 
 export interface ApiConfig {
   scoresTable: string;
+  eventsTable: string;
+  retentionDays: number;
   modelsDir: string;
   stateMachineArn: string;
   shardCount: number;
@@ -39,6 +49,8 @@ export function parseApiConfig(env: Record<string, string | undefined>): ApiConf
   const c = parsed.data;
   return {
     scoresTable: c[ENV.scoresTable],
+    eventsTable: c[ENV.eventsTable],
+    retentionDays: c[ENV.retentionDays],
     modelsDir: c[ENV.modelsDir],
     stateMachineArn: c[ENV.stateMachineArn],
     shardCount: c[ENV.shardCount],
@@ -94,14 +106,58 @@ export function apiDeps(config: ApiConfig, clients: { dynamo: DynamoDBClient; sf
   const tableName = config.scoresTable;
   const models = loadModels(config.modelsDir);
   const runs = new DynamoRunStore({ client: dynamo, tableName });
+  const scores = new DynamoScoreStore({ client: dynamo, tableName, shardCount: config.shardCount });
+  const alerts = new DynamoAlertStore({ client: dynamo, tableName });
+  const overrides = new DynamoOverrideStore({ client: dynamo, tableName });
+  const entities = new DynamoEntityStore({ client: dynamo, tableName, shardCount: config.shardCount });
+  const eventReader = new DynamoEntityEventReader({
+    client: dynamo,
+    tableName: config.eventsTable,
+    shardCount: config.shardCount,
+  });
+  const erasureLog = new DynamoErasureLog({ client: dynamo, tableName });
+  // No sweepNow: snapshots and the archive are rewritten by the daily archive step (docs/api.md#erasure).
+  const eraseDeps: EraseDeps = {
+    models: () => models,
+    data: new DynamoEntityDataEraser({
+      client: dynamo,
+      eventsTable: config.eventsTable,
+      scoresTable: tableName,
+      shardCount: config.shardCount,
+    }),
+    overrides,
+    log: erasureLog,
+    shardCount: config.shardCount,
+    retentionDays: config.retentionDays,
+  };
   return {
     auth: { mode: 'gateway' },
     models: () => models,
-    scores: new DynamoScoreStore({ client: dynamo, tableName, shardCount: config.shardCount }),
+    scores,
     runs,
-    alerts: new DynamoAlertStore({ client: dynamo, tableName }),
-    overrides: new DynamoOverrideStore({ client: dynamo, tableName }),
-    entities: new DynamoEntityStore({ client: dynamo, tableName, shardCount: config.shardCount }),
+    alerts,
+    overrides,
+    entities,
+    // A bounded read of the entity's own partitions of the events table (docs/api.md#export).
+    exportEntity: (entityType, entityId) =>
+      exportEntity(
+        {
+          models: () => models,
+          readEvents: (level, id, from, to) => eventReader.read(level, id, from, to),
+          entities,
+          scores,
+          alertStore: alerts,
+          overrides,
+          retentionDays: config.retentionDays,
+        },
+        entityType,
+        entityId,
+      ),
+    erasure: {
+      erase: (request) => eraseEntity(eraseDeps, request),
+      lift: (request) => liftTombstone(eraseDeps, request),
+      list: (limit, cursor) => erasureLog.list(limit, cursor),
+    },
     launcher: stateMachineLauncher({
       sfn,
       stateMachineArn: config.stateMachineArn,

@@ -2,10 +2,12 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { DynamoEntityStore } from '../../shared/adapters/dynamodb/entity-store.js';
+import { DynamoErasureLog } from '../../shared/adapters/dynamodb/erasure-log.js';
 import { DynamoEventStore } from '../../shared/adapters/dynamodb/event-store.js';
 import { ENV } from '../../shared/config-names.js';
 import { PulseError } from '../../shared/domain/errors.js';
 import { DEFAULT_RETENTION_DAYS } from '../../shared/domain/hot-window.js';
+import { TombstoneCache } from '../../shared/erasure/tombstones.js';
 import type { AppDeps } from '../../shared/http/app.js';
 import type { WriteKeySource } from '../../shared/http/auth.js';
 import { limitsWith } from '../../shared/ingest/limits.js';
@@ -170,6 +172,8 @@ export function ingestDeps(
         tableName: config.scoresTable,
         shardCount: config.shardCount,
       }),
+      // Erased users and accounts are refused; tombstones are read at most once a minute (docs/api.md#erasure).
+      erased: new TombstoneCache(new DynamoErasureLog({ client: clients.dynamo, tableName: config.scoresTable })),
       writeKeys: secretWriteKeys(clients.secrets, config.writeKeysSecretArn, {
         onRefreshFailed: ({ error, ageMs, honoured }) =>
           logger.warn(

@@ -200,21 +200,30 @@ export class PulseService extends Construct {
     // Grants are exactly the SDK commands each handler's code issues (checked by a test, docs/deploy.md#security-notes).
     // Events: one conditional put each (exactly-once answers). Entity records (traits, user→account links)
     // live in the scores table: read-merge-conditional-write.
+    // Tombstones of erased entities: one Query of their partition a minute (docs/api.md#erasure).
     ingest
       .bindEventsTable(eventsTable, ['PutItem'])
-      .bindScoresTable(scoresTable, ['GetItem', 'BatchGetItem', 'PutItem'])
+      .bindScoresTable(scoresTable, ['GetItem', 'BatchGetItem', 'PutItem', 'Query'])
       .bindWriteKeys(writeKeys);
 
     const api = fn('Api', FUNCTION_ENTRIES.api, {
       serviceName: 'pulse-api',
-      description: 'Pulse scores API: scores, history, models, runs, alerts',
+      description: 'Pulse scores API: scores, history, models, runs, alerts, overrides, export, erasure',
       memorySize: DEPLOYMENT.memoryMb.api,
       timeout: Duration.seconds(25),
       models,
     });
     // readwrite on scores: POST /v1/runs records the queued run (runs live in the scores table); lists use byScore;
-    // overrides are put and deleted (docs/api.md#overrides).
-    api.bindScoresTable(scoresTable, ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'DeleteItem'], scoreIndexes);
+    // overrides are put and deleted (docs/api.md#overrides); erasure deletes an entity's items and keeps its
+    // tombstone and audit record (docs/api.md#erasure).
+    api.bindScoresTable(
+      scoresTable,
+      ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'DeleteItem', 'BatchWriteItem'],
+      scoreIndexes,
+    );
+    // Events: export reads one entity's day partitions (a user's by key, an account's through byAccount), capped;
+    // erasure deletes a user's events by key (docs/api.md#export, docs/api.md#erasure). Never a Scan.
+    api.bindEventsTable(eventsTable, ['Query', 'BatchWriteItem'], eventIndexes);
 
     const runPlan = fn('RunPlan', FUNCTION_ENTRIES.runPlan, {
       serviceName: 'pulse-run-plan',
@@ -237,13 +246,15 @@ export class PulseService extends Construct {
     });
     runWorker
       .bindEventsTable(eventsTable, ['Query'], eventIndexes)
-      // Entity records and previous scores are read by key and by shard partition: no index needed.
-      .bindScoresTable(scoresTable, ['GetItem', 'Query'])
+      // Entity records and previous scores are read by key and by shard partition: no index needed. As the archive
+      // step it marks swept erasures done (PutItem of the audit record).
+      .bindScoresTable(scoresTable, ['GetItem', 'Query', 'PutItem'])
       // Writes the shard's raw rows under runs/<runId>/raw/; writes and reads its checkpoint (which may be gone).
-      // Reads days older than the hot window from the event archive; as the archive step, writes it (events/).
+      // Reads days older than the hot window from the event archive; as the archive step, writes it (events/) and
+      // rewrites snapshot parts and archive files without erased entities (snapshots/, docs/api.md#erasure).
       .bindSnapshotBucket(snapshotBucket, {
-        read: [RUN_SCRATCH_PREFIX, ARCHIVE_PREFIX],
-        write: [RUN_SCRATCH_PREFIX, ARCHIVE_PREFIX],
+        read: [RUN_SCRATCH_PREFIX, ARCHIVE_PREFIX, 'snapshots/'],
+        write: [RUN_SCRATCH_PREFIX, ARCHIVE_PREFIX, 'snapshots/'],
       });
 
     const runFinalise = fn('RunFinalise', FUNCTION_ENTRIES.runFinalise, {

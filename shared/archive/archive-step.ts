@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { countDates, isoDate } from '../domain/dates.js';
+import type { ObjectCounts } from '../domain/erasure.js';
 import { PulseError } from '../domain/errors.js';
 import { formatPath } from '../domain/field-errors.js';
 import { DAY_MS, dateRange } from '../domain/time.js';
+import { sweepPendingErasures } from '../erasure/sweep.js';
+import type { ErasureLog } from '../ports/erasure-store.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
 import type { RunLogger } from '../run/deps.js';
@@ -39,6 +42,8 @@ export interface ArchiveDeps {
   /** The events table (never the tiered store: the archive is written from the table). */
   hot: EventStore;
   objects: SnapshotStore;
+  /** Pending erasures to sweep after archiving (docs/operations.md#data-subject-requests); none when absent. */
+  erasures?: ErasureLog | undefined;
   clock?: (() => number) | undefined;
   logger?: RunLogger | undefined;
 }
@@ -76,10 +81,22 @@ export async function archiveDates(deps: ArchiveDeps, dates: readonly string[]):
   return out;
 }
 
-/** The archive step of the state machine: `{ archive }` in, the archived days' counts out. */
+/**
+ * The archive step of the state machine: `{ archive }` in, the archived days' counts out. Then it rewrites the
+ * bucket for pending erasures (after archiving, so a day archived now cannot bring erased events back): the daily
+ * schedule makes that the bound on how long an erased entity stays in snapshots and the archive.
+ */
 export function makeArchiveHandler(deps: ArchiveDeps) {
-  return async (input: unknown): Promise<{ days: ArchivedDay[] }> => {
+  return async (input: unknown): Promise<{ days: ArchivedDay[]; erasures?: { erasures: number } & ObjectCounts }> => {
     const dates = archiveDatesOf(input as ArchiveInput, (deps.clock ?? Date.now)());
-    return { days: await archiveDates(deps, dates) };
+    const days = await archiveDates(deps, dates);
+    if (!deps.erasures) return { days };
+    const erasures = await sweepPendingErasures({
+      log: deps.erasures,
+      objects: deps.objects,
+      clock: deps.clock,
+      logger: deps.logger,
+    });
+    return { days, erasures };
   };
 }

@@ -4,6 +4,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { DynamoAlertStore } from '../adapters/dynamodb/alert-store.js';
 import { DynamoEntityStore } from '../adapters/dynamodb/entity-store.js';
+import { DynamoErasureLog } from '../adapters/dynamodb/erasure-log.js';
 import { DynamoEventStore } from '../adapters/dynamodb/event-store.js';
 import { DynamoOverrideStore } from '../adapters/dynamodb/override-store.js';
 import { DynamoRunStore } from '../adapters/dynamodb/run-store.js';
@@ -15,6 +16,7 @@ import { EventArchive } from '../archive/event-archive.js';
 import { TieredEventStore } from '../archive/tiered-event-store.js';
 import { ENV } from '../config-names.js';
 import { loadModels } from '../domain/model/load.js';
+import { TombstoneCache } from '../erasure/tombstones.js';
 import { logger } from '../observability.js';
 import { modelMap, type RunDeps } from './deps.js';
 
@@ -85,6 +87,8 @@ export function awsRunDeps(
     alertSink: new EventBridgeAlertSink({ client: eventBridge, busName: config.alertBus }),
     alertStore: new DynamoAlertStore({ client: dynamo, tableName }),
     overrides: new DynamoOverrideStore({ client: dynamo, tableName }),
+    // Finalise leaves erased entities out (docs/api.md#erasure).
+    erased: new TombstoneCache(new DynamoErasureLog({ client: dynamo, tableName })),
     logger: {
       info: (message, fields) => logger.info(message, fields ?? {}),
       warn: (message, fields) => logger.warn(message, fields ?? {}),
@@ -97,6 +101,8 @@ export function awsArchiveDeps(config: RunConfig, clients: { dynamo: DynamoDBCli
   return {
     hot: new DynamoEventStore({ client: clients.dynamo, tableName: config.eventsTable, shardCount: config.shardCount }),
     objects: new S3SnapshotStore({ client: clients.s3, bucket: config.snapshotBucket }),
+    // After archiving, the step rewrites the bucket for pending erasures (docs/operations.md#data-subject-requests).
+    erasures: new DynamoErasureLog({ client: clients.dynamo, tableName: config.scoresTable }),
     logger: {
       info: (message, fields) => logger.info(message, fields ?? {}),
       warn: (message, fields) => logger.warn(message, fields ?? {}),

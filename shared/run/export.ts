@@ -16,6 +16,8 @@ export interface EntityExport {
   exportedAt: string;
   entity: EntityRecord | null;
   events: ScoringEvent[];
+  /** True when `events` stopped at the export's cap (AWS; docs/api.md#export). */
+  eventsTruncated: boolean;
   scores: StoredScore[];
   history: HistoryEntry[];
   alerts: StoredAlert[];
@@ -24,7 +26,17 @@ export interface EntityExport {
 
 export interface ExportDeps {
   models: () => readonly LoadedModel[];
-  events: EventStore;
+  /** Events by shard scan (local mode: the table and the archive) ... */
+  events?: EventStore | undefined;
+  /** ... or a bounded read of the entity's own partitions (AWS: the events table only). One of the two. */
+  readEvents?:
+    | ((
+        level: EntityLevel,
+        entityId: string,
+        from: number,
+        to: number,
+      ) => Promise<{ events: ScoringEvent[]; truncated: boolean }>)
+    | undefined;
   entities: EntityStore;
   scores: ScoreStore;
   alertStore: AlertStore;
@@ -50,12 +62,19 @@ export async function exportEntity(deps: ExportDeps, entityType: EntityLevel, en
     .models()
     .filter((m) => m.model.level === entityType)
     .map((m) => m.model.name);
-  const events: ScoringEvent[] = [];
+  let events: ScoringEvent[] = [];
+  let eventsTruncated = false;
   const from = now - deps.retentionDays * DAY_MS;
-  const shard = shardOf(entityId, deps.events.shardCount);
-  for await (const page of deps.events.readShard({ level: entityType, shard, from, to: now + FUTURE_SLACK_MS })) {
-    for (const event of page)
-      if (entityType === 'user' ? event.userId === entityId : event.accountId === entityId) events.push(event);
+  if (deps.readEvents) {
+    const read = await deps.readEvents(entityType, entityId, from, now + FUTURE_SLACK_MS);
+    events = read.events;
+    eventsTruncated = read.truncated;
+  } else if (deps.events) {
+    const shard = shardOf(entityId, deps.events.shardCount);
+    for await (const page of deps.events.readShard({ level: entityType, shard, from, to: now + FUTURE_SLACK_MS })) {
+      for (const event of page)
+        if (entityType === 'user' ? event.userId === entityId : event.accountId === entityId) events.push(event);
+    }
   }
   events.sort((a, b) => a.timestamp - b.timestamp);
 
@@ -87,6 +106,7 @@ export async function exportEntity(deps: ExportDeps, entityType: EntityLevel, en
     exportedAt: new Date(now).toISOString(),
     entity: (await deps.entities.get(entityType, entityId)) ?? null,
     events,
+    eventsTruncated,
     scores: models.length > 0 ? await deps.scores.getCurrent(entityType, entityId, models) : [],
     history,
     alerts,

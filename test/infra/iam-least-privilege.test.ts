@@ -29,7 +29,8 @@ function resourceKind(resource: unknown): string {
 
 /** Which table an adapter's DynamoDB commands go to. */
 function tableOf(command: SdkCommand): string {
-  if (command.adapter === 'DynamoEventStore') return 'events-table';
+  if (['DynamoEventStore', 'DynamoEventEraser', 'DynamoEntityEventReader'].includes(command.adapter ?? ''))
+    return 'events-table';
   if (command.adapter?.startsWith('Dynamo')) return 'scores-table';
   throw new Error(`${command.command} is issued outside a DynamoDB adapter: say which table it uses`);
 }

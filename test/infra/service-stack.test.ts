@@ -98,10 +98,12 @@ describe('service stack (repository models)', () => {
       // Assert
       // Conditional puts (docs/data-model.md#idempotent-writes-counted-exactly): no Query, Get, Update or Delete on events.
       expect([...actionsOn(s, EVENTS)].sort()).toEqual(['dynamodb:PutItem']);
+      // Query: the tombstones of erased entities (docs/api.md#erasure).
       expect([...actionsOn(s, SCORES)].sort()).toEqual([
         'dynamodb:BatchGetItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
+        'dynamodb:Query',
       ]);
       expect([...actionsOn(s, 'WriteKeys')]).toEqual(['secretsmanager:GetSecretValue']);
       expect(actionsOn(s, BUCKET).size).toBe(0);
@@ -110,12 +112,21 @@ describe('service stack (repository models)', () => {
       ).toBe(false);
     });
 
-    it('the scores API reads scores through the byScore index and starts runs; no events, no objects', () => {
+    it('the scores API reads scores through the byScore index and starts runs; events only by key for export and erasure, no objects', () => {
       // Arrange
       const s = statements.PulseApi;
 
-      // Assert
-      expect(actionsOn(s, EVENTS).size).toBe(0);
+      // Assert: export queries one entity's partitions, erasure deletes a user's events (docs/api.md#erasure): no
+      // Scan, no PutItem, no Get on events.
+      expect([...actionsOn(s, EVENTS)].sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:Query']);
+      expect(
+        s.some(
+          (st) => actionsOf(st).includes('dynamodb:Query') && JSON.stringify(st.Resource).includes('/index/byAccount'),
+        ),
+      ).toBe(true);
+      expect([...actionsOn(s, SCORES)]).toEqual(
+        expect.arrayContaining(['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']),
+      );
       expect(actionsOn(s, BUCKET).size).toBe(0);
       expect(
         s.some(
@@ -137,7 +148,7 @@ describe('service stack (repository models)', () => {
         expect(JSON.stringify(st.Resource)).toContain('/runs/*');
     });
 
-    it('the run worker only reads events and scores and writes run scratch objects', () => {
+    it('the run worker reads events and scores, writes run scratch objects, the archive and (sweeping erasures) snapshots', () => {
       // Arrange
       const s = statements.PulseRunWorker;
       const objectResources = s
@@ -146,14 +157,14 @@ describe('service stack (repository models)', () => {
         .map((r) => JSON.stringify(r));
 
       // Assert
-      for (const table of [EVENTS, SCORES])
-        expect(
-          [...actionsOn(s, table)].filter((a) => DDB_WRITES.includes(a)),
-          table,
-        ).toEqual([]);
+      expect([...actionsOn(s, EVENTS)].filter((a) => DDB_WRITES.includes(a))).toEqual([]);
+      // The only scores write: the audit record of a swept erasure (docs/api.md#erasure).
+      expect([...actionsOn(s, SCORES)].filter((a) => DDB_WRITES.includes(a))).toEqual(['dynamodb:PutItem']);
       expect(objectResources.length).toBeGreaterThan(0);
-      // Run scratch objects, and the event archive (read for days before the hot window, written as the archive step).
-      for (const r of objectResources) expect(r).toMatch(/\/(runs|events)\/\*/);
+      // Run scratch objects, the event archive (read for days before the hot window, written as the archive step) and
+      // snapshots (rewritten without erased entities by the archive step).
+      for (const r of objectResources) expect(r).toMatch(/\/(runs|events|snapshots)\/\*/);
+      expect(s.flatMap(actionsOf)).not.toContain('s3:DeleteObject');
       expect(
         s.some(
           (st) => actionsOf(st).includes('dynamodb:Query') && JSON.stringify(st.Resource).includes('/index/byAccount'),
@@ -177,7 +188,7 @@ describe('service stack (repository models)', () => {
       }
     });
 
-    it('only finalise publishes alerts and snapshots', () => {
+    it('only finalise publishes alerts and snapshots; the worker (archive step) only rewrites them for erasures', () => {
       // Arrange
       const putEvents = (fn: (typeof FUNCTIONS)[number]) =>
         statements[fn].some((s) => actionsOf(s).includes('events:PutEvents'));
@@ -188,7 +199,7 @@ describe('service stack (repository models)', () => {
 
       // Assert
       expect(FUNCTIONS.filter(putEvents)).toEqual(['PulseRunFinalise']);
-      expect(FUNCTIONS.filter(writesSnapshots)).toEqual(['PulseRunFinalise']);
+      expect(FUNCTIONS.filter(writesSnapshots)).toEqual(['PulseRunWorker', 'PulseRunFinalise']);
     });
 
     it('set the environment each handler reads, with ARNs and names only', () => {
