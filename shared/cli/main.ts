@@ -236,7 +236,7 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
     .addOption(tokenOption())
     .addHelpText(
       'after',
-      `\n${LOCAL_NOTE}\nLocal mode only (the AWS API does not read events). Exit code 1 when nothing is stored about it.\n\nExamples:\n  pulse export user u-42 --out u-42.json`,
+      `\n${LOCAL_NOTE}\nAgainst a deployed API (--url), events come from the events table only (the hot window, at most 25,000; older ones are in the archive, read them with Athena). Exit code 1 when nothing is stored about it.\n\nExamples:\n  pulse export user u-42 --out u-42.json`,
     )
     .action(
       act((type: string, id: string, flags: TargetFlags & { out?: string }) => {
