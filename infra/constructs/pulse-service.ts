@@ -264,10 +264,11 @@ export class PulseService extends Construct {
       timeout: Duration.minutes(15),
       models,
     });
-    // Reads the raw rows and the model's overrides (a Query), writes scores, history, alerts and the run record;
-    // publishes the snapshot (replacing the partition: list + delete of stale parts).
+    // Reads the raw rows and the model's overrides (a Query), writes scores, history, alerts and the run record
+    // (UpdateItem closes a run of unchanged history days, docs/data-model.md); publishes the snapshot (replacing the
+    // partition: list + delete of stale parts).
     runFinalise
-      .bindScoresTable(scoresTable, ['GetItem', 'Query', 'PutItem', 'BatchWriteItem'])
+      .bindScoresTable(scoresTable, ['GetItem', 'Query', 'PutItem', 'BatchWriteItem', 'UpdateItem'])
       .bindSnapshotBucket(snapshotBucket, {
         read: ['snapshots/', RUN_SCRATCH_PREFIX],
         write: ['snapshots/'],

@@ -267,6 +267,39 @@ function hostileSuite(engine: LocalEngine) {
     expect(again.body).toMatchObject({ accepted: 0, duplicates: 2, rejected: [] });
   });
 
+  it('refuses impossible event timestamps by field (native and Segment), storing the valid events beside them', async () => {
+    // Act
+    const native = await send('/v1/events', {
+      events: [
+        { eventId: 'ts-good', name: 'login', userId: 'ts-u', timestamp: at(70) },
+        { eventId: 'ts-feb30', name: 'login', userId: 'ts-u', timestamp: '2026-02-30T10:00:00Z' },
+        { eventId: 'ts-hour24', name: 'login', userId: 'ts-u', timestamp: '2026-03-01T24:30:00Z' },
+      ],
+    });
+    const segment = await send('/v1/batch', {
+      batch: [
+        { type: 'track', messageId: 'ts-seg-good', event: 'login', userId: 'ts-s', timestamp: at(71) },
+        {
+          type: 'track',
+          messageId: 'ts-seg-bad',
+          event: 'login',
+          userId: 'ts-s',
+          originalTimestamp: '2025-02-29T00:00:00Z',
+        },
+      ],
+    });
+
+    // Assert: each impossible date is refused alone, naming its field; nothing rolls over into another day.
+    expect(native.status).toBe(202);
+    expect(native.body).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect(native.body.rejected.map((r: any) => r.index)).toEqual([1, 2]);
+    expect(JSON.stringify(native.body.rejected)).toMatch(/timestamp/);
+    // A Segment batch with a refused message answers 400 with what was stored (docs/api.md#segment-compatible-routes).
+    expect(segment.status).toBe(400);
+    expect(segment.body).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect(segment.body.errors).toEqual([expect.objectContaining({ path: 'batch[1].originalTimestamp' })]);
+  });
+
   it('accepts 20 concurrent resends of one event exactly once in total', async () => {
     // Act
     const answers = await Promise.all(
