@@ -1,13 +1,15 @@
 import { DateTime } from 'luxon';
 import { bandOf, createNormalizer } from '../domain/engine/finalize.js';
-import { ScoringRun } from '../domain/engine/scoring-run.js';
+import type { ScoringRun } from '../domain/engine/scoring-run.js';
 import type { RawScore } from '../domain/engine/types.js';
-import type { ScoringEvent } from '../domain/event.js';
 import type { Model } from '../domain/model/schema.js';
 import { DAY_MS, minusCalendarDays, resolveAsOf } from '../domain/time.js';
+import { defaultThreads } from '../files/score-jsonl.js';
 import { CalibrateError, CalibrateUsageError } from './errors.js';
 import type { Outcome } from './outcomes.js';
-import { type EventSource, type EventStats, emptyStats, fileEventSource } from './sources.js';
+import { replayFileInParallel } from './parallel-replay.js';
+import { BacktestReplay, type ReplayPlan } from './replay.js';
+import { type EventSource, type EventStats, emptyStats, fileEventSource, fileSize, recordIssue } from './sources.js';
 
 export interface BacktestOptions {
   model: Model;
@@ -20,6 +22,11 @@ export interface BacktestOptions {
   /** Outcomes whose entity never appears in the events: `error` (default) or `skip` them and say so. */
   unknownEntities?: 'error' | 'skip' | undefined;
   pageSize?: number | undefined;
+  /**
+   * A file source: worker threads replaying it (docs/calibrate.md#threads). Default: one per core for files of
+   * PARALLEL_MIN_BYTES or more, else 1. Results are the same for any number.
+   */
+  threads?: number | undefined;
   /** Called after each page with the progress so far (bytes of a file, shards of a store) and the total. */
   onProgress?: ((done: number, total: number) => void) | undefined;
 }
@@ -67,6 +74,8 @@ export interface BacktestResult {
   events: EventStats;
   /** Distinct as-of instants (one scoring run each; snapshot mode: partitions read). */
   runs: number;
+  /** Threads that replayed the events: more than 1 only for a file (docs/calibrate.md#threads). */
+  threads?: number | undefined;
   /** Rows whose window starts before the first event: less than a full window of history. */
   partialHistory: number;
   snapshots?: SnapshotUse | undefined;
@@ -97,66 +106,53 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
   if (outcomes.length === 0) throw new CalibrateError('there are no outcomes to score');
 
   // One run per distinct as-of instant; each entity knows the runs that score it.
-  const runs = new Map<number, ScoringRun>();
   const asOfOf = outcomes.map((o) => asOfFor(o.outcomeDate, horizonDays, model.timezone));
-  const runsOfEntity = new Map<string, ScoringRun[]>();
-  const accountOfUser = new Map<string, string>();
-  const accountOf = (userId: string): string | undefined => accountOfUser.get(userId);
+  const asOfs = [...new Set(asOfOf)];
+  const runIndex = new Map(asOfs.map((asOf, r) => [asOf, r]));
+  const runsOfEntity = new Map<string, number[]>();
   outcomes.forEach((o, i) => {
-    const asOf = asOfOf[i]!;
-    let run = runs.get(asOf);
-    if (!run) {
-      run = new ScoringRun(scoringModel, { asOf, accountOf, dedupe: !source.unique });
-      runs.set(asOf, run);
-    }
-    run.addKnown([{ entityId: o.entityId }]);
+    const r = runIndex.get(asOfOf[i]!)!;
     const list = runsOfEntity.get(o.entityId) ?? [];
-    if (!list.includes(run)) list.push(run);
+    if (!list.includes(r)) list.push(r);
     runsOfEntity.set(o.entityId, list);
   });
+  const plan: ReplayPlan = { model: scoringModel, asOfs, entities: [...runsOfEntity], dedupe: !source.unique };
 
   // A store is read for the range the outcomes need: from the earliest window (or inactivity lookback) to the
   // latest outcome, so entities active only between their as-of and their outcome are known, like in a file.
   const range = { level, from: Number.POSITIVE_INFINITY, to: Number.NEGATIVE_INFINITY };
-  for (const run of runs.values()) range.from = Math.min(range.from, run.lookbackFrom);
+  const lookbacks = new BacktestReplay({ ...plan, entities: [] }, false).runs;
+  for (const run of lookbacks) range.from = Math.min(range.from, run.lookbackFrom);
   outcomes.forEach((o, i) => {
     range.to = Math.max(range.to, asOfOf[i]!, outcomeInstant(o.outcomeDate, model.timezone));
   });
-  const seen = new Set<string>();
   const stats = emptyStats();
-  const buckets = new Map<ScoringRun, ScoringEvent[]>();
-  const flush = (): void => {
-    for (const [run, events] of buckets) if (events.length > 0) run.add(events);
-    buckets.clear();
-  };
-  let firstAt = Number.POSITIVE_INFINITY;
-  let lastAt = Number.NEGATIVE_INFINITY;
-  for await (const { events, done, total } of source.pages(range, stats)) {
-    for (const event of events) {
-      if (event.timestamp < firstAt) firstAt = event.timestamp;
-      if (event.timestamp > lastAt) lastAt = event.timestamp;
-      let entityId: string | undefined;
-      if (level === 'user') entityId = event.userId;
-      else {
-        if (event.accountId !== undefined) accountOfUser.set(event.userId, event.accountId);
-        entityId = event.accountId ?? accountOfUser.get(event.userId);
-      }
-      if (entityId === undefined) continue;
-      const targets = runsOfEntity.get(entityId);
-      if (!targets) continue;
-      seen.add(entityId);
-      for (const run of targets) {
-        let bucket = buckets.get(run);
-        if (!bucket) {
-          bucket = [];
-          buckets.set(run, bucket);
-        }
-        bucket.push(event);
+  let replay: BacktestReplay | undefined;
+  let threadsUsed = 1;
+  if (source.file !== undefined) {
+    const threads = Math.max(1, Math.floor(options.threads ?? defaultThreads(fileSize(source.file))));
+    if (threads > 1) {
+      const parallel = await replayFileInParallel(source.file, plan, threads, (issue) => recordIssue(stats, issue), {
+        pageSize: options.pageSize,
+      });
+      if (parallel) {
+        replay = parallel.replay;
+        stats.lines = parallel.lines;
+        threadsUsed = threads;
+        const size = fileSize(source.file);
+        options.onProgress?.(size, size);
       }
     }
-    flush();
-    options.onProgress?.(done, total);
   }
+  if (replay === undefined) {
+    replay = new BacktestReplay(plan, true);
+    for await (const { events, done, total } of source.pages(range, stats)) {
+      replay.add(events);
+      options.onProgress?.(done, total);
+    }
+  }
+  const { seen, firstAt, lastAt, runs: replayRuns } = replay;
+  const runs = new Map(asOfs.map((asOf, r) => [asOf, replayRuns[r]!]));
   stats.firstAt = Number.isFinite(firstAt) ? firstAt : null;
   stats.lastAt = Number.isFinite(lastAt) ? lastAt : null;
   if (stats.firstAt === null || stats.lastAt === null) {
@@ -235,6 +231,7 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
     },
     events: stats,
     runs: runs.size,
+    threads: threadsUsed,
     partialHistory,
   };
 }

@@ -36,6 +36,8 @@ export interface EventPage {
  */
 export interface EventSource {
   kind: 'file' | 'store';
+  /** A file source: its path (what a parallel replay reads directly). */
+  file?: string | undefined;
   /** For messages: the file name, or "the local store in .pulse". */
   label: string;
   /** What `done` and `total` of a page count. */
@@ -64,6 +66,7 @@ export const emptyStats = (): EventStats => ({
 export function fileEventSource(file: string, pageSize = 10_000): EventSource {
   return {
     kind: 'file',
+    file,
     label: file,
     unit: 'bytes',
     unique: false,
@@ -72,25 +75,29 @@ export function fileEventSource(file: string, pageSize = 10_000): EventSource {
   };
 }
 
-async function* readFilePages(file: string, pageSize: number, stats: EventStats): AsyncGenerator<EventPage> {
-  let totalBytes: number;
+/** The size of an events file, or a usage error naming why it cannot be read. */
+export function fileSize(file: string): number {
   try {
-    totalBytes = statSync(file).size;
+    return statSync(file).size;
   } catch (error) {
     throw new CalibrateUsageError(
       `--events ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
+}
+
+/** Count an invalid line and keep the first few as samples. */
+export function recordIssue(stats: EventStats, { line, message }: { line: number; message: string }): void {
+  stats.invalid++;
+  // JSON.parse messages quote the line: keep only the kind of problem, never event content.
+  const shown = message.startsWith('not JSON') ? 'not JSON' : message;
+  if (stats.invalidSamples.length < 5) stats.invalidSamples.push({ line, message: shown });
+}
+
+async function* readFilePages(file: string, pageSize: number, stats: EventStats): AsyncGenerator<EventPage> {
+  const totalBytes = fileSize(file);
   // The byte-level reader (docs/models.md#reading-jsonl-files): exactly the events of the validating path.
-  const pages = readJsonlPages(file, {
-    pageSize,
-    onIssue: ({ line, message }) => {
-      stats.invalid++;
-      // JSON.parse messages quote the line: keep only the kind of problem, never event content.
-      const shown = message.startsWith('not JSON') ? 'not JSON' : message;
-      if (stats.invalidSamples.length < 5) stats.invalidSamples.push({ line, message: shown });
-    },
-  });
+  const pages = readJsonlPages(file, { pageSize, onIssue: (issue) => recordIssue(stats, issue) });
   for (;;) {
     const next = await pages.next();
     if (next.done) {

@@ -154,11 +154,13 @@ export function splitAtLines(file: string, parts: number): number[] {
   return bounds;
 }
 
-/** The worker bundled into one CommonJS script (when running from the TypeScript source), built once a process. */
-let bundled: Promise<string | null> | undefined;
+/** Each worker bundled into one CommonJS script (when running from the TypeScript source), built once a process. */
+const bundled = new Map<string, Promise<string | null>>();
 
 function bundledWorker(entry: URL): Promise<string | null> {
-  bundled ??= import('esbuild')
+  const cached = bundled.get(entry.href);
+  if (cached) return cached;
+  const script = import('esbuild')
     .then(({ build }) =>
       build({
         entryPoints: [fileURLToPath(entry)],
@@ -172,7 +174,8 @@ function bundledWorker(entry: URL): Promise<string | null> {
     )
     .then((result) => result.outputFiles[0]?.text ?? null)
     .catch(() => null);
-  return bundled;
+  bundled.set(entry.href, script);
+  return script;
 }
 
 /**
@@ -181,9 +184,15 @@ function bundledWorker(entry: URL): Promise<string | null> {
  * parent's loader hooks (and `--import tsx` in execArgv does not reach a worker's entry module on Node 20), so
  * that path registers tsx's ESM hooks in a small bootstrap and imports the module; it starts in about 0.5 s.
  */
-async function startWorker(job: RangeJob): Promise<Worker> {
+function startWorker(job: RangeJob): Promise<Worker> {
   const isTs = import.meta.url.endsWith('.ts');
-  const url = new URL(`./score-worker.${isTs ? 'ts' : 'js'}`, import.meta.url);
+  return startWorkerAt(new URL(`./score-worker.${isTs ? 'ts' : 'js'}`, import.meta.url), job);
+}
+
+/** Start the worker module at `url` (a .ts source or a built .js file) with `workerData` (see startWorker). */
+export async function startWorkerAt(url: URL, workerData: unknown): Promise<Worker> {
+  const isTs = url.pathname.endsWith('.ts');
+  const job = workerData;
   if (!isTs) return new Worker(url, { workerData: job });
   const script = await bundledWorker(url);
   if (script !== null) return new Worker(script, { eval: true, workerData: job });
@@ -198,9 +207,9 @@ async function startWorker(job: RangeJob): Promise<Worker> {
 }
 
 /** The next reply of a worker (or its failure). */
-function nextReply(worker: Worker): Promise<WorkerReply> {
+export function nextReply<Reply = WorkerReply>(worker: Worker): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const onMessage = (reply: WorkerReply) => {
+    const onMessage = (reply: Reply) => {
       worker.off('error', onError);
       worker.off('exit', onExit);
       resolve(reply);
