@@ -1,24 +1,30 @@
 import type { EntityLevel } from '../entity.js';
 import { eventIdentity, type ScoringEvent } from '../event.js';
-import type { Model, TraitCondition, Traits } from '../model/schema.js';
-import { round6, transformValue } from '../numbers.js';
-import { DAY_MS, minusCalendarDays, RunCalendar } from '../time.js';
+import type { Model, Traits } from '../model/schema.js';
+import { minusCalendarDays, RunCalendar } from '../time.js';
+import { Accumulator } from './accumulate.js';
 import {
   ACCOUNT_AT_SLOT,
   type CompiledModel,
-  type CompiledSignal,
   compileModel,
   EVENTS_SLOT,
   FIRST_SEEN_SLOT,
-  KIND_DAYS,
-  KIND_PER_DAY,
-  KIND_PLAIN,
-  KIND_USERS,
-  KIND_WEEKS,
   LAST_SEEN_SLOT,
 } from './compile.js';
+import { EntityRows } from './entity-rows.js';
+import { type Evaluation, evaluateRow, matchesCondition, type PenaltyRule, rollupOf } from './evaluate.js';
+import { exportRows, importRows, mergeOpsOf, type ScoringRunState, type ScoringRunStats } from './state-export.js';
+import { countBits, type StateTable } from './state-table.js';
 import { StringIndex } from './string-index.js';
-import type { AppliedPenalty, Contribution, KnownEntity, RawGroupScore, RawScore } from './types.js';
+import type { KnownEntity, RawGroupScore, RawScore } from './types.js';
+
+/*
+ * A run is split along its seams: the state tables (state-table.ts, entity-rows.ts), folding events into them
+ * (accumulate.ts), their export and merge (state-export.ts) and scoring a row (evaluate.ts). This file ties them
+ * together and is the public entry point.
+ */
+export { type ScoringRunState, type ScoringRunStats, stateTransferables } from './state-export.js';
+export type { StateTableExport } from './state-table.js';
 
 export interface ScoringRunOptions {
   /** T, epoch ms: events in [T − windowDays, T) count. */
@@ -33,167 +39,6 @@ export interface ScoringRunOptions {
    */
   dedupe?: boolean | undefined;
 }
-
-export interface ScoringRunStats {
-  /** Events that fed at least the entity's activity (in the lookback period). */
-  counted: number;
-  duplicates: number;
-  /** Outside [lookback start, T). */
-  outOfRange: number;
-  /** Account-level models: events whose user has no account. */
-  unattributed: number;
-}
-
-/** The slots of one state table, rows back to back, and its distinctUsers sets (per row, per set). */
-export interface StateTableExport {
-  count: number;
-  data: Float64Array;
-  sets: string[][][] | null;
-}
-
-/**
- * A run's entity state as plain data and typed arrays: what `exportState()` gives and `importState()` merges, so a
- * run can be scored in parts (worker threads, processes) and merged. Structured-clonable; pass `transferables()`
- * as the transfer list to move the arrays instead of copying them.
- */
-export interface ScoringRunState {
-  /** Checked on import: the same model layout and instant. */
-  modelName: string;
-  asOf: number;
-  slotCount: number;
-  /** Entity ids; row i of `main` belongs to `keys[i]`. */
-  keys: string[];
-  accountIds: (string | undefined)[];
-  known: (KnownEntity | undefined)[];
-  main: StateTableExport;
-  /** rollup mean/max: per entity row, its users in first-seen order and their rows in `members`. */
-  users: ([string[], number[]] | undefined)[] | null;
-  members: StateTableExport;
-  /** breakdown: per entity row, its groups as [key, users, row in `groupRows`] in first-seen order. */
-  groups: [string, string[], number][][] | null;
-  groupRows: StateTableExport;
-  stats: ScoringRunStats;
-}
-
-/** The typed arrays of a state, for a postMessage transfer list. */
-export function stateTransferables(state: ScoringRunState): ArrayBuffer[] {
-  return [state.main.data.buffer, state.members.data.buffer, state.groupRows.data.buffer] as ArrayBuffer[];
-}
-
-/** How a slot merges across runs. */
-const MERGE_ADD = 0;
-const MERGE_OR = 1;
-const MERGE_MIN = 2;
-const MERGE_MAX = 3;
-const MERGE_SKIP = 4;
-
-/** Rows are stored in chunks of 4096 (the first one grows from 16), so growing never copies a large array. */
-const CHUNK_BITS = 12;
-const CHUNK_ROWS = 1 << CHUNK_BITS;
-const CHUNK_MASK = CHUNK_ROWS - 1;
-const FIRST_CHUNK_ROWS = 16;
-
-/**
- * The numeric state of many entities (or users, or groups): `stride` slots a row in chunked Float64Arrays. No
- * object or typed array per entity, so a million entities cost little more than their slots.
- */
-class StateTable {
-  readonly chunks: Float64Array[] = [];
-  count = 0;
-  /** distinctUsers sets per row, when the model has such signals. */
-  readonly sets: Set<string>[][] | null;
-
-  constructor(
-    readonly stride: number,
-    private readonly setCount: number,
-  ) {
-    this.sets = setCount > 0 ? [] : null;
-  }
-
-  /** Append a row and return its index. */
-  alloc(): number {
-    const row = this.count++;
-    const chunk = row >>> CHUNK_BITS;
-    const base = (row & CHUNK_MASK) * this.stride;
-    let data = this.chunks[chunk];
-    if (data === undefined) {
-      data = new Float64Array(this.stride * (chunk === 0 ? FIRST_CHUNK_ROWS : CHUNK_ROWS));
-      this.chunks.push(data);
-    } else if (base + this.stride > data.length) {
-      const grown = new Float64Array(Math.min(data.length * 2, this.stride * CHUNK_ROWS));
-      grown.set(data);
-      this.chunks[chunk] = data = grown;
-    }
-    data[base + FIRST_SEEN_SLOT] = Number.POSITIVE_INFINITY;
-    data[base + LAST_SEEN_SLOT] = Number.NEGATIVE_INFINITY;
-    data[base + ACCOUNT_AT_SLOT] = Number.NEGATIVE_INFINITY;
-    if (this.sets) this.sets.push(Array.from({ length: this.setCount }, () => new Set<string>()));
-    return row;
-  }
-
-  /** The chunk holding a row; its slots start at `baseOf(row)`. */
-  dataOf(row: number): Float64Array {
-    return this.chunks[row >>> CHUNK_BITS]!;
-  }
-
-  baseOf(row: number): number {
-    return (row & CHUNK_MASK) * this.stride;
-  }
-
-  export(): StateTableExport {
-    const data = new Float64Array(this.count * this.stride);
-    let at = 0;
-    for (const chunk of this.chunks) {
-      const n = Math.min(chunk.length, data.length - at);
-      data.set(chunk.subarray(0, n), at);
-      at += n;
-    }
-    return {
-      count: this.count,
-      data,
-      sets: this.sets === null ? null : this.sets.map((row) => row.map((s) => [...s])),
-    };
-  }
-
-  /** Merge row `from` of an exported table into row `row` of this one, slot by slot as `ops` say. */
-  mergeRow(row: number, other: StateTableExport, from: number, ops: Uint8Array): void {
-    const data = this.dataOf(row);
-    const base = this.baseOf(row);
-    const src = other.data;
-    const at = from * this.stride;
-    for (let i = 0; i < ops.length; i++) {
-      const v = src[at + i]!;
-      const t = base + i;
-      switch (ops[i]) {
-        case MERGE_ADD:
-          data[t]! += v;
-          break;
-        case MERGE_OR:
-          data[t] = (data[t]! | v) >>> 0;
-          break;
-        case MERGE_MIN:
-          if (v < data[t]!) data[t] = v;
-          break;
-        case MERGE_MAX:
-          if (v > data[t]!) data[t] = v;
-          break;
-      }
-    }
-    const sets = other.sets?.[from];
-    if (sets !== undefined) {
-      const own = this.sets![row]!;
-      for (let i = 0; i < sets.length; i++) for (const id of sets[i]!) own[i]!.add(id);
-    }
-  }
-}
-
-/** A breakdown group of an account: its state row and its users. */
-interface Group {
-  row: number;
-  users: Set<string>;
-}
-
-const HALF = 0.5;
 
 /**
  * One model evaluated as of one instant, fed events in any order and in pages. State is per entity and per
@@ -213,29 +58,15 @@ export class ScoringRun {
   private readonly compiled: CompiledModel;
   private readonly calendar: RunCalendar;
   private readonly firstWindowDay: number;
-  private readonly firstWindowWeek: number;
+  private readonly accumulator: Accumulator;
   /** Event identities (user and id, eventIdentity) seen so far (dedupe); exact, see StringIndex. */
   private readonly seen: StringIndex | null;
   private readonly options: ScoringRunOptions;
   private readonly level: EntityLevel;
   private readonly perUser: boolean;
-  /** The compiled penalties, with the instant an `inactiveDays` rule starts counting from (computed once). */
-  private readonly penaltyRules: (CompiledModel['penalties'][number] & { inactiveSince: number })[];
-
-  /**
-   * Entities: id → row of `main` (`ids.keys[row]` is the id), and per row its account, what is known of it, users
-   * and groups.
-   */
-  private readonly ids = new StringIndex({ packed: true });
-  private readonly main: StateTable;
-  private readonly accountIds: (string | undefined)[] = [];
-  private readonly known: (KnownEntity | undefined)[] = [];
-  /** rollup mean/max: per account row, its users' rows in `members`. */
-  private readonly users: (Map<string, number> | undefined)[] = [];
-  private readonly members: StateTable;
-  /** breakdown: per account row, one group per value of the user trait, rows in `groupRows`. */
-  private readonly groups: (Map<string, Group> | undefined)[] = [];
-  private readonly groupRows: StateTable;
+  private readonly penaltyRules: PenaltyRule[];
+  /** The entities and their state rows. */
+  private readonly rows: EntityRows;
 
   constructor(model: Model, options: ScoringRunOptions) {
     this.model = model;
@@ -248,8 +79,14 @@ export class ScoringRun {
     this.lookbackFrom = Math.min(this.from, minusCalendarDays(options.asOf, maxInactive, tz));
     this.calendar = new RunCalendar(this.lookbackFrom, options.asOf, tz);
     this.firstWindowDay = this.calendar.dayIndex(this.from);
-    this.firstWindowWeek = this.calendar.weekOfDay(this.firstWindowDay);
     this.compiled = compileModel(model, this.calendar.dayCount - this.firstWindowDay);
+    this.accumulator = new Accumulator(
+      this.compiled,
+      this.calendar,
+      options.asOf,
+      this.firstWindowDay,
+      this.calendar.weekOfDay(this.firstWindowDay),
+    );
     this.seen = options.dedupe === false ? null : new StringIndex();
     this.perUser = model.level === 'account' && (model.rollup === 'mean' || model.rollup === 'max');
     this.penaltyRules = this.compiled.penalties.map((p) => ({
@@ -257,10 +94,7 @@ export class ScoringRun {
       inactiveSince:
         p.penalty.inactiveDays === undefined ? Number.NaN : minusCalendarDays(options.asOf, p.penalty.inactiveDays, tz),
     }));
-    const { slotCount, setCount } = this.compiled;
-    this.main = new StateTable(slotCount, setCount);
-    this.members = new StateTable(slotCount, setCount);
-    this.groupRows = new StateTable(slotCount, setCount);
+    this.rows = new EntityRows(this.compiled.slotCount, this.compiled.setCount, this.perUser, !!model.breakdown);
   }
 
   /** Feed a page of events (any order, any page size). */
@@ -272,29 +106,16 @@ export class ScoringRun {
 
   /** Entities known without events (traits, earlier scores): they are scored too, and their penalties show. */
   addKnown(entities: Iterable<KnownEntity>): void {
+    const rows = this.rows;
     for (const known of entities) {
-      const row = this.rowOf(known.entityId);
-      this.known[row] = known;
-      if (known.accountId !== undefined && this.accountIds[row] === undefined) this.accountIds[row] = known.accountId;
+      const row = rows.rowOf(known.entityId);
+      rows.known[row] = known;
+      if (known.accountId !== undefined && rows.accountIds[row] === undefined) rows.accountIds[row] = known.accountId;
     }
   }
 
   get entityCount(): number {
-    return this.ids.size;
-  }
-
-  private rowOf(entityId: string): number {
-    const count = this.ids.size;
-    const row = this.ids.add(entityId);
-    if (row === count) {
-      // A new entity: its row in `main` is its index in `ids` (rows are allocated here only).
-      this.main.alloc();
-      this.accountIds.push(undefined);
-      this.known.push(undefined);
-      if (this.perUser) this.users.push(undefined);
-      if (this.model.breakdown) this.groups.push(undefined);
-    }
-    return row;
+    return this.rows.size;
   }
 
   private addOne(event: ScoringEvent): void {
@@ -321,35 +142,21 @@ export class ScoringRun {
       }
     }
     this.stats.counted++;
-    const row = this.rowOf(entityId);
+    const rows = this.rows;
+    const row = rows.rowOf(entityId);
     if (this.level === 'user') this.trackAccount(row, event);
-    else this.accountIds[row] = entityId;
+    else rows.accountIds[row] = entityId;
 
     const day = ts >= this.from ? this.calendar.dayIndex(ts) - this.firstWindowDay : -1;
-    this.observe(this.main, row, event, day, !this.perUser);
-    if (this.perUser) {
-      let users = this.users[row];
-      if (users === undefined) this.users[row] = users = new Map();
-      let member = users.get(event.userId);
-      if (member === undefined) {
-        member = this.members.alloc();
-        users.set(event.userId, member);
-      }
-      this.observe(this.members, member, event, day, true);
-    }
+    const accumulator = this.accumulator;
+    accumulator.observe(rows.main, row, event, day, !this.perUser);
+    if (this.perUser) accumulator.observe(rows.members, rows.memberOf(row, event.userId), event, day, true);
     const breakdown = this.model.breakdown;
     if (breakdown) {
       const trait = this.options.traitsOf?.('user', event.userId)?.[breakdown.trait];
-      const key = trait === undefined || trait === null ? '(none)' : String(trait);
-      let groups = this.groups[row];
-      if (groups === undefined) this.groups[row] = groups = new Map();
-      let group = groups.get(key);
-      if (!group) {
-        group = { row: this.groupRows.alloc(), users: new Set() };
-        groups.set(key, group);
-      }
+      const group = rows.groupOf(row, trait === undefined || trait === null ? '(none)' : String(trait));
       group.users.add(event.userId);
-      this.observe(this.groupRows, group.row, event, day, true);
+      accumulator.observe(rows.groupRows, group.row, event, day, true);
     }
   }
 
@@ -359,72 +166,16 @@ export class ScoringRun {
    */
   private trackAccount(row: number, event: ScoringEvent): void {
     const own = event.accountId;
+    const { main, accountIds } = this.rows;
     if (own !== undefined) {
-      const data = this.main.dataOf(row);
-      const at = this.main.baseOf(row) + ACCOUNT_AT_SLOT;
+      const data = main.dataOf(row);
+      const at = main.baseOf(row) + ACCOUNT_AT_SLOT;
       const ts = event.timestamp;
-      if (ts > data[at]! || (ts === data[at]! && own > this.accountIds[row]!)) {
-        this.accountIds[row] = own;
+      if (ts > data[at]! || (ts === data[at]! && own > accountIds[row]!)) {
+        accountIds[row] = own;
         data[at] = ts;
       }
-    } else if (this.accountIds[row] === undefined) this.accountIds[row] = this.options.accountOf?.(event.userId);
-  }
-
-  /** Record activity and, when `withSignals`, signal and penalty state. `day` is the window day or −1. */
-  private observe(table: StateTable, row: number, event: ScoringEvent, day: number, withSignals: boolean): void {
-    const data = table.dataOf(row);
-    const base = table.baseOf(row);
-    const ts = event.timestamp;
-    if (ts < data[base + FIRST_SEEN_SLOT]!) data[base + FIRST_SEEN_SLOT] = ts;
-    if (ts > data[base + LAST_SEEN_SLOT]!) data[base + LAST_SEEN_SLOT] = ts;
-    if (day < 0) return;
-    data[base + EVENTS_SLOT]!++;
-    setBit(data, base + this.compiled.activeSlot, day);
-    if (!withSignals) return;
-    const handler = this.compiled.handlers.get(event.name) ?? this.compiled.anyHandler;
-    const signals = handler.signals;
-    for (let i = 0; i < signals.length; i++) this.apply(signals[i]!, table, row, data, base, event, day);
-    const absent = handler.absentSlots;
-    for (let i = 0; i < absent.length; i++) data[base + absent[i]!]!++;
-  }
-
-  private apply(
-    s: CompiledSignal,
-    table: StateTable,
-    row: number,
-    data: Float64Array,
-    base: number,
-    event: ScoringEvent,
-    day: number,
-  ): void {
-    if (s.where !== null && !s.where(event.properties)) return;
-    switch (s.kindCode) {
-      case KIND_PLAIN:
-      case KIND_PER_DAY: {
-        let value = 1;
-        if (s.sumProperty !== null) {
-          value = toNumber(event.properties?.[s.sumProperty]);
-          if (Number.isNaN(value)) return;
-        }
-        if (s.halfLifeDays !== null) value *= HALF ** ((this.asOf - event.timestamp) / DAY_MS / s.halfLifeDays);
-        if (s.kindCode === KIND_PLAIN) data[base + s.slot]! += value;
-        else {
-          const at = base + s.slot + 2 * day;
-          data[at]!++;
-          data[at + 1]! += value;
-        }
-        return;
-      }
-      case KIND_DAYS:
-        setBit(data, base + s.slot, day);
-        return;
-      case KIND_WEEKS:
-        setBit(data, base + s.slot, this.calendar.weekOfDay(day + this.firstWindowDay) - this.firstWindowWeek);
-        return;
-      case KIND_USERS:
-        table.sets![row]![s.setIndex]!.add(event.userId);
-        return;
-    }
+    } else if (accountIds[row] === undefined) accountIds[row] = this.options.accountOf?.(event.userId);
   }
 
   /** Identities (eventIdentity) of the events in range this run has taken, first seen first; none without dedupe. */
@@ -452,32 +203,8 @@ export class ScoringRun {
    * instant. Event ids are not part of it (see `seenEventIds`).
    */
   exportState(): ScoringRunState {
-    const n = this.ids.size;
-    return {
-      modelName: this.model.name,
-      asOf: this.asOf,
-      slotCount: this.compiled.slotCount,
-      keys: this.ids.keys.slice(),
-      accountIds: this.accountIds.slice(),
-      known: this.known.slice(),
-      main: this.main.export(),
-      users: this.perUser
-        ? Array.from({ length: n }, (_, row) => {
-            const users = this.users[row];
-            return users === undefined ? undefined : ([[...users.keys()], [...users.values()]] as [string[], number[]]);
-          })
-        : null,
-      members: this.members.export(),
-      groups: this.model.breakdown
-        ? Array.from({ length: n }, (_, row) =>
-            [...(this.groups[row] ?? new Map<string, Group>())].map(
-              ([key, g]) => [key, [...g.users], g.row] as [string, string[], number],
-            ),
-          )
-        : null,
-      groupRows: this.groupRows.export(),
-      stats: { ...this.stats },
-    };
+    const header = { modelName: this.model.name, asOf: this.asOf, slotCount: this.compiled.slotCount };
+    return exportRows(this.rows, header, this.stats);
   }
 
   /**
@@ -494,52 +221,7 @@ export class ScoringRun {
   importState(state: ScoringRunState): void {
     if (state.modelName !== this.model.name || state.asOf !== this.asOf || state.slotCount !== this.compiled.slotCount)
       throw new Error('importState: the state comes from a run of another model or instant');
-    const ops = this.mergeOps();
-    for (let from = 0; from < state.keys.length; from++) {
-      const entityId = state.keys[from]!;
-      const row = this.rowOf(entityId);
-      const data = this.main.dataOf(row);
-      const at = this.main.baseOf(row) + ACCOUNT_AT_SLOT;
-      const otherAt = state.main.data[from * this.compiled.slotCount + ACCOUNT_AT_SLOT]!;
-      const otherAccount = state.accountIds[from];
-      if (
-        otherAt > data[at]! ||
-        (otherAt === data[at]! && otherAt !== Number.NEGATIVE_INFINITY && otherAccount! > this.accountIds[row]!)
-      ) {
-        this.accountIds[row] = otherAccount;
-        data[at] = otherAt;
-      } else if (this.accountIds[row] === undefined) this.accountIds[row] = otherAccount;
-      if (this.known[row] === undefined) this.known[row] = state.known[from];
-      this.main.mergeRow(row, state.main, from, ops);
-      const users = state.users?.[from];
-      if (users !== undefined) {
-        let own = this.users[row];
-        if (own === undefined) this.users[row] = own = new Map();
-        const [ids, rows] = users;
-        for (let i = 0; i < ids.length; i++) {
-          let member = own.get(ids[i]!);
-          if (member === undefined) {
-            member = this.members.alloc();
-            own.set(ids[i]!, member);
-          }
-          this.members.mergeRow(member, state.members, rows[i]!, ops);
-        }
-      }
-      const groups = state.groups?.[from];
-      if (groups !== undefined && groups.length > 0) {
-        let own = this.groups[row];
-        if (own === undefined) this.groups[row] = own = new Map();
-        for (const [key, users, groupRow] of groups) {
-          let group = own.get(key);
-          if (!group) {
-            group = { row: this.groupRows.alloc(), users: new Set() };
-            own.set(key, group);
-          }
-          for (const user of users) group.users.add(user);
-          this.groupRows.mergeRow(group.row, state.groupRows, groupRow, ops);
-        }
-      }
-    }
+    importRows(this.rows, state, mergeOpsOf(this.compiled));
     this.stats.counted += state.stats.counted;
     this.stats.duplicates += state.stats.duplicates;
     this.stats.outOfRange += state.stats.outOfRange;
@@ -557,21 +239,6 @@ export class ScoringRun {
     this.importState(other.exportState());
   }
 
-  /** Per slot, how it merges (see importState). */
-  private mergeOps(): Uint8Array {
-    const c = this.compiled;
-    const ops = new Uint8Array(c.slotCount).fill(MERGE_ADD);
-    ops[FIRST_SEEN_SLOT] = MERGE_MIN;
-    ops[LAST_SEEN_SLOT] = MERGE_MAX;
-    ops[ACCOUNT_AT_SLOT] = MERGE_SKIP;
-    ops.fill(MERGE_OR, c.activeSlot, c.activeSlot + c.dayWords);
-    for (const s of c.signals) {
-      if (s.kind === 'days') ops.fill(MERGE_OR, s.slot, s.slot + c.dayWords);
-      else if (s.kind === 'weeks') ops.fill(MERGE_OR, s.slot, s.slot + c.weekWords);
-    }
-    return ops;
-  }
-
   /** Raw scores of every entity the model applies to (known or active, not archived), in entity id order. */
   finish(): RawScore[] {
     return [...this.eachRawScore()];
@@ -583,7 +250,7 @@ export class ScoringRun {
    * the raw scores percentile normalisation needs first.
    */
   *eachRawScore(): Generator<RawScore> {
-    const keys = this.ids.keys;
+    const keys = this.rows.ids.keys;
     const rows = Uint32Array.from({ length: keys.length }, (_, i) => i);
     rows.sort((a, b) => {
       const ka = keys[a]!;
@@ -591,7 +258,7 @@ export class ScoringRun {
       return ka < kb ? -1 : ka > kb ? 1 : 0;
     });
     for (const row of rows) {
-      if (this.known[row]?.archived) continue;
+      if (this.rows.known[row]?.archived) continue;
       const entityId = keys[row]!;
       if (!this.applies(entityId, row)) continue;
       yield this.rawScoreOf(entityId, row);
@@ -601,18 +268,19 @@ export class ScoringRun {
   private applies(entityId: string, row: number): boolean {
     const conditions = this.model.appliesTo;
     if (!conditions || conditions.length === 0) return true;
-    const own = this.known[row]?.traits ?? this.options.traitsOf?.(this.level, entityId) ?? {};
+    const own = this.rows.known[row]?.traits ?? this.options.traitsOf?.(this.level, entityId) ?? {};
     // A user-level model may select on account traits (e.g. plan): the user's own trait wins.
-    const accountId = this.accountIds[row];
+    const accountId = this.rows.accountIds[row];
     const account =
       this.level === 'user' && accountId !== undefined ? this.options.traitsOf?.('account', accountId) : undefined;
     return conditions.every((c) => matchesCondition(c, own[c.trait] ?? account?.[c.trait]));
   }
 
   private rawScoreOf(entityId: string, row: number): RawScore {
-    const known = this.known[row];
-    const data = this.main.dataOf(row);
-    const base = this.main.baseOf(row);
+    const rows = this.rows;
+    const known = rows.known[row];
+    const data = rows.main.dataOf(row);
+    const base = rows.main.baseOf(row);
     let firstSeen = Math.min(data[base + FIRST_SEEN_SLOT]!, known?.firstSeenAt ?? Number.POSITIVE_INFINITY);
     let lastSeen = data[base + LAST_SEEN_SLOT]!;
     // A stored lastSeenAt only helps if it lies before T (a backfill must not peek at later activity).
@@ -620,15 +288,17 @@ export class ScoringRun {
       lastSeen = Math.max(lastSeen, known.lastSeenAt);
     if (!Number.isFinite(firstSeen) && Number.isFinite(lastSeen)) firstSeen = lastSeen;
     let evaluation: Evaluation;
-    const users = this.perUser ? this.users[row] : undefined;
+    const users = this.perUser ? rows.users[row] : undefined;
     if (users !== undefined && users.size > 0) {
-      const members = this.members;
-      evaluation = this.rollup(
+      const members = rows.members;
+      evaluation = rollupOf(
+        this.model.rollup === 'max' ? 'max' : 'mean',
+        this.compiled,
         [...users.values()].map((m) =>
           this.evaluate(members, m, members.dataOf(m)[members.baseOf(m) + LAST_SEEN_SLOT]!),
         ),
       );
-    } else evaluation = this.evaluate(this.main, row, lastSeen);
+    } else evaluation = this.evaluate(rows.main, row, lastSeen);
     const windowDays = this.compiled.windowDayCount;
     let observedDays = 0;
     if (Number.isFinite(firstSeen) && firstSeen < this.asOf) {
@@ -638,7 +308,7 @@ export class ScoringRun {
     const raw: RawScore = {
       entityType: this.level,
       entityId,
-      accountId: this.level === 'account' ? entityId : (this.accountIds[row] ?? known?.accountId ?? null),
+      accountId: this.level === 'account' ? entityId : (rows.accountIds[row] ?? known?.accountId ?? null),
       rawScore: evaluation.raw,
       contributions: evaluation.contributions,
       penalties: evaluation.penalties,
@@ -650,9 +320,9 @@ export class ScoringRun {
         lastSeenAt: Number.isFinite(lastSeen) ? lastSeen : null,
       },
     };
-    const groups = this.groups[row];
+    const groups = rows.groups[row];
     if (groups !== undefined) {
-      const table = this.groupRows;
+      const table = rows.groupRows;
       const out: RawGroupScore[] = [];
       for (const [key, group] of groups) {
         const lastSeenOfGroup = table.dataOf(group.row)[table.baseOf(group.row) + LAST_SEEN_SLOT]!;
@@ -663,134 +333,7 @@ export class ScoringRun {
     return raw;
   }
 
-  /** Signals and penalties of one state row: points = weight × transform(value) (or tiers), raw = Σ points + Σ penalties. */
   private evaluate(table: StateTable, row: number, lastSeen: number): Evaluation {
-    const base = table.baseOf(row);
-    const data = table.dataOf(row);
-    const values = this.compiled.signals.map((s) => signalValue(s, data, base, table.sets?.[row], this.compiled));
-    const contributions: Contribution[] = this.compiled.signals.map((s, i) => {
-      const value = values[i]!;
-      return { signal: s.signal.name, value, points: round6(signalPoints(s, value)) };
-    });
-    const penalties: AppliedPenalty[] = [];
-    for (const { penalty, slot, signalIndex, inactiveSince } of this.penaltyRules) {
-      let applies = false;
-      if (penalty.absent !== undefined) applies = data[base + slot] === 0;
-      else if (penalty.inactiveDays !== undefined) {
-        applies = !Number.isFinite(lastSeen) || lastSeen < inactiveSince;
-      } else {
-        const value = values[signalIndex]!;
-        applies =
-          (penalty.above !== undefined && value > penalty.above) ||
-          (penalty.below !== undefined && value < penalty.below);
-      }
-      if (applies) penalties.push({ rule: penalty.name, points: penalty.points });
-    }
-    const raw = round6(
-      contributions.reduce((sum, c) => sum + c.points, 0) + penalties.reduce((sum, p) => sum + p.points, 0),
-    );
-    return { raw, contributions, penalties };
+    return evaluateRow(this.compiled, this.penaltyRules, table, row, lastSeen);
   }
-
-  /** rollup mean/max: the account's raw score is the mean (or max) of its users' raw scores, explained the same way. */
-  private rollup(users: Evaluation[]): Evaluation {
-    if (this.model.rollup === 'max') {
-      return users.reduce((best, u) => (u.raw > best.raw ? u : best));
-    }
-    const n = users.length;
-    const contributions = this.compiled.signals.map((s, i) => ({
-      signal: s.signal.name,
-      value: round6(users.reduce((sum, u) => sum + u.contributions[i]!.value, 0) / n),
-      points: round6(users.reduce((sum, u) => sum + u.contributions[i]!.points, 0) / n),
-    }));
-    const penalties: AppliedPenalty[] = [];
-    for (const { penalty } of this.compiled.penalties) {
-      const total = users.reduce((sum, u) => sum + (u.penalties.find((p) => p.rule === penalty.name)?.points ?? 0), 0);
-      if (total !== 0) penalties.push({ rule: penalty.name, points: round6(total / n) });
-    }
-    return { raw: round6(users.reduce((sum, u) => sum + u.raw, 0) / n), contributions, penalties };
-  }
-}
-
-interface Evaluation {
-  raw: number;
-  contributions: Contribution[];
-  penalties: AppliedPenalty[];
-}
-
-function signalValue(
-  s: CompiledSignal,
-  data: Float64Array,
-  base: number,
-  sets: Set<string>[] | undefined,
-  compiled: CompiledModel,
-): number {
-  let value: number;
-  switch (s.kind) {
-    case 'plain':
-      value = data[base + s.slot]!;
-      break;
-    case 'perDay': {
-      // At most capPerDay events a day count; a capped day keeps the mean (decayed) value of its events.
-      const cap = s.signal.capPerDay!;
-      value = 0;
-      const at = base + s.slot;
-      for (let d = 0; d < compiled.windowDayCount; d++) {
-        const count = data[at + 2 * d]!;
-        if (count > 0) value += data[at + 2 * d + 1]! * Math.min(1, cap / count);
-      }
-      break;
-    }
-    case 'days':
-      value = countBits(data, base + s.slot, compiled.dayWords);
-      break;
-    case 'weeks':
-      value = countBits(data, base + s.slot, compiled.weekWords);
-      break;
-    case 'users':
-      value = sets![s.setIndex]!.size;
-      break;
-  }
-  if (s.signal.cap !== undefined) value = Math.min(value, s.signal.cap);
-  return round6(value);
-}
-
-function signalPoints(s: CompiledSignal, value: number): number {
-  const tiers = s.signal.tiers;
-  if (!tiers) return s.signal.weight! * transformValue(s.signal.transform, value);
-  // Highest matching min wins, whatever order the tiers are written in.
-  let best: { min: number; points: number } | undefined;
-  for (const tier of tiers) if (value >= tier.min && (best === undefined || tier.min > best.min)) best = tier;
-  return best?.points ?? 0;
-}
-
-function matchesCondition(c: TraitCondition, value: unknown): boolean {
-  if (c.exists !== undefined) return (value !== undefined && value !== null) === c.exists;
-  if (value === undefined || value === null) return c.notIn !== undefined;
-  const text = String(value);
-  if (c.in) return c.in.some((v) => String(v) === text);
-  if (c.notIn) return !c.notIn.some((v) => String(v) === text);
-  return String(c.equals) === text;
-}
-
-function toNumber(value: unknown): number {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : Number.NaN;
-  if (typeof value === 'string' && value.trim() !== '') return Number(value);
-  return Number.NaN;
-}
-
-function setBit(num: Float64Array, slot: number, bit: number): void {
-  const word = slot + (bit >>> 5);
-  num[word] = (num[word]! | (1 << (bit & 31))) >>> 0;
-}
-
-function countBits(num: Float64Array, slot: number, words: number): number {
-  let total = 0;
-  for (let w = 0; w < words; w++) {
-    let v = num[slot + w]! >>> 0;
-    v -= (v >>> 1) & 0x55555555;
-    v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-    total += (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-  }
-  return total;
 }

@@ -137,4 +137,15 @@ describe('layers (docs/architecture.md#layers)', () => {
     });
     expect(found).toEqual([]);
   });
+
+  it('has every error class extend PulseError (docs/architecture.md#errors)', () => {
+    const plainErrors = ['shared', 'functions', 'infra'].flatMap((dir) =>
+      sourceFiles(join(root, dir)).flatMap((file) => {
+        const from = posix(relative(root, file));
+        if (from === 'shared/domain/errors.ts') return [];
+        return [...readFileSync(file, 'utf8').matchAll(/class (\w+) extends Error\b/g)].map((m) => `${from}: ${m[1]}`);
+      }),
+    );
+    expect(plainErrors).toEqual([]);
+  });
 });

@@ -1,0 +1,125 @@
+import type { TraitCondition } from '../model/schema.js';
+import { round6, transformValue } from '../numbers.js';
+import type { CompiledModel, CompiledSignal } from './compile.js';
+import { countBits, type StateTable } from './state-table.js';
+import type { AppliedPenalty, Contribution } from './types.js';
+
+/** A compiled penalty with the instant an `inactiveDays` rule starts counting from (computed once a run). */
+export type PenaltyRule = CompiledModel['penalties'][number] & { inactiveSince: number };
+
+/** Signals and penalties of one state row: points = weight × transform(value) (or tiers), raw = Σ points + Σ penalties. */
+export function evaluateRow(
+  compiled: CompiledModel,
+  penaltyRules: readonly PenaltyRule[],
+  table: StateTable,
+  row: number,
+  lastSeen: number,
+): Evaluation {
+  const base = table.baseOf(row);
+  const data = table.dataOf(row);
+  const values = compiled.signals.map((s) => signalValue(s, data, base, table.sets?.[row], compiled));
+  const contributions: Contribution[] = compiled.signals.map((s, i) => {
+    const value = values[i]!;
+    return { signal: s.signal.name, value, points: round6(signalPoints(s, value)) };
+  });
+  const penalties: AppliedPenalty[] = [];
+  for (const { penalty, slot, signalIndex, inactiveSince } of penaltyRules) {
+    let applies = false;
+    if (penalty.absent !== undefined) applies = data[base + slot] === 0;
+    else if (penalty.inactiveDays !== undefined) {
+      applies = !Number.isFinite(lastSeen) || lastSeen < inactiveSince;
+    } else {
+      const value = values[signalIndex]!;
+      applies =
+        (penalty.above !== undefined && value > penalty.above) ||
+        (penalty.below !== undefined && value < penalty.below);
+    }
+    if (applies) penalties.push({ rule: penalty.name, points: penalty.points });
+  }
+  const raw = round6(
+    contributions.reduce((sum, c) => sum + c.points, 0) + penalties.reduce((sum, p) => sum + p.points, 0),
+  );
+  return { raw, contributions, penalties };
+}
+
+/** rollup mean/max: the account's raw score is the mean (or max) of its users' raw scores, explained the same way. */
+export function rollupOf(rollup: 'mean' | 'max', compiled: CompiledModel, users: readonly Evaluation[]): Evaluation {
+  if (rollup === 'max') {
+    return users.reduce((best, u) => (u.raw > best.raw ? u : best));
+  }
+  const n = users.length;
+  const contributions = compiled.signals.map((s, i) => ({
+    signal: s.signal.name,
+    value: round6(users.reduce((sum, u) => sum + u.contributions[i]!.value, 0) / n),
+    points: round6(users.reduce((sum, u) => sum + u.contributions[i]!.points, 0) / n),
+  }));
+  const penalties: AppliedPenalty[] = [];
+  for (const { penalty } of compiled.penalties) {
+    const total = users.reduce((sum, u) => sum + (u.penalties.find((p) => p.rule === penalty.name)?.points ?? 0), 0);
+    if (total !== 0) penalties.push({ rule: penalty.name, points: round6(total / n) });
+  }
+  return { raw: round6(users.reduce((sum, u) => sum + u.raw, 0) / n), contributions, penalties };
+}
+
+/** A row's raw score and how it came about. */
+export interface Evaluation {
+  raw: number;
+  contributions: Contribution[];
+  penalties: AppliedPenalty[];
+}
+
+function signalValue(
+  s: CompiledSignal,
+  data: Float64Array,
+  base: number,
+  sets: Set<string>[] | undefined,
+  compiled: CompiledModel,
+): number {
+  let value: number;
+  switch (s.kind) {
+    case 'plain':
+      value = data[base + s.slot]!;
+      break;
+    case 'perDay': {
+      // At most capPerDay events a day count; a capped day keeps the mean (decayed) value of its events.
+      const cap = s.signal.capPerDay!;
+      value = 0;
+      const at = base + s.slot;
+      for (let d = 0; d < compiled.windowDayCount; d++) {
+        const count = data[at + 2 * d]!;
+        if (count > 0) value += data[at + 2 * d + 1]! * Math.min(1, cap / count);
+      }
+      break;
+    }
+    case 'days':
+      value = countBits(data, base + s.slot, compiled.dayWords);
+      break;
+    case 'weeks':
+      value = countBits(data, base + s.slot, compiled.weekWords);
+      break;
+    case 'users':
+      value = sets![s.setIndex]!.size;
+      break;
+  }
+  if (s.signal.cap !== undefined) value = Math.min(value, s.signal.cap);
+  return round6(value);
+}
+
+function signalPoints(s: CompiledSignal, value: number): number {
+  const tiers = s.signal.tiers;
+  if (!tiers) return s.signal.weight! * transformValue(s.signal.transform, value);
+  // Highest matching min wins, whatever order the tiers are written in.
+  let best: { min: number; points: number } | undefined;
+  for (const tier of tiers) if (value >= tier.min && (best === undefined || tier.min > best.min)) best = tier;
+  return best?.points ?? 0;
+}
+
+/** Whether a trait value meets an appliesTo condition. */
+export function matchesCondition(c: TraitCondition, value: unknown): boolean {
+  if (c.exists !== undefined) return (value !== undefined && value !== null) === c.exists;
+  if (value === undefined || value === null) return c.notIn !== undefined;
+  const text = String(value);
+  if (c.in) return c.in.some((v) => String(v) === text);
+  if (c.notIn) return !c.notIn.some((v) => String(v) === text);
+  return String(c.equals) === text;
+}
