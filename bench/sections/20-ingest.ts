@@ -1,5 +1,6 @@
 import { eventItem } from '../../shared/adapters/dynamodb/event-store.js';
 import type { ScoringEvent } from '../../shared/domain/event.js';
+import { seededRandom } from '../../shared/domain/random.js';
 import { DEFAULT_LIMITS } from '../../shared/ingest/limits.js';
 import { normaliseNative } from '../../shared/ingest/native.js';
 import type { BenchFn } from '../types.js';
@@ -12,11 +13,7 @@ const NOW = Date.UTC(2026, 10, 1, 12);
 const NAMES = ['login', 'project_created', 'report_exported', 'teammate_invited', 'core_feature_used', 'session_ended'];
 
 function makeBodies(count: number, withIds: boolean): string[] {
-  let seed = 42;
-  const rand = () => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return seed / 2_147_483_648;
-  };
+  const rand = seededRandom(42);
   const bodies: string[] = [];
   for (let b = 0; b < count; b++) {
     const events = Array.from({ length: 500 }, (_, i) => {

@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AttributeValue, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoEventStore, eventFromItem } from '../../shared/adapters/dynamodb/event-store.js';
+import { DynamoEventStore, eventFromItem, eventItem } from '../../shared/adapters/dynamodb/event-store.js';
+import { shardPartition, utcDaysOverlapping } from '../../shared/adapters/dynamodb/keys.js';
+import { DirectorySnapshotStore } from '../../shared/adapters/fs/snapshot-store.js';
 import { InMemoryAlertSink, InMemoryAlertStore } from '../../shared/adapters/memory/alert-sink.js';
 import { InMemoryEntityStore } from '../../shared/adapters/memory/entity-store.js';
 import { InMemoryRunStore } from '../../shared/adapters/memory/run-store.js';
@@ -15,11 +17,11 @@ import type { EntityScore } from '../../shared/domain/engine/types.js';
 import type { ScoringEvent } from '../../shared/domain/event.js';
 import { modelContentHash } from '../../shared/domain/model/load.js';
 import { type Model, ModelSchema } from '../../shared/domain/model/schema.js';
+import { seededRandom } from '../../shared/domain/random.js';
 import { shardOf } from '../../shared/domain/shard.js';
 import { DAY_MS } from '../../shared/domain/time.js';
 import type { EventStore, ReadShardQuery } from '../../shared/ports/event-store.js';
 import type { ScoreStore } from '../../shared/ports/score-store.js';
-import type { SnapshotStore } from '../../shared/ports/snapshot-store.js';
 import { LocalRunner } from '../../shared/run/local-runner.js';
 import { encodeSnapshotParquet } from '../../shared/run/snapshot.js';
 import { scoreShard } from '../../shared/run/worker.js';
@@ -29,6 +31,8 @@ export const AS_OF = Date.parse('2026-03-01T00:00:00Z');
 const WINDOW_DAYS = 30;
 /** About 1 MB of items, where DynamoDB ends a Query page. */
 export const ITEMS_PER_PAGE = 4000;
+/** Shards of the events table in these benches (the default deployment's count). */
+const BENCH_SHARDS = 16;
 const EVENT_NAMES = [
   'login',
   'project_created',
@@ -70,15 +74,6 @@ export function benchModel(normalize: 'target' | 'percentile'): Model {
   });
 }
 
-/** Deterministic pseudo-random numbers (bench runs are comparable run to run). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
 function properties(name: string, r: () => number): Record<string, unknown> | undefined {
   if (name === 'session_ended') return { minutes: Math.floor(r() * 60) };
   if (name === 'feature_used') return { tier: r() < 0.3 ? 'premium' : 'basic', feature: `f${Math.floor(r() * 20)}` };
@@ -86,39 +81,41 @@ function properties(name: string, r: () => number): Record<string, unknown> | un
   return undefined;
 }
 
-/** One shard's events as the events table stores them, grouped by day partition, in DynamoDB's wire format. */
+/** `count` user ids that the events table places in `shard` (of BENCH_SHARDS). */
+function usersOfShard(count: number, shard: number): string[] {
+  const users: string[] = [];
+  for (let u = 0; users.length < count; u++) {
+    const userId = `user-${u}`;
+    if (shardOf(userId, BENCH_SHARDS) === shard) users.push(userId);
+  }
+  return users;
+}
+
+/** One shard's events as the events table stores them (eventItem), grouped by day partition, in DynamoDB's wire format. */
 export function shardItems(
   users: number,
   eventsPerUserDay: number,
   shard: number,
 ): Map<string, Record<string, AttributeValue>[]> {
-  const r = rng(42);
+  const r = seededRandom(42);
+  const userIds = usersOfShard(users, shard);
   const days = new Map<string, Record<string, AttributeValue>[]>();
   for (let d = 1; d <= WINDOW_DAYS; d++) {
     const dayStart = AS_OF - d * DAY_MS;
-    const key = `U#${shard}#${new Date(dayStart).toISOString().slice(0, 10).replaceAll('-', '')}`;
     const items: Record<string, AttributeValue>[] = [];
-    for (let u = 0; u < users; u++) {
+    userIds.forEach((userId, u) => {
       const n = Math.floor(r() * eventsPerUserDay * 2);
       for (let i = 0; i < n; i++) {
         const name = EVENT_NAMES[Math.floor(r() * EVENT_NAMES.length)]!;
-        const ts = dayStart + Math.floor(r() * DAY_MS);
-        const item: Record<string, AttributeValue> = {
-          pk: { S: key },
-          sk: { S: `${ts.toString(36)}-${u}-${i}-${Math.floor(r() * 1e9).toString(36)}` },
-          n: { S: name },
-          u: { S: `user-${shard}-${u}` },
-          a: { S: `acct-${u % 97}` },
-          apk: { S: `A#${u % 16}#${key.slice(-8)}` },
-          t: { N: String(ts) },
-          expiresAt: { N: String(Math.floor(ts / 1000) + 400 * 86_400) },
-        };
+        const timestamp = dayStart + Math.floor(r() * DAY_MS);
+        const eventId = `${d}-${u}-${i}`;
+        const event: ScoringEvent = { eventId, name, userId, accountId: `acct-${u % 97}`, timestamp };
         const props = properties(name, r);
-        if (props) item.p = { S: JSON.stringify(props) };
-        items.push(item);
+        if (props) event.properties = props;
+        items.push(eventItem(event, BENCH_SHARDS, 400, timestamp));
       }
-    }
-    days.set(key, items);
+    });
+    days.set(shardPartition('user', shard, dayStart), items);
   }
   return days;
 }
@@ -167,9 +164,9 @@ async function workerThroughput(quick: boolean): Promise<BenchRow[]> {
   const days = shardItems(users, 4, 3);
   const total = [...days.values()].reduce((sum, items) => sum + items.length, 0);
   const client = wireClient(days);
-  const events = new DynamoEventStore({ client, tableName: 'events', shardCount: 16 });
-  const stores = { entities: new InMemoryEntityStore(16), scores: new InMemoryScoreStore(16) };
-  const sdkEvents = new SdkDecodedEvents(client, [...days.keys()]);
+  const events = new DynamoEventStore({ client, tableName: 'events', shardCount: BENCH_SHARDS });
+  const stores = { entities: new InMemoryEntityStore(BENCH_SHARDS), scores: new InMemoryScoreStore(BENCH_SHARDS) };
+  const sdkEvents = new SdkDecodedEvents(client);
 
   // The same worker over the same responses, with the items decoded the SDK's way; rounds interleaved.
   let best = 0;
@@ -182,7 +179,8 @@ async function workerThroughput(quick: boolean): Promise<BenchRow[]> {
     start = process.hrtime.bigint();
     const viaSdk = await scoreShard({ ...stores, events: sdkEvents }, model, AS_OF, 3);
     sdkBest = Math.max(sdkBest, viaSdk.events / seconds(start));
-    if (result.events !== total || viaSdk.events !== total) throw new Error(`read ${result.events} of ${total} events`);
+    if (result.events !== total || viaSdk.events !== total)
+      throw new Error(`read ${result.events} and ${viaSdk.events} of ${total} events`);
     if (JSON.stringify(result.raws) !== JSON.stringify(viaSdk.raws)) throw new Error('the two decoders disagree');
     scored = result.raws.length;
   }
@@ -225,19 +223,17 @@ async function workerThroughput(quick: boolean): Promise<BenchRow[]> {
  * how DynamoEventStore.readShard decoded pages before it read items straight from the response text.
  */
 class SdkDecodedEvents implements EventStore {
-  readonly shardCount = 16;
+  readonly shardCount = BENCH_SHARDS;
 
-  constructor(
-    private readonly client: DynamoDBClient,
-    private readonly partitions: string[],
-  ) {}
+  constructor(private readonly client: DynamoDBClient) {}
 
   async putEvents(): Promise<never> {
     throw new Error('read only');
   }
 
-  async *readShard(): AsyncIterable<ScoringEvent[]> {
-    for (const pk of this.partitions) {
+  async *readShard(query: ReadShardQuery): AsyncIterable<ScoringEvent[]> {
+    for (const day of utcDaysOverlapping(query.from, query.to)) {
+      const pk = shardPartition(query.level, query.shard, day);
       let startKey: Record<string, AttributeValue> | undefined;
       do {
         const page = await this.client.send(
@@ -259,7 +255,7 @@ class SdkDecodedEvents implements EventStore {
 
 function sampleScores(n: number): EntityScore[] {
   const model = benchModel('target');
-  const r = rng(7);
+  const r = seededRandom(7);
   const normalize = createNormalizer(model);
   const out: EntityScore[] = new Array(n);
   for (let i = 0; i < n; i++) {
@@ -325,7 +321,7 @@ class SyntheticEvents implements EventStore {
   }
 
   async *readShard(query: ReadShardQuery): AsyncIterable<ScoringEvent[]> {
-    const r = rng(query.shard + 1);
+    const r = seededRandom(query.shard + 1);
     let page: ScoringEvent[] = [];
     for (let u = 0; u < this.entities; u++) {
       const userId = `user-${u}`;
@@ -343,46 +339,6 @@ class SyntheticEvents implements EventStore {
       }
     }
     if (page.length > 0) yield page;
-  }
-}
-
-/** Objects in a temp directory (intermediate rows and Parquet parts stay out of the heap). */
-class DirectoryObjects implements SnapshotStore {
-  constructor(private readonly root: string) {}
-  async put(key: string, body: Uint8Array | string): Promise<void> {
-    mkdirSync(dirname(join(this.root, key)), { recursive: true });
-    writeFileSync(join(this.root, key), body);
-  }
-  async get(key: string): Promise<Uint8Array | undefined> {
-    try {
-      return readFileSync(join(this.root, key));
-    } catch {
-      return undefined;
-    }
-  }
-  async list(prefix: string): Promise<string[]> {
-    const out: string[] = [];
-    const walk = (dir: string) => {
-      let names: string[] = [];
-      try {
-        names = readdirSync(join(this.root, dir));
-      } catch {
-        return;
-      }
-      for (const name of names) {
-        const key = dir ? `${dir}/${name}` : name;
-        if (statSync(join(this.root, key)).isDirectory()) walk(key);
-        else if (key.startsWith(prefix)) out.push(key);
-      }
-    };
-    walk(prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '');
-    return out.sort();
-  }
-  async delete(keys: readonly string[]): Promise<void> {
-    for (const key of keys) rmSync(join(this.root, key), { force: true });
-  }
-  uri(key: string): string {
-    return `file://${key}`;
   }
 }
 
@@ -418,11 +374,11 @@ async function rssChild(entities: number): Promise<void> {
     const runner = new LocalRunner(
       {
         models: new Map([['bench', { model, file: 'bench.yaml', contentHash: modelContentHash(model) }]]),
-        events: new SyntheticEvents(16, entities),
-        entities: new InMemoryEntityStore(16),
+        events: new SyntheticEvents(BENCH_SHARDS, entities),
+        entities: new InMemoryEntityStore(BENCH_SHARDS),
         scores,
         runs: new InMemoryRunStore(),
-        objects: new DirectoryObjects(root),
+        objects: new DirectorySnapshotStore(root),
         alertSink: new InMemoryAlertSink(),
         alertStore: new InMemoryAlertStore(),
       },

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCalibrateDetailed } from '../../shared/cli/calibrate.js';
-import { writeSynthetic } from '../unit/calibrate/synthetic.js';
+import { writeSynthetic } from '../support/synthetic.js';
 
 /** A headless Chromium on the PATH (Debian's `chromium`, or Chrome), or undefined. */
 function findChromium(): string | undefined {

@@ -3,7 +3,7 @@ import { InMemoryEventStore } from '../../shared/adapters/memory/event-store.js'
 import { fanOut } from '../../shared/run/fan-out.js';
 import { createRun, planRun } from '../../shared/run/plan.js';
 import { model } from '../support/engine.js';
-import { memoryDeps } from '../unit/run/fixture.js';
+import { memoryDeps } from '../support/run-fixture.js';
 import { REPO_MODELS, synthApp, Template } from './support.js';
 
 /** The Distributed Map state of the synthesised run state machine. */

@@ -18,8 +18,8 @@ import type { RunDeps } from '../../../shared/run/deps.js';
 import { LocalRunner } from '../../../shared/run/local-runner.js';
 import { createPulseTables, type DynamoHarness, startDynalite } from '../../support/dynamo.js';
 import { model } from '../../support/engine.js';
+import { loaded } from '../../support/run-fixture.js';
 import { type S3Harness, startS3rver } from '../../support/s3.js';
-import { loaded } from '../../unit/run/fixture.js';
 
 const SHARDS = 2;
 const NOW = Date.parse('2026-06-01T06:00:00Z');

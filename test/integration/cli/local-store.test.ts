@@ -12,7 +12,7 @@ import { readServerInfo, writeServerInfo } from '../../../shared/local/data-dir.
 import { startLocalServer } from '../../../shared/local/server.js';
 import { openLocalStack } from '../../../shared/local/stack.js';
 import type { ShadowReport } from '../../../shared/run/shadow.js';
-import { modelYaml, type SyntheticData, writeSynthetic } from '../../unit/calibrate/synthetic.js';
+import { modelYaml, type SyntheticData, writeSynthetic } from '../../support/synthetic.js';
 
 /**
  * `pulse calibrate` and `pulse shadow` on the local store (dynalite + s3rver in PULSE_DATA_DIR): opened in the

@@ -21,7 +21,7 @@ import {
   startDynamoDbLocal,
 } from '../../support/dynamo.js';
 import { model } from '../../support/engine.js';
-import { loaded } from '../../unit/run/fixture.js';
+import { loaded } from '../../support/run-fixture.js';
 
 const SHARDS = 4;
 const NOW = Date.UTC(2026, 2, 10, 12, 0, 0);

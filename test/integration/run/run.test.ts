@@ -25,8 +25,8 @@ import {
   startDynamoDbLocal,
 } from '../../support/dynamo.js';
 import { model } from '../../support/engine.js';
+import { loaded } from '../../support/run-fixture.js';
 import { type S3Harness, startS3rver } from '../../support/s3.js';
-import { loaded } from '../../unit/run/fixture.js';
 
 const SHARDS = 4;
 const BANDS = ['low', 'mid', 'high'];

@@ -14,7 +14,7 @@ import {
   runCalibrateDetailed,
 } from '../../../shared/cli/calibrate.js';
 import { loadModelFile } from '../../../shared/domain/model/load.js';
-import { modelYaml, type SyntheticData, writeSynthetic } from './synthetic.js';
+import { modelYaml, type SyntheticData, writeSynthetic } from '../../support/synthetic.js';
 
 let dir: string;
 let data: SyntheticData;

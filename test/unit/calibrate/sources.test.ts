@@ -18,9 +18,9 @@ import type { Model } from '../../../shared/domain/model/schema.js';
 import { parseEventLine } from '../../../shared/files/jsonl-events.js';
 import type { EventStore, ReadShardQuery } from '../../../shared/ports/event-store.js';
 import { LocalRunner } from '../../../shared/run/local-runner.js';
+import { memoryDeps } from '../../support/run-fixture.js';
 import { type S3Harness, startS3rver } from '../../support/s3.js';
-import { memoryDeps } from '../run/fixture.js';
-import { type SyntheticData, writeSynthetic } from './synthetic.js';
+import { type SyntheticData, writeSynthetic } from '../../support/synthetic.js';
 
 let dir: string;
 let data: SyntheticData;

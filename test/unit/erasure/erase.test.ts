@@ -16,7 +16,7 @@ import { normaliseNative } from '../../../shared/ingest/native.js';
 import { partitionPrefix } from '../../../shared/run/keys.js';
 import { LocalRunner } from '../../../shared/run/local-runner.js';
 import { model } from '../../support/engine.js';
-import { events, loaded, type MemoryDeps, memoryDeps, SHARDS } from '../run/fixture.js';
+import { events, loaded, type MemoryDeps, memoryDeps, SHARDS } from '../../support/run-fixture.js';
 
 const usage = model({
   name: 'usage',

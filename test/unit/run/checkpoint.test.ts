@@ -3,7 +3,7 @@ import { decodeCheckpoint, encodeCheckpoint } from '../../../shared/run/checkpoi
 import { makeFinaliseHandler, makePlanHandler, makeWorkerHandler } from '../../../shared/run/handlers.js';
 import type { ShardProgress, ShardResult } from '../../../shared/run/worker.js';
 import { model } from '../../support/engine.js';
-import { events, type MemoryDeps, memoryDeps } from './fixture.js';
+import { events, type MemoryDeps, memoryDeps } from '../../support/run-fixture.js';
 
 const usage = model({
   name: 'usage',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeFinaliseHandler, makePlanHandler, makeWorkerHandler } from '../../../shared/run/handlers.js';
 import { model } from '../../support/engine.js';
-import { events, memoryDeps } from './fixture.js';
+import { events, memoryDeps } from '../../support/run-fixture.js';
 
 const usage = model({
   name: 'usage',

@@ -12,7 +12,7 @@ import { createRun, planRun } from '../../../shared/run/plan.js';
 import type { SnapshotManifest } from '../../../shared/run/snapshot.js';
 import { readAhead, runShard, type ScoredShard, skipUnwritable } from '../../../shared/run/worker.js';
 import { model } from '../../support/engine.js';
-import { events, memoryDeps, SHARDS } from './fixture.js';
+import { events, memoryDeps, SHARDS } from '../../support/run-fixture.js';
 
 const usage = model({
   name: 'usage',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LocalRunner, RunnerStoppedError, type RunProgress } from '../../../shared/run/local-runner.js';
 import { model } from '../../support/engine.js';
-import { events, memoryDeps } from './fixture.js';
+import { events, memoryDeps } from '../../support/run-fixture.js';
 
 /** Stopping the local runner (docs/local-mode.md#stopping): a checkpoint, nothing half-written, resumable. */
 

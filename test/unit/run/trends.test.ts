@@ -8,7 +8,7 @@ import { previousRule } from '../../../shared/run/previous.js';
 import { shadowRun } from '../../../shared/run/shadow.js';
 import type { SnapshotManifest } from '../../../shared/run/snapshot.js';
 import { model } from '../../support/engine.js';
-import { events, type MemoryDeps, memoryDeps } from './fixture.js';
+import { events, type MemoryDeps, memoryDeps } from '../../support/run-fixture.js';
 
 const usage = model({
   name: 'usage',

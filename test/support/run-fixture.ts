@@ -1,13 +1,13 @@
-import { InMemoryAlertSink, InMemoryAlertStore } from '../../../shared/adapters/memory/alert-sink.js';
-import { InMemoryEntityStore } from '../../../shared/adapters/memory/entity-store.js';
-import { InMemoryEventStore } from '../../../shared/adapters/memory/event-store.js';
-import { InMemoryRunStore } from '../../../shared/adapters/memory/run-store.js';
-import { InMemoryScoreStore } from '../../../shared/adapters/memory/score-store.js';
-import { InMemorySnapshotStore } from '../../../shared/adapters/memory/snapshot-store.js';
-import type { ScoringEvent } from '../../../shared/domain/event.js';
-import { type LoadedModel, modelContentHash } from '../../../shared/domain/model/load.js';
-import type { Model } from '../../../shared/domain/model/schema.js';
-import type { RunDeps } from '../../../shared/run/deps.js';
+import { InMemoryAlertSink, InMemoryAlertStore } from '../../shared/adapters/memory/alert-sink.js';
+import { InMemoryEntityStore } from '../../shared/adapters/memory/entity-store.js';
+import { InMemoryEventStore } from '../../shared/adapters/memory/event-store.js';
+import { InMemoryRunStore } from '../../shared/adapters/memory/run-store.js';
+import { InMemoryScoreStore } from '../../shared/adapters/memory/score-store.js';
+import { InMemorySnapshotStore } from '../../shared/adapters/memory/snapshot-store.js';
+import type { ScoringEvent } from '../../shared/domain/event.js';
+import { type LoadedModel, modelContentHash } from '../../shared/domain/model/load.js';
+import type { Model } from '../../shared/domain/model/schema.js';
+import type { RunDeps } from '../../shared/run/deps.js';
 
 export const SHARDS = 4;
 

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { seededRandom } from '../../../shared/domain/random.js';
+import { seededRandom } from '../../shared/domain/random.js';
 
 /**
  * Synthetic users with a known generating process: engaged users are less likely to churn.
