@@ -1,11 +1,12 @@
-import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import type { FiredAlert } from '../../domain/engine/types.js';
 import { DAY_MS } from '../../domain/time.js';
 import { type AlertQuery, type AlertStore, type StoredAlert, storedAlertOf } from '../../ports/alert-sink.js';
 import { InvalidCursorError } from '../../ports/errors.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { batchPutAll, DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry.js';
+import { queryPages } from './query-pages.js';
+import { batchPutAll, DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { type Keyed, mergeDescending, type Source } from './score-store.js';
 
 type Item = Record<string, AttributeValue>;
@@ -70,30 +71,26 @@ export class DynamoAlertStore implements AlertStore {
         const items: Keyed<StoredAlert>[] = [];
         // A position at or before `since` (the default moves with the clock) has nothing left after it.
         if (after !== null && after <= since) return { items, more: false };
-        let startKey: Item | undefined;
-        do {
-          const values: Item = { ':pk': { S: `ALERT#${model}` }, ':since': { S: since } };
-          const page = await withRetries(
-            () =>
-              this.client.send(
-                new QueryCommand({
-                  TableName: this.tableName,
-                  KeyConditionExpression: 'pk = :pk AND sk >= :since',
-                  ExpressionAttributeValues: values,
-                  ScanIndexForward: false,
-                  Limit: n - items.length,
-                  // Descending: starting "after" a key continues with the keys below it.
-                  ExclusiveStartKey:
-                    startKey ?? (after === null ? undefined : { pk: { S: `ALERT#${model}` }, sk: { S: after } }),
-                }),
-              ),
-            this.retry,
-            'listing alerts',
-          );
+        const input = {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk >= :since',
+          ExpressionAttributeValues: { ':pk': { S: `ALERT#${model}` }, ':since': { S: since } },
+          ScanIndexForward: false,
+          // Descending: starting "after" a key continues with the keys below it.
+          ExclusiveStartKey: after === null ? undefined : { pk: { S: `ALERT#${model}` }, sk: { S: after } },
+        };
+        let more = false;
+        const pages = queryPages(this.client, input, {
+          retry: this.retry,
+          what: 'listing alerts',
+          remaining: () => n - items.length,
+        });
+        for await (const page of pages) {
           for (const item of page.Items ?? []) items.push({ key: item.sk!.S!, item: alertOfDoc(item.doc!.S!) });
-          startKey = page.LastEvaluatedKey;
-        } while (startKey && items.length < n);
-        return { items, more: startKey !== undefined };
+          more = page.LastEvaluatedKey !== undefined;
+          if (items.length >= n) break;
+        }
+        return { items, more };
       },
     };
   }

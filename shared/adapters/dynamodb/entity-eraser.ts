@@ -3,13 +3,13 @@ import {
   BatchWriteItemCommand,
   DeleteItemCommand,
   type DynamoDBClient,
-  QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { ErasedLevel } from '../../domain/erasure.js';
 import { shardOf } from '../../domain/shard.js';
 import type { EntityDataEraser } from '../../ports/erasure-store.js';
 import { entityPartition, eventSortKey, userPartition, utcDaysOverlapping } from './keys.js';
+import { queryPages } from './query-pages.js';
 import { chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
 
 type Item = Record<string, AttributeValue>;
@@ -214,16 +214,9 @@ function nthIndexOf(text: string, char: string, n: number): number {
 
 async function queryKeys(client: DynamoDBClient, input: QueryCommandInput, retry: RetryPolicy): Promise<Item[]> {
   const keys: Item[] = [];
-  let startKey: Item | undefined;
-  do {
-    const page = await withRetries(
-      () => client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey })),
-      retry,
-      'finding items to erase',
-    );
+  for await (const page of queryPages(client, input, { retry, what: 'finding items to erase' })) {
     for (const item of page.Items ?? []) keys.push({ pk: item.pk!, sk: item.sk! });
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
   return keys;
 }
 

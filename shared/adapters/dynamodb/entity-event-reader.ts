@@ -1,18 +1,12 @@
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  QueryCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient, QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import type { ScoringEvent } from '../../domain/event.js';
 import { shardOf } from '../../domain/shard.js';
 import type { EntityLevel } from '../../ports/event-store.js';
 import { eventFromItem } from './event-store.js';
 import { eventSortKey, shardPartition, userPartition, utcDaysOverlapping } from './keys.js';
-import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry.js';
+import { queryPages } from './query-pages.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { EVENTS_BY_ACCOUNT_INDEX } from './tables.js';
-
-type Item = Record<string, AttributeValue>;
 
 /** Day partitions queried at once. */
 const QUERY_CONCURRENCY = 16;
@@ -58,14 +52,8 @@ export class DynamoEntityEventReader {
     const worker = async () => {
       while (next < days.length && !truncated) {
         const day = days[next++]!;
-        let startKey: Item | undefined;
-        do {
-          const input = this.queryOf(level, entityId, day);
-          const page = await withRetries(
-            () => this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey })),
-            this.retry,
-            'exporting events',
-          );
+        const input = this.queryOf(level, entityId, day);
+        for await (const page of queryPages(this.client, input, { retry: this.retry, what: 'exporting events' })) {
           for (const item of page.Items ?? []) {
             const event = eventFromItem(item);
             if (event.timestamp < from || event.timestamp >= to) continue;
@@ -75,8 +63,8 @@ export class DynamoEntityEventReader {
             }
             events.push(event);
           }
-          startKey = page.LastEvaluatedKey;
-        } while (startKey && !truncated);
+          if (truncated) break;
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(QUERY_CONCURRENCY, days.length) }, worker));

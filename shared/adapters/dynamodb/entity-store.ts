@@ -5,7 +5,6 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type EntityState, groupUpdates, mergeEntity } from '../../domain/entity-merge.js';
 import type { Traits } from '../../domain/model/schema.js';
@@ -13,6 +12,7 @@ import type { EntityRecord, EntityStore, TraitsRefusal, TraitsUpdate } from '../
 import { StoreUnavailableError } from '../../ports/errors.js';
 import type { EntityLevel } from '../../ports/event-store.js';
 import { entityPartition } from './keys.js';
+import { queryPages } from './query-pages.js';
 import { chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
 import { isValidationError } from './validation.js';
 
@@ -98,25 +98,15 @@ export class DynamoEntityStore implements EntityStore {
   }
 
   async *listShard(entityType: EntityLevel, shard: number): AsyncIterable<EntityRecord[]> {
-    let startKey: Item | undefined;
-    do {
-      const page = await withRetries(
-        () =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              KeyConditionExpression: 'pk = :pk',
-              ExpressionAttributeValues: { ':pk': { S: `ENT#${entityType}#${shard}` } },
-              ExclusiveStartKey: startKey,
-            }),
-          ),
-        this.retry,
-        'listing entities',
-      );
-      startKey = page.LastEvaluatedKey;
+    const input = {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: `ENT#${entityType}#${shard}` } },
+    };
+    for await (const page of queryPages(this.client, input, { retry: this.retry, what: 'listing entities' })) {
       const records = (page.Items ?? []).map((item) => fromItem(entityType, item).record);
       if (records.length > 0) yield records;
-    } while (startKey);
+    }
   }
 
   private key(entityType: EntityLevel, entityId: string): Item {

@@ -4,11 +4,11 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { ErasedLevel, ErasureRecord, Tombstone } from '../../domain/erasure.js';
 import type { ErasureLog } from '../../ports/erasure-store.js';
 import { InvalidCursorError } from '../../ports/score-store.js';
+import { queryPages } from './query-pages.js';
 import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry.js';
 
 type Item = Record<string, AttributeValue>;
@@ -116,38 +116,31 @@ export class DynamoErasureLog implements ErasureLog {
   }
 
   async list(limit: number, cursor?: string): Promise<{ items: ErasureRecord[]; nextCursor: string | null }> {
-    let startKey: Item | undefined;
-    if (cursor !== undefined) {
-      const sk = decodeCursor(cursor);
-      startKey = { pk: { S: AUDIT_PARTITION }, sk: { S: sk } };
-    }
+    const input = {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: AUDIT_PARTITION } },
+      ScanIndexForward: false,
+      ExclusiveStartKey:
+        cursor === undefined ? undefined : { pk: { S: AUDIT_PARTITION }, sk: { S: decodeCursor(cursor) } },
+      ConsistentRead: true,
+    };
     const items: ErasureRecord[] = [];
     let last: string | undefined;
     let more = false;
-    do {
-      const page = await withRetries(
-        () =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              KeyConditionExpression: 'pk = :pk',
-              ExpressionAttributeValues: { ':pk': { S: AUDIT_PARTITION } },
-              ScanIndexForward: false,
-              Limit: limit - items.length,
-              ExclusiveStartKey: startKey,
-              ConsistentRead: true,
-            }),
-          ),
-        this.retry,
-        'listing erasures',
-      );
+    const pages = queryPages(this.client, input, {
+      retry: this.retry,
+      what: 'listing erasures',
+      remaining: () => limit - items.length,
+    });
+    for await (const page of pages) {
       for (const item of page.Items ?? []) {
         items.push(JSON.parse(item.doc!.S!) as ErasureRecord);
         last = item.sk!.S!;
       }
-      startKey = page.LastEvaluatedKey;
-      more = startKey !== undefined;
-    } while (startKey && items.length < limit);
+      more = page.LastEvaluatedKey !== undefined;
+      if (items.length >= limit) break;
+    }
     return { items, nextCursor: more && last ? Buffer.from(last).toString('base64url') : null };
   }
 
@@ -159,29 +152,17 @@ export class DynamoErasureLog implements ErasureLog {
   }
 
   private async *query(options: { pk: string; projection?: string; filter?: string }): AsyncIterable<Item[]> {
-    let startKey: Item | undefined;
-    do {
-      const page = await withRetries(
-        () =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              KeyConditionExpression: 'pk = :pk',
-              ExpressionAttributeValues: { ':pk': { S: options.pk } },
-              ...(options.projection ? { ProjectionExpression: options.projection } : {}),
-              ...(options.filter
-                ? { FilterExpression: options.filter, ExpressionAttributeNames: { '#open': 'open' } }
-                : {}),
-              ExclusiveStartKey: startKey,
-              ConsistentRead: true,
-            }),
-          ),
-        this.retry,
-        'reading erasures',
-      );
-      startKey = page.LastEvaluatedKey;
+    const input = {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: options.pk } },
+      ...(options.projection ? { ProjectionExpression: options.projection } : {}),
+      ...(options.filter ? { FilterExpression: options.filter, ExpressionAttributeNames: { '#open': 'open' } } : {}),
+      ConsistentRead: true,
+    };
+    for await (const page of queryPages(this.client, input, { retry: this.retry, what: 'reading erasures' })) {
       if (page.Items && page.Items.length > 0) yield page.Items;
-    } while (startKey);
+    }
   }
 }
 

@@ -3,7 +3,6 @@ import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   PutItemCommand,
-  QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { ScoringEvent } from '../../domain/event.js';
@@ -13,6 +12,7 @@ import { DAY_MS } from '../../domain/time.js';
 import type { EventRefusal, EventStore, PutEventsResult, ReadShardQuery } from '../../ports/event-store.js';
 import { eventIdOfSortKey, eventSortKey, shardPartition, utcDayKey, utcDaysOverlapping } from './keys.js';
 import { decodeQueryItems } from './query-items.js';
+import { queryPages } from './query-pages.js';
 import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry.js';
 import { EVENTS_BY_ACCOUNT_INDEX } from './tables.js';
 import { isValidationError } from './validation.js';
@@ -255,23 +255,19 @@ export class DynamoEventStore implements EventStore {
         input.ExpressionAttributeValues![':from'] = { N: String(from) };
         input.ExpressionAttributeValues![':to'] = { N: String(to) };
       }
-      let startKey: Item | undefined;
-      do {
-        const tap: ItemsTap = { events: undefined };
-        const page = await withRetries(
-          () => {
-            tap.events = undefined;
-            const command = new QueryCommand({ ...input, ExclusiveStartKey: startKey });
-            command.middlewareStack.add(tapItems(tap), TAP_OPTIONS);
-            return this.client.send(command);
-          },
-          this.retry,
-          'reading events',
-        );
-        startKey = page.LastEvaluatedKey;
+      const tap: ItemsTap = { events: undefined };
+      const pages = queryPages(this.client, input, {
+        retry: this.retry,
+        what: 'reading events',
+        prepare: (command) => {
+          tap.events = undefined;
+          command.middlewareStack.add(tapItems(tap), TAP_OPTIONS);
+        },
+      });
+      for await (const page of pages) {
         const events = tap.events ?? (page.Items ?? []).map(eventFromItem);
         if (events.length > 0) yield events;
-      } while (startKey);
+      }
     }
   }
 }

@@ -4,11 +4,11 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { StoredOverride } from '../../domain/override.js';
 import type { EntityLevel } from '../../ports/event-store.js';
 import type { OverrideStore } from '../../ports/override-store.js';
+import { queryPages } from './query-pages.js';
 import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry.js';
 
 type Item = Record<string, AttributeValue>;
@@ -65,25 +65,15 @@ export class DynamoOverrideStore implements OverrideStore {
 
   async list(model: string): Promise<StoredOverride[]> {
     const out: StoredOverride[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await withRetries(
-        () =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              KeyConditionExpression: 'pk = :pk',
-              ExpressionAttributeValues: { ':pk': { S: `OVERRIDE#${model}` } },
-              ExclusiveStartKey: startKey,
-              ConsistentRead: true,
-            }),
-          ),
-        this.retry,
-        'listing overrides',
-      );
+    const input = {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: `OVERRIDE#${model}` } },
+      ConsistentRead: true,
+    };
+    for await (const page of queryPages(this.client, input, { retry: this.retry, what: 'listing overrides' })) {
       for (const item of page.Items ?? []) out.push(JSON.parse(item.doc!.S!) as StoredOverride);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     return out;
   }
 

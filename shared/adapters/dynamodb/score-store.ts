@@ -4,7 +4,6 @@ import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
-  QueryCommand,
   type QueryCommandInput,
   UpdateItemCommand,
   type UpdateItemCommandInput,
@@ -29,6 +28,7 @@ import {
   storedScoreOf,
 } from '../../ports/score-store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
+import { queryPages } from './query-pages.js';
 import { batchPutAll, chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
 import {
   asOfOfHistory,
@@ -369,34 +369,20 @@ export class DynamoScoreStore implements ScoreStore {
    * current row's open run they hold every day a run carries into `before` or later.
    */
   private async runsReaching(pk: string, model: string, before: string, days: HistoryDays): Promise<void> {
-    let startKey: Item | undefined;
-    do {
-      const page = await withRetries(
-        () =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-              ExpressionAttributeValues: {
-                ':pk': { S: pk },
-                ':lo': { S: `${model}#` },
-                ':hi': { S: `${model}#${before}` },
-              },
-              ScanIndexForward: false,
-              Limit: 4,
-              ExclusiveStartKey: startKey,
-            }),
-          ),
-        this.retry,
-        'reading score history',
-      );
+    const input = {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+      ExpressionAttributeValues: { ':pk': { S: pk }, ':lo': { S: `${model}#` }, ':hi': { S: `${model}#${before}` } },
+      ScanIndexForward: false,
+      Limit: 4,
+    };
+    for await (const page of queryPages(this.client, input, { retry: this.retry, what: 'reading score history' })) {
       for (const item of page.Items ?? []) {
         if (asOfOfHistory(item, model) >= before) continue;
         days.add(item);
         if (startsRun(item)) return;
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
   }
 
   private async currentItem(entityType: EntityLevel, entityId: string, model: string): Promise<Item | undefined> {
@@ -450,30 +436,24 @@ export class DynamoScoreStore implements ScoreStore {
   /** Follow a query (descending by gsk) until `n` items or its end. */
   private async queryUpTo(input: QueryCommandInput, n: number): Promise<{ items: Keyed<Item>[]; more: boolean }> {
     const items: Keyed<Item>[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await withRetries(
-        () => this.client.send(new QueryCommand({ ...input, Limit: n - items.length, ExclusiveStartKey: startKey })),
-        this.retry,
-        'listing scores',
-      );
+    let more = false;
+    const pages = queryPages(this.client, input, {
+      retry: this.retry,
+      what: 'listing scores',
+      remaining: () => n - items.length,
+    });
+    for await (const page of pages) {
       for (const item of page.Items ?? []) items.push({ key: item.gsk!.S!, item });
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && items.length < n);
-    return { items, more: startKey !== undefined };
+      more = page.LastEvaluatedKey !== undefined;
+      if (items.length >= n) break;
+    }
+    return { items, more };
   }
 
   private async *query(input: QueryCommandInput): AsyncIterable<Item[]> {
-    let startKey: Item | undefined;
-    do {
-      const page = await withRetries(
-        () => this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey })),
-        this.retry,
-        'reading scores',
-      );
-      startKey = page.LastEvaluatedKey;
+    for await (const page of queryPages(this.client, input, { retry: this.retry, what: 'reading scores' })) {
       if (page.Items && page.Items.length > 0) yield page.Items;
-    } while (startKey);
+    }
   }
 }
 
