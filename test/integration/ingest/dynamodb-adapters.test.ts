@@ -5,11 +5,9 @@ import { DynamoEventStore, eventItem } from '../../../shared/adapters/dynamodb/e
 import { eventSortKey, userPartition } from '../../../shared/adapters/dynamodb/keys.js';
 import { migrateEventKeys } from '../../../shared/adapters/dynamodb/migrate-event-keys.js';
 import { SoleWriterEventStore } from '../../../shared/adapters/dynamodb/sole-writer-event-store.js';
-import type { ScoringEvent } from '../../../shared/domain/event.js';
 import { shardOf } from '../../../shared/domain/shard.js';
 import { DAY_MS } from '../../../shared/domain/time.js';
 import { storeBatch } from '../../../shared/ingest/ingest.js';
-import type { EntityLevel, EventStore } from '../../../shared/ports/event-store.js';
 import {
   createPulseTables,
   type DynamoHarness,
@@ -17,6 +15,7 @@ import {
   startDynalite,
   startDynamoDbLocal,
 } from '../../support/dynamo.js';
+import { describeEventStoreContract, loginEvent, readAllShards } from '../../support/event-store-contract.js';
 
 const SHARDS = 4;
 const T0 = Date.UTC(2026, 2, 10, 0, 0, 0);
@@ -29,25 +28,6 @@ const engines = [
     start: startDynamoDbLocal,
   },
 ];
-
-async function readAll(store: EventStore, level: EntityLevel, from: number, to: number): Promise<ScoringEvent[]> {
-  const out: ScoringEvent[] = [];
-  for (let shard = 0; shard < store.shardCount; shard++) {
-    for await (const page of store.readShard({ level, shard, from, to })) {
-      for (const event of page) {
-        const entity = level === 'user' ? event.userId : event.accountId!;
-        // Every event comes back from the shard its entity hashes to, and only from there.
-        expect(shardOf(entity, store.shardCount)).toBe(shard);
-        out.push(event);
-      }
-    }
-  }
-  return out.sort((a, b) => a.eventId.localeCompare(b.eventId));
-}
-
-function event(eventId: string, userId: string, timestamp: number, extra: Partial<ScoringEvent> = {}): ScoringEvent {
-  return { eventId, name: 'login', userId, timestamp, ...extra };
-}
 
 for (const engine of engines) {
   describe.skipIf(!engine.available)(`DynamoDB adapters on ${engine.title}`, () => {
@@ -73,28 +53,9 @@ for (const engine of engines) {
       await harness?.stop();
     });
 
-    it('stores and counts an event once however often and in whatever order it is sent', async () => {
-      // Arrange
-      const ts = T0 + 3_600_000;
-      const batch = ['dup-a', 'dup-b', 'dup-c'].map((id, i) =>
-        event(id, `dup-user-${i}`, ts, { properties: { n: i, nested: { ok: true }, list: [1, 'x', null] } }),
-      );
-
-      // Act
-      const first = await events.putEvents(batch);
-      const second = await events.putEvents([batch[2]!, batch[0]!, batch[0]!, batch[1]!]);
-      const third = await events.putEvents([batch[1]!, event('dup-d', 'dup-user-3', ts)]);
-      const concurrent = await Promise.all([1, 2, 3].map(() => events.putEvents([event('dup-e', 'dup-user-4', ts)])));
-
-      // Assert
-      expect(first).toEqual({ stored: 3, duplicates: 0, refused: [] });
-      expect(second).toEqual({ stored: 0, duplicates: 4, refused: [] });
-      expect(third).toEqual({ stored: 1, duplicates: 1, refused: [] });
-      expect(concurrent.reduce((n, r) => n + r.stored, 0)).toBe(1);
-      expect(concurrent.reduce((n, r) => n + r.duplicates, 0)).toBe(2);
-      const stored = (await readAll(events, 'user', ts, ts + 1)).filter((e) => e.eventId.startsWith('dup-'));
-      expect(stored.map((e) => e.eventId)).toEqual(['dup-a', 'dup-b', 'dup-c', 'dup-d', 'dup-e']);
-      expect(stored[0]).toEqual(batch[0]);
+    describeEventStoreContract(engine.title, async (shardCount, pageSize) => {
+      const tables = await createPulseTables(harness.client);
+      return new DynamoEventStore({ client: harness.client, tableName: tables.eventsTable, shardCount, pageSize });
     });
 
     it.each([
@@ -105,10 +66,10 @@ for (const engine of engines) {
       const ts = T0 + 7_200_000 + (soleWriter ? 1 : 0);
       const Store = soleWriter ? SoleWriterEventStore : DynamoEventStore;
       const store = new Store({ client: harness.client, tableName: eventsTable, shardCount: SHARDS });
-      const a = event(`shared-${label}`, 'racer-a', ts, { properties: { who: 'a' } });
-      const b = event(`shared-${label}`, 'racer-b', ts, { properties: { who: 'b' } });
-      const hashA = event(`b#${label}`, 'x#a', ts);
-      const hashB = event(`a#b#${label}`, 'x', ts);
+      const a = loginEvent(`shared-${label}`, 'racer-a', ts, { properties: { who: 'a' } });
+      const b = loginEvent(`shared-${label}`, 'racer-b', ts, { properties: { who: 'b' } });
+      const hashA = loginEvent(`b#${label}`, 'x#a', ts);
+      const hashB = loginEvent(`a#b#${label}`, 'x', ts);
 
       // Act: 20 concurrent sends of each user's event, interleaved.
       const results = await Promise.all(Array.from({ length: 40 }, (_, i) => store.putEvents([i % 2 === 0 ? a : b])));
@@ -118,20 +79,23 @@ for (const engine of engines) {
       expect(results.reduce((n, r) => n + r.stored, 0)).toBe(2);
       expect(results.reduce((n, r) => n + r.duplicates, 0)).toBe(38);
       expect(hashes).toEqual({ stored: 2, duplicates: 0, refused: [] });
-      const stored = (await readAll(events, 'user', ts, ts + 1)).sort((x, y) => x.userId.localeCompare(y.userId));
+      const stored = (await readAllShards(events, 'user', ts, ts + 1)).sort((x, y) => x.userId.localeCompare(y.userId));
       expect(stored).toEqual([a, b, hashB, hashA].sort((x, y) => x.userId.localeCompare(y.userId)));
     });
 
     it('migrates events of the earlier key layout (bare event id) in place, idempotently', async () => {
       // Arrange: two events written as the previous version did, sk = the event id.
       const ts = T0 + 10_800_000;
-      const old = [event('legacy-1', 'legacy-user', ts, { properties: { a: 1 } }), event('legacy-2', 'other', ts)];
+      const old = [
+        loginEvent('legacy-1', 'legacy-user', ts, { properties: { a: 1 } }),
+        loginEvent('legacy-2', 'other', ts),
+      ];
       for (const e of old) {
         const item = eventItem(e, SHARDS, 400);
         item.sk = { S: e.eventId };
         await harness.client.send(new PutItemCommand({ TableName: eventsTable, Item: item }));
       }
-      const before = (await readAll(events, 'user', ts, ts + 1)).map((e) => e.eventId);
+      const before = (await readAllShards(events, 'user', ts, ts + 1)).map((e) => e.eventId);
 
       // Act
       const first = await migrateEventKeys({ client: harness.client, tableName: eventsTable });
@@ -143,12 +107,12 @@ for (const engine of engines) {
       expect(first.rewritten).toBe(2);
       expect(second.rewritten).toBe(0);
       expect(resend).toMatchObject({ stored: 0, duplicates: 2 });
-      expect(await readAll(events, 'user', ts, ts + 1)).toEqual(old);
+      expect(await readAllShards(events, 'user', ts, ts + 1)).toEqual(old);
     });
 
     it('keeps an event whole: properties exactly, TTL from the later of its timestamp and its arrival, plus retention', async () => {
       // Arrange
-      const e = event('ttl-1', 'ttl-user', T0 + 5, {
+      const e = loginEvent('ttl-1', 'ttl-user', T0 + 5, {
         accountId: 'ttl-acc',
         properties: { big: 2 ** 70, tiny: 1e-300, empty: '', deep: [[{}]] },
       });
@@ -171,25 +135,8 @@ for (const engine of engines) {
       expect(expiresAt).toBeLessThanOrEqual(Math.floor((Math.max(T0 + 5, arrivedTo) + 400 * DAY_MS) / 1000));
       expect(raw.Item?.pk?.S).toMatch(/^U#\d#20260310$/);
       expect(raw.Item?.apk?.S).toMatch(/^A#\d#20260310$/);
-      const [back] = await readAll(events, 'user', T0, T0 + 10);
+      const [back] = await readAllShards(events, 'user', T0, T0 + 10);
       expect(back).toEqual(e);
-    });
-
-    it('reads exactly the window [from, to) across days, page by page', async () => {
-      // Arrange: events around both edges of a window that starts and ends mid-day, three days apart.
-      const from = T0 + 20 * DAY_MS + 6 * 3_600_000;
-      const to = from + 2 * DAY_MS;
-      const stamps = [from - 1, from, from + 1, from + DAY_MS, to - 1, to, to + 1, from - DAY_MS, to + DAY_MS];
-      const all = stamps.map((ts, i) => event(`win-${String(i).padStart(2, '0')}`, `win-user-${i % 5}`, ts));
-      await events.putEvents(all);
-
-      // Act
-      const read = await readAll(events, 'user', from, to);
-
-      // Assert
-      const expected = all.filter((e) => e.timestamp >= from && e.timestamp < to).map((e) => e.eventId);
-      expect(read.map((e) => e.eventId)).toEqual(expected);
-      expect(expected).toHaveLength(4);
     });
 
     it('routes events to the account index by their own account or the account their user was grouped with', async () => {
@@ -198,10 +145,10 @@ for (const engine of engines) {
       await entities.upsert([{ entityType: 'user', entityId: 'acct-user-2', accountId: 'acc-linked', seenAt: base }]);
       const batch = {
         events: [
-          event('acct-1', 'acct-user-1', base + 1, { accountId: 'acc-own' }),
-          event('acct-2', 'acct-user-2', base + 2),
-          event('acct-3', 'acct-user-3', base + 3),
-          event('acct-4', 'acct-user-2', base + 4, { accountId: 'acc-own' }),
+          loginEvent('acct-1', 'acct-user-1', base + 1, { accountId: 'acc-own' }),
+          loginEvent('acct-2', 'acct-user-2', base + 2),
+          loginEvent('acct-3', 'acct-user-3', base + 3),
+          loginEvent('acct-4', 'acct-user-2', base + 4, { accountId: 'acc-own' }),
         ],
         traits: [],
         traitMessages: 0,
@@ -212,8 +159,8 @@ for (const engine of engines) {
 
       // Act
       const outcome = await storeBatch({ events, entities }, batch);
-      const byAccount = await readAll(events, 'account', base, base + DAY_MS);
-      const byUser = await readAll(events, 'user', base, base + DAY_MS);
+      const byAccount = await readAllShards(events, 'account', base, base + DAY_MS);
+      const byUser = await readAllShards(events, 'user', base, base + DAY_MS);
 
       // Assert
       expect(outcome.accepted).toBe(4);
