@@ -1,8 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { backtest } from '../../shared/calibrate/backtest.js';
+import { readOutcomesFile } from '../../shared/calibrate/outcomes.js';
 import { runCalibrateDetailed } from '../../shared/cli/calibrate.js';
+import { loadModelFile } from '../../shared/domain/model/load.js';
 import type { BenchFn, BenchRow } from '../types.js';
 
 /**
@@ -108,6 +111,23 @@ export const bench: BenchFn = async ({ quick }) => {
     });
     const seconds = (performance.now() - started) / 1000;
     const r = run.report;
+    // The replay alone on the same file, one thread vs one per core (docs/calibrate.md#threads): results are equal
+    // by construction (tested), so only the time is reported.
+    const replayOn = async (threads: number) => {
+      const began = performance.now();
+      const result = await backtest({
+        model: loadModelFile(join(dir, 'mooc.yaml')).model,
+        eventsFile: join(dir, 'events.jsonl'),
+        outcomes: readOutcomesFile(join(dir, 'outcomes.csv')),
+        horizonDays: 10,
+        unknownEntities: 'skip',
+        threads,
+      });
+      return { seconds: (performance.now() - began) / 1000, threads: result.threads ?? 1 };
+    };
+    const cores = Math.max(2, availableParallelism());
+    const oneThread = await replayOn(1);
+    const manyThreads = await replayOn(cores);
     const rows: BenchRow[] = [
       { metric: 'outcomes', value: r.current.n, unit: 'enrollments' },
       { metric: 'events replayed', value: events.length, unit: 'events' },
@@ -123,6 +143,8 @@ export const bench: BenchFn = async ({ quick }) => {
       { metric: 'AUC, suggested weights (5-fold CV)', value: r.crossValidatedAuc, unit: '' },
       { metric: 'bottom-decile lift', value: r.current.bottomDecile.lift, unit: '×' },
       { metric: 'calibrate wall time', value: seconds, unit: 's' },
+      { metric: 'events replay, 1 thread', value: oneThread.seconds, unit: 's' },
+      { metric: `events replay, ${manyThreads.threads} threads`, value: manyThreads.seconds, unit: 's' },
     ];
     return {
       name,

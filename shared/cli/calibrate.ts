@@ -57,6 +57,8 @@ export interface CalibrateOptions {
   skipUnknown?: boolean | undefined;
   bootstrapReplicates?: number | undefined;
   seed?: number | undefined;
+  /** `--threads`: worker threads replaying an events file (docs/calibrate.md#threads); default by file size. */
+  threads?: number | undefined;
   /** Receives progress: `done` of `total` in `unit`. */
   onProgress?: ((done: number, total: number, unit: ProgressUnit) => void) | undefined;
   now?: Date | undefined;
@@ -142,6 +144,7 @@ export async function runCalibrateDetailed(options: CalibrateOptions): Promise<C
       outcomes,
       horizonDays,
       unknownEntities,
+      threads: options.threads,
       onProgress: (done, total) => options.onProgress?.(done, total, 'bytes'),
     });
   } else {
@@ -216,6 +219,7 @@ export interface CommandFlags {
   bandBadRates?: string;
   skipUnknown?: boolean;
   seed?: string;
+  threads?: string;
 }
 
 const HELP_AFTER = `
@@ -260,6 +264,7 @@ export function calibrateCommand(io?: CliIO, result?: { code: number }): Command
     )
     .option('--skip-unknown', 'leave out outcomes whose entity is unknown (never in the events) instead of failing')
     .option('--seed <n>', 'seed of the bootstrap and cross-validation', '1')
+    .option('--threads <n>', 'worker threads replaying --events (default: one per core for files of 8 MiB or more)')
     .addHelpText('after', HELP_AFTER);
   if (io && result) {
     return command
@@ -306,6 +311,8 @@ export async function calibrateAction(
       );
     const horizonDays = parseWhole(flags.horizonDays ?? String(DEFAULT_HORIZON_DAYS), '--horizon-days');
     const seed = parseWhole(flags.seed ?? '1', '--seed');
+    const threads = flags.threads === undefined ? undefined : parseWhole(flags.threads, '--threads');
+    if (threads === 0) throw new CalibrateUsageError('--threads must be at least 1, got "0"');
     let bandBadRates: number[] | undefined;
     if (flags.bandBadRates !== undefined) {
       const bands = resolveModel(flags.model!, { env: io.env ?? process.env, cwd: io.cwd ?? process.cwd() }).model.bands
@@ -327,6 +334,7 @@ export async function calibrateAction(
       bandBadRates,
       skipUnknown: flags.skipUnknown,
       seed,
+      threads,
       env: io.env,
       cwd: io.cwd,
       onProgress: (done, total, unit) => {

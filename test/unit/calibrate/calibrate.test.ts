@@ -273,7 +273,7 @@ describe('calibrateAction (the command body): exit codes and output', () => {
     expect(c.err.join('')).toBe('');
   });
 
-  it('exits 2 with a usage message for a missing flag or a bad horizon', async () => {
+  it('exits 2 with a usage message for a missing flag, a bad horizon or bad --threads', async () => {
     const missing = capture();
     expect(await calibrateAction({ model: data.goodModelFile }, missing.io)).toBe(2);
     expect(missing.err.join('')).toContain('missing --outcomes');
@@ -287,6 +287,15 @@ describe('calibrateAction (the command body): exit codes and output', () => {
     };
     expect(await calibrateAction(flags, horizon.io)).toBe(2);
     expect(horizon.err.join('')).toContain('--horizon-days must be a whole number, got "soon"');
+
+    for (const [threads, message] of [
+      ['0', '--threads must be at least 1, got "0"'],
+      ['many', '--threads must be a whole number, got "many"'],
+    ]) {
+      const badThreads = capture();
+      expect(await calibrateAction({ ...flags, horizonDays: '30', threads }, badThreads.io)).toBe(2);
+      expect(badThreads.err.join('')).toContain(message);
+    }
 
     const noFile = capture();
     expect(await calibrateAction({ ...flags, horizonDays: '30', events: join(dir, 'nope.jsonl') }, noFile.io)).toBe(2);
