@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { backtest } from '../../shared/calibrate/backtest.js';
 import { readOutcomesFile } from '../../shared/calibrate/outcomes.js';
 import { runCalibrateDetailed } from '../../shared/cli/calibrate.js';
 import { loadModelFile } from '../../shared/domain/model/load.js';
+import { KDD_HORIZON_DAYS, KDD_MODEL, KDD_SHOWN, kddAvailable, writeKddCourse } from '../../test/support/kdd.js';
 import type { BenchFn, BenchRow } from '../types.js';
 
 /**
@@ -15,8 +15,6 @@ import type { BenchFn, BenchRow } from '../types.js';
  * the 30-day window) is `churned`, otherwise `retained`. Outcome date = last window day + 10, horizon 10 days, so
  * each score covers exactly the course's 30-day window and nothing after it.
  */
-const here = dirname(fileURLToPath(import.meta.url));
-const DATA = join(here, '..', '..', '..', 'shared', 'data', 'kddcup2015-mooc-dropout');
 const QUICK_COURSES = ['trainCourse645'];
 const ALL_COURSES = [
   'trainCourse645',
@@ -27,85 +25,31 @@ const ALL_COURSES = [
   'trainCourse2796',
   'trainCourse4010',
 ];
-const TYPES = ['access', 'discussion', 'navigate', 'page_close', 'problem', 'video', 'wiki'] as const;
-const DAY = 86_400_000;
-
-/** A plausible hand-written engagement model: what a course team might write before any calibration. */
-const MODEL = `name: mooc
-version: 1
-level: user
-windowDays: 30
-signals:
-  - { name: active-days, event: "*", aggregate: distinctDays, weight: 3 }
-  - { name: videos, event: video, aggregate: sum, property: n, weight: 1 }
-  - { name: problems, event: problem, aggregate: sum, property: n, weight: 1 }
-  - { name: pages, event: access, aggregate: sum, property: n, weight: 0.2 }
-  - { name: discussion, event: discussion, aggregate: sum, property: n, weight: 2 }
-  - { name: last-week, event: "*", aggregate: sum, property: n, weight: 0, decay: { halfLifeDays: 3 } }
-penalties:
-  - { name: inactive, inactiveDays: 10, points: -20 }
-normalize: { method: target, target: 150 }
-bands:
-  - { name: at-risk }
-  - { name: low, min: 10 }
-  - { name: medium, min: 40 }
-  - { name: high, min: 70 }
-`;
-
 export const bench: BenchFn = async ({ quick }) => {
   const name = 'calibrate (KDD Cup 2015 MOOC dropout, real outcomes)';
-  if (!existsSync(join(DATA, 'truth_train.csv'))) {
-    return { name, rows: [], notes: [`data not found at ../shared/data/kddcup2015-mooc-dropout: section skipped`] };
+  const courses = quick ? QUICK_COURSES : ALL_COURSES;
+  if (!kddAvailable(courses)) {
+    return { name, rows: [], notes: [`data not found at ${KDD_SHOWN}: section skipped`] };
   }
   const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-calibrate-'));
   try {
-    const labels = new Map<string, string>();
-    for (const line of readFileSync(join(DATA, 'truth_train.csv'), 'utf8').trim().split('\n').slice(1)) {
-      const [id, label] = line.split(',');
-      labels.set(id!, label!);
-    }
+    // One file of events and one of outcomes over all the courses, each course converted by the test fixture's reader.
     const events: string[] = [];
     const outcomes: string[] = ['entity_type,entity_id,outcome,outcome_date'];
-    const courses = quick ? QUICK_COURSES : ALL_COURSES;
     for (const course of courses) {
-      const lastDay = new Map<string, string>();
-      const lines = readFileSync(join(DATA, `${course}.csv`), 'utf8')
-        .trim()
-        .split('\n');
-      for (const line of lines.slice(1)) {
-        const cells = line.split(',');
-        const id = cells[0]!;
-        const day = cells[1]!;
-        if ((lastDay.get(id) ?? '') < day) lastDay.set(id, day);
-        TYPES.forEach((type, k) => {
-          const n = Number(cells[k + 2]);
-          // Midday UTC: the day's activity, inside the day whatever the exact hour.
-          if (n > 0)
-            events.push(
-              JSON.stringify({
-                eventId: `${id}-${day}-${type}`,
-                name: type,
-                userId: `e${id}`,
-                timestamp: `${day}T12:00:00Z`,
-                properties: { n },
-              }),
-            );
-        });
-      }
-      for (const [id, day] of lastDay) {
-        const outcomeDate = new Date(Date.parse(`${day}T00:00:00Z`) + 10 * DAY).toISOString().slice(0, 10);
-        outcomes.push(`user,e${id},${labels.get(id) === '1' ? 'churned' : 'retained'},${outcomeDate}`);
-      }
+      const files = writeKddCourse(course, dir);
+      events.push(...readFileSync(files.events, 'utf8').trim().split('\n'));
+      outcomes.push(...readFileSync(files.outcomes, 'utf8').trim().split('\n').slice(1));
     }
     writeFileSync(join(dir, 'events.jsonl'), `${events.join('\n')}\n`);
     writeFileSync(join(dir, 'outcomes.csv'), `${outcomes.join('\n')}\n`);
-    writeFileSync(join(dir, 'mooc.yaml'), MODEL);
+    writeFileSync(join(dir, 'mooc.yaml'), KDD_MODEL);
     const started = performance.now();
     const run = await runCalibrateDetailed({
       model: join(dir, 'mooc.yaml'),
       events: join(dir, 'events.jsonl'),
       outcomes: join(dir, 'outcomes.csv'),
-      horizonDays: 10,
+      horizonDays: KDD_HORIZON_DAYS,
       out: join(dir, 'out'),
       skipUnknown: true,
     });
@@ -119,7 +63,7 @@ export const bench: BenchFn = async ({ quick }) => {
         model: loadModelFile(join(dir, 'mooc.yaml')).model,
         eventsFile: join(dir, 'events.jsonl'),
         outcomes: readOutcomesFile(join(dir, 'outcomes.csv')),
-        horizonDays: 10,
+        horizonDays: KDD_HORIZON_DAYS,
         unknownEntities: 'skip',
         threads,
       });

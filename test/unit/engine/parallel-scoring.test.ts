@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ScoringRun, type ScoringRunOptions } from '../../../shared/domain/engine/index.js';
 import type { ScoringEvent } from '../../../shared/domain/event.js';
 import type { Model, Traits } from '../../../shared/domain/model/schema.js';
+import { seededRandom } from '../../../shared/domain/random.js';
 import { type JsonlReadIssue, parseEventLine } from '../../../shared/files/jsonl-events.js';
 import { type ScoreJsonlOptions, scoreJsonlFile, splitAtLines } from '../../../shared/files/score-jsonl.js';
 import { model } from '../../support/engine.js';
@@ -91,25 +92,13 @@ const NAMES = [
   'other',
 ];
 
-/** Seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Lines of a random file: users moving between accounts (equal timestamps too), events out of range, sums as
  * numbers, strings and junk, repeated ids anywhere in the file (often with other content), lines without an id,
  * repeated whole lines, blank, CRLF and invalid lines.
  */
 function randomLines(seed: number, count: number): string[] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const pick = <V>(xs: readonly V[]): V => xs[Math.floor(r() * xs.length)]!;
   const lines: string[] = [];
   const ids: string[] = [];
