@@ -1,16 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
-import { DynamoAlertStore } from '../../shared/adapters/dynamodb/alert-store.js';
-import { DynamoEntityDataEraser } from '../../shared/adapters/dynamodb/entity-eraser.js';
-import { DynamoEntityEventReader } from '../../shared/adapters/dynamodb/entity-event-reader.js';
-import { DynamoEntityStore } from '../../shared/adapters/dynamodb/entity-store.js';
-import { DynamoErasureLog } from '../../shared/adapters/dynamodb/erasure-log.js';
-import { DynamoOverrideStore } from '../../shared/adapters/dynamodb/override-store.js';
-import { DynamoRunStore } from '../../shared/adapters/dynamodb/run-store.js';
-import { DynamoScoreStore } from '../../shared/adapters/dynamodb/score-store.js';
+import { dynamoStores } from '../../shared/adapters/dynamodb/stores.js';
+import { EnvSchema, parseEnv } from '../../shared/config/env.js';
 import { ENV } from '../../shared/config-names.js';
-import { DEFAULT_RETENTION_DAYS } from '../../shared/domain/hot-window.js';
 import { type LoadedModel, loadModels } from '../../shared/domain/model/load.js';
 import { type EraseDeps, eraseEntity, liftTombstone } from '../../shared/erasure/erase.js';
 import type { ApiRouteDeps, RunLauncher } from '../../shared/http/api-routes.js';
@@ -22,13 +14,13 @@ import { exportEntity } from '../../shared/run/export.js';
 import { createBackfill, createRun } from '../../shared/run/plan.js';
 
 /** The API function's configuration, checked once at cold start: a missing variable fails fast. */
-export const ApiConfigSchema = z.object({
-  [ENV.scoresTable]: z.string().min(1),
-  [ENV.eventsTable]: z.string().min(1),
-  [ENV.modelsDir]: z.string().min(1),
-  [ENV.stateMachineArn]: z.string().startsWith('arn:', 'must be a Step Functions state machine ARN'),
-  [ENV.shardCount]: z.coerce.number().int().min(1).max(1024).default(16),
-  [ENV.retentionDays]: z.coerce.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
+export const ApiConfigSchema = EnvSchema.pick({
+  [ENV.scoresTable]: true,
+  [ENV.eventsTable]: true,
+  [ENV.modelsDir]: true,
+  [ENV.stateMachineArn]: true,
+  [ENV.shardCount]: true,
+  [ENV.retentionDays]: true,
 });
 
 export interface ApiConfig {
@@ -41,12 +33,7 @@ export interface ApiConfig {
 }
 
 export function parseApiConfig(env: Record<string, string | undefined>): ApiConfig {
-  const parsed = ApiConfigSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Invalid API configuration: ${problems}`);
-  }
-  const c = parsed.data;
+  const c = parseEnv(ApiConfigSchema, env, 'API');
   return {
     scoresTable: c[ENV.scoresTable],
     eventsTable: c[ENV.eventsTable],
@@ -103,28 +90,16 @@ export function stateMachineLauncher(deps: {
 /** The scores API's dependencies in AWS: the gateway authorises (IAM or JWT), DynamoDB holds scores and runs. */
 export function apiDeps(config: ApiConfig, clients: { dynamo: DynamoDBClient; sfn: SFNClient }): ApiRouteDeps {
   const { dynamo, sfn } = clients;
-  const tableName = config.scoresTable;
   const models = loadModels(config.modelsDir);
-  const runs = new DynamoRunStore({ client: dynamo, tableName });
-  const scores = new DynamoScoreStore({ client: dynamo, tableName, shardCount: config.shardCount });
-  const alerts = new DynamoAlertStore({ client: dynamo, tableName });
-  const overrides = new DynamoOverrideStore({ client: dynamo, tableName });
-  const entities = new DynamoEntityStore({ client: dynamo, tableName, shardCount: config.shardCount });
-  const eventReader = new DynamoEntityEventReader({
+  const { runs, scores, alerts, overrides, entities, entityEvents, erasureLog, entityData } = dynamoStores({
     client: dynamo,
-    tableName: config.eventsTable,
+    tables: { events: config.eventsTable, scores: config.scoresTable },
     shardCount: config.shardCount,
   });
-  const erasureLog = new DynamoErasureLog({ client: dynamo, tableName });
   // No sweepNow: snapshots and the archive are rewritten by the daily archive step (docs/api.md#erasure).
   const eraseDeps: EraseDeps = {
     models: () => models,
-    data: new DynamoEntityDataEraser({
-      client: dynamo,
-      eventsTable: config.eventsTable,
-      scoresTable: tableName,
-      shardCount: config.shardCount,
-    }),
+    data: entityData,
     overrides,
     log: erasureLog,
     shardCount: config.shardCount,
@@ -143,7 +118,7 @@ export function apiDeps(config: ApiConfig, clients: { dynamo: DynamoDBClient; sf
       exportEntity(
         {
           models: () => models,
-          readEvents: (level, id, from, to) => eventReader.read(level, id, from, to),
+          readEvents: (level, id, from, to) => entityEvents.read(level, id, from, to),
           entities,
           scores,
           alertStore: alerts,

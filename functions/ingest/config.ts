@@ -1,12 +1,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
-import { DynamoEntityStore } from '../../shared/adapters/dynamodb/entity-store.js';
-import { DynamoErasureLog } from '../../shared/adapters/dynamodb/erasure-log.js';
-import { DynamoEventStore } from '../../shared/adapters/dynamodb/event-store.js';
+import { dynamoStores } from '../../shared/adapters/dynamodb/stores.js';
+import { EnvSchema, parseEnv } from '../../shared/config/env.js';
 import { ENV } from '../../shared/config-names.js';
 import { PulseError } from '../../shared/domain/errors.js';
-import { DEFAULT_RETENTION_DAYS } from '../../shared/domain/hot-window.js';
 import { TombstoneCache } from '../../shared/erasure/tombstones.js';
 import type { AppDeps } from '../../shared/http/app.js';
 import type { WriteKeySource } from '../../shared/http/auth.js';
@@ -14,13 +12,13 @@ import { limitsWith } from '../../shared/ingest/limits.js';
 import { logger } from '../../shared/observability.js';
 
 /** The ingest function's configuration, checked once at cold start: a missing variable fails fast. */
-export const IngestConfigSchema = z.object({
-  [ENV.eventsTable]: z.string().min(1),
-  [ENV.scoresTable]: z.string().min(1),
-  [ENV.writeKeysSecretArn]: z.string().startsWith('arn:', 'must be a Secrets Manager secret ARN'),
-  [ENV.shardCount]: z.coerce.number().int().min(1).max(1024).default(16),
-  [ENV.retentionDays]: z.coerce.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
-  [ENV.hotDays]: z.coerce.number().int().min(1).max(3650).optional(),
+export const IngestConfigSchema = EnvSchema.pick({
+  [ENV.eventsTable]: true,
+  [ENV.scoresTable]: true,
+  [ENV.writeKeysSecretArn]: true,
+  [ENV.shardCount]: true,
+  [ENV.retentionDays]: true,
+  [ENV.hotDays]: true,
 });
 
 export interface IngestConfig {
@@ -34,12 +32,7 @@ export interface IngestConfig {
 }
 
 export function parseIngestConfig(env: Record<string, string | undefined>): IngestConfig {
-  const parsed = IngestConfigSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Invalid ingest configuration: ${problems}`);
-  }
-  const c = parsed.data;
+  const c = parseEnv(IngestConfigSchema, env, 'ingest');
   return {
     eventsTable: c[ENV.eventsTable],
     scoresTable: c[ENV.scoresTable],
@@ -158,22 +151,19 @@ export function ingestDeps(
   config: IngestConfig,
   clients: { dynamo: DynamoDBClient; secrets: SecretsManagerClient },
 ): AppDeps {
+  const stores = dynamoStores({
+    client: clients.dynamo,
+    tables: { events: config.eventsTable, scores: config.scoresTable },
+    shardCount: config.shardCount,
+    // Items expire after the hot window; the archive keeps them for the retention period.
+    eventTtlDays: config.hotDays ?? config.retentionDays,
+  });
   return {
     ingest: {
-      events: new DynamoEventStore({
-        client: clients.dynamo,
-        tableName: config.eventsTable,
-        shardCount: config.shardCount,
-        // Items expire after the hot window; the archive keeps them for the retention period.
-        retentionDays: config.hotDays ?? config.retentionDays,
-      }),
-      entities: new DynamoEntityStore({
-        client: clients.dynamo,
-        tableName: config.scoresTable,
-        shardCount: config.shardCount,
-      }),
+      events: stores.events,
+      entities: stores.entities,
       // Erased users and accounts are refused; tombstones are read at most once a minute (docs/api.md#erasure).
-      erased: new TombstoneCache(new DynamoErasureLog({ client: clients.dynamo, tableName: config.scoresTable })),
+      erased: new TombstoneCache(stores.erasureLog),
       writeKeys: secretWriteKeys(clients.secrets, config.writeKeysSecretArn, {
         onRefreshFailed: ({ error, ageMs, honoured }) =>
           logger.warn(

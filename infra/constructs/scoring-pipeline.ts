@@ -23,6 +23,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2 } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
+import { DEFAULT_SHARD_COUNT } from '../../shared/config/defaults.js';
 import { acknowledgeWildcardGrants } from './nag.js';
 import { executionArns, type PulseFunction } from './pulse-function.js';
 
@@ -134,7 +135,7 @@ export class ScoringPipeline extends Construct {
     );
     plan.addRetry(retryWithBackoff(Duration.seconds(2), 4));
 
-    const shardCount = props.shardCount ?? 16;
+    const shardCount = props.shardCount ?? DEFAULT_SHARD_COUNT;
     const maxConcurrency = props.maxConcurrency ?? Math.min(shardCount, DEFAULT_MAX_CONCURRENCY_CAP);
     if (maxConcurrency > shardCount)
       throw new Error(

@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  DEFAULT_RETENTION_DAYS,
+  DEFAULT_SHARD_COUNT,
+  MAX_DAYS,
+  MAX_SHARD_COUNT,
+  MIN_SHARD_COUNT,
+} from '../config/defaults.js';
 import { PulseError } from '../domain/errors.js';
-import { DEFAULT_RETENTION_DAYS } from '../domain/hot-window.js';
 import {
   DEFAULT_PORT,
   DEFAULT_S3_PORT,
@@ -86,8 +92,8 @@ export function localConfig(
     port: intVar(env, 'PORT', DEFAULT_PORT, 0, 65535),
     s3Port: overrides.s3Port ?? intVar(env, 'PULSE_S3_PORT', DEFAULT_S3_PORT, 0, 65535),
     modelsDir: env.PULSE_MODELS_DIR ? resolve(cwd, env.PULSE_MODELS_DIR) : EXAMPLE_MODELS_DIR,
-    shardCount: intVar(env, 'PULSE_SHARD_COUNT', 16, 1, 1024),
-    retentionDays: intVar(env, 'PULSE_RETENTION_DAYS', DEFAULT_RETENTION_DAYS, 1, 3650),
+    shardCount: intVar(env, 'PULSE_SHARD_COUNT', DEFAULT_SHARD_COUNT, MIN_SHARD_COUNT, MAX_SHARD_COUNT),
+    retentionDays: intVar(env, 'PULSE_RETENTION_DAYS', DEFAULT_RETENTION_DAYS, 1, MAX_DAYS),
     credentials: resolveCredentials(dataDir, env),
     quiet: overrides.quiet ?? false,
     alertWebhookUrl: webhookUrl(env),

@@ -5,6 +5,7 @@ import {
   type DynamoDBClient,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_SHARD_COUNT } from '../../config/defaults.js';
 import type { ErasedLevel } from '../../domain/erasure.js';
 import { shardOf } from '../../domain/shard.js';
 import type { EntityDataEraser } from '../../ports/erasure-store.js';
@@ -39,7 +40,7 @@ export class DynamoEventEraser {
   constructor(options: EraserOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
-    this.shardCount = options.shardCount ?? 16;
+    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
     this.retry = options.retry ?? DEFAULT_RETRY;
   }
 
@@ -85,7 +86,7 @@ export class DynamoScoresEraser {
   constructor(options: EraserOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
-    this.shardCount = options.shardCount ?? 16;
+    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
     this.retry = options.retry ?? DEFAULT_RETRY;
   }
 

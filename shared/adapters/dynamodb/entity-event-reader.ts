@@ -1,4 +1,5 @@
 import type { DynamoDBClient, QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_SHARD_COUNT } from '../../config/defaults.js';
 import type { ScoringEvent } from '../../domain/event.js';
 import { shardOf } from '../../domain/shard.js';
 import type { EntityLevel } from '../../ports/event-store.js';
@@ -34,7 +35,7 @@ export class DynamoEntityEventReader {
   }) {
     this.client = options.client;
     this.tableName = options.tableName;
-    this.shardCount = options.shardCount ?? 16;
+    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
     this.retry = options.retry ?? DEFAULT_RETRY;
   }
 

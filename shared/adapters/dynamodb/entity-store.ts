@@ -6,6 +6,7 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_SHARD_COUNT } from '../../config/defaults.js';
 import { type EntityState, groupUpdates, mergeEntity } from '../../domain/entity-merge.js';
 import type { Traits } from '../../domain/model/schema.js';
 import type { EntityRecord, EntityStore, TraitsRefusal, TraitsUpdate } from '../../ports/entity-store.js';
@@ -43,7 +44,7 @@ export class DynamoEntityStore implements EntityStore {
   constructor(options: DynamoEntityStoreOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
-    this.shardCount = options.shardCount ?? 16;
+    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.maxConflicts = options.maxConflicts ?? 10;
   }

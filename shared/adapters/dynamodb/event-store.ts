@@ -5,6 +5,7 @@ import {
   PutItemCommand,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_SHARD_COUNT } from '../../config/defaults.js';
 import type { ScoringEvent } from '../../domain/event.js';
 import { DEFAULT_RETENTION_DAYS } from '../../domain/hot-window.js';
 import { shardOf } from '../../domain/shard.js';
@@ -151,7 +152,7 @@ export class DynamoEventStore implements EventStore {
   constructor(options: DynamoEventStoreOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
-    this.shardCount = options.shardCount ?? 16;
+    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
     this.retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.pageSize = options.pageSize;

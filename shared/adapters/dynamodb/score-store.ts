@@ -9,6 +9,7 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
+import { DEFAULT_SHARD_COUNT } from '../../config/defaults.js';
 import { shardOf } from '../../domain/shard.js';
 import type { EntityLevel } from '../../ports/event-store.js';
 import {
@@ -84,7 +85,7 @@ export class DynamoScoreStore implements ScoreStore {
   constructor(options: DynamoScoreStoreOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
-    this.shardCount = options.shardCount ?? 16;
+    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.pageSize = options.pageSize;
   }
