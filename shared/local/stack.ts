@@ -1,16 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
-import { DynamoAlertStore } from '../adapters/dynamodb/alert-store.js';
-import { DynamoEntityDataEraser } from '../adapters/dynamodb/entity-eraser.js';
-import { DynamoEntityStore } from '../adapters/dynamodb/entity-store.js';
-import { DynamoErasureLog } from '../adapters/dynamodb/erasure-log.js';
-import { DynamoEventStore } from '../adapters/dynamodb/event-store.js';
 import { migrateEventKeys } from '../adapters/dynamodb/migrate-event-keys.js';
-import { DynamoOverrideStore } from '../adapters/dynamodb/override-store.js';
-import { DynamoRunStore } from '../adapters/dynamodb/run-store.js';
-import { DynamoScoreStore } from '../adapters/dynamodb/score-store.js';
 import { SoleWriterEventStore } from '../adapters/dynamodb/sole-writer-event-store.js';
+import { dynamoStores } from '../adapters/dynamodb/stores.js';
 import { EVENTS_TABLE, ensureTable, SCORES_TABLE } from '../adapters/dynamodb/tables.js';
 import { S3SnapshotStore } from '../adapters/s3/snapshot-store.js';
 import { WebhookAlertSink } from '../adapters/webhook/alert-sink.js';
@@ -140,21 +133,22 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
   // The table keeps the hot window; the local archive step moves older days to events/ in the local S3.
   // The embedded store has one writer, this process (docs/data-model.md#idempotent-writes-counted-exactly); an
   // external one may be shared, so events go in with the conditional puts the ingest Lambda uses.
-  const eventStoreOptions = {
+  const stores = dynamoStores({
     client,
-    tableName: eventsTable,
+    tables: { events: eventsTable, scores: scoresTable },
     shardCount: config.shardCount,
-    retentionDays: hotWindow.days,
-  };
+    eventTtlDays: hotWindow.days,
+  });
   const events = dynamo.embedded
-    ? new SoleWriterEventStore(eventStoreOptions)
-    : new DynamoEventStore(eventStoreOptions);
-  const entities = new DynamoEntityStore({ client, tableName: scoresTable, shardCount: config.shardCount });
-  const scores = new DynamoScoreStore({ client, tableName: scoresTable, shardCount: config.shardCount });
-  const runs = new DynamoRunStore({ client, tableName: scoresTable });
-  const alertStore = new DynamoAlertStore({ client, tableName: scoresTable });
+    ? new SoleWriterEventStore({
+        client,
+        tableName: eventsTable,
+        shardCount: config.shardCount,
+        retentionDays: hotWindow.days,
+      })
+    : stores.events;
+  const { entities, scores, runs, alerts: alertStore, overrides, erasureLog } = stores;
   const objects = new S3SnapshotStore({ client: s3.client, bucket: s3.bucket });
-  const overrides = new DynamoOverrideStore({ client, tableName: scoresTable });
 
   const archiver = new LocalArchiver({
     client,
@@ -165,17 +159,11 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
   });
   archiver.start();
   const archive = new EventArchive(objects, config.shardCount);
-  const erasureLog = new DynamoErasureLog({ client, tableName: scoresTable });
   // Refreshed at once after an erasure here (onTombstonesChanged), so local ingest refuses the next request.
   const tombstones = new TombstoneCache(erasureLog);
   const eraseDeps: EraseDeps = {
     models: () => models,
-    data: new DynamoEntityDataEraser({
-      client,
-      eventsTable,
-      scoresTable,
-      shardCount: config.shardCount,
-    }),
+    data: stores.entityData,
     overrides,
     log: erasureLog,
     shardCount: config.shardCount,
