@@ -7,18 +7,23 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { DuckDBConnection } from '@duckdb/node-api';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Api, type Child, freePort, ROOT, runPulse, serverEnv, startLocalServer, tempDir } from './support.js';
+import {
+  Api,
+  at,
+  type Child,
+  dateOf,
+  E2E_MODELS,
+  onFreePorts,
+  runPulse,
+  serverEnv,
+  startLocalServer,
+  tempDir,
+} from './support.js';
 
 /**
  * Acting on scores against the real local server (`npm start`'s process on free ports, a temp data dir): alert
  * delivery to a loopback webhook receiver, with reasons, and a receiver that fails.
  */
-
-const DAY = 86_400_000;
-const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
-const dateOf = (daysAgo: number) => new Date(today - daysAgo * DAY).toISOString().slice(0, 10);
-const at = (daysAgo: number, minute: number) =>
-  new Date(today - daysAgo * DAY + 10 * 3_600_000 + minute * 60_000).toISOString();
 
 /** `n` logins of `userId` on the day `daysAgo` (the `activity` model: 10 points a login, 7-day window). */
 const logins = (userId: string, n: number, daysAgo: number) =>
@@ -68,16 +73,14 @@ describe('acting on scores, on the local server', () => {
 
   beforeAll(async () => {
     await receiver.start();
-    env = {
-      port: await freePort(),
-      s3Port: await freePort(),
+    env = await onFreePorts({
       dataDir: data.path,
       apiToken: token,
       writeKey,
-      modelsDir: join(ROOT, 'test/e2e/fixtures/models'),
+      modelsDir: E2E_MODELS,
       // The receiver is configured through the environment, as a user would.
       extra: { PULSE_ALERT_WEBHOOK_URL: receiver.url },
-    };
+    });
     server = await startLocalServer(env);
     api = new Api(`http://127.0.0.1:${env.port}`, token, writeKey);
     // w1 logs in 6 times 12 days ago, w2 6 times 5 days ago, w3 6 times 8 days ago.

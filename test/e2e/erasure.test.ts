@@ -8,7 +8,19 @@ import { archiveManifestKey, archivePartKey } from '../../shared/archive/keys.js
 import { encodeEventsParquet } from '../../shared/archive/parquet-events.js';
 import { erasureHash } from '../../shared/domain/erasure.js';
 import { shardOf } from '../../shared/domain/shard.js';
-import { Api, type Child, freePort, ROOT, runPulse, serverEnv, startLocalServer, tempDir } from './support.js';
+import {
+  Api,
+  at,
+  type Child,
+  DAY,
+  dateOf,
+  E2E_MODELS,
+  onFreePorts,
+  runPulse,
+  serverEnv,
+  startLocalServer,
+  tempDir,
+} from './support.js';
 
 /**
  * Erasure (docs/api.md#erasure) against the real local server: export holds a user's data, DELETE removes it from
@@ -16,12 +28,7 @@ import { Api, type Child, freePort, ROOT, runPulse, serverEnv, startLocalServer,
  * ingest do not bring it back, other users are untouched, a repeat answers the same, and the audit log has no id.
  */
 
-const DAY = 86_400_000;
 const SHARDS = 16;
-const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
-const dateOf = (daysAgo: number) => new Date(today - daysAgo * DAY).toISOString().slice(0, 10);
-const at = (daysAgo: number, minute: number) =>
-  new Date(today - daysAgo * DAY + 10 * 3_600_000 + minute * 60_000).toISOString();
 const logins = (userId: string, n: number, daysAgo: number) =>
   Array.from({ length: n }, (_, i) => ({
     eventId: `${userId}-${daysAgo}-${i}`,
@@ -77,14 +84,12 @@ describe('erasure, on the local server', () => {
   }
 
   beforeAll(async () => {
-    env = {
-      port: await freePort(),
-      s3Port: await freePort(),
+    env = await onFreePorts({
       dataDir: data.path,
       apiToken: token,
       writeKey,
-      modelsDir: join(ROOT, 'test/e2e/fixtures/models'),
-    };
+      modelsDir: E2E_MODELS,
+    });
     server = await startLocalServer(env);
     api = new Api(`http://127.0.0.1:${env.port}`, token, writeKey);
     s3 = new S3Client({

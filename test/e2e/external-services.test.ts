@@ -9,7 +9,20 @@ import { openLocalStack } from '../../shared/local/stack.js';
 import { type DynamoHarness, haveJava, startDynamoDbLocal } from '../support/dynamo.js';
 import { startLocalServerOn } from '../support/local-server.js';
 import { type S3Harness, startS3rver } from '../support/s3.js';
-import { Api, type Child, freePort, ROOT, runPulse, serverEnv, startLocalServer, tempDir } from './support.js';
+import {
+  Api,
+  at,
+  type Child,
+  dateOf,
+  E2E_MODELS,
+  freePort,
+  onFreePorts,
+  ROOT,
+  runPulse,
+  serverEnv,
+  startLocalServer,
+  tempDir,
+} from './support.js';
 
 /**
  * Local mode on external services (docs/local-mode.md#external-services): `npm start`'s server as a child process
@@ -18,11 +31,6 @@ import { Api, type Child, freePort, ROOT, runPulse, serverEnv, startLocalServer,
  * commands on the same store.
  */
 
-const DAY = 86_400_000;
-const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
-const dateOf = (daysAgo: number) => new Date(today - daysAgo * DAY).toISOString().slice(0, 10);
-const at = (daysAgo: number, minute: number) =>
-  new Date(today - daysAgo * DAY + 10 * 3_600_000 + minute * 60_000).toISOString();
 const AS_OF = dateOf(10);
 // u1..u4 with 1..4 logins twelve days ago: score 10 × logins under the 7-day `activity` fixture model.
 const loginEvents = () =>
@@ -52,13 +60,11 @@ describe.skipIf(!haveJava)(
 
     beforeAll(async () => {
       [dynamo, s3] = await Promise.all([startDynamoDbLocal({ sharedDb: true }), startS3rver('pulse-unrelated')]);
-      env = {
-        port: await freePort(),
-        s3Port: await freePort(),
+      env = await onFreePorts({
         dataDir: data.path,
         apiToken: token,
         writeKey,
-        modelsDir: join(ROOT, 'test/e2e/fixtures/models'),
+        modelsDir: E2E_MODELS,
         extra: {
           PULSE_DYNAMODB_ENDPOINT: dynamo.endpoint,
           PULSE_S3_ENDPOINT: s3.endpoint,
@@ -67,7 +73,7 @@ describe.skipIf(!haveJava)(
           AWS_ACCESS_KEY_ID: 'S3RVER',
           AWS_SECRET_ACCESS_KEY: 'S3RVER',
         },
-      };
+      });
       server = await startLocalServer(env);
       api = new Api(`http://127.0.0.1:${env.port}`, token, writeKey);
     }, 120_000);
@@ -217,14 +223,14 @@ describe('local mode refuses a bad external endpoint at start', () => {
     // Arrange
     const data = tempDir('pulse-ext-bad-');
     const port = await freePort();
-    const env = serverEnv({
-      port: await freePort(),
-      s3Port: await freePort(),
-      dataDir: data.path,
-      apiToken: 't',
-      writeKey: 'k',
-      extra: { PULSE_DYNAMODB_ENDPOINT: `http://127.0.0.1:${port}` },
-    });
+    const env = serverEnv(
+      await onFreePorts({
+        dataDir: data.path,
+        apiToken: 't',
+        writeKey: 'k',
+        extra: { PULSE_DYNAMODB_ENDPOINT: `http://127.0.0.1:${port}` },
+      }),
+    );
 
     // Act
     const result = await runNode(['--import', 'tsx', 'shared/local/main.ts'], env);

@@ -2,18 +2,23 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Api, type Child, freePort, ROOT, runPulse, serverEnv, startLocalServer, tempDir } from './support.js';
+import {
+  Api,
+  at,
+  type Child,
+  dateOf,
+  E2E_MODELS,
+  onFreePorts,
+  runPulse,
+  serverEnv,
+  startLocalServer,
+  tempDir,
+} from './support.js';
 
 /**
  * Local mode end to end, the way the README drives it: `npm start`'s server as a child process on free ports in a
  * temp data dir, real HTTP, stopped with SIGTERM and started again on the same data.
  */
-
-const DAY = 86_400_000;
-const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
-const dateOf = (daysAgo: number) => new Date(today - daysAgo * DAY).toISOString().slice(0, 10);
-const at = (daysAgo: number, minute: number) =>
-  new Date(today - daysAgo * DAY + 10 * 3_600_000 + minute * 60_000).toISOString();
 
 // Five users, u1..u5 with 1..5 logins twelve days ago (score 10 × logins under the 7-day `activity` model).
 const OLD = 12;
@@ -38,14 +43,12 @@ describe('local mode over HTTP', () => {
   let api: Api;
 
   beforeAll(async () => {
-    env = {
-      port: await freePort(),
-      s3Port: await freePort(),
+    env = await onFreePorts({
       dataDir: data.path,
       apiToken: token,
       writeKey,
-      modelsDir: join(ROOT, 'test/e2e/fixtures/models'),
-    };
+      modelsDir: E2E_MODELS,
+    });
     server = await startLocalServer(env);
     api = new Api(`http://127.0.0.1:${env.port}`, token, writeKey);
   });

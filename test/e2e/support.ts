@@ -10,6 +10,18 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export { freePort };
 
+/** The models the e2e servers load. */
+export const E2E_MODELS = join(ROOT, 'test/e2e/fixtures/models');
+
+export const DAY = 86_400_000;
+/** Today's UTC midnight, epoch ms: e2e data is dated relative to it so the scoring window always covers it. */
+export const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+/** The UTC date `daysAgo` days before today, YYYY-MM-DD. */
+export const dateOf = (daysAgo: number): string => new Date(today - daysAgo * DAY).toISOString().slice(0, 10);
+/** An ISO instant `daysAgo` days before today at 10:00 UTC plus `minute` minutes. */
+export const at = (daysAgo: number, minute: number): string =>
+  new Date(today - daysAgo * DAY + 10 * 3_600_000 + minute * 60_000).toISOString();
+
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
@@ -87,6 +99,11 @@ export interface LocalServerEnv {
   modelsDir?: string;
   /** More variables for the server (e.g. PULSE_ALERT_WEBHOOK_URL). */
   extra?: NodeJS.ProcessEnv;
+}
+
+/** A local server's settings on two free ports (API and embedded S3). */
+export async function onFreePorts(e: Omit<LocalServerEnv, 'port' | 's3Port'>): Promise<LocalServerEnv> {
+  return { port: await freePort(), s3Port: await freePort(), ...e };
 }
 
 export function serverEnv(e: LocalServerEnv): NodeJS.ProcessEnv {
