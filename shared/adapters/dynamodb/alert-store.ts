@@ -5,9 +5,9 @@ import { DAY_MS } from '../../domain/time.js';
 import { type AlertQuery, type AlertStore, type StoredAlert, storedAlertOf } from '../../ports/alert-sink.js';
 import { InvalidCursorError } from '../../ports/errors.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
+import { type Keyed, mergeDescending, type Source } from './merge-descending.js';
 import { queryPages } from './query-pages.js';
 import { batchPutAll, DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-import { type Keyed, mergeDescending, type Source } from './score-store.js';
 
 type Item = Record<string, AttributeValue>;
 

@@ -8,7 +8,6 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
 import { DEFAULT_SHARD_COUNT } from '../../config/defaults.js';
 import { shardOf } from '../../domain/shard.js';
 import type { EntityLevel } from '../../ports/event-store.js';
@@ -29,19 +28,19 @@ import {
   storedScoreOf,
 } from '../../ports/score-store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
+import { HistoryDays, OVERLAY, startsRun } from './history-days.js';
+import { type Keyed, mergeDescending, type Source } from './merge-descending.js';
 import { queryPages } from './query-pages.js';
 import { batchPutAll, chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
+import { bandPartition, SCORE_INDEX_SPREAD, ScoreCursorSchema, sortableNumber } from './score-index.js';
 import {
   asOfOfHistory,
-  historyEntryFrom,
   isCanonicalAsOf,
-  isCompactDoc,
   packCurrent,
   packDays,
   packHistory,
   packRun,
   unpackCurrent,
-  unpackDays,
   unpackRun,
 } from './score-items.js';
 import { SCORES_BY_SCORE_INDEX } from './tables.js';
@@ -49,11 +48,9 @@ import { isValidationError } from './validation.js';
 
 type Item = Record<string, AttributeValue>;
 
-/**
- * Each band of a model is spread over this many index partitions (by entity shard), so a run writing a million
- * scores is not capped by one GSI partition's ~1,000 writes a second; listing merges the spread partitions.
- */
-export const SCORE_INDEX_SPREAD = 8;
+// Reachable from here as before the store was split along its seams.
+export { type Keyed, mergeDescending, type Source } from './merge-descending.js';
+export { SCORE_INDEX_SPREAD, sortableNumber } from './score-index.js';
 
 /** Batch calls in flight at once per write call. */
 const WRITE_CONCURRENCY = 8;
@@ -458,64 +455,6 @@ export class DynamoScoreStore implements ScoreStore {
   }
 }
 
-const bandPartition = (model: string, band: string, g: number) => `SCORE#${model}#${band}#${g}`;
-
-/** Suffix of a backfilled day's own history row (sorts right after the day's run row). */
-const OVERLAY = '+';
-
-/** A row that starts a run (or was written before runs existed, when every day had its row). */
-const startsRun = (item: Item) => item.r !== undefined || !isCompactDoc(item.doc?.S ?? '');
-
-/**
- * The days of one entity's history under one model, from its rows and its current row: a backfilled day's row wins
- * over the day's run row, which wins over a day a run carries.
- */
-class HistoryDays {
-  private readonly own = new Map<string, HistoryEntry>();
-  private readonly carried = new Map<string, HistoryEntry>();
-  /** Backfilled days: written after the day's run row, so they win. */
-  private readonly overlaid = new Map<string, HistoryEntry>();
-
-  constructor(private readonly model: string) {}
-
-  add(item: Item): void {
-    const key = asOfOfHistory(item, this.model);
-    const doc = item.doc?.S;
-    if (doc === undefined) return;
-    if (key.endsWith(OVERLAY)) {
-      const day = key.slice(0, -OVERLAY.length);
-      this.overlaid.set(day, historyEntryFrom(doc, item, this.model, day));
-      return;
-    }
-    this.own.set(key, historyEntryFrom(doc, item, this.model, key));
-    const ds = item.ds?.S;
-    if (ds === undefined) return;
-    for (const day of unpackDays(key, ds)) this.carried.set(day, historyEntryFrom(doc, item, this.model, day));
-  }
-
-  /** The open run of the current row: its later days carry the current score's entry. */
-  addOpenRun(current: Item): void {
-    if (current.hr?.S === undefined) return;
-    const run = unpackRun(current.hr.S);
-    if (run.days.length === 0) return;
-    const entry = historyEntryOf(unpackCurrent(current));
-    for (const day of run.days) this.carried.set(day, { ...entry, asOf: day });
-  }
-
-  /** Entries with `from ≤ asOf ≤ to` (`< to` when `toExclusive`), oldest first. */
-  entries(from: string | undefined, to: string | undefined, toExclusive: boolean): HistoryEntry[] {
-    const all = new Map(this.carried);
-    for (const [day, entry] of this.own) all.set(day, entry);
-    for (const [day, entry] of this.overlaid) all.set(day, entry);
-    return [...all.entries()]
-      .filter(
-        ([day]) => (from === undefined || day >= from) && (to === undefined || (toExclusive ? day < to : day <= to)),
-      )
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, entry]) => entry);
-  }
-}
-
 function listItem(item: Item, model: string): ScoreListItem {
   return {
     entityType: item.et!.S as EntityLevel,
@@ -526,65 +465,3 @@ function listItem(item: Item, model: string): ScoreListItem {
     delta: item.d?.N === undefined ? null : Number(item.d.N),
   };
 }
-
-/**
- * A fixed-width hex string whose lexicographic order is the numeric order of any double (negative scores
- * included): flip the sign bit of positives, every bit of negatives.
- */
-export function sortableNumber(x: number): string {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, x === 0 ? 0 : x);
-  let hi = view.getUint32(0);
-  let lo = view.getUint32(4);
-  if (hi & 0x80000000) {
-    hi = ~hi >>> 0;
-    lo = ~lo >>> 0;
-  } else hi = (hi | 0x80000000) >>> 0;
-  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
-}
-
-export interface Keyed<T> {
-  key: string;
-  item: T;
-}
-
-/** A descending stream of keyed items, read `n` at a time after a key. */
-export interface Source<T> {
-  fetch(after: string | null, n: number): Promise<{ items: Keyed<T>[]; more: boolean }>;
-}
-
-/**
- * The `n` highest items of several descending sources after their positions (a k-way merge). `exhausted` is
- * true when every source is known to have nothing left beyond what was picked.
- */
-export async function mergeDescending<T>(
-  sources: readonly Source<T>[],
-  after: readonly (string | null)[],
-  n: number,
-): Promise<{ picked: (Keyed<T> & { source: number })[]; after: (string | null)[]; exhausted: boolean }> {
-  const pages = await Promise.all(sources.map((s, i) => s.fetch(after[i] ?? null, n)));
-  const all = pages.flatMap((p, source) => p.items.map((it) => ({ ...it, source })));
-  all.sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : a.source - b.source));
-  const picked = all.slice(0, n);
-  const next = [...after];
-  const pickedPer = new Array<number>(sources.length).fill(0);
-  for (const p of picked) {
-    next[p.source] = p.key;
-    pickedPer[p.source]!++;
-  }
-  const exhausted = pages.every((p, i) => !p.more && pickedPer[i] === p.items.length);
-  return { picked, after: next, exhausted };
-}
-
-/** A key of the byScore index: `<16 hex digits>#<type>#<id>`. */
-const INDEX_KEY = /^[0-9a-f]{16}#(user|account)#.+$/s;
-
-/** The score list's position: model, band filter, band index of the walk, last key read per index partition. */
-const ScoreCursorSchema = z
-  .object({
-    m: z.string(),
-    f: z.string().nullable(),
-    b: z.number().int().min(0),
-    a: z.array(z.string().max(2048).regex(INDEX_KEY).nullable()).length(SCORE_INDEX_SPREAD),
-  })
-  .strict();
