@@ -1,5 +1,5 @@
 import type { LoadedModel } from '../domain/model/load.js';
-import { historyView, modelView, runView, scoreView } from '../http/api-routes.js';
+import { historyView, modelView, runView, scoreView } from '../http/api-views.js';
 import type { AlertStore } from '../ports/alert-sink.js';
 import type { EntityStore } from '../ports/entity-store.js';
 import { InvalidCursorError } from '../ports/errors.js';

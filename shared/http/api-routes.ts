@@ -10,7 +10,7 @@ import type { AlertStore } from '../ports/alert-sink.js';
 import type { EntityStore } from '../ports/entity-store.js';
 import type { OverrideStore } from '../ports/override-store.js';
 import type { RunRecord, RunStore } from '../ports/run-store.js';
-import type { HistoryEntry, ScoreStore, StoredScore } from '../ports/score-store.js';
+import type { HistoryEntry, ScoreStore } from '../ports/score-store.js';
 import type { EntityExport } from '../run/export.js';
 import { checkBackfillRange } from '../run/plan.js';
 import type { ShadowReport, ShadowRequest } from '../run/shadow.js';
@@ -39,6 +39,7 @@ import {
   ShadowReportSchema,
   ShadowRequestSchema,
 } from './api-schemas.js';
+import { historyView, modelView, runView, scoreView } from './api-views.js';
 import { registerEntityRoutes } from './entity-routes.js';
 import { type ErasureRouteDeps, registerErasureRoutes } from './erasure-routes.js';
 import { registerOverrideRoutes } from './override-routes.js';
@@ -443,84 +444,5 @@ function upperBound(value: string, timezone: string): string {
   ).toISOString();
 }
 
-export function scoreView(s: StoredScore) {
-  return {
-    model: s.model,
-    modelVersion: s.modelVersion,
-    asOf: s.asOf,
-    windowDays: s.windowDays,
-    score: s.score,
-    rawScore: s.rawScore,
-    band: s.band,
-    previousScore: s.previousScore,
-    delta: s.delta,
-    previousBand: s.previousBand,
-    coverage: s.coverage,
-    contributions: s.contributions,
-    penalties: s.penalties,
-    reasons: s.reasons,
-    ...(s.groups ? { groups: s.groups } : {}),
-    override: s.override ?? null,
-  };
-}
-
-export function historyView(h: HistoryEntry) {
-  return {
-    asOf: h.asOf,
-    model: h.model,
-    modelVersion: h.modelVersion,
-    score: h.score,
-    rawScore: h.rawScore,
-    band: h.band,
-    delta: h.delta,
-    override: h.override ?? null,
-  };
-}
-
-export function modelView({ model, contentHash }: LoadedModel) {
-  return {
-    name: model.name,
-    version: model.version,
-    description: model.description ?? null,
-    level: model.level,
-    windowDays: model.windowDays,
-    timezone: model.timezone,
-    cadence: model.cadence,
-    signals: model.signals.map((s) => s.name),
-    penalties: model.penalties.map((p) => p.name),
-    bands: model.bands.map((b) => ({ name: b.name, min: b.min ?? null })),
-    contentHash,
-  };
-}
-
-export async function runView(run: RunRecord, runs: RunStore, progressOf: ApiRouteDeps['progressOf']) {
-  const ended = run.status === 'succeeded' || run.status === 'failed';
-  let progress: RunProgressView = (!ended && progressOf?.(run.runId)) || { done: ended ? 1 : 0, total: 1 };
-  if (run.kind === 'backfill') {
-    const children = run.runs ?? [];
-    let done = 0;
-    for (const id of children) {
-      const child = await runs.get(id);
-      if (child && (child.status === 'succeeded' || child.status === 'failed')) done++;
-    }
-    progress = { done, total: children.length };
-  }
-  return {
-    runId: run.runId,
-    kind: run.kind,
-    model: run.model,
-    modelVersion: run.modelVersion,
-    asOf: run.asOf,
-    date: run.date,
-    status: run.status,
-    counts: run.counts,
-    snapshot: run.snapshot,
-    error: run.error,
-    ...(run.alertCounts ? { alerts: run.alertCounts } : {}),
-    ...(run.summary ? { summary: run.summary } : {}),
-    ...(run.runs ? { runs: run.runs } : {}),
-    progress,
-    createdAt: run.createdAt,
-    updatedAt: run.updatedAt,
-  };
-}
+// The views live beside the routes; reachable from here as before.
+export { historyView, modelView, runView, scoreView } from './api-views.js';
