@@ -1,4 +1,4 @@
-import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi';
+import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { BlankEnv } from 'hono/types';
 import { DateTime } from 'luxon';
@@ -15,30 +15,19 @@ import type { EntityExport } from '../run/export.js';
 import { checkBackfillRange } from '../run/plan.js';
 import type { ShadowReport, ShadowRequest } from '../run/shadow.js';
 import { type ApiAuth, apiAuth } from './api-auth.js';
-import { InvalidParameterError, NotFoundError } from './api-errors.js';
 import {
-  AlertListSchema,
-  AlertQuerySchema,
-  DEFAULT_LIST_LIMIT,
-  EntityParams,
-  EntityScoreQuery,
-  EntityScoresSchema,
-  HistoryQuerySchema,
-  HistorySchema,
-  ModelListSchema,
-  ProblemSchema,
-  RunAcceptedSchema,
-  RunListQuery,
-  RunListSchema,
-  RunParams,
-  RunRequestSchema,
-  RunSchema,
-  ScoreListQuery,
-  ScoreListSchema,
-  ShadowParams,
-  ShadowReportSchema,
-  ShadowRequestSchema,
-} from './api-schemas.js';
+  getEntityScores,
+  getHistory,
+  getRun,
+  listAlerts,
+  listModels,
+  listRuns,
+  listScores,
+  shadowRoute,
+  startRun,
+} from './api-contracts.js';
+import { InvalidParameterError, NotFoundError } from './api-errors.js';
+import { DEFAULT_LIST_LIMIT } from './api-schemas.js';
 import { historyView, modelView, runView, scoreView } from './api-views.js';
 import { registerEntityRoutes } from './entity-routes.js';
 import { type ErasureRouteDeps, registerErasureRoutes } from './erasure-routes.js';
@@ -89,117 +78,6 @@ export interface ApiRouteDeps {
 }
 
 const DEFAULT_ALERT_LOOKBACK_DAYS = 7;
-const JSON_TYPE = 'application/json';
-const PROBLEM = { content: { 'application/problem+json': { schema: ProblemSchema } } };
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { [JSON_TYPE]: { schema } },
-});
-
-const problems = {
-  400: { description: 'A parameter is not valid; errors[] names it.', ...PROBLEM },
-  401: { description: 'Missing or wrong credentials.', ...PROBLEM },
-} as const;
-
-const security = [{ bearer: [] }];
-
-const getEntityScores = createRoute({
-  method: 'get',
-  path: '/v1/scores/{entityType}/{entityId}',
-  tags: ['scores'],
-  summary: 'Current scores of one user or account',
-  security,
-  request: { params: EntityParams, query: EntityScoreQuery },
-  responses: {
-    200: json(EntityScoresSchema, 'Current score under each model, with contributions, penalties, coverage, trend.'),
-    ...problems,
-    404: { description: 'Unknown entity.', ...PROBLEM },
-  },
-});
-
-const listScores = createRoute({
-  method: 'get',
-  path: '/v1/scores',
-  tags: ['scores'],
-  summary: 'Scores of a model, highest first',
-  security,
-  request: { query: ScoreListQuery },
-  responses: { 200: json(ScoreListSchema, 'One page of scores, highest first.'), ...problems },
-});
-
-const getHistory = createRoute({
-  method: 'get',
-  path: '/v1/scores/{entityType}/{entityId}/history',
-  tags: ['scores'],
-  summary: 'Score history of one user or account, one item per run, oldest first',
-  security,
-  request: { params: EntityParams, query: HistoryQuerySchema },
-  responses: { 200: json(HistorySchema, 'One item per run, oldest first.'), ...problems },
-});
-
-const listModels = createRoute({
-  method: 'get',
-  path: '/v1/models',
-  tags: ['models'],
-  summary: 'The active models',
-  security,
-  responses: { 200: json(ModelListSchema, 'Every active model.'), 401: problems[401] },
-});
-
-const startRun = createRoute({
-  method: 'post',
-  path: '/v1/runs',
-  tags: ['runs'],
-  summary: 'Start a run (asOf) or a backfill (from, to)',
-  security,
-  request: { body: { required: true, content: { [JSON_TYPE]: { schema: RunRequestSchema } } } },
-  responses: { 202: json(RunAcceptedSchema, 'The run was queued; poll GET /v1/runs/{runId}.'), ...problems },
-});
-
-const getRun = createRoute({
-  method: 'get',
-  path: '/v1/runs/{runId}',
-  tags: ['runs'],
-  summary: 'Status of a run or backfill',
-  security,
-  request: { params: RunParams },
-  responses: { 200: json(RunSchema, 'The run.'), ...problems, 404: { description: 'Unknown run.', ...PROBLEM } },
-});
-
-const listRuns = createRoute({
-  method: 'get',
-  path: '/v1/runs',
-  tags: ['runs'],
-  summary: 'Recent runs and backfills, newest first, with their summaries',
-  security,
-  request: { query: RunListQuery },
-  responses: { 200: json(RunListSchema, 'The latest runs (one page).'), ...problems },
-});
-
-const listAlerts = createRoute({
-  method: 'get',
-  path: '/v1/alerts',
-  tags: ['alerts'],
-  summary: 'Recent drops, spikes and band changes, newest first',
-  security,
-  request: { query: AlertQuerySchema },
-  responses: { 200: json(AlertListSchema, 'One page of alerts, newest first.'), ...problems },
-});
-
-const shadowRoute = createRoute({
-  method: 'post',
-  path: '/v1/models/{name}/shadow',
-  tags: ['models'],
-  summary: 'Shadow run: score a draft model and report band changes, publishing nothing',
-  security,
-  request: {
-    params: ShadowParams,
-    body: { required: true, content: { [JSON_TYPE]: { schema: ShadowRequestSchema } } },
-  },
-  responses: { 200: json(ShadowReportSchema, 'What the draft would change.'), ...problems },
-});
-
 /** Zod issues of a request part as field errors naming the parameter (unknown parameters by their own name). */
 export function issuesToFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
   return fieldErrorsOf(issues, {
