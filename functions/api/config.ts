@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { dynamoStores } from '../../shared/adapters/dynamodb/stores.js';
+import { dynamoEntityDataStores, dynamoScoresTableStores } from '../../shared/adapters/dynamodb/stores.js';
 import { EnvSchema, parseEnv } from '../../shared/config/env.js';
 import { ENV } from '../../shared/config-names.js';
 import { type LoadedModel, loadModels } from '../../shared/domain/model/load.js';
@@ -91,11 +91,14 @@ export function stateMachineLauncher(deps: {
 export function apiDeps(config: ApiConfig, clients: { dynamo: DynamoDBClient; sfn: SFNClient }): ApiRouteDeps {
   const { dynamo, sfn } = clients;
   const models = loadModels(config.modelsDir);
-  const { runs, scores, alerts, overrides, entities, entityEvents, erasureLog, entityData } = dynamoStores({
+  // No event store: the API reads events only through the bounded export reader.
+  const storeOptions = {
     client: dynamo,
     tables: { events: config.eventsTable, scores: config.scoresTable },
     shardCount: config.shardCount,
-  });
+  };
+  const { runs, scores, alerts, overrides, entities, erasureLog } = dynamoScoresTableStores(storeOptions);
+  const { entityEvents, entityData } = dynamoEntityDataStores(storeOptions);
   // No sweepNow: snapshots and the archive are rewritten by the daily archive step (docs/api.md#erasure).
   const eraseDeps: EraseDeps = {
     models: () => models,

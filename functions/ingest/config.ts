@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
-import { dynamoStores } from '../../shared/adapters/dynamodb/stores.js';
+import { dynamoEventStore, dynamoScoresTableStores } from '../../shared/adapters/dynamodb/stores.js';
 import { EnvSchema, parseEnv } from '../../shared/config/env.js';
 import { ENV } from '../../shared/config-names.js';
 import { PulseError } from '../../shared/domain/errors.js';
@@ -151,13 +151,15 @@ export function ingestDeps(
   config: IngestConfig,
   clients: { dynamo: DynamoDBClient; secrets: SecretsManagerClient },
 ): AppDeps {
-  const stores = dynamoStores({
+  const storeOptions = {
     client: clients.dynamo,
     tables: { events: config.eventsTable, scores: config.scoresTable },
     shardCount: config.shardCount,
     // Items expire after the hot window; the archive keeps them for the retention period.
     eventTtlDays: config.hotDays ?? config.retentionDays,
-  });
+  };
+  // Ingest writes events and entity records and reads tombstones: no export reader or eraser.
+  const stores = { events: dynamoEventStore(storeOptions), ...dynamoScoresTableStores(storeOptions) };
   return {
     ingest: {
       events: stores.events,

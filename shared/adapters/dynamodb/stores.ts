@@ -32,29 +32,37 @@ export interface DynamoStoresOptions {
 
 /**
  * Every DynamoDB adapter over one client and one pair of tables, built the same way by each function and by
- * local mode. Construction only records options; a function uses the stores it needs.
+ * local mode. A Lambda function builds only the groups below that it uses, so its code (and the least-privilege
+ * test that walks it) holds no adapter it has no grant for.
  */
 export function dynamoStores(options: DynamoStoresOptions) {
+  return {
+    shardCount: options.shardCount ?? DEFAULT_SHARD_COUNT,
+    events: dynamoEventStore(options),
+    ...dynamoEntityDataStores(options),
+    ...dynamoScoresTableStores(options),
+  };
+}
+
+/** The events table's store: ingest writes through it, runs read shards through it. */
+export function dynamoEventStore(options: DynamoStoresOptions): DynamoEventStore {
+  const { client, tables, retry } = options;
+  return new DynamoEventStore({
+    client,
+    tableName: tables.events,
+    shardCount: options.shardCount ?? DEFAULT_SHARD_COUNT,
+    retentionDays: options.eventTtlDays,
+    pageSize: options.eventPageSize,
+    retry,
+  });
+}
+
+/** One entity's data across both tables: the bounded export read and erasure (docs/api.md#export, #erasure). */
+export function dynamoEntityDataStores(options: DynamoStoresOptions) {
   const { client, tables, retry } = options;
   const shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
-  const scores = { client, tableName: tables.scores, retry };
   return {
-    shardCount,
-    events: new DynamoEventStore({
-      client,
-      tableName: tables.events,
-      shardCount,
-      retentionDays: options.eventTtlDays,
-      pageSize: options.eventPageSize,
-      retry,
-    }),
     entityEvents: new DynamoEntityEventReader({ client, tableName: tables.events, shardCount, retry }),
-    entities: new DynamoEntityStore({ ...scores, shardCount }),
-    scores: new DynamoScoreStore({ ...scores, shardCount }),
-    runs: new DynamoRunStore(scores),
-    alerts: new DynamoAlertStore(scores),
-    overrides: new DynamoOverrideStore(scores),
-    erasureLog: new DynamoErasureLog(scores),
     entityData: new DynamoEntityDataEraser({
       client,
       eventsTable: tables.events,
@@ -62,6 +70,21 @@ export function dynamoStores(options: DynamoStoresOptions) {
       shardCount,
       retry,
     }),
+  };
+}
+
+/** The scores table's stores: entities, scores and history, runs, alerts, overrides and the erasure log. */
+export function dynamoScoresTableStores(options: DynamoStoresOptions) {
+  const { client, tables, retry } = options;
+  const shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
+  const scores = { client, tableName: tables.scores, retry };
+  return {
+    entities: new DynamoEntityStore({ ...scores, shardCount }),
+    scores: new DynamoScoreStore({ ...scores, shardCount }),
+    runs: new DynamoRunStore(scores),
+    alerts: new DynamoAlertStore(scores),
+    overrides: new DynamoOverrideStore(scores),
+    erasureLog: new DynamoErasureLog(scores),
   };
 }
 
