@@ -42,7 +42,10 @@ export function evaluateRow(
   return { raw, contributions, penalties };
 }
 
-/** rollup mean/max: the account's raw score is the mean (or max) of its users' raw scores, explained the same way. */
+/**
+ * rollup mean/max: the account's raw score is the mean (or max) of its users' raw scores, explained the same way.
+ * Under max, the first of tied users (callers pass them in user-id order) explains the account.
+ */
 export function rollupOf(rollup: 'mean' | 'max', compiled: CompiledModel, users: readonly Evaluation[]): Evaluation {
   if (rollup === 'max') {
     return users.reduce((best, u) => (u.raw > best.raw ? u : best));

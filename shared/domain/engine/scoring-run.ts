@@ -294,9 +294,11 @@ export class ScoringRun {
       evaluation = rollupOf(
         this.model.rollup === 'max' ? 'max' : 'mean',
         this.compiled,
-        [...users.values()].map((m) =>
-          this.evaluate(members, m, members.dataOf(m)[members.baseOf(m) + LAST_SEEN_SLOT]!),
-        ),
+        // In user-id order, so a tie under rollup max explains the account by the same user whatever order the
+        // events came in (docs/models.md#rollup).
+        [...users.entries()]
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([, m]) => this.evaluate(members, m, members.dataOf(m)[members.baseOf(m) + LAST_SEEN_SLOT]!)),
       );
     } else evaluation = this.evaluate(rows.main, row, lastSeen);
     const windowDays = this.compiled.windowDayCount;
