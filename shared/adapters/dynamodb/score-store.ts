@@ -89,7 +89,9 @@ export class DynamoScoreStore implements ScoreStore {
 
   async getCurrent(entityType: EntityLevel, entityId: string, models: readonly string[]): Promise<StoredScore[]> {
     const shard = shardOf(entityId, this.shardCount);
-    const keys: Item[] = [...new Set(models)].map((m) => ({
+    // Each model once, in the order first asked for.
+    const unique = [...new Set(models)];
+    const keys: Item[] = unique.map((m) => ({
       pk: { S: `CUR#${m}#${shard}` },
       sk: { S: `${entityType}#${entityId}` },
     }));
@@ -110,7 +112,7 @@ export class DynamoScoreStore implements ScoreStore {
         'reading current scores',
       );
     }
-    const order = new Map(models.map((m, i) => [m, i]));
+    const order = new Map(unique.map((m, i) => [m, i]));
     return found.sort((a, b) => (order.get(a.model) ?? 0) - (order.get(b.model) ?? 0));
   }
 

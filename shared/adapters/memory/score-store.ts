@@ -35,7 +35,7 @@ export class InMemoryScoreStore implements ScoreStore {
 
   async getCurrent(entityType: EntityLevel, entityId: string, models: readonly string[]): Promise<StoredScore[]> {
     const out: StoredScore[] = [];
-    for (const model of models) {
+    for (const model of new Set(models)) {
       const row = this.current.get(currentKey(model, entityType, entityId));
       if (row) out.push(structuredClone(row));
     }

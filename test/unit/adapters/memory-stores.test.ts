@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryEntityStore } from '../../../shared/adapters/memory/entity-store.js';
 import { InMemoryEventStore } from '../../../shared/adapters/memory/event-store.js';
+import { InMemoryOverrideStore } from '../../../shared/adapters/memory/override-store.js';
+import { InMemoryScoreStore } from '../../../shared/adapters/memory/score-store.js';
 import { mergeEntity } from '../../../shared/domain/entity-merge.js';
 import { MAX_TRAITS_BYTES, MAX_TRAITS_PER_ENTITY } from '../../../shared/domain/input-limits.js';
-import { shardOf } from '../../../shared/domain/shard.js';
+import { describeEntityStoreContract } from '../../support/entity-store-contract.js';
 import { describeEventStoreContract } from '../../support/event-store-contract.js';
+import { describeOverrideStoreContract } from '../../support/override-store-contract.js';
+import { describeScoreStoreContract } from '../../support/score-store-contract.js';
 
 describeEventStoreContract('in memory', (shardCount, pageSize) => new InMemoryEventStore(shardCount, pageSize));
+// Pages of two entities, so listing crosses pages.
+describeEntityStoreContract('in memory', (shardCount) => new InMemoryEntityStore(shardCount, 2));
+describeScoreStoreContract('in memory', (shardCount, pageSize) => new InMemoryScoreStore(shardCount, pageSize));
+describeOverrideStoreContract('in memory', () => new InMemoryOverrideStore());
 
 describe('entity merge', () => {
   it('merges traits key by key, removes null traits, keeps the newest link and widens seen times', () => {
@@ -62,22 +70,5 @@ describe('entity merge', () => {
     expect(Object.keys(next.record.traits)).toHaveLength(MAX_TRAITS_PER_ENTITY - 1);
     expect(next.record.traits.extra).toBe(1);
     expect(next.record.traits.t5).toBe(5);
-  });
-
-  it('serves traits and account links through the in-memory store', async () => {
-    // Arrange
-    const store = new InMemoryEntityStore(4);
-
-    // Act
-    await store.upsert([
-      { entityType: 'account', entityId: 'a1', traits: { seats: 3 }, seenAt: 1 },
-      { entityType: 'user', entityId: 'u1', accountId: 'a1', seenAt: 1 },
-    ]);
-    const listed = [];
-    for await (const page of store.listShard('account', shardOf('a1', 4))) listed.push(...page);
-
-    // Assert
-    expect(await store.accountOf(['u1', 'u2'])).toEqual(new Map([['u1', 'a1']]));
-    expect(listed.map((r) => r.entityId)).toEqual(['a1']);
   });
 });
