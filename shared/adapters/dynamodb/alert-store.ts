@@ -1,4 +1,3 @@
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import type { FiredAlert } from '../../domain/engine/types.js';
 import { DAY_MS } from '../../domain/time.js';
@@ -6,33 +5,23 @@ import { type AlertQuery, type AlertStore, type StoredAlert, storedAlertOf } fro
 import { InvalidCursorError } from '../../ports/errors.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { type Keyed, mergeDescending, type Source } from './merge-descending.js';
-import { queryPages } from './query-pages.js';
-import { batchPutAll, DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-
-type Item = Record<string, AttributeValue>;
+import { batchPutAll } from './retry.js';
+import { DynamoTable, type DynamoTableOptions, type Item } from './table.js';
 
 /** Alerts are kept this long for /v1/alerts (DynamoDB's TTL deletes them after). */
 export const ALERT_RETENTION_DAYS = 90;
 
-export interface DynamoAlertStoreOptions {
-  client: DynamoDBClient;
-  tableName: string;
-  retry?: RetryPolicy | undefined;
-}
+export type DynamoAlertStoreOptions = DynamoTableOptions;
 
 /**
  * Alerts in the scores table: `pk` = ALERT#<model>, `sk` = <asOf>#<type>#<entityType>#<entityId> (a re-run
  * overwrites its own alerts), expiring after 90 days. Listing merges the models' partitions newest first.
  */
 export class DynamoAlertStore implements AlertStore {
-  private readonly client: DynamoDBClient;
-  private readonly tableName: string;
-  private readonly retry: RetryPolicy;
+  private readonly table: DynamoTable;
 
   constructor(options: DynamoAlertStoreOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.table = new DynamoTable(options);
   }
 
   async put(alerts: readonly FiredAlert[]): Promise<void> {
@@ -46,7 +35,8 @@ export class DynamoAlertStore implements AlertStore {
       };
       unique.set(`${item.pk!.S}\u0000${item.sk!.S}`, item);
     }
-    await batchPutAll(this.client, this.tableName, [...unique.values()], this.retry, 'storing alerts');
+    const { client, name, retry } = this.table;
+    await batchPutAll(client, name, [...unique.values()], retry, 'storing alerts');
   }
 
   async list(query: AlertQuery): Promise<{ items: StoredAlert[]; nextCursor: string | null }> {
@@ -68,29 +58,18 @@ export class DynamoAlertStore implements AlertStore {
   private source(model: string, since: string): Source<StoredAlert> {
     return {
       fetch: async (after, n) => {
-        const items: Keyed<StoredAlert>[] = [];
         // A position at or before `since` (the default moves with the clock) has nothing left after it.
-        if (after !== null && after <= since) return { items, more: false };
+        if (after !== null && after <= since) return { items: [], more: false };
         const input = {
-          TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND sk >= :since',
           ExpressionAttributeValues: { ':pk': { S: `ALERT#${model}` }, ':since': { S: since } },
           ScanIndexForward: false,
           // Descending: starting "after" a key continues with the keys below it.
           ExclusiveStartKey: after === null ? undefined : { pk: { S: `ALERT#${model}` }, sk: { S: after } },
         };
-        let more = false;
-        const pages = queryPages(this.client, input, {
-          retry: this.retry,
-          what: 'listing alerts',
-          remaining: () => n - items.length,
-        });
-        for await (const page of pages) {
-          for (const item of page.Items ?? []) items.push({ key: item.sk!.S!, item: alertOfDoc(item.doc!.S!) });
-          more = page.LastEvaluatedKey !== undefined;
-          if (items.length >= n) break;
-        }
-        return { items, more };
+        const page = await this.table.upTo(input, 'listing alerts', n, (item) => item.sk!.S!);
+        const items = page.items.map(({ key, item }): Keyed<StoredAlert> => ({ key, item: alertOfDoc(item.doc!.S!) }));
+        return { items, more: page.more };
       },
     };
   }

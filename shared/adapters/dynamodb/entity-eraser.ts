@@ -1,28 +1,42 @@
-import {
-  type AttributeValue,
-  BatchWriteItemCommand,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  type QueryCommandInput,
-} from '@aws-sdk/client-dynamodb';
 import { DEFAULT_SHARD_COUNT } from '../../config/defaults.js';
 import type { ErasedLevel } from '../../domain/erasure.js';
 import { shardOf } from '../../domain/shard.js';
 import type { EntityDataEraser } from '../../ports/erasure-store.js';
 import { entityPartition, eventSortKey, userPartition, utcDaysOverlapping } from './keys.js';
-import { queryPages } from './query-pages.js';
-import { chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
-
-type Item = Record<string, AttributeValue>;
+import { batchDeleteAll } from './retry.js';
+import { DynamoTable, type DynamoTableOptions, type Item, type TableQuery } from './table.js';
 
 /** Day partitions queried at once when looking for a user's events. */
 const QUERY_CONCURRENCY = 16;
 
-interface EraserOptions {
-  client: DynamoDBClient;
-  tableName: string;
+interface EraserOptions extends DynamoTableOptions {
   shardCount?: number | undefined;
-  retry?: RetryPolicy | undefined;
+}
+
+/** One table's erasing: find the keys a Query reaches, delete them in batches. */
+abstract class TableEraser {
+  protected readonly table: DynamoTable;
+  protected readonly shardCount: number;
+
+  constructor(options: EraserOptions) {
+    this.table = new DynamoTable(options);
+    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
+  }
+
+  protected async keysOf(input: TableQuery): Promise<Item[]> {
+    const keys: Item[] = [];
+    for await (const items of this.table.items(
+      { ...input, ProjectionExpression: 'pk, sk' },
+      'finding items to erase',
+    )) {
+      for (const item of items) keys.push({ pk: item.pk!, sk: item.sk! });
+    }
+    return keys;
+  }
+
+  protected deleteKeys(keys: readonly Item[]): Promise<void> {
+    return batchDeleteAll(this.table.client, this.table.name, keys, this.table.retry, 'erasing items');
+  }
 }
 
 /**
@@ -31,19 +45,7 @@ interface EraserOptions {
  * BatchWriteItem deletes. The `byAccount` index entries go with the items. Costs one small Query per day of the
  * range (about 400 for the default retention) plus one write unit per event.
  */
-export class DynamoEventEraser {
-  private readonly client: DynamoDBClient;
-  private readonly tableName: string;
-  private readonly shardCount: number;
-  private readonly retry: RetryPolicy;
-
-  constructor(options: EraserOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
-    this.retry = options.retry ?? DEFAULT_RETRY;
-  }
-
+export class DynamoEventEraser extends TableEraser {
   async deleteUserEvents(userId: string, from: number, to: number): Promise<number> {
     const days = utcDaysOverlapping(from, to);
     const prefix = eventSortKey(userId, '');
@@ -52,18 +54,12 @@ export class DynamoEventEraser {
     const worker = async () => {
       while (next < days.length) {
         const pk = userPartition(userId, days[next++]!, this.shardCount);
-        const keys = await queryKeys(
-          this.client,
-          {
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': { S: pk }, ':prefix': { S: prefix } },
-            ProjectionExpression: 'pk, sk',
-            ConsistentRead: true,
-          },
-          this.retry,
-        );
-        await deleteKeys(this.client, this.tableName, keys, this.retry);
+        const keys = await this.keysOf({
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': { S: pk }, ':prefix': { S: prefix } },
+          ConsistentRead: true,
+        });
+        await this.deleteKeys(keys);
         deleted += keys.length;
       }
     };
@@ -77,19 +73,7 @@ export class DynamoEventEraser {
  * (`ENT#…`), current scores (`CUR#<model>#<shard>`, for the given models and any model its history names), every
  * history row (`HIST#<type>#<id>`) and its alerts (`ALERT#<model>`, whose sort key ends with `<type>#<id>`).
  */
-export class DynamoScoresEraser {
-  private readonly client: DynamoDBClient;
-  private readonly tableName: string;
-  private readonly shardCount: number;
-  private readonly retry: RetryPolicy;
-
-  constructor(options: EraserOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
-    this.retry = options.retry ?? DEFAULT_RETRY;
-  }
-
+export class DynamoScoresEraser extends TableEraser {
   async deleteEntityRecord(entityType: ErasedLevel, entityId: string): Promise<number> {
     return this.deleteOne({
       pk: { S: entityPartition(entityType, entityId, this.shardCount) },
@@ -102,17 +86,11 @@ export class DynamoScoresEraser {
     entityId: string,
     models: readonly string[],
   ): Promise<{ scores: number; history: number }> {
-    const history = await queryKeys(
-      this.client,
-      {
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: `HIST#${entityType}#${entityId}` } },
-        ProjectionExpression: 'pk, sk',
-        ConsistentRead: true,
-      },
-      this.retry,
-    );
+    const history = await this.keysOf({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: `HIST#${entityType}#${entityId}` } },
+      ConsistentRead: true,
+    });
     // History sort keys are `<model>#<asOf>`: models no longer deployed may still hold a current row.
     const all = new Set(models);
     for (const key of history) {
@@ -124,7 +102,7 @@ export class DynamoScoresEraser {
     let scores = 0;
     for (const model of all)
       scores += await this.deleteOne({ pk: { S: `CUR#${model}#${shard}` }, sk: { S: `${entityType}#${entityId}` } });
-    await deleteKeys(this.client, this.tableName, history, this.retry);
+    await this.deleteKeys(history);
     return { scores, history: history.length };
   }
 
@@ -137,35 +115,24 @@ export class DynamoScoresEraser {
     let deleted = 0;
     const suffix = `#${entityType}#${entityId}`;
     for (const model of new Set(models)) {
-      const keys = await queryKeys(
-        this.client,
-        {
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk >= :since',
-          ExpressionAttributeValues: { ':pk': { S: `ALERT#${model}` }, ':since': { S: since } },
-          ProjectionExpression: 'pk, sk',
-        },
-        this.retry,
-      );
+      const keys = await this.keysOf({
+        KeyConditionExpression: 'pk = :pk AND sk >= :since',
+        ExpressionAttributeValues: { ':pk': { S: `ALERT#${model}` }, ':since': { S: since } },
+      });
       // `<asOf>#<alertType>#<entityType>#<entityId>`: neither the as-of nor the type holds '#', so the rest is exact.
       const mine = keys.filter((k) => {
         const sk = k.sk?.S ?? '';
         const second = nthIndexOf(sk, '#', 1);
         return second > 0 && sk.slice(second) === suffix;
       });
-      await deleteKeys(this.client, this.tableName, mine, this.retry);
+      await this.deleteKeys(mine);
       deleted += mine.length;
     }
     return deleted;
   }
 
   private async deleteOne(key: Item): Promise<number> {
-    const result = await withRetries(
-      () => this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key, ReturnValues: 'ALL_OLD' })),
-      this.retry,
-      'erasing an item',
-    );
-    return result.Attributes ? 1 : 0;
+    return (await this.table.delete(key, 'erasing an item')) ? 1 : 0;
   }
 }
 
@@ -174,13 +141,7 @@ export class DynamoEntityDataEraser implements EntityDataEraser {
   private readonly events: DynamoEventEraser;
   private readonly scores: DynamoScoresEraser;
 
-  constructor(options: {
-    client: DynamoDBClient;
-    eventsTable: string;
-    scoresTable: string;
-    shardCount?: number | undefined;
-    retry?: RetryPolicy | undefined;
-  }) {
+  constructor(options: Omit<EraserOptions, 'tableName'> & { eventsTable: string; scoresTable: string }) {
     const { client, shardCount, retry } = options;
     this.events = new DynamoEventEraser({ client, tableName: options.eventsTable, shardCount, retry });
     this.scores = new DynamoScoresEraser({ client, tableName: options.scoresTable, shardCount, retry });
@@ -211,32 +172,4 @@ function nthIndexOf(text: string, char: string, n: number): number {
     if (at < 0) return -1;
   }
   return at;
-}
-
-async function queryKeys(client: DynamoDBClient, input: QueryCommandInput, retry: RetryPolicy): Promise<Item[]> {
-  const keys: Item[] = [];
-  for await (const page of queryPages(client, input, { retry, what: 'finding items to erase' })) {
-    for (const item of page.Items ?? []) keys.push({ pk: item.pk!, sk: item.sk! });
-  }
-  return keys;
-}
-
-async function deleteKeys(client: DynamoDBClient, tableName: string, keys: readonly Item[], retry: RetryPolicy) {
-  for (const batch of chunk(keys, 25)) {
-    await sendAll(
-      batch,
-      async (pending) => {
-        const out = await client.send(
-          new BatchWriteItemCommand({
-            RequestItems: { [tableName]: pending.map((Key) => ({ DeleteRequest: { Key } })) },
-          }),
-        );
-        return (out.UnprocessedItems?.[tableName] ?? []).flatMap((r) =>
-          r.DeleteRequest?.Key ? [r.DeleteRequest.Key] : [],
-        );
-      },
-      retry,
-      'erasing items',
-    );
-  }
 }

@@ -1,30 +1,19 @@
-import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_SHARD_COUNT } from '../../config/defaults.js';
+import type { EntityLevel, EntityRecord, TraitsRefusal, TraitsUpdate } from '../../domain/entity.js';
 import { type EntityState, groupUpdates, mergeEntity } from '../../domain/entity-merge.js';
 import type { Traits } from '../../domain/model/schema.js';
-import type { EntityRecord, EntityStore, TraitsRefusal, TraitsUpdate } from '../../ports/entity-store.js';
+import type { EntityStore } from '../../ports/entity-store.js';
 import { StoreUnavailableError } from '../../ports/errors.js';
-import type { EntityLevel } from '../../ports/event-store.js';
 import { entityPartition } from './keys.js';
-import { queryPages } from './query-pages.js';
-import { chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
+import { chunk, sendAll } from './retry.js';
+import { DynamoTable, type DynamoTableOptions, type Item, isConditionalCheckFailed } from './table.js';
 import { isValidationError } from './validation.js';
 
-type Item = Record<string, AttributeValue>;
-
-export interface DynamoEntityStoreOptions {
-  client: DynamoDBClient;
+export interface DynamoEntityStoreOptions extends DynamoTableOptions {
   /** Entity records live in the scores table. */
   tableName: string;
   shardCount?: number | undefined;
-  retry?: RetryPolicy | undefined;
   /** Read-merge-write rounds before giving up on a contended entity. */
   maxConflicts?: number | undefined;
 }
@@ -36,16 +25,12 @@ export interface DynamoEntityStoreOptions {
  */
 export class DynamoEntityStore implements EntityStore {
   readonly shardCount: number;
-  private readonly client: DynamoDBClient;
-  private readonly tableName: string;
-  private readonly retry: RetryPolicy;
+  private readonly table: DynamoTable;
   private readonly maxConflicts: number;
 
   constructor(options: DynamoEntityStoreOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
+    this.table = new DynamoTable(options);
     this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
-    this.retry = options.retry ?? DEFAULT_RETRY;
     this.maxConflicts = options.maxConflicts ?? 10;
   }
 
@@ -65,16 +50,17 @@ export class DynamoEntityStore implements EntityStore {
 
   async accountOf(userIds: readonly string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
+    const { client, name } = this.table;
     const keys = [...new Set(userIds)].map((id) => this.key('user', id));
     await Promise.all(
       chunk(keys, 100).map((part) =>
         sendAll(
           part,
           async (pending) => {
-            const result = await this.client.send(
+            const result = await client.send(
               new BatchGetItemCommand({
                 RequestItems: {
-                  [this.tableName]: {
+                  [name]: {
                     Keys: pending as Item[],
                     ConsistentRead: true,
                     ProjectionExpression: '#sk, accountId',
@@ -83,14 +69,14 @@ export class DynamoEntityStore implements EntityStore {
                 },
               }),
             );
-            for (const item of result.Responses?.[this.tableName] ?? []) {
+            for (const item of result.Responses?.[name] ?? []) {
               const userId = item.sk?.S;
               const accountId = item.accountId?.S;
               if (userId !== undefined && accountId !== undefined) out.set(userId, accountId);
             }
-            return (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Item[];
+            return (result.UnprocessedKeys?.[name]?.Keys ?? []) as Item[];
           },
-          this.retry,
+          this.table.retry,
           'reading account links',
         ),
       ),
@@ -100,13 +86,11 @@ export class DynamoEntityStore implements EntityStore {
 
   async *listShard(entityType: EntityLevel, shard: number): AsyncIterable<EntityRecord[]> {
     const input = {
-      TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': { S: `ENT#${entityType}#${shard}` } },
     };
-    for await (const page of queryPages(this.client, input, { retry: this.retry, what: 'listing entities' })) {
-      const records = (page.Items ?? []).map((item) => fromItem(entityType, item).record);
-      if (records.length > 0) yield records;
+    for await (const items of this.table.items(input, 'listing entities')) {
+      yield items.map((item) => fromItem(entityType, item).record);
     }
   }
 
@@ -118,16 +102,9 @@ export class DynamoEntityStore implements EntityStore {
     entityType: EntityLevel,
     entityId: string,
   ): Promise<{ state: EntityState; version: number; item: Item } | undefined> {
-    const out = await withRetries(
-      () =>
-        this.client.send(
-          new GetItemCommand({ TableName: this.tableName, Key: this.key(entityType, entityId), ConsistentRead: true }),
-        ),
-      this.retry,
-      'reading an entity',
-    );
-    if (!out.Item) return undefined;
-    return { state: fromItem(entityType, out.Item), version: Number(out.Item.version?.N ?? 0), item: out.Item };
+    const item = await this.table.get(this.key(entityType, entityId), 'reading an entity');
+    if (!item) return undefined;
+    return { state: fromItem(entityType, item), version: Number(item.version?.N ?? 0), item };
   }
 
   private async upsertOne(group: TraitsUpdate[]): Promise<TraitsRefusal[]> {
@@ -139,20 +116,12 @@ export class DynamoEntityStore implements EntityStore {
       if (next.refused.length === group.length && !current) return next.refused;
       const version = (current?.version ?? 0) + 1;
       try {
-        await withRetries(
-          () =>
-            this.client.send(
-              new PutItemCommand({
-                TableName: this.tableName,
-                // Attributes this store does not manage (written by others) are carried over untouched.
-                Item: toItem({ ...current?.item, ...this.key(entityType, entityId) }, next, version),
-                ConditionExpression: current ? 'version = :v' : 'attribute_not_exists(pk)',
-                ExpressionAttributeValues: current ? { ':v': { N: String(current.version) } } : undefined,
-              }),
-            ),
-          this.retry,
-          'storing traits',
-        );
+        // Attributes this store does not manage (written by others) are carried over untouched.
+        const item = toItem({ ...current?.item, ...this.key(entityType, entityId) }, next, version);
+        await this.table.put(item, 'storing traits', {
+          ConditionExpression: current ? 'version = :v' : 'attribute_not_exists(pk)',
+          ExpressionAttributeValues: current ? { ':v': { N: String(current.version) } } : undefined,
+        });
         return next.refused;
       } catch (error) {
         // An item DynamoDB will not take (over 400 KB with attributes written by others, a key past its limits):
@@ -161,7 +130,7 @@ export class DynamoEntityStore implements EntityStore {
           const message = `could not be stored: ${error.message}`;
           return group.map((update) => ({ update, path: 'traits', message }));
         }
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isConditionalCheckFailed(error)) throw error;
       }
     }
     throw new StoreUnavailableError(`storing traits: entity kept changing for ${this.maxConflicts} rounds`, 1);

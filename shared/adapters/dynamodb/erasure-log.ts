@@ -1,25 +1,11 @@
-import {
-  type AttributeValue,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
 import type { ErasedLevel, ErasureRecord, Tombstone } from '../../domain/erasure.js';
 import type { ErasureLog } from '../../ports/erasure-store.js';
-import { InvalidCursorError } from '../../ports/score-store.js';
-import { queryPages } from './query-pages.js';
-import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry.js';
-
-type Item = Record<string, AttributeValue>;
+import { InvalidCursorError } from '../../ports/errors.js';
+import { DynamoTable, type DynamoTableOptions, type Item } from './table.js';
 
 const AUDIT_PARTITION = 'ERASURE';
 
-export interface DynamoErasureLogOptions {
-  client: DynamoDBClient;
-  tableName: string;
-  retry?: RetryPolicy | undefined;
-}
+export type DynamoErasureLogOptions = DynamoTableOptions;
 
 /**
  * Tombstones and the erasure audit log in the scores table (docs/data-model.md#erasure-items):
@@ -30,14 +16,10 @@ export interface DynamoErasureLogOptions {
  * Erasures are rare, so one partition each is far below any partition limit.
  */
 export class DynamoErasureLog implements ErasureLog {
-  private readonly client: DynamoDBClient;
-  private readonly tableName: string;
-  private readonly retry: RetryPolicy;
+  private readonly table: DynamoTable;
 
   constructor(options: DynamoErasureLogOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.table = new DynamoTable(options);
   }
 
   async tombstoneHashes(entityType: ErasedLevel): Promise<Set<string>> {
@@ -48,57 +30,23 @@ export class DynamoErasureLog implements ErasureLog {
   }
 
   async tombstone(entityType: ErasedLevel, idHash: string): Promise<Tombstone | undefined> {
-    const result = await withRetries(
-      () =>
-        this.client.send(
-          new GetItemCommand({ TableName: this.tableName, Key: tombKey(entityType, idHash), ConsistentRead: true }),
-        ),
-      this.retry,
-      'reading a tombstone',
-    );
-    const item = result.Item;
+    const item = await this.table.get(tombKey(entityType, idHash), 'reading a tombstone');
     if (!item) return undefined;
     return { entityType, idHash, erasureId: item.erasureId?.S ?? '', erasedAt: item.erasedAt?.S ?? '' };
   }
 
   async putTombstone(tombstone: Tombstone): Promise<void> {
-    try {
-      await withRetries(
-        () =>
-          this.client.send(
-            new PutItemCommand({
-              TableName: this.tableName,
-              Item: {
-                ...tombKey(tombstone.entityType, tombstone.idHash),
-                erasureId: { S: tombstone.erasureId },
-                erasedAt: { S: tombstone.erasedAt },
-              },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            }),
-          ),
-        this.retry,
-        'storing a tombstone',
-      );
-    } catch (error) {
-      // A concurrent erasure of the same entity stored it first: the first one's stays.
-      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-    }
+    const item: Item = {
+      ...tombKey(tombstone.entityType, tombstone.idHash),
+      erasureId: { S: tombstone.erasureId },
+      erasedAt: { S: tombstone.erasedAt },
+    };
+    // False when a concurrent erasure of the same entity stored it first: the first one's stays.
+    await this.table.putNew(item, 'storing a tombstone');
   }
 
-  async deleteTombstone(entityType: ErasedLevel, idHash: string): Promise<boolean> {
-    const result = await withRetries(
-      () =>
-        this.client.send(
-          new DeleteItemCommand({
-            TableName: this.tableName,
-            Key: tombKey(entityType, idHash),
-            ReturnValues: 'ALL_OLD',
-          }),
-        ),
-      this.retry,
-      'lifting a tombstone',
-    );
-    return result.Attributes !== undefined;
+  deleteTombstone(entityType: ErasedLevel, idHash: string): Promise<boolean> {
+    return this.table.delete(tombKey(entityType, idHash), 'lifting a tombstone');
   }
 
   async putRecord(record: ErasureRecord): Promise<void> {
@@ -108,16 +56,11 @@ export class DynamoErasureLog implements ErasureLog {
       doc: { S: JSON.stringify(record) },
     };
     if (record.pending.length > 0) item.open = { BOOL: true };
-    await withRetries(
-      () => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item })),
-      this.retry,
-      'storing an erasure record',
-    );
+    await this.table.put(item, 'storing an erasure record');
   }
 
   async list(limit: number, cursor?: string): Promise<{ items: ErasureRecord[]; nextCursor: string | null }> {
     const input = {
-      TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': { S: AUDIT_PARTITION } },
       ScanIndexForward: false,
@@ -125,23 +68,12 @@ export class DynamoErasureLog implements ErasureLog {
         cursor === undefined ? undefined : { pk: { S: AUDIT_PARTITION }, sk: { S: decodeCursor(cursor) } },
       ConsistentRead: true,
     };
-    const items: ErasureRecord[] = [];
-    let last: string | undefined;
-    let more = false;
-    const pages = queryPages(this.client, input, {
-      retry: this.retry,
-      what: 'listing erasures',
-      remaining: () => limit - items.length,
-    });
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) {
-        items.push(JSON.parse(item.doc!.S!) as ErasureRecord);
-        last = item.sk!.S!;
-      }
-      more = page.LastEvaluatedKey !== undefined;
-      if (items.length >= limit) break;
-    }
-    return { items, nextCursor: more && last ? Buffer.from(last).toString('base64url') : null };
+    const page = await this.table.upTo(input, 'listing erasures', limit, (item) => item.sk!.S!);
+    const last = page.items.at(-1)?.key;
+    return {
+      items: page.items.map(({ item }) => JSON.parse(item.doc!.S!) as ErasureRecord),
+      nextCursor: page.more && last ? Buffer.from(last).toString('base64url') : null,
+    };
   }
 
   async pending(): Promise<ErasureRecord[]> {
@@ -151,18 +83,15 @@ export class DynamoErasureLog implements ErasureLog {
     return out;
   }
 
-  private async *query(options: { pk: string; projection?: string; filter?: string }): AsyncIterable<Item[]> {
+  private query(options: { pk: string; projection?: string; filter?: string }): AsyncIterable<Item[]> {
     const input = {
-      TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': { S: options.pk } },
       ...(options.projection ? { ProjectionExpression: options.projection } : {}),
       ...(options.filter ? { FilterExpression: options.filter, ExpressionAttributeNames: { '#open': 'open' } } : {}),
       ConsistentRead: true,
     };
-    for await (const page of queryPages(this.client, input, { retry: this.retry, what: 'reading erasures' })) {
-      if (page.Items && page.Items.length > 0) yield page.Items;
-    }
+    return this.table.items(input, 'reading erasures');
   }
 }
 

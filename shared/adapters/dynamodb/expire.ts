@@ -1,5 +1,6 @@
-import { type AttributeValue, BatchWriteItemCommand, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { chunk, DEFAULT_RETRY, type RetryPolicy, sendAll } from './retry.js';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { scanPages } from './query-pages.js';
+import { batchDeleteAll, DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 
 /** The key of an events table item. */
 export type ItemKey = { pk: AttributeValue; sk: AttributeValue };
@@ -9,50 +10,34 @@ export type ItemKey = { pk: AttributeValue; sk: AttributeValue };
  * The embedded DynamoDB of local mode has no TTL; local mode archives these items' days, then deletes them
  * (shared/local/archive.ts), so its data directory holds the hot window only, as the table in AWS does.
  */
-export async function expiredItemKeys(client: DynamoDBClient, tableName: string, now: number): Promise<ItemKey[]> {
+export async function expiredItemKeys(
+  client: DynamoDBClient,
+  tableName: string,
+  now: number,
+  retry: RetryPolicy = DEFAULT_RETRY,
+): Promise<ItemKey[]> {
   const keys: ItemKey[] = [];
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await client.send(
-      new ScanCommand({
-        TableName: tableName,
-        FilterExpression: '#ttl < :now',
-        ExpressionAttributeNames: { '#ttl': 'expiresAt', '#pk': 'pk', '#sk': 'sk' },
-        ExpressionAttributeValues: { ':now': { N: String(Math.floor(now / 1000)) } },
-        ProjectionExpression: '#pk, #sk',
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    startKey = page.LastEvaluatedKey;
+  const input = {
+    TableName: tableName,
+    FilterExpression: '#ttl < :now',
+    ExpressionAttributeNames: { '#ttl': 'expiresAt', '#pk': 'pk', '#sk': 'sk' },
+    ExpressionAttributeValues: { ':now': { N: String(Math.floor(now / 1000)) } },
+    ProjectionExpression: '#pk, #sk',
+  };
+  for await (const page of scanPages(client, input, { retry, what: 'finding expired events' })) {
     for (const item of page.Items ?? []) if (item.pk && item.sk) keys.push({ pk: item.pk, sk: item.sk });
-  } while (startKey);
+  }
   return keys;
 }
 
 /** Delete items by key, 25 a call, retrying unprocessed ones. */
-export async function deleteItems(
+export function deleteItems(
   client: DynamoDBClient,
   tableName: string,
   keys: readonly ItemKey[],
   retry: RetryPolicy = DEFAULT_RETRY,
 ): Promise<void> {
-  for (const part of chunk(keys, 25)) {
-    await sendAll(
-      part,
-      async (pending) => {
-        const out = await client.send(
-          new BatchWriteItemCommand({
-            RequestItems: { [tableName]: pending.map((Key) => ({ DeleteRequest: { Key } })) },
-          }),
-        );
-        return (out.UnprocessedItems?.[tableName] ?? []).flatMap((r) =>
-          r.DeleteRequest?.Key ? [r.DeleteRequest.Key as ItemKey] : [],
-        );
-      },
-      retry,
-      'deleting expired events',
-    );
-  }
+  return batchDeleteAll(client, tableName, keys, retry, 'deleting expired events');
 }
 
 /** `YYYY-MM-DD` of an events table partition key (`U#<shard>#<YYYYMMDD>`), or undefined for another item. */

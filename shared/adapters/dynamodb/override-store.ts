@@ -1,37 +1,19 @@
-import {
-  type AttributeValue,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import type { EntityLevel } from '../../domain/entity.js';
 import type { StoredOverride } from '../../domain/override.js';
-import type { EntityLevel } from '../../ports/event-store.js';
 import type { OverrideStore } from '../../ports/override-store.js';
-import { queryPages } from './query-pages.js';
-import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry.js';
+import { DynamoTable, type DynamoTableOptions, type Item } from './table.js';
 
-type Item = Record<string, AttributeValue>;
-
-export interface DynamoOverrideStoreOptions {
-  client: DynamoDBClient;
-  tableName: string;
-  retry?: RetryPolicy | undefined;
-}
+export type DynamoOverrideStoreOptions = DynamoTableOptions;
 
 /**
  * Overrides in the scores table: `pk` = OVERRIDE#<model>, `sk` = <entityType>#<entityId>, the override as JSON in
  * `doc`; DynamoDB's TTL (`expiresAt`, epoch seconds) removes it some time after it expired (docs/data-model.md).
  */
 export class DynamoOverrideStore implements OverrideStore {
-  private readonly client: DynamoDBClient;
-  private readonly tableName: string;
-  private readonly retry: RetryPolicy;
+  private readonly table: DynamoTable;
 
   constructor(options: DynamoOverrideStoreOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.table = new DynamoTable(options);
   }
 
   async put(override: StoredOverride): Promise<void> {
@@ -40,57 +22,29 @@ export class DynamoOverrideStore implements OverrideStore {
       doc: { S: JSON.stringify(override) },
       expiresAt: { N: String(Math.ceil(Date.parse(override.expiresAt) / 1000)) },
     };
-    await withRetries(
-      () => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item })),
-      this.retry,
-      'storing an override',
-    );
+    await this.table.put(item, 'storing an override');
   }
 
   async get(entityType: EntityLevel, entityId: string, model: string): Promise<StoredOverride | undefined> {
-    const result = await withRetries(
-      () =>
-        this.client.send(
-          new GetItemCommand({
-            TableName: this.tableName,
-            Key: key(entityType, entityId, model),
-            ConsistentRead: true,
-          }),
-        ),
-      this.retry,
-      'reading an override',
-    );
-    return result.Item ? (JSON.parse(result.Item.doc!.S!) as StoredOverride) : undefined;
+    const item = await this.table.get(key(entityType, entityId, model), 'reading an override');
+    return item ? (JSON.parse(item.doc!.S!) as StoredOverride) : undefined;
   }
 
   async list(model: string): Promise<StoredOverride[]> {
     const out: StoredOverride[] = [];
     const input = {
-      TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': { S: `OVERRIDE#${model}` } },
       ConsistentRead: true,
     };
-    for await (const page of queryPages(this.client, input, { retry: this.retry, what: 'listing overrides' })) {
-      for (const item of page.Items ?? []) out.push(JSON.parse(item.doc!.S!) as StoredOverride);
+    for await (const items of this.table.items(input, 'listing overrides')) {
+      for (const item of items) out.push(JSON.parse(item.doc!.S!) as StoredOverride);
     }
     return out;
   }
 
-  async delete(entityType: EntityLevel, entityId: string, model: string): Promise<boolean> {
-    const result = await withRetries(
-      () =>
-        this.client.send(
-          new DeleteItemCommand({
-            TableName: this.tableName,
-            Key: key(entityType, entityId, model),
-            ReturnValues: 'ALL_OLD',
-          }),
-        ),
-      this.retry,
-      'deleting an override',
-    );
-    return result.Attributes !== undefined;
+  delete(entityType: EntityLevel, entityId: string, model: string): Promise<boolean> {
+    return this.table.delete(key(entityType, entityId, model), 'deleting an override');
   }
 }
 

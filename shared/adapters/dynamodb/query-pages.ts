@@ -3,6 +3,9 @@ import {
   QueryCommand,
   type QueryCommandInput,
   type QueryCommandOutput,
+  ScanCommand,
+  type ScanCommandInput,
+  type ScanCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { type RetryPolicy, withRetries } from './retry.js';
 
@@ -38,6 +41,24 @@ export async function* queryPages(
         options.prepare?.(command);
         return client.send(command);
       },
+      options.retry,
+      options.what,
+    );
+    startKey = page.LastEvaluatedKey;
+    yield page;
+  } while (startKey);
+}
+
+/** The pages of one Scan, as queryPages reads a Query's: from `input.ExclusiveStartKey` to the end, each retried. */
+export async function* scanPages(
+  client: DynamoDBClient,
+  input: ScanCommandInput,
+  options: Pick<QueryPagesOptions, 'retry' | 'what'>,
+): AsyncGenerator<ScanCommandOutput, void, undefined> {
+  let startKey = input.ExclusiveStartKey;
+  do {
+    const page = await withRetries(
+      () => client.send(new ScanCommand({ ...input, ExclusiveStartKey: startKey })),
       options.retry,
       options.what,
     );

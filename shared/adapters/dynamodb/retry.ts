@@ -8,6 +8,7 @@ import {
   ProvisionedThroughputExceededException,
   RequestLimitExceeded,
   ThrottlingException,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { StoreUnavailableError } from '../../ports/errors.js';
 
@@ -117,7 +118,7 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
  * Put `items` with BatchWriteItem, 25 a call and `concurrency` calls at a time, resending UnprocessedItems and
  * throttled calls with jittered backoff until all are stored or the policy gives up (StoreUnavailableError).
  */
-export async function batchPutAll(
+export function batchPutAll(
   client: DynamoDBClient,
   tableName: string,
   items: readonly Record<string, AttributeValue>[],
@@ -125,7 +126,31 @@ export async function batchPutAll(
   what: string,
   concurrency = 1,
 ): Promise<void> {
-  const batches = chunk(items, 25);
+  const requests = items.map((Item) => ({ PutRequest: { Item } }));
+  return batchWriteAll(client, tableName, requests, policy, what, concurrency);
+}
+
+/** Delete the items of `keys` with BatchWriteItem, 25 a call, as batchPutAll puts. */
+export function batchDeleteAll(
+  client: DynamoDBClient,
+  tableName: string,
+  keys: readonly Record<string, AttributeValue>[],
+  policy: RetryPolicy,
+  what: string,
+): Promise<void> {
+  const requests = keys.map((Key) => ({ DeleteRequest: { Key } }));
+  return batchWriteAll(client, tableName, requests, policy, what, 1);
+}
+
+async function batchWriteAll(
+  client: DynamoDBClient,
+  tableName: string,
+  requests: readonly WriteRequest[],
+  policy: RetryPolicy,
+  what: string,
+  concurrency: number,
+): Promise<void> {
+  const batches = chunk(requests, 25);
   let next = 0;
   const worker = async () => {
     while (next < batches.length) {
@@ -133,14 +158,8 @@ export async function batchPutAll(
       await sendAll(
         batch,
         async (pending) => {
-          const out = await client.send(
-            new BatchWriteItemCommand({
-              RequestItems: { [tableName]: pending.map((Item) => ({ PutRequest: { Item } })) },
-            }),
-          );
-          return (out.UnprocessedItems?.[tableName] ?? []).flatMap((r) =>
-            r.PutRequest?.Item ? [r.PutRequest.Item] : [],
-          );
+          const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: [...pending] } }));
+          return out.UnprocessedItems?.[tableName] ?? [];
         },
         policy,
         what,

@@ -1,22 +1,9 @@
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
 import { RunExistsError, RunNotFoundError } from '../../ports/errors.js';
 import type { RunPatch, RunRecord, RunStore } from '../../ports/run-store.js';
-import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry.js';
+import { DynamoTable, type DynamoTableOptions, type Item, isConditionalCheckFailed } from './table.js';
 import { SCORES_BY_SCORE_INDEX } from './tables.js';
 
-type Item = Record<string, AttributeValue>;
-
-export interface DynamoRunStoreOptions {
-  client: DynamoDBClient;
-  tableName: string;
-  retry?: RetryPolicy | undefined;
+export interface DynamoRunStoreOptions extends DynamoTableOptions {
   clock?: (() => number) | undefined;
 }
 
@@ -26,52 +13,21 @@ export interface DynamoRunStoreOptions {
  * read-modify-write guarded by `updatedAt`, so concurrent steps never lose each other's fields.
  */
 export class DynamoRunStore implements RunStore {
-  private readonly client: DynamoDBClient;
-  private readonly tableName: string;
-  private readonly retry: RetryPolicy;
+  private readonly table: DynamoTable;
   private readonly clock: () => number;
 
   constructor(options: DynamoRunStoreOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.table = new DynamoTable(options);
     this.clock = options.clock ?? Date.now;
   }
 
   async create(run: RunRecord): Promise<void> {
-    try {
-      await withRetries(
-        () =>
-          this.client.send(
-            new PutItemCommand({
-              TableName: this.tableName,
-              Item: itemOf(run),
-              ConditionExpression: 'attribute_not_exists(pk)',
-            }),
-          ),
-        this.retry,
-        'creating a run',
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new RunExistsError(run.runId);
-      throw error;
-    }
+    if (!(await this.table.putNew(itemOf(run), 'creating a run'))) throw new RunExistsError(run.runId);
   }
 
   async get(runId: string): Promise<RunRecord | undefined> {
-    const result = await withRetries(
-      () =>
-        this.client.send(
-          new GetItemCommand({
-            TableName: this.tableName,
-            Key: { pk: { S: `RUN#${runId}` }, sk: { S: 'RUN' } },
-            ConsistentRead: true,
-          }),
-        ),
-      this.retry,
-      'reading a run',
-    );
-    return result.Item ? (JSON.parse(result.Item.doc!.S!) as RunRecord) : undefined;
+    const item = await this.table.get({ pk: { S: `RUN#${runId}` }, sk: { S: 'RUN' } }, 'reading a run');
+    return item ? (JSON.parse(item.doc!.S!) as RunRecord) : undefined;
   }
 
   async update(runId: string, patch: RunPatch): Promise<RunRecord> {
@@ -82,44 +38,29 @@ export class DynamoRunStore implements RunStore {
       if (stamp <= run.updatedAt) stamp = new Date(Date.parse(run.updatedAt) + 1).toISOString();
       const updated: RunRecord = { ...run, ...patch, updatedAt: stamp };
       try {
-        await withRetries(
-          () =>
-            this.client.send(
-              new PutItemCommand({
-                TableName: this.tableName,
-                Item: itemOf(updated),
-                ConditionExpression: 'updatedAt = :seen',
-                ExpressionAttributeValues: { ':seen': { S: run.updatedAt } },
-              }),
-            ),
-          this.retry,
-          'updating a run',
-        );
+        await this.table.put(itemOf(updated), 'updating a run', {
+          ConditionExpression: 'updatedAt = :seen',
+          ExpressionAttributeValues: { ':seen': { S: run.updatedAt } },
+        });
         return updated;
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isConditionalCheckFailed(error)) throw error;
       }
     }
     throw new Error(`run ${runId}: too many concurrent updates`);
   }
 
   async list(model: string, limit = 50): Promise<RunRecord[]> {
-    const result = await withRetries(
-      () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: SCORES_BY_SCORE_INDEX,
-            KeyConditionExpression: 'gpk = :gpk',
-            ExpressionAttributeValues: { ':gpk': { S: `RUNS#${model}` } },
-            ScanIndexForward: false,
-            Limit: limit,
-          }),
-        ),
-      this.retry,
-      'listing runs',
-    );
-    return (result.Items ?? []).map((i) => JSON.parse(i.doc!.S!) as RunRecord);
+    const input = {
+      IndexName: SCORES_BY_SCORE_INDEX,
+      KeyConditionExpression: 'gpk = :gpk',
+      ExpressionAttributeValues: { ':gpk': { S: `RUNS#${model}` } },
+      ScanIndexForward: false,
+      Limit: limit,
+    };
+    // One page: the newest `limit` runs.
+    const first = await this.table.pages(input, 'listing runs').next();
+    return (first.value?.Items ?? []).map((i) => JSON.parse(i.doc!.S!) as RunRecord);
   }
 }
 

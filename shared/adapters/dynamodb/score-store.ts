@@ -1,66 +1,36 @@
-import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  type QueryCommandInput,
-  UpdateItemCommand,
-  type UpdateItemCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_SHARD_COUNT } from '../../config/defaults.js';
+import type { EntityLevel } from '../../domain/entity.js';
 import { shardOf } from '../../domain/shard.js';
-import type { EntityLevel } from '../../ports/event-store.js';
-import {
-  type HistoryEntry,
-  type HistoryQuery,
-  type HistoryRun,
-  historyEntryOf,
-  historyFingerprint,
-  InvalidCursorError,
-  type ScoreListItem,
-  type ScoreListQuery,
-  type ScorePage,
-  type ScoreStore,
-  type ScoreWrite,
-  type ScoreWriteRefusal,
-  type StoredScore,
-  storedScoreOf,
+import { InvalidCursorError } from '../../ports/errors.js';
+import type {
+  HistoryEntry,
+  HistoryQuery,
+  ScoreListItem,
+  ScoreListQuery,
+  ScorePage,
+  ScoreStore,
+  ScoreWrite,
+  ScoreWriteRefusal,
+  StoredScore,
 } from '../../ports/score-store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { HistoryDays, OVERLAY, startsRun } from './history-days.js';
-import { type Keyed, mergeDescending, type Source } from './merge-descending.js';
-import { queryPages } from './query-pages.js';
-import { batchPutAll, chunk, DEFAULT_RETRY, type RetryPolicy, sendAll, withRetries } from './retry.js';
-import { bandPartition, SCORE_INDEX_SPREAD, ScoreCursorSchema, sortableNumber } from './score-index.js';
-import {
-  asOfOfHistory,
-  isCanonicalAsOf,
-  packCurrent,
-  packDays,
-  packHistory,
-  packRun,
-  unpackCurrent,
-  unpackRun,
-} from './score-items.js';
+import { HistoryDays, startsRun } from './history-days.js';
+import { mergeDescending, type Source } from './merge-descending.js';
+import { batchPutAll, chunk, sendAll } from './retry.js';
+import { bandPartition, SCORE_INDEX_SPREAD, ScoreCursorSchema } from './score-index.js';
+import { asOfOfHistory, unpackCurrent, unpackRun } from './score-items.js';
+import { planScoreWrite } from './score-writes.js';
+import { DynamoTable, type DynamoTableOptions, type Item, isConditionalCheckFailed, type TableQuery } from './table.js';
 import { SCORES_BY_SCORE_INDEX } from './tables.js';
 import { isValidationError } from './validation.js';
-
-type Item = Record<string, AttributeValue>;
-
-// Reachable from here as before the store was split along its seams.
-export { type Keyed, mergeDescending, type Source } from './merge-descending.js';
-export { SCORE_INDEX_SPREAD, sortableNumber } from './score-index.js';
 
 /** Batch calls in flight at once per write call. */
 const WRITE_CONCURRENCY = 8;
 
-export interface DynamoScoreStoreOptions {
-  client: DynamoDBClient;
-  tableName: string;
+export interface DynamoScoreStoreOptions extends DynamoTableOptions {
   /** Must equal the event store's shard count (current rows are partitioned by run shard). */
   shardCount?: number | undefined;
-  retry?: RetryPolicy | undefined;
   /** Items a query page returns at most. */
   pageSize?: number | undefined;
 }
@@ -74,16 +44,12 @@ export interface DynamoScoreStoreOptions {
  */
 export class DynamoScoreStore implements ScoreStore {
   readonly shardCount: number;
-  private readonly client: DynamoDBClient;
-  private readonly tableName: string;
-  private readonly retry: RetryPolicy;
+  private readonly table: DynamoTable;
   private readonly pageSize: number | undefined;
 
   constructor(options: DynamoScoreStoreOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
+    this.table = new DynamoTable(options);
     this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
-    this.retry = options.retry ?? DEFAULT_RETRY;
     this.pageSize = options.pageSize;
   }
 
@@ -96,19 +62,18 @@ export class DynamoScoreStore implements ScoreStore {
       sk: { S: `${entityType}#${entityId}` },
     }));
     const found: StoredScore[] = [];
+    const { client, name } = this.table;
     for (const part of chunk(keys, 100)) {
       await sendAll(
         part,
         async (pending) => {
-          const result = await this.client.send(
-            new BatchGetItemCommand({
-              RequestItems: { [this.tableName]: { Keys: pending as Item[], ConsistentRead: true } },
-            }),
+          const result = await client.send(
+            new BatchGetItemCommand({ RequestItems: { [name]: { Keys: pending as Item[], ConsistentRead: true } } }),
           );
-          for (const item of result.Responses?.[this.tableName] ?? []) found.push(unpackCurrent(item));
-          return (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Item[];
+          for (const item of result.Responses?.[name] ?? []) found.push(unpackCurrent(item));
+          return (result.UnprocessedKeys?.[name]?.Keys ?? []) as Item[];
         },
-        this.retry,
+        this.table.retry,
         'reading current scores',
       );
     }
@@ -117,13 +82,13 @@ export class DynamoScoreStore implements ScoreStore {
   }
 
   async *listCurrentShard(model: string, shard: number): AsyncIterable<StoredScore[]> {
-    for await (const items of this.query({
-      TableName: this.tableName,
+    const input = {
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': { S: `CUR#${model}#${shard}` } },
       ConsistentRead: true,
       Limit: this.pageSize,
-    })) {
+    };
+    for await (const items of this.table.items(input, 'reading scores')) {
       // With the open history run: the worker hands it to the write that replaces this score.
       yield items.map((item) => {
         const score = unpackCurrent(item);
@@ -177,8 +142,7 @@ export class DynamoScoreStore implements ScoreStore {
     const pk = `HIST#${query.entityType}#${query.entityId}`;
     const [, current] = await Promise.all([
       (async () => {
-        for await (const items of this.query({
-          TableName: this.tableName,
+        const input = {
           KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
           ExpressionAttributeValues: {
             ':pk': { S: pk },
@@ -186,7 +150,8 @@ export class DynamoScoreStore implements ScoreStore {
             // Up to and with the last day's overlay row (`<asOf>+`).
             ':hi': { S: `${query.model}#${query.to ?? ''}\uffff` },
           },
-        })) {
+        };
+        for await (const items of this.table.items(input, 'reading scores')) {
           for (const item of items) days.add(item);
         }
         // A range that starts inside a run: the run's row is before it (docs/data-model.md#history-runs).
@@ -228,14 +193,14 @@ export class DynamoScoreStore implements ScoreStore {
     const puts: Item[] = [];
     const updates: UpdateItemCommandInput[] = [];
     for (const row of rows) {
-      const plan = this.planOf(row);
+      const plan = planScoreWrite(row, this.table.name, this.shardCount);
       puts.push(...plan.puts);
       updates.push(...plan.updates);
     }
     try {
       // Runs are closed first: a crash in between leaves a closed run and the old current row, which a retry repeats.
       await this.updateAll(updates);
-      await batchPutAll(this.client, this.tableName, puts, this.retry, 'writing scores', WRITE_CONCURRENCY);
+      await this.putAll(puts, WRITE_CONCURRENCY);
       return [];
     } catch (error) {
       if (!isValidationError(error)) throw error;
@@ -244,9 +209,9 @@ export class DynamoScoreStore implements ScoreStore {
     const refused: ScoreWriteRefusal[] = [];
     for (const row of rows) {
       try {
-        const plan = this.planOf(row);
+        const plan = planScoreWrite(row, this.table.name, this.shardCount);
         await this.updateAll(plan.updates);
-        await batchPutAll(this.client, this.tableName, plan.puts, this.retry, 'writing scores');
+        await this.putAll(plan.puts, 1);
       } catch (error) {
         if (!isValidationError(error)) throw error;
         refused.push({ row, reason: error.message });
@@ -255,97 +220,8 @@ export class DynamoScoreStore implements ScoreStore {
     return refused;
   }
 
-  /**
-   * The items a score writes (docs/data-model.md#history-runs): a score that becomes current writes its current row
-   * and, only when its history entry differs from the one it replaces, a history row (closing the run of equal
-   * days before it); an unchanged score extends the open run held by the current row. A backfilled day (not
-   * current) overlays its own history row, keeping what the row carries for later days.
-   */
-  private planOf(row: ScoreWrite): { puts: Item[]; updates: UpdateItemCommandInput[] } {
-    const entry = historyEntryOf(row.score);
-    if (!row.current) return { puts: [this.overlayItem(entry)], updates: [] };
-    const asOf = row.score.asOf;
-    const puts: Item[] = [];
-    const updates: UpdateItemCommandInput[] = [];
-    let run: HistoryRun = { from: asOf, days: [] };
-    const prior = row.prior;
-    const open = prior ? (prior.run ?? { from: prior.asOf, days: [] }) : undefined;
-    const consistent =
-      prior !== undefined &&
-      open !== undefined &&
-      (open.days.at(-1) ?? open.from) === prior.asOf &&
-      isCanonicalAsOf(open.from) &&
-      isCanonicalAsOf(asOf);
-    const same = consistent && historyFingerprint(entry) === prior.fingerprint;
-    if (consistent && same && Date.parse(asOf) > Date.parse(prior.asOf)) {
-      run = { from: open.from, days: [...open.days, asOf] };
-    } else if (consistent && same && asOf === prior.asOf) run = open;
-    else {
-      if (consistent && open.days.length > 0) {
-        // Close the open run: its days up to the one before this score (a re-run of its last day replaces that one).
-        const closed = { from: open.from, days: asOf === prior.asOf ? open.days.slice(0, -1) : open.days };
-        if (closed.days.length > 0) {
-          if (prior.entry) puts.push(this.historyItem({ ...prior.entry, asOf: closed.from }, closed));
-          else updates.push(this.closeRun(entry, closed));
-        }
-      }
-      puts.push(this.historyItem(entry));
-    }
-    puts.push(this.currentItemOf(row, run));
-    return { puts, updates };
-  }
-
-  private currentItemOf({ score, previous }: ScoreWrite, run: HistoryRun): Item {
-    const shard = shardOf(score.entityId, this.shardCount);
-    const item: Item = {
-      pk: { S: `CUR#${score.model}#${shard}` },
-      sk: { S: `${score.entityType}#${score.entityId}` },
-      gpk: { S: bandPartition(score.model, score.band, shard % SCORE_INDEX_SPREAD) },
-      gsk: { S: `${sortableNumber(score.score)}#${score.entityType}#${score.entityId}` },
-      et: { S: score.entityType },
-      eid: { S: score.entityId },
-      s: { N: String(score.score) },
-      b: { S: score.band },
-      doc: { S: packCurrent(storedScoreOf(score, previous)) },
-      hr: { S: packRun(run) },
-    };
-    if (score.delta !== null) item.d = { N: String(score.delta) };
-    return item;
-  }
-
-  /** The stored row of a day that starts a run (`r`), with the run's later days once it is closed (`ds`). */
-  private historyItem(entry: HistoryEntry, run?: HistoryRun): Item {
-    const item: Item = {
-      pk: { S: `HIST#${entry.entityType}#${entry.entityId}` },
-      sk: { S: `${entry.model}#${entry.asOf}` },
-      r: { BOOL: true },
-      doc: { S: packHistory(entry) },
-    };
-    if (run) item.ds = { S: packDays(run.from, run.days) };
-    return item;
-  }
-
-  /** A run's later days on its first row, when the caller had no entry to write the row whole with. */
-  private closeRun(entry: HistoryEntry, run: HistoryRun): UpdateItemCommandInput {
-    return {
-      TableName: this.tableName,
-      Key: { pk: { S: `HIST#${entry.entityType}#${entry.entityId}` }, sk: { S: `${entry.model}#${run.from}` } },
-      UpdateExpression: 'SET ds = :ds',
-      ConditionExpression: 'attribute_exists(doc)',
-      ExpressionAttributeValues: { ':ds': { S: packDays(run.from, run.days) } },
-    };
-  }
-
-  /**
-   * A backfilled day (not current): a row of its own next to the day's run row (`<model>#<asOf>+`), so it replaces
-   * that one day and never what a run carries to later days.
-   */
-  private overlayItem(entry: HistoryEntry): Item {
-    return {
-      pk: { S: `HIST#${entry.entityType}#${entry.entityId}` },
-      sk: { S: `${entry.model}#${entry.asOf}${OVERLAY}` },
-      doc: { S: packHistory(entry) },
-    };
+  private putAll(items: readonly Item[], concurrency: number): Promise<void> {
+    return batchPutAll(this.table.client, this.table.name, items, this.table.retry, 'writing scores', concurrency);
   }
 
   private async updateAll(updates: readonly UpdateItemCommandInput[]): Promise<void> {
@@ -354,10 +230,12 @@ export class DynamoScoreStore implements ScoreStore {
       while (next < updates.length) {
         const update = updates[next++]!;
         try {
-          await withRetries(() => this.client.send(new UpdateItemCommand(update)), this.retry, 'writing score history');
+          await this.table.retrying('writing score history', () =>
+            this.table.client.send(new UpdateItemCommand(update)),
+          );
         } catch (error) {
           // The run's first row is gone (erased): there is nothing left to carry.
-          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          if (!isConditionalCheckFailed(error)) throw error;
         }
       }
     };
@@ -370,14 +248,13 @@ export class DynamoScoreStore implements ScoreStore {
    */
   private async runsReaching(pk: string, model: string, before: string, days: HistoryDays): Promise<void> {
     const input = {
-      TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
       ExpressionAttributeValues: { ':pk': { S: pk }, ':lo': { S: `${model}#` }, ':hi': { S: `${model}#${before}` } },
       ScanIndexForward: false,
       Limit: 4,
     };
-    for await (const page of queryPages(this.client, input, { retry: this.retry, what: 'reading score history' })) {
-      for (const item of page.Items ?? []) {
+    for await (const items of this.table.items(input, 'reading score history')) {
+      for (const item of items) {
         if (asOfOfHistory(item, model) >= before) continue;
         days.add(item);
         if (startsRun(item)) return;
@@ -385,30 +262,18 @@ export class DynamoScoreStore implements ScoreStore {
     }
   }
 
-  private async currentItem(entityType: EntityLevel, entityId: string, model: string): Promise<Item | undefined> {
-    const result = await withRetries(
-      () =>
-        this.client.send(
-          new GetItemCommand({
-            TableName: this.tableName,
-            Key: {
-              pk: { S: `CUR#${model}#${shardOf(entityId, this.shardCount)}` },
-              sk: { S: `${entityType}#${entityId}` },
-            },
-            ConsistentRead: true,
-          }),
-        ),
-      this.retry,
-      'reading current scores',
-    );
-    return result.Item;
+  private currentItem(entityType: EntityLevel, entityId: string, model: string): Promise<Item | undefined> {
+    const key = {
+      pk: { S: `CUR#${model}#${shardOf(entityId, this.shardCount)}` },
+      sk: { S: `${entityType}#${entityId}` },
+    };
+    return this.table.get(key, 'reading current scores');
   }
 
   private bandSource(model: string, band: string, g: number): Source<Item> {
     return {
       fetch: async (after, n) => {
-        const input: QueryCommandInput = {
-          TableName: this.tableName,
+        const input: TableQuery = {
           IndexName: SCORES_BY_SCORE_INDEX,
           KeyConditionExpression: after === null ? 'gpk = :gpk' : 'gpk = :gpk AND gsk < :after',
           ExpressionAttributeValues: { ':gpk': { S: bandPartition(model, band, g) } },
@@ -416,7 +281,7 @@ export class DynamoScoreStore implements ScoreStore {
           ScanIndexForward: false,
         };
         if (after !== null) input.ExpressionAttributeValues![':after'] = { S: after };
-        return this.queryUpTo(input, n);
+        return this.table.upTo(input, 'listing scores', n, (item) => item.gsk!.S!);
       },
     };
   }
@@ -431,29 +296,6 @@ export class DynamoScoreStore implements ScoreStore {
       }
     }
     return false;
-  }
-
-  /** Follow a query (descending by gsk) until `n` items or its end. */
-  private async queryUpTo(input: QueryCommandInput, n: number): Promise<{ items: Keyed<Item>[]; more: boolean }> {
-    const items: Keyed<Item>[] = [];
-    let more = false;
-    const pages = queryPages(this.client, input, {
-      retry: this.retry,
-      what: 'listing scores',
-      remaining: () => n - items.length,
-    });
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) items.push({ key: item.gsk!.S!, item });
-      more = page.LastEvaluatedKey !== undefined;
-      if (items.length >= n) break;
-    }
-    return { items, more };
-  }
-
-  private async *query(input: QueryCommandInput): AsyncIterable<Item[]> {
-    for await (const page of queryPages(this.client, input, { retry: this.retry, what: 'reading scores' })) {
-      if (page.Items && page.Items.length > 0) yield page.Items;
-    }
   }
 }
 

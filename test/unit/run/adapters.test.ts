@@ -2,7 +2,8 @@ import { BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-s
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoScoreStore, sortableNumber } from '../../../shared/adapters/dynamodb/score-store.js';
+import { sortableNumber } from '../../../shared/adapters/dynamodb/score-index.js';
+import { DynamoScoreStore } from '../../../shared/adapters/dynamodb/score-store.js';
 import { EventBridgeAlertSink } from '../../../shared/adapters/eventbridge/alert-sink.js';
 import type { EntityScore, FiredAlert } from '../../../shared/domain/engine/types.js';
 import type { ScoreWrite } from '../../../shared/ports/score-store.js';
