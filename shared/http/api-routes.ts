@@ -321,6 +321,3 @@ function upperBound(value: string, timezone: string): string {
     DateTime.fromISO(value, { zone: timezone }).plus({ days: 1 }).startOf('day').toMillis(),
   ).toISOString();
 }
-
-// The views live beside the routes; reachable from here as before.
-export { historyView, modelView, runView, scoreView } from './api-views.js';

@@ -36,5 +36,3 @@ export interface EventStore {
   putEvents(events: readonly ScoringEvent[]): Promise<PutEventsResult>;
   readShard(query: ReadShardQuery): AsyncIterable<ScoringEvent[]>;
 }
-
-export { StoreUnavailableError } from './errors.js';

@@ -78,5 +78,3 @@ export interface RunStore {
   /** Runs of a model, newest first. */
   list(model: string, limit?: number): Promise<RunRecord[]>;
 }
-
-export { RunExistsError, RunNotFoundError } from './errors.js';

@@ -132,8 +132,6 @@ export interface ScoreWriteRefusal {
   reason: string;
 }
 
-export { InvalidCursorError } from './errors.js';
-
 /**
  * Identity of a history entry without its as-of: two days with the same fingerprint read the same through every
  * history reader (API, export, previous rules), so the later one need not be stored (docs/data-model.md#history-runs).

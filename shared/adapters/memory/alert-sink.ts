@@ -7,7 +7,7 @@ import {
   type StoredAlert,
   storedAlertOf,
 } from '../../ports/alert-sink.js';
-import { InvalidCursorError } from '../../ports/score-store.js';
+import { InvalidCursorError } from '../../ports/errors.js';
 
 /** Keeps what it was asked to publish (local mode has no bus; tests inspect `published`). */
 export class InMemoryAlertSink implements AlertSink {

@@ -1,6 +1,6 @@
 import type { ErasedLevel, ErasureRecord, Tombstone } from '../../domain/erasure.js';
 import type { EntityDataEraser, ErasureLog } from '../../ports/erasure-store.js';
-import { InvalidCursorError } from '../../ports/score-store.js';
+import { InvalidCursorError } from '../../ports/errors.js';
 import type { InMemoryAlertStore } from './alert-sink.js';
 import type { InMemoryEntityStore } from './entity-store.js';
 import type { InMemoryEventStore } from './event-store.js';

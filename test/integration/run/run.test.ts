@@ -12,7 +12,8 @@ import { InMemoryAlertSink } from '../../../shared/adapters/memory/alert-sink.js
 import { S3SnapshotStore } from '../../../shared/adapters/s3/snapshot-store.js';
 import type { ScoringEvent } from '../../../shared/domain/event.js';
 import { SNAPSHOT_COLUMNS } from '../../../shared/domain/snapshot-schema.js';
-import { InvalidCursorError, type StoredScore } from '../../../shared/ports/score-store.js';
+import { InvalidCursorError } from '../../../shared/ports/errors.js';
+import type { StoredScore } from '../../../shared/ports/score-store.js';
 import type { RunDeps } from '../../../shared/run/deps.js';
 import { manifestKey, partitionPrefix } from '../../../shared/run/keys.js';
 import { LocalRunner } from '../../../shared/run/local-runner.js';

@@ -16,7 +16,7 @@ import { InMemoryEntityStore } from '../../../shared/adapters/memory/entity-stor
 import type { ScoringEvent } from '../../../shared/domain/event.js';
 import { createApp } from '../../../shared/http/app.js';
 import { staticWriteKeys } from '../../../shared/http/auth.js';
-import { StoreUnavailableError } from '../../../shared/ports/event-store.js';
+import { StoreUnavailableError } from '../../../shared/ports/errors.js';
 
 type Item = Record<string, AttributeValue>;
 const TABLE = 'events';

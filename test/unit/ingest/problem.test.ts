@@ -8,7 +8,7 @@ import {
 } from '../../../shared/http/auth.js';
 import { errorToResponse, PROBLEM_CONTENT_TYPE } from '../../../shared/http/problem.js';
 import { InvalidBodyError, PayloadTooLargeError } from '../../../shared/ingest/errors.js';
-import { StoreUnavailableError } from '../../../shared/ports/event-store.js';
+import { StoreUnavailableError } from '../../../shared/ports/errors.js';
 
 function recordingLog() {
   const lines: { level: string; message: string; extra: unknown }[] = [];

@@ -6,7 +6,8 @@ import type { ScoringEvent } from '../../../shared/domain/event.js';
 import { createApp } from '../../../shared/http/app.js';
 import { staticWriteKeys } from '../../../shared/http/auth.js';
 import type { IngestTelemetry } from '../../../shared/http/ingest-routes.js';
-import { type EventStore, StoreUnavailableError } from '../../../shared/ports/event-store.js';
+import { StoreUnavailableError } from '../../../shared/ports/errors.js';
+import type { EventStore } from '../../../shared/ports/event-store.js';
 
 const NOW = Date.UTC(2026, 10, 1, 12, 0, 0);
 const KEY = 'wk_live_123';
