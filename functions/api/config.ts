@@ -1,7 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { z } from 'zod';
 import { dynamoEntityDataStores, dynamoScoresTableStores } from '../../shared/adapters/dynamodb/stores.js';
-import { EnvSchema, parseEnv } from '../../shared/config/env.js';
+import { envConfig, parseEnv } from '../../shared/config/env.js';
 import { ENV } from '../../shared/config-names.js';
 import { type LoadedModel, loadModels } from '../../shared/domain/model/load.js';
 import { type EraseDeps, eraseEntity, liftTombstone } from '../../shared/erasure/erase.js';
@@ -14,34 +15,19 @@ import { exportEntity } from '../../shared/run/export.js';
 import { createBackfill, createRun } from '../../shared/run/plan.js';
 
 /** The API function's configuration, checked once at cold start: a missing variable fails fast. */
-export const ApiConfigSchema = EnvSchema.pick({
-  [ENV.scoresTable]: true,
-  [ENV.eventsTable]: true,
-  [ENV.modelsDir]: true,
-  [ENV.stateMachineArn]: true,
-  [ENV.shardCount]: true,
-  [ENV.retentionDays]: true,
+export const ApiConfigSchema = envConfig({
+  scoresTable: ENV.scoresTable,
+  eventsTable: ENV.eventsTable,
+  modelsDir: ENV.modelsDir,
+  stateMachineArn: ENV.stateMachineArn,
+  shardCount: ENV.shardCount,
+  retentionDays: ENV.retentionDays,
 });
 
-export interface ApiConfig {
-  scoresTable: string;
-  eventsTable: string;
-  retentionDays: number;
-  modelsDir: string;
-  stateMachineArn: string;
-  shardCount: number;
-}
+export type ApiConfig = z.output<typeof ApiConfigSchema>;
 
 export function parseApiConfig(env: Record<string, string | undefined>): ApiConfig {
-  const c = parseEnv(ApiConfigSchema, env, 'API');
-  return {
-    scoresTable: c[ENV.scoresTable],
-    eventsTable: c[ENV.eventsTable],
-    retentionDays: c[ENV.retentionDays],
-    modelsDir: c[ENV.modelsDir],
-    stateMachineArn: c[ENV.stateMachineArn],
-    shardCount: c[ENV.shardCount],
-  };
+  return parseEnv(ApiConfigSchema, env, 'API');
 }
 
 /**

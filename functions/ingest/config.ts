@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { dynamoEventStore, dynamoScoresTableStores } from '../../shared/adapters/dynamodb/stores.js';
-import { EnvSchema, parseEnv } from '../../shared/config/env.js';
+import { envConfig, parseEnv } from '../../shared/config/env.js';
 import { ENV } from '../../shared/config-names.js';
 import { PulseError } from '../../shared/domain/errors.js';
 import { TombstoneCache } from '../../shared/erasure/tombstones.js';
@@ -12,35 +12,20 @@ import { limitsWith } from '../../shared/ingest/limits.js';
 import { logger } from '../../shared/observability.js';
 
 /** The ingest function's configuration, checked once at cold start: a missing variable fails fast. */
-export const IngestConfigSchema = EnvSchema.pick({
-  [ENV.eventsTable]: true,
-  [ENV.scoresTable]: true,
-  [ENV.writeKeysSecretArn]: true,
-  [ENV.shardCount]: true,
-  [ENV.retentionDays]: true,
-  [ENV.hotDays]: true,
+export const IngestConfigSchema = envConfig({
+  eventsTable: ENV.eventsTable,
+  scoresTable: ENV.scoresTable,
+  writeKeysSecretArn: ENV.writeKeysSecretArn,
+  shardCount: ENV.shardCount,
+  retentionDays: ENV.retentionDays,
+  /** The events table's TTL in days (the hot window); unset: the retention period. */
+  hotDays: ENV.hotDays,
 });
 
-export interface IngestConfig {
-  eventsTable: string;
-  scoresTable: string;
-  writeKeysSecretArn: string;
-  shardCount: number;
-  retentionDays: number;
-  /** The events table's TTL in days (the hot window); unset: the retention period. */
-  hotDays?: number | undefined;
-}
+export type IngestConfig = z.output<typeof IngestConfigSchema>;
 
 export function parseIngestConfig(env: Record<string, string | undefined>): IngestConfig {
-  const c = parseEnv(IngestConfigSchema, env, 'ingest');
-  return {
-    eventsTable: c[ENV.eventsTable],
-    scoresTable: c[ENV.scoresTable],
-    writeKeysSecretArn: c[ENV.writeKeysSecretArn],
-    shardCount: c[ENV.shardCount],
-    retentionDays: c[ENV.retentionDays],
-    hotDays: c[ENV.hotDays],
-  };
+  return parseEnv(IngestConfigSchema, env, 'ingest');
 }
 
 // CloudFormation can only generate a string field, so the deployed secret starts as one key; a list adds more.

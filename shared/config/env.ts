@@ -2,6 +2,23 @@ import { z } from 'zod';
 import { ENV } from '../config-names.js';
 import { DEFAULT_RETENTION_DAYS, DEFAULT_SHARD_COUNT, MAX_DAYS, MAX_SHARD_COUNT, MIN_SHARD_COUNT } from './defaults.js';
 
+/** An unset variable and an empty one mean the same: the default. */
+const unsetIfEmpty = (raw: unknown) => (raw === '' ? undefined : raw);
+
+/**
+ * A variable holding a whole number from `min` to `max`, written as digits only; the message says so and repeats
+ * what was given: `must be a whole number from 1 to 256 (got "x")`. Unset or empty: undefined (add `.default`).
+ */
+export function wholeNumberVar(min: number, max: number) {
+  const digits = z
+    .string()
+    .refine((raw) => /^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max, {
+      error: (issue) => `must be a whole number from ${min} to ${max} (got "${String(issue.input)}")`,
+    })
+    .transform(Number);
+  return z.preprocess(unsetIfEmpty, digits.optional());
+}
+
 /**
  * Every environment variable a deployed function reads, with its check and default (docs/configuration.md).
  * Each function picks the variables it needs (`EnvSchema.pick`), so a missing one fails its cold start.
@@ -14,9 +31,9 @@ export const EnvSchema = z.object({
   [ENV.modelsDir]: z.string().min(1),
   [ENV.stateMachineArn]: z.string().startsWith('arn:', 'must be a Step Functions state machine ARN'),
   [ENV.writeKeysSecretArn]: z.string().startsWith('arn:', 'must be a Secrets Manager secret ARN'),
-  [ENV.shardCount]: z.coerce.number().int().min(MIN_SHARD_COUNT).max(MAX_SHARD_COUNT).default(DEFAULT_SHARD_COUNT),
-  [ENV.retentionDays]: z.coerce.number().int().min(1).max(MAX_DAYS).default(DEFAULT_RETENTION_DAYS),
-  [ENV.hotDays]: z.coerce.number().int().min(1).max(MAX_DAYS).optional(),
+  [ENV.shardCount]: wholeNumberVar(MIN_SHARD_COUNT, MAX_SHARD_COUNT).default(DEFAULT_SHARD_COUNT),
+  [ENV.retentionDays]: wholeNumberVar(1, MAX_DAYS).default(DEFAULT_RETENTION_DAYS),
+  [ENV.hotDays]: wholeNumberVar(1, MAX_DAYS),
 });
 
 /**
@@ -34,4 +51,24 @@ export function parseEnv<S extends z.ZodTypeAny>(
     throw new Error(`Invalid ${what} configuration: ${problems}`);
   }
   return parsed.data;
+}
+
+type EnvVars = z.output<typeof EnvSchema>;
+
+/** `fields` renamed: a variable that may be unset becomes an optional field. */
+type Renamed<F extends Record<string, keyof EnvVars>> = {
+  -readonly [K in keyof F as undefined extends EnvVars[F[K]] ? never : K]: EnvVars[F[K]];
+} & { -readonly [K in keyof F as undefined extends EnvVars[F[K]] ? K : never]?: EnvVars[F[K]] };
+
+/**
+ * A function's configuration: the variables it reads (`fields`: its name for each → the variable), checked by
+ * EnvSchema and renamed, e.g. `envConfig({ scoresTable: ENV.scoresTable })` reads `{ scoresTable: string }`.
+ */
+export function envConfig<const F extends Record<string, keyof EnvVars>>(fields: F) {
+  const names = Object.values(fields) as (keyof EnvVars)[];
+  const picked = EnvSchema.pick(Object.fromEntries(names.map((name) => [name, true])) as Record<keyof EnvVars, true>);
+  return picked.transform(
+    (vars) =>
+      Object.fromEntries(Object.entries(fields).map(([key, name]) => [key, (vars as EnvVars)[name]])) as Renamed<F>,
+  );
 }

@@ -1,12 +1,8 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  DEFAULT_RETENTION_DAYS,
-  DEFAULT_SHARD_COUNT,
-  MAX_DAYS,
-  MAX_SHARD_COUNT,
-  MIN_SHARD_COUNT,
-} from '../config/defaults.js';
+import type { z } from 'zod';
+import { EnvSchema, wholeNumberVar } from '../config/env.js';
+import { ENV } from '../config-names.js';
 import { PulseError } from '../domain/errors.js';
 import {
   DEFAULT_PORT,
@@ -71,13 +67,18 @@ export class LocalConfigError extends PulseError {
   }
 }
 
-function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < min || n > max)
-    throw new LocalConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
-  return n;
+/** Local mode's numeric variables: the deployed functions' schema (docs/configuration.md) and local mode's ports. */
+const LocalEnvSchema = EnvSchema.pick({ [ENV.shardCount]: true, [ENV.retentionDays]: true }).extend({
+  PORT: wholeNumberVar(0, 65535).default(DEFAULT_PORT),
+  PULSE_S3_PORT: wholeNumberVar(0, 65535).default(DEFAULT_S3_PORT),
+});
+
+/** `env` over LocalEnvSchema, or a LocalConfigError naming the first bad variable: `PORT must be a whole number …`. */
+function parseLocalEnv(env: NodeJS.ProcessEnv): z.output<typeof LocalEnvSchema> {
+  const parsed = LocalEnvSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new LocalConfigError(`${issue.path.join('.')} ${issue.message}`, { cause: parsed.error });
 }
 
 /** Local mode's configuration from the environment (docs/local-mode.md, docs/configuration.md). */
@@ -87,13 +88,15 @@ export function localConfig(
   overrides: Partial<Pick<LocalConfig, 's3Port' | 'quiet'>> = {},
 ): LocalConfig {
   const dataDir = dataDirOf(env, cwd);
+  const vars = parseLocalEnv(env);
+  const modelsDir = env[ENV.modelsDir];
   return {
     dataDir,
-    port: intVar(env, 'PORT', DEFAULT_PORT, 0, 65535),
-    s3Port: overrides.s3Port ?? intVar(env, 'PULSE_S3_PORT', DEFAULT_S3_PORT, 0, 65535),
-    modelsDir: env.PULSE_MODELS_DIR ? resolve(cwd, env.PULSE_MODELS_DIR) : EXAMPLE_MODELS_DIR,
-    shardCount: intVar(env, 'PULSE_SHARD_COUNT', DEFAULT_SHARD_COUNT, MIN_SHARD_COUNT, MAX_SHARD_COUNT),
-    retentionDays: intVar(env, 'PULSE_RETENTION_DAYS', DEFAULT_RETENTION_DAYS, 1, MAX_DAYS),
+    port: vars.PORT,
+    s3Port: overrides.s3Port ?? vars.PULSE_S3_PORT,
+    modelsDir: modelsDir ? resolve(cwd, modelsDir) : EXAMPLE_MODELS_DIR,
+    shardCount: vars[ENV.shardCount],
+    retentionDays: vars[ENV.retentionDays],
     credentials: resolveCredentials(dataDir, env),
     quiet: overrides.quiet ?? false,
     alertWebhookUrl: webhookUrl(env),

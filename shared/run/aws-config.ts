@@ -1,13 +1,14 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { z } from 'zod';
 import { dynamoStores } from '../adapters/dynamodb/stores.js';
 import { EventBridgeAlertSink } from '../adapters/eventbridge/alert-sink.js';
 import { S3SnapshotStore } from '../adapters/s3/snapshot-store.js';
 import type { ArchiveDeps } from '../archive/archive-step.js';
 import { EventArchive } from '../archive/event-archive.js';
 import { TieredEventStore } from '../archive/tiered-event-store.js';
-import { EnvSchema, parseEnv } from '../config/env.js';
+import { envConfig, parseEnv } from '../config/env.js';
 import { ENV } from '../config-names.js';
 import { loadModels } from '../domain/model/load.js';
 import { TombstoneCache } from '../erasure/tombstones.js';
@@ -15,38 +16,21 @@ import { logger } from '../observability.js';
 import { modelMap, type RunDeps } from './deps.js';
 
 /** The run functions' configuration (plan, worker, finalise), checked once at cold start. */
-export const RunConfigSchema = EnvSchema.pick({
-  [ENV.eventsTable]: true,
-  [ENV.scoresTable]: true,
-  [ENV.snapshotBucket]: true,
-  [ENV.alertBus]: true,
-  [ENV.modelsDir]: true,
-  [ENV.shardCount]: true,
-  [ENV.hotDays]: true,
+export const RunConfigSchema = envConfig({
+  eventsTable: ENV.eventsTable,
+  scoresTable: ENV.scoresTable,
+  snapshotBucket: ENV.snapshotBucket,
+  alertBus: ENV.alertBus,
+  modelsDir: ENV.modelsDir,
+  shardCount: ENV.shardCount,
+  /** Days the events table keeps; older days are read from the archive. Unset: every read goes to the table. */
+  hotDays: ENV.hotDays,
 });
 
-export interface RunConfig {
-  eventsTable: string;
-  scoresTable: string;
-  snapshotBucket: string;
-  alertBus: string;
-  modelsDir: string;
-  shardCount: number;
-  /** Days the events table keeps; older days are read from the archive. Unset: every read goes to the table. */
-  hotDays?: number | undefined;
-}
+export type RunConfig = z.output<typeof RunConfigSchema>;
 
 export function parseRunConfig(env: Record<string, string | undefined>): RunConfig {
-  const c = parseEnv(RunConfigSchema, env, 'run');
-  return {
-    eventsTable: c[ENV.eventsTable],
-    scoresTable: c[ENV.scoresTable],
-    snapshotBucket: c[ENV.snapshotBucket],
-    alertBus: c[ENV.alertBus],
-    modelsDir: c[ENV.modelsDir],
-    shardCount: c[ENV.shardCount],
-    hotDays: c[ENV.hotDays],
-  };
+  return parseEnv(RunConfigSchema, env, 'run');
 }
 
 /** The DynamoDB stores over the run's tables (the run reads events, it never writes them: no TTL needed). */
