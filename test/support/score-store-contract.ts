@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { EntityScore } from '../../shared/domain/engine/types.js';
 import { shardOf } from '../../shared/domain/shard.js';
+import { InvalidCursorError } from '../../shared/ports/errors.js';
 import {
   historyEntryOf,
-  InvalidCursorError,
   priorOf,
   type ScoreListItem,
   type ScoreStore,
