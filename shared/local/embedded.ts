@@ -3,10 +3,11 @@ import { createRequire } from 'node:module';
 import { type AddressInfo, createServer } from 'node:net';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
-import dynalite from 'dynalite';
+import type { EmbeddedTable } from '../adapters/dynamodb/sole-writer-event-store.js';
 import { PulseError } from '../domain/errors.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalServices } from './config.js';
 import { DataDirLockedError, dataPaths, LOCAL_BUCKET, lockDataDir } from './data-dir.js';
+import { dynaliteInProcess } from './embedded-table.js';
 
 export { LOCAL_CREDENTIALS, LOCAL_REGION };
 
@@ -16,6 +17,8 @@ export interface EmbeddedDynamo {
   client: DynamoDBClient;
   /** False for an external service (which other processes may share). */
   embedded: boolean;
+  /** The embedded store's table written in this process (docs/local-mode.md#ingest-throughput); none when external. */
+  table?: ((name: string) => EmbeddedTable) | undefined;
   close(): Promise<void>;
 }
 
@@ -50,7 +53,7 @@ export async function startEmbeddedDynamo(dataDir: string): Promise<EmbeddedDyna
     if (error instanceof DataDirLockedError) throw new EmbeddedStartError(error.message, { cause: error });
     throw error;
   }
-  const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const { server, table } = dynaliteInProcess({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const dbError = await new Promise<Error | undefined>((resolve) => {
     server.once('error', (error: Error) => resolve(error));
     server.listen(0, '127.0.0.1', () => resolve(undefined));
@@ -76,6 +79,7 @@ export async function startEmbeddedDynamo(dataDir: string): Promise<EmbeddedDyna
     endpoint,
     client,
     embedded: true,
+    table,
     close: () =>
       new Promise<void>((resolve, reject) => {
         client.destroy();

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import { migrateEventKeys } from '../adapters/dynamodb/migrate-event-keys.js';
+import { SoleWriterEntityStore } from '../adapters/dynamodb/sole-writer-entity-store.js';
 import { SoleWriterEventStore } from '../adapters/dynamodb/sole-writer-event-store.js';
 import { dynamoStores } from '../adapters/dynamodb/stores.js';
 import { EVENTS_TABLE, ensureTable, SCORES_TABLE } from '../adapters/dynamodb/tables.js';
@@ -139,15 +140,24 @@ export async function openLocalStack(config: LocalConfig, options: OpenLocalStac
     shardCount: config.shardCount,
     eventTtlDays: hotWindow.days,
   });
-  const events = dynamo.embedded
+  const events = dynamo.table
     ? new SoleWriterEventStore({
         client,
         tableName: eventsTable,
+        table: dynamo.table(eventsTable),
         shardCount: config.shardCount,
         retentionDays: hotWindow.days,
       })
     : stores.events;
-  const { entities, scores, runs, alerts: alertStore, overrides, erasureLog } = stores;
+  const entities = dynamo.table
+    ? new SoleWriterEntityStore({
+        client,
+        tableName: scoresTable,
+        table: dynamo.table(scoresTable),
+        shardCount: config.shardCount,
+      })
+    : stores.entities;
+  const { scores, runs, alerts: alertStore, overrides, erasureLog } = stores;
   const objects = new S3SnapshotStore({ client: s3.client, bucket: s3.bucket });
 
   const archiver = new LocalArchiver({

@@ -1,106 +1,148 @@
-import { type AttributeValue, BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { ScoringEvent } from '../../domain/event.js';
+import { StoreUnavailableError } from '../../ports/errors.js';
 import type { PutEventsResult } from '../../ports/event-store.js';
-import { DynamoEventStore, eventKeyOf, type PendingEvent } from './event-store.js';
-import { batchPutAll, chunk, sendAll } from './retry.js';
-import { isValidationError } from './validation.js';
+import { DynamoEventStore, type DynamoEventStoreOptions, type Item, type PendingEvent } from './event-store.js';
+
+/** What storing one item came to. */
+export type InsertOutcome = 'stored' | 'duplicate' | { refused: string };
+
+/** The events table's storage, written directly by the only process that holds it (shared/local/embedded-table.ts). */
+export interface EmbeddedTable {
+  /**
+   * Store the items whose keys are not stored yet, all in one atomic write that is on disk when this resolves; the
+   * others are `duplicate`. Items the table refuses are `refused` and the rest still stored. Keys are distinct
+   * within one call. Rejects, having stored nothing, when the storage fails.
+   */
+  insertAbsent(items: readonly Item[]): Promise<InsertOutcome[]>;
+  /** The items stored under these keys (undefined where none), as a consistent read sees them. */
+  getItems(keys: readonly Item[]): Promise<(Item | undefined)[]>;
+}
+
+export interface SoleWriterEventStoreOptions extends DynamoEventStoreOptions {
+  /** The same table as `client` + `tableName` serve, for writes. */
+  table: EmbeddedTable;
+  /** Items one group write holds at most (a call's events always go in one group). */
+  maxGroupItems?: number | undefined;
+  /** Groups being written at once (their keys are disjoint). */
+  groupsInFlight?: number | undefined;
+}
+
+/** A putEvents call waiting for its group. */
+interface Waiting {
+  entries: PendingEvent[];
+  keys: string[];
+  duplicates: number;
+  resolve(result: PutEventsResult): void;
+  reject(error: unknown): void;
+}
 
 /**
- * The events table when this process is its only writer (local mode: LevelDB admits one process). Writes of one key
- * are serialised in process and stored with batch calls (a consistent BatchGetItem, then BatchWriteItem of the new
- * ones) instead of one conditional put each: the same exactly-once answers, about ten times faster on dynalite,
- * whose cost is per request (docs/data-model.md#idempotent-writes-counted-exactly). Never used where another process
- * writes the table (AWS): the Lambdas use DynamoEventStore's conditional puts.
+ * The events table when this process is its only writer (local mode: LevelDB admits one process). Concurrent
+ * putEvents calls are committed together (group commit): whatever arrived while earlier groups were being written
+ * becomes the next group, with one existence check and one atomic write, on disk before any of its calls is
+ * answered. A few groups are written at once, never two holding the same key: a call with a key still in flight
+ * waits for that group, so its check sees the write. Of concurrent senders of an event exactly one is told
+ * `stored`, as with conditional puts (docs/data-model.md#idempotent-writes-counted-exactly). Reads go through the
+ * DynamoDB API like every other reader's. Never used where another process writes the table (AWS, or an external
+ * PULSE_DYNAMODB_ENDPOINT): those use DynamoEventStore's conditional puts.
  */
 export class SoleWriterEventStore extends DynamoEventStore {
-  /** Keys being written by this process now, each with the promise that settles when it is done. */
-  private readonly writing = new Map<string, Promise<void>>();
+  private readonly embedded: EmbeddedTable;
+  private readonly maxGroupItems: number;
+  private readonly groupsInFlight: number;
+  private readonly queue: Waiting[] = [];
+  /** Keys of the groups being written. */
+  private readonly claimed = new Set<string>();
+  private writing = 0;
 
-  override async putEvents(events: readonly ScoringEvent[]): Promise<PutEventsResult> {
+  constructor(options: SoleWriterEventStoreOptions) {
+    super(options);
+    this.embedded = options.table;
+    this.maxGroupItems = options.maxGroupItems ?? 10_000;
+    this.groupsInFlight = options.groupsInFlight ?? 4;
+  }
+
+  override putEvents(events: readonly ScoringEvent[]): Promise<PutEventsResult> {
     const { items, duplicates } = this.itemsOf(events);
-    if (items.size === 0) return { stored: 0, duplicates, refused: [] };
-    const result = await this.putExclusively(items);
-    return { stored: result.stored, duplicates: duplicates + result.duplicates, refused: result.refused };
+    if (items.size === 0) return Promise.resolve({ stored: 0, duplicates, refused: [] });
+    return new Promise((resolve, reject) => {
+      this.queue.push({ entries: [...items.values()], keys: [...items.keys()], duplicates, resolve, reject });
+      this.writeNext();
+    });
   }
 
   /**
-   * Claim every key of the call (waiting while another call of this process writes one of them; a call
-   * claims all its keys at once or none, so two calls never wait on each other), read which exist, batch-write the
-   * others, release. Exactly one concurrent sender of an event is told `stored`, as with conditional puts.
+   * Start a group while fewer than `groupsInFlight` are being written: the waiting calls, in arrival order, that
+   * hold no key of a group in flight, up to `maxGroupItems`. The others wait for the next group.
    */
-  private async putExclusively(items: Map<string, PendingEvent>): Promise<PutEventsResult> {
-    const keys = [...items.keys()];
-    for (;;) {
-      const busy: Promise<void>[] = [];
-      for (const key of keys) {
-        const other = this.writing.get(key);
-        if (other) busy.push(other);
+  private writeNext(): void {
+    if (this.writing >= this.groupsInFlight || this.queue.length === 0) return;
+    const group: Waiting[] = [];
+    const keys: string[] = [];
+    let size = 0;
+    for (let i = 0; i < this.queue.length; ) {
+      const call = this.queue[i]!;
+      if (size > 0 && size + call.keys.length > this.maxGroupItems) break;
+      if (call.keys.some((key) => this.claimed.has(key))) {
+        i++;
+        continue;
       }
-      if (busy.length === 0) break;
-      await Promise.all(busy);
+      this.queue.splice(i, 1);
+      group.push(call);
+      for (const key of call.keys) {
+        // A key twice in one group is claimed once; writeGroup counts the second a duplicate.
+        if (!this.claimed.has(key)) keys.push(key);
+        this.claimed.add(key);
+      }
+      size += call.keys.length;
     }
-    let release!: () => void;
-    const done = new Promise<void>((resolve) => {
-      release = resolve;
+    if (group.length === 0) return;
+    this.writing++;
+    void this.writeGroup(group).finally(() => {
+      for (const key of keys) this.claimed.delete(key);
+      this.writing--;
+      this.writeNext();
     });
-    for (const key of keys) this.writing.set(key, done);
-    try {
-      const existing = await this.existingKeys([...items.values()].map(({ item }) => ({ pk: item.pk!, sk: item.sk! })));
-      const fresh: PendingEvent[] = [];
-      let duplicates = 0;
-      for (const [key, entry] of items) {
-        if (existing.has(key)) duplicates++;
-        else fresh.push(entry);
-      }
-      try {
-        await batchPutAll(
-          this.client,
-          this.tableName,
-          fresh.map((f) => f.item),
-          this.retry,
-          'storing events',
-          4,
-        );
-        return { stored: fresh.length, duplicates, refused: [] };
-      } catch (error) {
-        if (!isValidationError(error)) throw error;
-        // One item DynamoDB refuses fails its whole batch call: item by item, refusing only that one.
-        return this.putConditionally(fresh, duplicates);
-      }
-    } finally {
-      for (const key of keys) this.writing.delete(key);
-      release();
-    }
+    this.writeNext();
   }
 
-  /** Which of these keys are stored already (strongly consistent, so a just-finished write is seen). */
-  private async existingKeys(keys: { pk: AttributeValue; sk: AttributeValue }[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    await Promise.all(
-      chunk(keys, 100).map((part) =>
-        sendAll(
-          part,
-          async (pending) => {
-            const out = await this.client.send(
-              new BatchGetItemCommand({
-                RequestItems: {
-                  [this.tableName]: {
-                    Keys: [...pending],
-                    ConsistentRead: true,
-                    ProjectionExpression: '#pk, #sk',
-                    ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-                  },
-                },
-              }),
-            );
-            for (const item of out.Responses?.[this.tableName] ?? []) found.add(eventKeyOf(item));
-            return (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as { pk: AttributeValue; sk: AttributeValue }[];
-          },
-          this.retry,
-          'checking event ids',
-        ),
-      ),
-    );
-    return found;
+  /** One group: each key once (the first sender in arrival order owns it), one insertAbsent, answers to each call. */
+  private async writeGroup(group: Waiting[]): Promise<void> {
+    const owner = new Set<string>();
+    const items: Item[] = [];
+    const owners: { call: Waiting; entry: PendingEvent }[] = [];
+    for (const call of group) {
+      for (const [i, key] of call.keys.entries()) {
+        if (owner.has(key)) {
+          call.duplicates++;
+          continue;
+        }
+        owner.add(key);
+        const entry = call.entries[i]!;
+        items.push(entry.item);
+        owners.push({ call, entry });
+      }
+    }
+    let outcomes: InsertOutcome[];
+    try {
+      outcomes = await this.embedded.insertAbsent(items);
+    } catch (error) {
+      // Nothing of the group is stored (the write is atomic) and nothing is reported accepted: the callers answer 503.
+      for (const call of group)
+        call.reject(
+          new StoreUnavailableError(`storing events: ${(error as Error).message}`, call.keys.length, { cause: error }),
+        );
+      return;
+    }
+    const results = new Map<Waiting, PutEventsResult>();
+    for (const call of group) results.set(call, { stored: 0, duplicates: call.duplicates, refused: [] });
+    for (const [i, outcome] of outcomes.entries()) {
+      const { call, entry } = owners[i]!;
+      const result = results.get(call)!;
+      if (outcome === 'stored') result.stored++;
+      else if (outcome === 'duplicate') result.duplicates++;
+      else result.refused!.push({ event: entry.event, message: `could not be stored: ${outcome.refused}` });
+    }
+    for (const [call, result] of results) call.resolve(result);
   }
 }

@@ -6,7 +6,6 @@ import { eventSortKey, userPartition } from '../../../shared/adapters/dynamodb/k
 import { migrateEventKeys } from '../../../shared/adapters/dynamodb/migrate-event-keys.js';
 import { DynamoOverrideStore } from '../../../shared/adapters/dynamodb/override-store.js';
 import { DynamoScoreStore } from '../../../shared/adapters/dynamodb/score-store.js';
-import { SoleWriterEventStore } from '../../../shared/adapters/dynamodb/sole-writer-event-store.js';
 import { DAY_MS } from '../../../shared/domain/time.js';
 import { storeBatch } from '../../../shared/ingest/ingest.js';
 import { createPulseTables, describeOnDynamoEngines, useDynamo } from '../../support/dynamo.js';
@@ -55,14 +54,12 @@ describeOnDynamoEngines('DynamoDB adapters on', (engine) => {
     return new DynamoOverrideStore({ client: dynamo.client, tableName: tables.scoresTable });
   });
 
-  it.each([
-    ['conditional puts', false],
-    ['sole-writer batches (local mode)', true],
-  ])('identifies an event by (userId, eventId), exactly once under races: %s', async (label, soleWriter) => {
+  it('identifies an event by (userId, eventId), exactly once under races', async () => {
     // Arrange: user ids that share a shard would collide under a plain `user#id` key; the length prefix keeps them apart.
-    const ts = T0 + 7_200_000 + (soleWriter ? 1 : 0);
-    const Store = soleWriter ? SoleWriterEventStore : DynamoEventStore;
-    const store = new Store({ client: dynamo.client, tableName: eventsTable, shardCount: SHARDS });
+    // (Local mode's in-process store has the same test in sole-writer-event-store.test.ts.)
+    const label = 'conditional puts';
+    const ts = T0 + 7_200_000;
+    const store = new DynamoEventStore({ client: dynamo.client, tableName: eventsTable, shardCount: SHARDS });
     const a = loginEvent(`shared-${label}`, 'racer-a', ts, { properties: { who: 'a' } });
     const b = loginEvent(`shared-${label}`, 'racer-b', ts, { properties: { who: 'b' } });
     const hashA = loginEvent(`b#${label}`, 'x#a', ts);
