@@ -1,10 +1,11 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { propertyKeysOf } from '../domain/engine/compile.js';
-import { ScoringRun, type ScoringRunState } from '../domain/engine/scoring-run.js';
+import type { EventIdSetExport } from '../domain/engine/event-id-set.js';
+import { ScoringRun, type ScoringRunOptions, type ScoringRunState } from '../domain/engine/scoring-run.js';
 import { eventIdentity } from '../domain/event.js';
 import type { Model, Traits } from '../domain/model/schema.js';
 import type { EntityLevel } from '../ports/event-store.js';
@@ -42,7 +43,7 @@ export interface RangeJob {
 }
 
 export type WorkerReply =
-  | { type: 'scored'; lines: number; issues: JsonlReadIssue[]; seen: readonly string[] }
+  | { type: 'scored'; lines: number; issues: JsonlReadIssue[]; seen: EventIdSetExport | null }
   | { type: 'state'; state: ScoringRunState };
 
 /**
@@ -77,12 +78,13 @@ export function defaultThreads(size: number): number {
   return size >= PARALLEL_MIN_BYTES ? availableParallelism() : 1;
 }
 
-/** ScoringRunOptions' lookups from the data form. */
-function runOptions(options: RangeJob['options']) {
+/** ScoringRunOptions' lookups from the data form; `expectedEvents` sizes the dedupe set. */
+function runOptions(options: RangeJob['options'], expectedEvents?: number | undefined): ScoringRunOptions {
   const { accounts, traits } = options;
   return {
     asOf: options.asOf,
     dedupe: options.dedupe,
+    expectedEvents,
     accountOf: accounts === undefined ? undefined : (userId: string) => accounts.get(userId),
     traitsOf:
       traits === undefined
@@ -100,7 +102,7 @@ export async function scoreRange(
   onIssue?: ((issue: JsonlReadIssue) => void) | undefined,
   skip?: ReadonlySet<string> | undefined,
 ): Promise<{ run: ScoringRun; lines: number }> {
-  const run = new ScoringRun(job.model, runOptions(job.options));
+  const run = new ScoringRun(job.model, runOptions(job.options, estimatedLines(job.file, job.start, job.end)));
   const pages = readJsonlEvents(job.file, {
     pageSize: job.options.pageSize,
     onIssue,
@@ -120,6 +122,22 @@ export async function scoreRange(
       });
       run.add(kept);
     }
+  }
+}
+
+/** About how many lines bytes [start, end) of the file hold, from the line lengths of its first 64 KiB. */
+export function estimatedLines(file: string, start: number, end: number): number {
+  const fd = openSync(file, 'r');
+  try {
+    const size = Math.min(end, fstatSync(fd).size) - start;
+    if (size <= 0) return 0;
+    const sample = Buffer.alloc(Math.min(size, 1 << 16));
+    const read = readSync(fd, sample, 0, sample.length, start);
+    let lines = 0;
+    for (let at = sample.indexOf(10); at >= 0 && at < read; at = sample.indexOf(10, at + 1)) lines++;
+    return lines === 0 ? 1 : Math.ceil((size * lines) / read);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -242,22 +260,26 @@ async function scoreInParallel(
     bounds.slice(0, -1).map((start, i) => startWorker({ file, model, start, end: bounds[i + 1]!, options: data })),
   );
   try {
-    const scored = await Promise.all(workers.map(nextReply));
-    const run = new ScoringRun(model, runOptions(data));
+    const firstReplies = workers.map(nextReply);
+    // Awaited in order below; a failure of a later worker meanwhile is not unhandled.
+    for (const reply of firstReplies) reply.catch(() => undefined);
+    const run = new ScoringRun(model, runOptions(data, estimatedLines(file, 0, Number.POSITIVE_INFINITY)));
     let lineOffset = 0;
-    const skips: string[][] = [];
-    for (const reply of scored) {
+    const states: Promise<WorkerReply>[] = [];
+    for (let i = 0; i < workers.length; i++) {
+      const reply = await firstReplies[i]!;
       if (reply.type !== 'scored') throw new Error('scoring worker: unexpected reply');
       for (const issue of reply.issues) options.onIssue?.({ ...issue, line: issue.line + lineOffset });
       lineOffset += reply.lines;
       // Ids an earlier part took: here they are duplicates (the part scores again without them).
-      skips.push(run.addSeenEventIds(reply.seen));
+      const skip = reply.seen === null || i === 0 ? [] : run.heldEventIds(reply.seen);
+      const worker = workers[i]!;
+      const state = nextReply(worker);
+      state.catch(() => undefined);
+      states.push(state);
+      worker.postMessage({ skip });
+      if (reply.seen !== null) run.addEventIds(reply.seen);
     }
-    const states = workers.map((worker, i) => {
-      const reply = nextReply(worker);
-      worker.postMessage({ skip: skips[i] });
-      return reply;
-    });
     for (const pending of states) {
       const reply = await pending;
       if (reply.type !== 'state') throw new Error('scoring worker: unexpected reply');

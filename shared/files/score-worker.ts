@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { eventIdSetTransferables } from '../domain/engine/event-id-set.js';
 import { stateTransferables } from '../domain/engine/scoring-run.js';
 import type { JsonlReadIssue } from './jsonl-events.js';
 import { type RangeJob, scoreRange, type WorkerReply } from './score-jsonl.js';
@@ -12,8 +13,9 @@ const port = parentPort!;
 const issues: JsonlReadIssue[] = [];
 // No top-level await: the worker is bundled as CommonJS when started from the TypeScript source.
 void scoreRange(job, (issue) => issues.push(issue)).then((first) => {
-  const reply: WorkerReply = { type: 'scored', lines: first.lines, issues, seen: first.run.seenEventIds() };
-  port.postMessage(reply);
+  const seen = first.run.takeEventIds();
+  const reply: WorkerReply = { type: 'scored', lines: first.lines, issues, seen };
+  port.postMessage(reply, seen === null ? [] : eventIdSetTransferables(seen));
   port.once('message', async ({ skip }: { skip: string[] }) => {
     const run = skip.length === 0 ? first.run : (await scoreRange(job, undefined, new Set(skip))).run;
     const state = run.exportState();

@@ -13,9 +13,9 @@ import {
 } from './compile.js';
 import { EntityRows } from './entity-rows.js';
 import { type Evaluation, evaluateRow, matchesCondition, type PenaltyRule, rollupOf } from './evaluate.js';
+import { EventIdSet, type EventIdSetExport, splitEventIdentity } from './event-id-set.js';
 import { exportRows, importRows, mergeOpsOf, type ScoringRunState, type ScoringRunStats } from './state-export.js';
 import { countBits, type StateTable } from './state-table.js';
-import { StringIndex } from './string-index.js';
 import type { KnownEntity, RawGroupScore, RawScore } from './types.js';
 
 /*
@@ -38,7 +38,12 @@ export interface ScoringRunOptions {
    * holds each id once, so workers reading it turn this off and keep memory at O(entities × signals).
    */
   dedupe?: boolean | undefined;
+  /** About how many events will come (a hint, e.g. from a file's size): the dedupe set is sized for it up front. */
+  expectedEvents?: number | undefined;
 }
+
+/** Past this many expected events the dedupe set starts at this size and grows as events come (a hint may be wrong). */
+const MAX_PRESIZED_EVENTS = 1 << 23;
 
 /**
  * One model evaluated as of one instant, fed events in any order and in pages. State is per entity and per
@@ -59,8 +64,8 @@ export class ScoringRun {
   private readonly calendar: RunCalendar;
   private readonly firstWindowDay: number;
   private readonly accumulator: Accumulator;
-  /** Event identities (user and id, eventIdentity) seen so far (dedupe); exact, see StringIndex. */
-  private readonly seen: StringIndex | null;
+  /** Event identities (user and id, eventIdentity) seen so far (dedupe); exact, see EventIdSet. */
+  private readonly seen: EventIdSet | null;
   private readonly options: ScoringRunOptions;
   private readonly level: EntityLevel;
   private readonly perUser: boolean;
@@ -87,7 +92,10 @@ export class ScoringRun {
       this.firstWindowDay,
       this.calendar.weekOfDay(this.firstWindowDay),
     );
-    this.seen = options.dedupe === false ? null : new StringIndex();
+    this.seen =
+      options.dedupe === false
+        ? null
+        : new EventIdSet({ initialCapacity: 2 * Math.min(options.expectedEvents ?? 512, MAX_PRESIZED_EVENTS) });
     this.perUser = model.level === 'account' && (model.rollup === 'mean' || model.rollup === 'max');
     this.penaltyRules = this.compiled.penalties.map((p) => ({
       ...p,
@@ -125,12 +133,9 @@ export class ScoringRun {
       return;
     }
     const seen = this.seen;
-    if (seen !== null) {
-      const size = seen.size;
-      if (seen.add(eventIdentity(event)) < size) {
-        this.stats.duplicates++;
-        return;
-      }
+    if (seen !== null && !seen.add(event.userId, event.eventId)) {
+      this.stats.duplicates++;
+      return;
     }
     let entityId: string | undefined;
     if (this.level === 'user') entityId = event.userId;
@@ -180,7 +185,11 @@ export class ScoringRun {
 
   /** Identities (eventIdentity) of the events in range this run has taken, first seen first; none without dedupe. */
   seenEventIds(): readonly string[] {
-    return this.seen?.keys ?? [];
+    const seen = this.seen;
+    if (seen === null) return [];
+    const ids: string[] = [];
+    for (const [userId, eventId] of seen.entries()) ids.push(eventIdentity({ userId, eventId }));
+    return ids;
   }
 
   /**
@@ -191,11 +200,35 @@ export class ScoringRun {
     const seen = this.seen;
     if (seen === null) return [];
     const repeated: string[] = [];
-    for (let i = 0; i < ids.length; i++) {
-      const size = seen.size;
-      if (seen.add(ids[i]!) < size) repeated.push(ids[i]!);
+    for (const identity of ids) {
+      const [userId, eventId] = splitEventIdentity(identity);
+      if (!seen.add(userId, eventId)) repeated.push(identity);
     }
     return repeated;
+  }
+
+  /**
+   * This run's dedupe set as data (typed arrays, see eventIdSetTransferables), for `heldEventIds` and
+   * `addEventIds` of another run over another part of the same input; this run's set is left empty. Null without
+   * dedupe.
+   */
+  takeEventIds(): EventIdSetExport | null {
+    return this.seen?.export() ?? null;
+  }
+
+  /**
+   * The identities (eventIdentity) of a `takeEventIds` export this run has already counted: events the other
+   * part counted although this run had (the other part must score again without them). None without dedupe.
+   */
+  heldEventIds(data: EventIdSetExport): string[] {
+    const seen = this.seen;
+    if (seen === null) return [];
+    return seen.heldOf(EventIdSet.from(data)).map(([userId, eventId]) => eventIdentity({ userId, eventId }));
+  }
+
+  /** Add the identities of a `takeEventIds` export to this run's dedupe set (see `heldEventIds`). */
+  addEventIds(data: EventIdSetExport): void {
+    this.seen?.addAll(EventIdSet.from(data));
   }
 
   /**
