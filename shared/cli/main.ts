@@ -13,7 +13,7 @@ import { costCommand } from './commands/cost.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { eraseCommand } from './commands/erase.js';
 import { exportCommand } from './commands/export.js';
-import { checkIngestFile, ingestCommand } from './commands/ingest.js';
+import { checkIngestFile, DEFAULT_CONCURRENCY, ingestCommand, MAX_CONCURRENCY } from './commands/ingest.js';
 import { migrateEventKeysCommand } from './commands/migrate-event-keys.js';
 import { runCommand } from './commands/run.js';
 import { scoresCommand } from './commands/scores.js';
@@ -106,6 +106,12 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
       flag((v) => parseCount(v, '--batch-size', 500)),
       500,
     )
+    .option(
+      '--concurrency <n>',
+      `requests in flight at once, 1-${MAX_CONCURRENCY}`,
+      flag((v) => parseCount(v, '--concurrency', MAX_CONCURRENCY)),
+      DEFAULT_CONCURRENCY,
+    )
     .addHelpText(
       'after',
       `\n${LOCAL_NOTE}\nAn interrupted ingest resumes after the last acknowledged line when run again; resending is harmless\n` +
@@ -114,16 +120,27 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
         '  pulse ingest events.jsonl\n  pulse ingest events.csv --url https://pulse.example.com --write-key $KEY',
     )
     .action(
-      act((file: string, flags: TargetFlags & { checkpoint?: string; restart?: boolean; batchSize: number }) => {
-        checkIngestFile(file, io);
-        return withTarget(flags, (target) =>
-          ingestCommand(
-            { file, checkpoint: flags.checkpoint, restart: flags.restart, batchSize: flags.batchSize },
-            target,
-            io,
-          ),
-        );
-      }),
+      act(
+        (
+          file: string,
+          flags: TargetFlags & { checkpoint?: string; restart?: boolean; batchSize: number; concurrency: number },
+        ) => {
+          checkIngestFile(file, io);
+          return withTarget(flags, (target) =>
+            ingestCommand(
+              {
+                file,
+                checkpoint: flags.checkpoint,
+                restart: flags.restart,
+                batchSize: flags.batchSize,
+                concurrency: flags.concurrency,
+              },
+              target,
+              io,
+            ),
+          );
+        },
+      ),
     );
 
   program

@@ -185,7 +185,7 @@ describe('pulse ingest (resumable)', () => {
     const io = buffers();
 
     // Act
-    const failed = await ingestCommand({ file, attempts: 1 }, first.target, io).catch((e: Error) => e);
+    const failed = await ingestCommand({ file, attempts: 1, concurrency: 1 }, first.target, io).catch((e: Error) => e);
     const checkpoint = JSON.parse(readFileSync(`${file}.checkpoint.json`, 'utf8'));
     const second = fakeTarget(new Set());
     const io2 = buffers();
@@ -202,6 +202,64 @@ describe('pulse ingest (resumable)', () => {
     expect(io2.out()).toContain('accepted 1099, duplicates 0, rejected 1');
     expect(io2.err()).toContain('line 1050: name: is required');
     expect((code as Error).message).toContain('1 line was rejected');
+    expect(existsSync(`${file}.checkpoint.json`)).toBe(false);
+  });
+
+  it('sends batches concurrently, commits them in file order, and resumes exactly after a failure among them', async () => {
+    // Arrange: 40 batches of 25 events answered in a shuffled order (4 in flight); every 10th line lacks a name. The
+    // 7th batch (lines 151-175) fails for good, while later ones are answered: a resume must send only what was not
+    // acknowledged.
+    const file = join(work, 'concurrent.jsonl');
+    const lines = Array.from({ length: 1000 }, (_, i) =>
+      JSON.stringify(
+        i % 10 === 9
+          ? { eventId: `e${i}`, userId: 'u' }
+          : { eventId: `e${i}`, name: 'login', userId: 'u', timestamp: 1 },
+      ),
+    );
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const slowly = (fake: ReturnType<typeof fakeTarget>, delays: number[], failing?: string) => {
+      let call = 0;
+      return {
+        ...fake.target,
+        fetch: async (request: Request) => {
+          await new Promise((r) => setTimeout(r, delays[call++ % delays.length]));
+          const body = (await request.clone().json()) as { events: { eventId: string }[] };
+          if (body.events[0]?.eventId === failing) return new Response('{"title":"down"}', { status: 503 });
+          return fake.target.fetch(request);
+        },
+      } as ApiTarget;
+    };
+    const first = fakeTarget(new Set());
+    const second = fakeTarget(new Set());
+
+    // Act
+    const failed = await ingestCommand(
+      { file, attempts: 1, batchSize: 25, concurrency: 4 },
+      slowly(first, [30, 5, 20, 1, 12, 3], 'e150'),
+      buffers(),
+    ).catch((e: Error) => e);
+    const checkpoint = JSON.parse(readFileSync(`${file}.checkpoint.json`, 'utf8'));
+    const io = buffers();
+    const code = await ingestCommand({ file, batchSize: 25, concurrency: 4 }, slowly(second, [1, 9, 4]), io).catch(
+      (e: Error) => e,
+    );
+
+    // Assert: the checkpoint stops before the failed batch and lists what was acknowledged after it; together the two
+    // runs sent each line once and the summary is the whole file's.
+    expect((failed as Error).message).toContain('run the same command again to resume');
+    expect(checkpoint.line).toBe(150);
+    expect(checkpoint.acknowledged.length).toBeGreaterThan(0);
+    expect(checkpoint.acknowledged.every((r: { from: number }) => r.from > 175)).toBe(true);
+    expect(first.received).not.toContain('e150');
+    expect(checkpoint.accepted).toBe(first.received.length);
+    const sent = [...first.received, ...second.received];
+    expect(new Set(sent).size).toBe(sent.length);
+    expect(sent).toHaveLength(900);
+    expect(second.received).toContain('e150');
+    expect(io.out()).toContain('accepted 900, duplicates 0, rejected 100');
+    expect(io.err()).toContain('line 160: name: is required');
+    expect((code as Error).message).toContain('100 lines were rejected');
     expect(existsSync(`${file}.checkpoint.json`)).toBe(false);
   });
 
