@@ -7,6 +7,7 @@ import { InMemorySnapshotStore } from '../../shared/adapters/memory/snapshot-sto
 import type { ScoringEvent } from '../../shared/domain/event.js';
 import { type LoadedModel, modelContentHash } from '../../shared/domain/model/load.js';
 import type { Model } from '../../shared/domain/model/schema.js';
+import { seededRandom } from '../../shared/domain/random.js';
 import type { RunDeps } from '../../shared/run/deps.js';
 
 export const SHARDS = 4;
@@ -27,7 +28,6 @@ export function loaded(model: Model): LoadedModel {
 
 /** In-memory run dependencies over the given models, small pages so paging is exercised. */
 export function memoryDeps(models: Model[], now = Date.parse('2026-03-10T12:00:00Z')): MemoryDeps {
-  let seed = 1;
   return {
     models: new Map(models.map((m) => [m.name, loaded(m)])),
     events: new InMemoryEventStore(SHARDS, 7),
@@ -38,10 +38,7 @@ export function memoryDeps(models: Model[], now = Date.parse('2026-03-10T12:00:0
     alertSink: new InMemoryAlertSink(),
     alertStore: new InMemoryAlertStore(),
     clock: () => now,
-    random: () => {
-      seed = (seed * 16807) % 2147483647;
-      return seed / 2147483647;
-    },
+    random: seededRandom(1),
   };
 }
 

@@ -12,11 +12,12 @@ import { scoreEvents } from '../../../shared/domain/engine/index.js';
 import type { ScoringEvent } from '../../../shared/domain/event.js';
 import { hotWindowOf } from '../../../shared/domain/hot-window.js';
 import type { Model } from '../../../shared/domain/model/schema.js';
+import { seededRandom } from '../../../shared/domain/random.js';
 import { DAY_MS, dateRange } from '../../../shared/domain/time.js';
 import { runLocalArchive } from '../../../shared/local/archive.js';
 import type { RunDeps } from '../../../shared/run/deps.js';
 import { LocalRunner } from '../../../shared/run/local-runner.js';
-import { createPulseTables, type DynamoHarness, startDynalite } from '../../support/dynamo.js';
+import { useDynamo } from '../../support/dynamo.js';
 import { model } from '../../support/engine.js';
 import { loaded } from '../../support/run-fixture.js';
 import { type S3Harness, startS3rver } from '../../support/s3.js';
@@ -50,11 +51,7 @@ const accounts = model({
 
 /** 160 days of events, seeded: users drift in and out of activity so scores move and inactivity penalties fire. */
 function eventHistory(): ScoringEvent[] {
-  let seed = 7;
-  const random = () => {
-    seed = (seed * 16807) % 2147483647;
-    return seed / 2147483647;
-  };
+  const random = seededRandom(7);
   const out: ScoringEvent[] = [];
   for (let d = 160; d >= 1; d--) {
     const day = TODAY - d * DAY_MS;
@@ -96,15 +93,15 @@ async function expectedHistory(m: Model, events: ScoringEvent[], dates: string[]
 }
 
 describe('a backfill across the archive boundary (dynalite + s3rver, as local mode runs it)', () => {
-  let dynamo: DynamoHarness;
+  const dynamo = useDynamo();
   let s3: S3Harness;
 
   beforeAll(async () => {
-    [dynamo, s3] = await Promise.all([startDynalite(), startS3rver()]);
+    s3 = await startS3rver();
   });
 
   afterAll(async () => {
-    await Promise.all([dynamo?.stop(), s3?.stop()]);
+    await s3?.stop();
   });
 
   it('120 days: scores equal those computed with every event hot', { timeout: 600_000 }, async () => {
@@ -112,8 +109,7 @@ describe('a backfill across the archive boundary (dynalite + s3rver, as local mo
     // (and the two due days), then deletes what DynamoDB's TTL would have: the table keeps the hot window only.
     const events = eventHistory();
     const hotWindow = hotWindowOf([usage, accounts]);
-    const { eventsTable } = await createPulseTables(dynamo.client);
-    const client = dynamo.client;
+    const { client, eventsTable } = dynamo;
     const hot = new DynamoEventStore({
       client,
       tableName: eventsTable,
@@ -126,7 +122,6 @@ describe('a backfill across the archive boundary (dynalite + s3rver, as local mo
     const objects = new S3SnapshotStore({ client: s3.client, bucket: s3.bucket });
     const step = await runLocalArchive({ client, eventsTable, hot, objects, clock: () => NOW });
     const expired = step.expired;
-    let seed = 3;
     const deps: RunDeps = {
       models: new Map([
         ['usage', loaded(usage)],
@@ -147,10 +142,7 @@ describe('a backfill across the archive boundary (dynalite + s3rver, as local mo
       alertSink: new InMemoryAlertSink(),
       alertStore: new InMemoryAlertStore(),
       clock: () => NOW,
-      random: () => {
-        seed = (seed * 16807) % 2147483647;
-        return seed / 2147483647;
-      },
+      random: seededRandom(3),
     };
     const runner = new LocalRunner(deps, { concurrency: 2 });
     const to = utcDate(TODAY - DAY_MS);

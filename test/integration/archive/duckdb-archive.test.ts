@@ -9,15 +9,9 @@ import { EventArchive } from '../../../shared/archive/event-archive.js';
 import type { ScoringEvent } from '../../../shared/domain/event.js';
 import { EVENT_ARCHIVE_COLUMNS } from '../../../shared/domain/event-archive-schema.js';
 import { shardOf } from '../../../shared/domain/shard.js';
+import { DUCKDB_TYPES } from '../../support/duckdb.js';
 
 const SHARDS = 4;
-const DUCKDB_TYPES = {
-  string: 'VARCHAR',
-  int: 'INTEGER',
-  bigint: 'BIGINT',
-  double: 'DOUBLE',
-  timestamp: 'TIMESTAMP WITH TIME ZONE',
-};
 
 describe('the event archive as an analyst reads it (DuckDB over the bucket layout, Hive partitions)', () => {
   let duck: DuckDBConnection;

@@ -11,7 +11,6 @@ import { S3SnapshotStore } from '../../../shared/adapters/s3/snapshot-store.js';
 import { archiveDates, makeArchiveHandler } from '../../../shared/archive/archive-step.js';
 import { archivePartKey } from '../../../shared/archive/keys.js';
 import { decodeEventsParquet } from '../../../shared/archive/parquet-events.js';
-import type { EntityScore } from '../../../shared/domain/engine/types.js';
 import { erasureHash } from '../../../shared/domain/erasure.js';
 import { shardOf } from '../../../shared/domain/shard.js';
 import { DAY_MS } from '../../../shared/domain/time.js';
@@ -19,8 +18,9 @@ import { apiRoutes } from '../../../shared/http/api-routes.js';
 import { composeApp } from '../../../shared/http/app.js';
 import { awsArchiveDeps } from '../../../shared/run/aws-config.js';
 import { SnapshotPublication } from '../../../shared/run/snapshot.js';
-import { createPulseTables, type DynamoHarness, startDynalite } from '../../support/dynamo.js';
+import { startDynalite, useDynamo } from '../../support/dynamo.js';
 import { type S3Harness, startS3rver } from '../../support/s3.js';
+import { entityScore } from '../../support/scores.js';
 
 /**
  * Export and erasure as the AWS functions run them, on dynalite and s3rver: the API function's own dependencies
@@ -33,28 +33,8 @@ const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
 const DATE = new Date(today - 2 * DAY_MS).toISOString().slice(0, 10);
 const lambdaEnv = { event: { requestContext: { authorizer: { iam: { userArn: 'arn:aws:iam::1:user/dpo' } } } } };
 
-function score(entityId: string): EntityScore {
-  return {
-    entityType: 'user',
-    entityId,
-    accountId: 'acme',
-    model: 'activity',
-    modelVersion: 1,
-    asOf: `${DATE}T00:00:00.000Z`,
-    windowDays: 7,
-    rawScore: 20,
-    score: 20,
-    band: 'low',
-    previousScore: null,
-    delta: null,
-    previousBand: null,
-    coverage: { events: 2, activeDays: 1, lastSeenAt: null },
-    contributions: [],
-    penalties: [],
-    reasons: [],
-    alerts: [],
-  } as unknown as EntityScore;
-}
+const score = (entityId: string) =>
+  entityScore({ entityId, accountId: 'acme', model: 'activity', asOf: `${DATE}T00:00:00.000Z`, score: 20 });
 
 async function rows(objects: S3SnapshotStore, key: string): Promise<Record<string, unknown>[]> {
   const bytes = (await objects.get(key))!;
@@ -63,9 +43,8 @@ async function rows(objects: S3SnapshotStore, key: string): Promise<Record<strin
 }
 
 describe('export and erasure in AWS (API function deps, archive step sweep) on dynalite and s3rver', () => {
-  let dynamo: DynamoHarness;
+  const dynamo = useDynamo(startDynalite, 'aws-erase');
   let s3: S3Harness;
-  let tables: { eventsTable: string; scoresTable: string };
   let objects: S3SnapshotStore;
   let partKey: string;
   const app = () =>
@@ -73,7 +52,8 @@ describe('export and erasure in AWS (API function deps, archive step sweep) on d
       apiRoutes(
         apiDeps(
           {
-            ...tables,
+            eventsTable: dynamo.eventsTable,
+            scoresTable: dynamo.scoresTable,
             modelsDir: join(ROOT, 'test/e2e/fixtures/models'),
             stateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:runs',
             shardCount: SHARDS,
@@ -85,10 +65,9 @@ describe('export and erasure in AWS (API function deps, archive step sweep) on d
     ]);
 
   beforeAll(async () => {
-    [dynamo, s3] = await Promise.all([startDynalite(), startS3rver()]);
-    tables = await createPulseTables(dynamo.client, 'aws-erase');
+    s3 = await startS3rver();
     objects = new S3SnapshotStore({ client: s3.client, bucket: s3.bucket });
-    const events = new DynamoEventStore({ client: dynamo.client, tableName: tables.eventsTable, shardCount: SHARDS });
+    const events = new DynamoEventStore({ client: dynamo.client, tableName: dynamo.eventsTable, shardCount: SHARDS });
     const at = Date.parse(`${DATE}T10:00:00Z`);
     await events.putEvents(
       ['u1', 'u2'].flatMap((u) =>
@@ -101,10 +80,10 @@ describe('export and erasure in AWS (API function deps, archive step sweep) on d
         })),
       ),
     );
-    await new DynamoEntityStore({ client: dynamo.client, tableName: tables.scoresTable, shardCount: SHARDS }).upsert([
+    await new DynamoEntityStore({ client: dynamo.client, tableName: dynamo.scoresTable, shardCount: SHARDS }).upsert([
       { entityType: 'user', entityId: 'u1', traits: { email: 'u1@example.com' }, seenAt: at },
     ]);
-    await new DynamoScoreStore({ client: dynamo.client, tableName: tables.scoresTable, shardCount: SHARDS }).write([
+    await new DynamoScoreStore({ client: dynamo.client, tableName: dynamo.scoresTable, shardCount: SHARDS }).write([
       { score: score('u1'), previous: null, current: true },
       { score: score('u2'), previous: null, current: true },
     ]);
@@ -122,7 +101,7 @@ describe('export and erasure in AWS (API function deps, archive step sweep) on d
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([dynamo?.stop(), s3?.stop()]);
+    await s3?.stop();
   });
 
   it('exports a user by key and an account through the index, bounded, from the events table', async () => {
@@ -147,7 +126,8 @@ describe('export and erasure in AWS (API function deps, archive step sweep) on d
     const swept = await makeArchiveHandler(
       awsArchiveDeps(
         {
-          ...tables,
+          eventsTable: dynamo.eventsTable,
+          scoresTable: dynamo.scoresTable,
           snapshotBucket: s3.bucket,
           alertBus: 'bus',
           modelsDir: join(ROOT, 'test/e2e/fixtures/models'),

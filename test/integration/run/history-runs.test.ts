@@ -1,12 +1,12 @@
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoScoreStore } from '../../../shared/adapters/dynamodb/score-store.js';
 import { InMemoryScoreStore } from '../../../shared/adapters/memory/score-store.js';
-import { reasonsForChange } from '../../../shared/domain/engine/finalize.js';
 import type { EntityScore, PreviousScore } from '../../../shared/domain/engine/types.js';
 import { priorOf, type ScoreStore, type StoredScore } from '../../../shared/ports/score-store.js';
 import { previousOf, previousRule } from '../../../shared/run/previous.js';
-import { createPulseTables, type DynamoHarness, startDynalite } from '../../support/dynamo.js';
+import { useDynamo } from '../../support/dynamo.js';
+import { entityScore } from '../../support/scores.js';
 
 const SHARDS = 4;
 const day = (d: number) => `2026-03-${String(d).padStart(2, '0')}T23:59:59.999Z`;
@@ -27,28 +27,20 @@ const SCRIPT: Record<string, (number | undefined)[]> = {
 };
 
 function scoreOf(id: string, asOf: string, raw: number, previous: PreviousScore | null): EntityScore {
-  const contributions = [{ signal: 'logins', value: raw, points: raw }];
-  const delta = previous === null ? null : Math.round((raw * 2 - previous.score) * 100) / 100;
-  return {
-    entityType: 'user',
-    entityId: id,
-    accountId: null,
-    model: 'm',
-    modelVersion: 1,
-    asOf,
-    windowDays: 30,
-    rawScore: raw,
-    score: raw * 2,
-    band: raw >= 10 ? 'high' : 'low',
-    previousScore: previous?.score ?? null,
-    delta,
-    previousBand: previous?.band ?? null,
-    coverage: { activeDays: 1, observedDays: 30, events: 1, firstSeenAt: null, lastSeenAt: null },
-    contributions,
-    penalties: [],
-    reasons: previous && delta !== 0 ? reasonsForChange(contributions, [], previous) : [],
-    alerts: [],
-  };
+  return entityScore(
+    {
+      entityId: id,
+      model: 'm',
+      asOf,
+      windowDays: 30,
+      rawScore: raw,
+      score: raw * 2,
+      band: raw >= 10 ? 'high' : 'low',
+      coverage: { activeDays: 1, observedDays: 30, events: 1, firstSeenAt: null, lastSeenAt: null },
+      contributions: [{ signal: 'logins', value: raw, points: raw }],
+    },
+    previous,
+  );
 }
 
 /** What a run's worker and finalise hand the store for one day (the previous rules of shared/run/previous.ts). */
@@ -104,22 +96,15 @@ async function play(store: ScoreStore): Promise<void> {
 }
 
 describe('history rows only when the entry changed (DynamoDB) answer as one row a day (reference store)', () => {
-  let dynamo: DynamoHarness;
-  let table: string;
+  const dynamo = useDynamo();
   let store: DynamoScoreStore;
   const reference = new InMemoryScoreStore(SHARDS);
 
   beforeAll(async () => {
-    dynamo = await startDynalite();
-    table = (await createPulseTables(dynamo.client)).scoresTable;
-    store = new DynamoScoreStore({ client: dynamo.client, tableName: table, shardCount: SHARDS });
+    store = new DynamoScoreStore({ client: dynamo.client, tableName: dynamo.scoresTable, shardCount: SHARDS });
     await play(store);
     await play(reference);
   }, 120_000);
-
-  afterAll(async () => {
-    await dynamo?.stop();
-  });
 
   it('returns the same history for every entity and every range (ranges starting mid-run included)', async () => {
     // Arrange
@@ -168,7 +153,7 @@ describe('history rows only when the entry changed (DynamoDB) answer as one row 
     const rowsOf = async (id: string) => {
       const result = await dynamo.client.send(
         new QueryCommand({
-          TableName: table,
+          TableName: dynamo.scoresTable,
           KeyConditionExpression: 'pk = :pk',
           ExpressionAttributeValues: { ':pk': { S: `HIST#user#${id}` } },
         }),

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { COST_ASSUMPTIONS } from '../../../infra/cost/estimate.js';
 import { dynamoItemBytes } from '../../../shared/adapters/dynamodb/score-items.js';
 import { DynamoScoreStore } from '../../../shared/adapters/dynamodb/score-store.js';
@@ -9,7 +9,7 @@ import { loadModels } from '../../../shared/domain/model/load.js';
 import { shardOf } from '../../../shared/domain/shard.js';
 import { historyEntryOf, storedScoreOf } from '../../../shared/ports/score-store.js';
 import { previousOf } from '../../../shared/run/previous.js';
-import { createPulseTables, type DynamoHarness, startDynalite } from '../../support/dynamo.js';
+import { useDynamo } from '../../support/dynamo.js';
 import { event, repeat } from '../../support/engine.js';
 
 const customer = loadModels(join(import.meta.dirname, '../../../models')).find(
@@ -38,24 +38,19 @@ async function twoDays(): Promise<[EntityScore, EntityScore]> {
 }
 
 describe('score items (compact layout) on dynalite', () => {
-  let dynamo: DynamoHarness;
+  const dynamo = useDynamo();
   let store: DynamoScoreStore;
   let table: string;
   let scores: [EntityScore, EntityScore];
 
   beforeAll(async () => {
-    dynamo = await startDynalite();
-    table = (await createPulseTables(dynamo.client)).scoresTable;
+    table = dynamo.scoresTable;
     store = new DynamoScoreStore({ client: dynamo.client, tableName: table, shardCount: 16 });
     scores = await twoDays();
     const [first, second] = scores;
     await store.write([{ score: first, previous: null, current: true }]);
     await store.write([{ score: second, previous: previousOf(first), current: true }]);
   }, 60_000);
-
-  afterAll(async () => {
-    await dynamo?.stop();
-  });
 
   it('reads back exactly the stored score and history the run produced', async () => {
     // Arrange

@@ -5,35 +5,15 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { sortableNumber } from '../../../shared/adapters/dynamodb/score-index.js';
 import { DynamoScoreStore } from '../../../shared/adapters/dynamodb/score-store.js';
 import { EventBridgeAlertSink } from '../../../shared/adapters/eventbridge/alert-sink.js';
-import type { EntityScore, FiredAlert } from '../../../shared/domain/engine/types.js';
+import type { FiredAlert } from '../../../shared/domain/engine/types.js';
 import type { ScoreWrite } from '../../../shared/ports/score-store.js';
+import { entityScore } from '../../support/scores.js';
 
 const dynamo = mockClient(DynamoDBClient);
 const events = mockClient(EventBridgeClient);
 const noWait = { maxAttempts: 6, baseDelayMs: 1, maxDelayMs: 2, sleep: async () => {} };
 
-function score(i: number): EntityScore {
-  return {
-    entityType: 'user',
-    entityId: `u-${i}`,
-    accountId: null,
-    model: 'usage',
-    modelVersion: 1,
-    asOf: '2026-03-02T00:00:00.000Z',
-    windowDays: 7,
-    rawScore: i,
-    score: i,
-    band: 'low',
-    previousScore: null,
-    delta: null,
-    previousBand: null,
-    coverage: { activeDays: 1, observedDays: 1, events: 1, firstSeenAt: null, lastSeenAt: null },
-    contributions: [],
-    penalties: [],
-    reasons: [],
-    alerts: [],
-  };
-}
+const score = (i: number) => entityScore({ entityId: `u-${i}`, score: i });
 
 function alert(i: number): FiredAlert {
   return {

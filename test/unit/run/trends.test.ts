@@ -9,6 +9,7 @@ import { shadowRun } from '../../../shared/run/shadow.js';
 import type { SnapshotManifest } from '../../../shared/run/snapshot.js';
 import { model } from '../../support/engine.js';
 import { events, type MemoryDeps, memoryDeps } from '../../support/run-fixture.js';
+import { storedScore } from '../../support/scores.js';
 
 const usage = model({
   name: 'usage',
@@ -21,29 +22,14 @@ const usage = model({
 const T = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString();
 
 function stored(asOf: string, score: number, previousScore: number | null): StoredScore {
-  return {
-    entityType: 'user',
-    entityId: 'u',
-    accountId: null,
-    model: 'usage',
-    modelVersion: 1,
-    asOf,
-    windowDays: 3,
-    rawScore: score,
-    score,
-    band: 'mid',
-    previousScore,
-    delta: null,
-    previousBand: null,
-    coverage: { activeDays: 1, observedDays: 1, events: 1, firstSeenAt: null, lastSeenAt: null },
-    contributions: [],
-    penalties: [],
-    reasons: [],
-    previous:
-      previousScore === null
-        ? null
-        : { score: previousScore, band: 'low', asOf: '2026-01-01T00:00:00.000Z', contributions: [], penalties: [] },
-  };
+  const previous =
+    previousScore === null
+      ? null
+      : { score: previousScore, band: 'low', asOf: '2026-01-01T00:00:00.000Z', contributions: [], penalties: [] };
+  return storedScore(
+    { entityId: 'u', asOf, windowDays: 3, score, band: 'mid', delta: null, previousBand: null },
+    previous,
+  );
 }
 
 async function manifestOf(deps: MemoryDeps, date: string): Promise<SnapshotManifest | undefined> {
