@@ -1,38 +1,16 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: HTTP response bodies are untyped JSON; the assertions check their shape.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { DuckDBConnection } from '@duckdb/node-api';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Api,
-  at,
-  type Child,
-  dateOf,
-  E2E_MODELS,
-  onFreePorts,
-  runPulse,
-  serverEnv,
-  startLocalServer,
-  tempDir,
-} from './support.js';
+import { at, dateOf, embeddedS3, logins, parquetRows, runPulse, serverEnv, useLocalServer } from './support.js';
 
 /**
  * Acting on scores against the real local server (`npm start`'s process on free ports, a temp data dir): alert
  * delivery to a loopback webhook receiver, with reasons, and a receiver that fails.
  */
-
-/** `n` logins of `userId` on the day `daysAgo` (the `activity` model: 10 points a login, 7-day window). */
-const logins = (userId: string, n: number, daysAgo: number) =>
-  Array.from({ length: n }, (_, i) => ({
-    eventId: `${userId}-${daysAgo}-${i}`,
-    name: 'login',
-    userId,
-    timestamp: at(daysAgo, i),
-  }));
 
 /** A loopback webhook receiver; `status` is what it answers next. */
 class Receiver {
@@ -63,28 +41,16 @@ class Receiver {
 }
 
 describe('acting on scores, on the local server', () => {
-  const data = tempDir('pulse-act-');
-  const token = 'act-api-token';
-  const writeKey = 'act-write-key';
   const receiver = new Receiver();
-  let server: Child;
-  let api: Api;
-  let env: Parameters<typeof startLocalServer>[0];
+  // The server is configured with the receiver's URL through the environment, as a user would.
+  const local = useLocalServer('act', async () => {
+    await receiver.start();
+    return { PULSE_ALERT_WEBHOOK_URL: receiver.url };
+  });
 
   beforeAll(async () => {
-    await receiver.start();
-    env = await onFreePorts({
-      dataDir: data.path,
-      apiToken: token,
-      writeKey,
-      modelsDir: E2E_MODELS,
-      // The receiver is configured through the environment, as a user would.
-      extra: { PULSE_ALERT_WEBHOOK_URL: receiver.url },
-    });
-    server = await startLocalServer(env);
-    api = new Api(`http://127.0.0.1:${env.port}`, token, writeKey);
     // w1 logs in 6 times 12 days ago, w2 6 times 5 days ago, w3 6 times 8 days ago.
-    const ingest = await api.post(
+    const ingest = await local.api.post(
       '/v1/events',
       { events: [...logins('w1', 6, 12), ...logins('w2', 6, 5), ...logins('w3', 6, 8)] },
       'write',
@@ -94,46 +60,25 @@ describe('acting on scores, on the local server', () => {
 
   /** The rows of a snapshot partition, read by DuckDB from the embedded S3 as a BI tool would. */
   async function snapshotRows(model: string, date: string): Promise<Record<string, unknown>[]> {
-    const s3 = new S3Client({
-      endpoint: `http://127.0.0.1:${env.s3Port}`,
-      forcePathStyle: true,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    });
-    const prefix = `snapshots/model=${model}/dt=${date}/`;
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'pulse-local', Prefix: prefix }));
-    const dir = join(data.path, 'read', `${model}-${date}-${Date.now()}`);
-    mkdirSync(dir, { recursive: true });
-    for (const object of listed.Contents ?? []) {
-      if (!object.Key!.endsWith('.parquet')) continue;
-      const body = await s3.send(new GetObjectCommand({ Bucket: 'pulse-local', Key: object.Key! }));
-      writeFileSync(join(dir, object.Key!.slice(prefix.length)), await body.Body!.transformToByteArray());
-    }
-    const duck = await DuckDBConnection.create();
+    const s3 = embeddedS3(local.env);
     try {
-      const reader = await duck.runAndReadAll(
-        `SELECT entity_id, score, raw_score, band, override FROM read_parquet('${join(dir, '*.parquet')}') ORDER BY entity_id`,
-      );
-      return reader.getRowObjectsJS() as Record<string, unknown>[];
+      const prefix = `snapshots/model=${model}/dt=${date}/`;
+      const columns = 'entity_id, score, raw_score, band, override';
+      return await parquetRows(s3, prefix, local.data.path, columns, 'ORDER BY entity_id');
     } finally {
-      duck.closeSync();
       s3.destroy();
     }
   }
 
-  afterAll(async () => {
-    await server?.stop();
-    await receiver.stop();
-    data.remove();
-  });
+  afterAll(() => receiver.stop());
 
   it('POSTs each alert to the webhook with its reasons, and /v1/alerts carries the same reasons', async () => {
     // Arrange: w1 scores 60 (high) as of 8 days ago.
-    expect((await api.run({ model: 'activity', asOf: dateOf(8) })).status).toBe('succeeded');
+    expect((await local.api.run({ model: 'activity', asOf: dateOf(8) })).status).toBe('succeeded');
     const before = receiver.bodies.length;
 
     // Act: as of 4 days ago w1's logins left the window: 60 → 0.
-    const run = await api.run({ model: 'activity', asOf: dateOf(4) });
+    const run = await local.api.run({ model: 'activity', asOf: dateOf(4) });
 
     // Assert
     expect(run.status).toBe('succeeded');
@@ -150,7 +95,7 @@ describe('acting on scores, on the local server', () => {
         { kind: 'signal', name: 'logins', previousPoints: 60, points: 0, delta: -60 },
       ]);
     }
-    const listed = await api.get(`/v1/alerts?model=activity&since=${dateOf(5)}`);
+    const listed = await local.api.get(`/v1/alerts?model=activity&since=${dateOf(5)}`);
     const w1 = listed.body.items.filter((a: any) => a.entityId === 'w1');
     expect(w1).toHaveLength(2);
     expect(w1[0].reasons).toEqual(delivered[0].detail.reasons);
@@ -162,7 +107,7 @@ describe('acting on scores, on the local server', () => {
     const before = receiver.bodies.length;
 
     // Act: as of yesterday w3's logins (8 days ago) left the window: 60 → 0.
-    const run = await api.run({ model: 'activity', asOf: dateOf(1) });
+    const run = await local.api.run({ model: 'activity', asOf: dateOf(1) });
 
     // Assert
     expect(run.status).toBe('succeeded');
@@ -170,15 +115,15 @@ describe('acting on scores, on the local server', () => {
     expect(run.alerts.failed).toBe(run.alerts.fired);
     expect(run.alerts.errors).toEqual(expect.arrayContaining(['webhook answered HTTP 500']));
     expect(receiver.bodies.length).toBeGreaterThan(before + 1); // retried
-    const scores = await api.get('/v1/scores/user/w3?model=activity');
+    const scores = await local.api.get('/v1/scores/user/w3?model=activity');
     expect(scores.body.scores[0]).toMatchObject({ score: 0, band: 'low' });
     receiver.status = 200;
   });
   describe('manual overrides', () => {
     const put = async (entity: string, body: Record<string, unknown>) => {
-      const response = await fetch(`${api.base}/v1/overrides/${entity}`, {
+      const response = await fetch(`${local.api.base}/v1/overrides/${entity}`, {
         method: 'PUT',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${local.token}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
       return { status: response.status, body: (await response.json()) as any };
@@ -215,7 +160,7 @@ describe('acting on scores, on the local server', () => {
       expect(band.body.errors[0]).toMatchObject({ path: 'band', message: expect.stringContaining('low, high') });
       expect(level.status).toBe(400);
       expect(level.body.errors[0].path).toBe('model');
-      expect((await api.get('/v1/overrides?model=activity')).body.items).toEqual([]);
+      expect((await local.api.get('/v1/overrides?model=activity')).body.items).toEqual([]);
     });
 
     it('holds until it expires: runs publish the overridden band, keep rawScore, and raise no BandChanged', async () => {
@@ -228,13 +173,13 @@ describe('acting on scores, on the local server', () => {
         expiresAt,
       });
       expect(set.status).toBe(200);
-      const listed = await api.get('/v1/overrides?model=activity');
+      const listed = await local.api.get('/v1/overrides?model=activity');
       const alertsBefore = receiver.bodies.length;
 
       // Act: re-run yesterday while the override holds.
-      const held = await api.run({ model: 'activity', asOf: dateOf(1) });
-      const during = await api.get('/v1/scores/user/w2?model=activity');
-      const history = await api.get('/v1/scores/user/w2/history?model=activity');
+      const held = await local.api.run({ model: 'activity', asOf: dateOf(1) });
+      const during = await local.api.get('/v1/scores/user/w2?model=activity');
+      const history = await local.api.get('/v1/scores/user/w2/history?model=activity');
       const snapshot = await snapshotRows('activity', dateOf(1));
 
       // Assert
@@ -261,13 +206,13 @@ describe('acting on scores, on the local server', () => {
 
       // Act: once it expired, it ends by itself.
       await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(expiresAt) - Date.now() + 500)));
-      const after = await api.run({ model: 'activity', asOf: dateOf(1) });
-      const ended = await api.get('/v1/scores/user/w2?model=activity');
+      const after = await local.api.run({ model: 'activity', asOf: dateOf(1) });
+      const ended = await local.api.get('/v1/scores/user/w2?model=activity');
 
       // Assert
       expect(after.status).toBe('succeeded');
       expect(ended.body.scores[0]).toMatchObject({ score: 60, band: 'high', override: null });
-      expect((await api.get('/v1/overrides?model=activity')).body.items).toEqual([]);
+      expect((await local.api.get('/v1/overrides?model=activity')).body.items).toEqual([]);
     }, 90_000);
 
     it('DELETE ends an override at once; a second DELETE is a 404', async () => {
@@ -279,9 +224,9 @@ describe('acting on scores, on the local server', () => {
         expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
       });
       const del = (entity: string) =>
-        fetch(`${api.base}/v1/overrides/${entity}?model=activity`, {
+        fetch(`${local.api.base}/v1/overrides/${entity}?model=activity`, {
           method: 'DELETE',
-          headers: { authorization: `Bearer ${token}` },
+          headers: { authorization: `Bearer ${local.token}` },
         });
 
       // Act
@@ -291,15 +236,15 @@ describe('acting on scores, on the local server', () => {
       // Assert
       expect(first.status).toBe(204);
       expect(second.status).toBe(404);
-      expect((await api.get('/v1/overrides')).body.items).toEqual([]);
+      expect((await local.api.get('/v1/overrides')).body.items).toEqual([]);
     });
   });
 
   describe('per-entity export', () => {
     it('GET /v1/entities/{type}/{id}/export holds its events, traits, scores, history and alerts; other entities stay out', async () => {
       // Act
-      const exported = await api.get('/v1/entities/user/w1/export');
-      const unknown = await api.get('/v1/entities/user/nobody/export');
+      const exported = await local.api.get('/v1/entities/user/w1/export');
+      const unknown = await local.api.get('/v1/entities/user/nobody/export');
 
       // Assert
       expect(exported.status).toBe(200);
@@ -325,8 +270,8 @@ describe('acting on scores, on the local server', () => {
 
     it('pulse export writes the same JSON to a file', async () => {
       // Act
-      const out = join(data.path, 'w1.json');
-      const result = await runPulse(['export', 'user', 'w1', '--out', out], serverEnv(env));
+      const out = join(local.data.path, 'w1.json');
+      const result = await runPulse(['export', 'user', 'w1', '--out', out], serverEnv(local.env));
 
       // Assert
       expect(result.code).toBe(0);
@@ -337,7 +282,7 @@ describe('acting on scores, on the local server', () => {
   });
 
   describe('the pulse CLI reads scores and alerts', () => {
-    const pulse = (...args: string[]) => runPulse(args, serverEnv(env));
+    const pulse = (...args: string[]) => runPulse(args, serverEnv(local.env));
 
     it('pulse show prints the score, band, reasons, contributions and history; --json and --csv parse', async () => {
       // Act

@@ -1,26 +1,11 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: HTTP response bodies are untyped JSON; the assertions check their shape.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DuckDBConnection } from '@duckdb/node-api';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveManifestKey, archivePartKey } from '../../shared/archive/keys.js';
 import { encodeEventsParquet } from '../../shared/archive/parquet-events.js';
 import { erasureHash } from '../../shared/domain/erasure.js';
 import { shardOf } from '../../shared/domain/shard.js';
-import {
-  Api,
-  at,
-  type Child,
-  DAY,
-  dateOf,
-  E2E_MODELS,
-  onFreePorts,
-  runPulse,
-  serverEnv,
-  startLocalServer,
-  tempDir,
-} from './support.js';
+import { DAY, dateOf, embeddedS3, logins, parquetRows, runPulse, serverEnv, useLocalServer } from './support.js';
 
 /**
  * Erasure (docs/api.md#erasure) against the real local server: export holds a user's data, DELETE removes it from
@@ -29,54 +14,25 @@ import {
  */
 
 const SHARDS = 16;
-const logins = (userId: string, n: number, daysAgo: number) =>
-  Array.from({ length: n }, (_, i) => ({
-    eventId: `${userId}-${daysAgo}-${i}`,
-    name: 'login',
-    userId,
-    accountId: 'acme',
-    timestamp: at(daysAgo, i),
-  }));
+const acmeLogins = (userId: string, n: number, daysAgo: number) => logins(userId, n, daysAgo, { accountId: 'acme' });
 
 /** The archived day the test puts in the bucket: as the archive step would have written it a month ago. */
 const ARCHIVED_DAYS_AGO = 30;
 
 describe('erasure, on the local server', () => {
-  const data = tempDir('pulse-erase-');
-  const token = 'erase-api-token';
-  const writeKey = 'erase-write-key';
-  let server: Child;
-  let api: Api;
-  let env: Parameters<typeof startLocalServer>[0];
+  const local = useLocalServer('erase');
   let s3: S3Client;
 
   const send = async (method: string, path: string) => {
-    const response = await fetch(`${api.base}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+    const response = await fetch(`${local.api.base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${local.token}` },
+    });
     return { status: response.status, body: (await response.json()) as any };
   };
 
   /** Rows of every Parquet file under a prefix, read by DuckDB as a BI tool would (copied out of the embedded S3). */
-  async function parquetRows(prefix: string, columns: string): Promise<Record<string, unknown>[]> {
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'pulse-local', Prefix: prefix }));
-    const dir = join(data.path, 'read', `${Date.now()}-${Math.random().toString(36).slice(2)}`);
-    mkdirSync(dir, { recursive: true });
-    let n = 0;
-    for (const object of listed.Contents ?? []) {
-      if (!object.Key!.endsWith('.parquet')) continue;
-      const body = await s3.send(new GetObjectCommand({ Bucket: 'pulse-local', Key: object.Key! }));
-      writeFileSync(join(dir, `${n++}.parquet`), await body.Body!.transformToByteArray());
-    }
-    if (n === 0) return [];
-    const duck = await DuckDBConnection.create();
-    try {
-      const reader = await duck.runAndReadAll(
-        `SELECT ${columns} FROM read_parquet('${join(dir, '*.parquet')}', union_by_name = true)`,
-      );
-      return reader.getRowObjectsJS() as Record<string, unknown>[];
-    } finally {
-      duck.closeSync();
-    }
-  }
+  const rowsUnder = (prefix: string, columns: string) => parquetRows(s3, prefix, local.data.path, columns);
 
   async function manifest(key: string): Promise<any> {
     const body = await s3.send(new GetObjectCommand({ Bucket: 'pulse-local', Key: key }));
@@ -84,34 +40,25 @@ describe('erasure, on the local server', () => {
   }
 
   beforeAll(async () => {
-    env = await onFreePorts({
-      dataDir: data.path,
-      apiToken: token,
-      writeKey,
-      modelsDir: E2E_MODELS,
-    });
-    server = await startLocalServer(env);
-    api = new Api(`http://127.0.0.1:${env.port}`, token, writeKey);
-    s3 = new S3Client({
-      endpoint: `http://127.0.0.1:${env.s3Port}`,
-      forcePathStyle: true,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    });
+    s3 = embeddedS3(local.env);
     // gone (to be erased) and kept (a bystander): logins 3 days ago, traits, scored twice.
-    const ingest = await api.post(
+    const ingest = await local.api.post(
       '/v1/events',
-      { events: [...logins('gone', 6, 3), ...logins('kept', 5, 3)] },
+      { events: [...acmeLogins('gone', 6, 3), ...acmeLogins('kept', 5, 3)] },
       'write',
     );
     expect(ingest.status).toBe(202);
-    const identify = await api.post('/v1/identify', { userId: 'gone', traits: { email: 'gone@example.com' } }, 'write');
+    const identify = await local.api.post(
+      '/v1/identify',
+      { userId: 'gone', traits: { email: 'gone@example.com' } },
+      'write',
+    );
     expect(identify.status).toBe(200);
-    expect((await api.run({ model: 'activity', asOf: dateOf(2) })).status).toBe('succeeded');
-    expect((await api.run({ model: 'activity', asOf: dateOf(1) })).status).toBe('succeeded');
-    const override = await fetch(`${api.base}/v1/overrides/user/gone`, {
+    expect((await local.api.run({ model: 'activity', asOf: dateOf(2) })).status).toBe('succeeded');
+    expect((await local.api.run({ model: 'activity', asOf: dateOf(1) })).status).toBe('succeeded');
+    const override = await fetch(`${local.api.base}/v1/overrides/user/gone`, {
       method: 'PUT',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${local.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({
         model: 'activity',
         band: 'low',
@@ -122,7 +69,7 @@ describe('erasure, on the local server', () => {
     expect(override.status).toBe(200);
     // A day archived a month ago, holding both users' events (one file per user shard, manifest last).
     const date = dateOf(ARCHIVED_DAYS_AGO);
-    const old = [...logins('gone', 3, ARCHIVED_DAYS_AGO), ...logins('kept', 2, ARCHIVED_DAYS_AGO)].map((e) => ({
+    const old = [...acmeLogins('gone', 3, ARCHIVED_DAYS_AGO), ...acmeLogins('kept', 2, ARCHIVED_DAYS_AGO)].map((e) => ({
       ...e,
       timestamp: Date.parse(e.timestamp),
     }));
@@ -161,20 +108,18 @@ describe('erasure, on the local server', () => {
 
   afterAll(async () => {
     s3?.destroy();
-    await server?.stop();
-    data.remove();
   });
 
   it('export holds the user before; DELETE erases it from the tables, snapshots and archive, others untouched', async () => {
     // Arrange
-    const before = await api.get('/v1/entities/user/gone/export');
+    const before = await local.api.get('/v1/entities/user/gone/export');
     expect(before.status).toBe(200);
     // Six events in the table, three in the archived day.
     expect(before.body.events).toHaveLength(9);
     expect(before.body.overrides).toHaveLength(1);
-    const snapshotsBefore = await parquetRows('snapshots/model=activity/', 'entity_id');
+    const snapshotsBefore = await rowsUnder('snapshots/model=activity/', 'entity_id');
     expect(snapshotsBefore.filter((r) => r.entity_id === 'gone')).toHaveLength(2);
-    const archiveBefore = await parquetRows(`events/dt=${dateOf(ARCHIVED_DAYS_AGO)}/`, 'user_id');
+    const archiveBefore = await rowsUnder(`events/dt=${dateOf(ARCHIVED_DAYS_AGO)}/`, 'user_id');
     expect(archiveBefore.filter((r) => r.user_id === 'gone')).toHaveLength(3);
 
     // Act
@@ -191,16 +136,16 @@ describe('erasure, on the local server', () => {
       objects: { snapshotFiles: 2, snapshotRows: 2, archiveFiles: 1, archiveRows: 3 },
     });
     // Tables: nothing left to export; the bystander keeps everything.
-    expect((await api.get('/v1/entities/user/gone/export')).status).toBe(404);
-    expect((await api.get('/v1/scores/user/gone')).status).toBe(404);
-    const kept = await api.get('/v1/entities/user/kept/export');
+    expect((await local.api.get('/v1/entities/user/gone/export')).status).toBe(404);
+    expect((await local.api.get('/v1/scores/user/gone')).status).toBe(404);
+    const kept = await local.api.get('/v1/entities/user/kept/export');
     expect(kept.body.events).toHaveLength(7);
     expect(kept.body.history).toHaveLength(2);
     // Snapshots and archive, as DuckDB reads them from the bucket.
-    const snapshots = await parquetRows('snapshots/model=activity/', 'entity_id');
+    const snapshots = await rowsUnder('snapshots/model=activity/', 'entity_id');
     expect(snapshots.filter((r) => r.entity_id === 'gone')).toEqual([]);
     expect(snapshots.filter((r) => r.entity_id === 'kept')).toHaveLength(2);
-    const archive = await parquetRows(`events/dt=${dateOf(ARCHIVED_DAYS_AGO)}/`, 'user_id, event_id');
+    const archive = await rowsUnder(`events/dt=${dateOf(ARCHIVED_DAYS_AGO)}/`, 'user_id, event_id');
     expect(archive.filter((r) => r.user_id === 'gone')).toEqual([]);
     expect(archive.filter((r) => r.user_id === 'kept')).toHaveLength(2);
     const day = await manifest(archiveManifestKey(dateOf(ARCHIVED_DAYS_AGO)));
@@ -212,23 +157,23 @@ describe('erasure, on the local server', () => {
 
   it('a later run does not bring it back, and its new events are refused naming userId', async () => {
     // Act
-    const refused = await api.post(
+    const refused = await local.api.post(
       '/v1/events',
-      { events: logins('gone', 2, 1).map((e) => ({ ...e, eventId: `new-${e.eventId}` })) },
+      { events: acmeLogins('gone', 2, 1).map((e) => ({ ...e, eventId: `new-${e.eventId}` })) },
       'write',
     );
-    const mixed = await api.post(
+    const mixed = await local.api.post(
       '/v1/events',
       {
-        events: [...logins('gone', 1, 1), ...logins('kept', 1, 1)].map((e) => ({
+        events: [...acmeLogins('gone', 1, 1), ...acmeLogins('kept', 1, 1)].map((e) => ({
           ...e,
           eventId: `mixed-${e.eventId}`,
         })),
       },
       'write',
     );
-    const identify = await api.post('/v1/identify', { userId: 'gone', traits: { plan: 'pro' } }, 'write');
-    const run = await api.run({ model: 'activity', asOf: dateOf(0) });
+    const identify = await local.api.post('/v1/identify', { userId: 'gone', traits: { plan: 'pro' } }, 'write');
+    const run = await local.api.run({ model: 'activity', asOf: dateOf(0) });
 
     // Assert
     expect(refused.status).toBe(400);
@@ -239,16 +184,16 @@ describe('erasure, on the local server', () => {
     expect(identify.status).toBe(400);
     expect(identify.body.errors[0].path).toMatch(/userId/);
     expect(run.status).toBe('succeeded');
-    expect((await api.get('/v1/scores/user/gone')).status).toBe(404);
-    expect((await api.get('/v1/entities/user/gone/export')).status).toBe(404);
-    const snapshot = await parquetRows(`snapshots/model=activity/dt=${dateOf(0)}/`, 'entity_id');
+    expect((await local.api.get('/v1/scores/user/gone')).status).toBe(404);
+    expect((await local.api.get('/v1/entities/user/gone/export')).status).toBe(404);
+    const snapshot = await rowsUnder(`snapshots/model=activity/dt=${dateOf(0)}/`, 'entity_id');
     expect(snapshot.map((r) => r.entity_id)).toEqual(['kept']);
   });
 
   it('a second DELETE answers the same success; the audit log holds who and when, never the id', async () => {
     // Act
     const again = await send('DELETE', '/v1/entities/user/gone');
-    const audit = await api.get('/v1/erasures');
+    const audit = await local.api.get('/v1/erasures');
 
     // Assert
     expect(again.status).toBe(200);
@@ -270,13 +215,13 @@ describe('erasure, on the local server', () => {
 
   it('pulse erase --lift accepts the user again; pulse erase erases another', async () => {
     // Act
-    const lifted = await runPulse(['erase', 'user', 'gone', '--lift'], serverEnv(env));
-    const accepted = await api.post(
+    const lifted = await runPulse(['erase', 'user', 'gone', '--lift'], serverEnv(local.env));
+    const accepted = await local.api.post(
       '/v1/events',
-      { events: logins('gone', 1, 1).map((e) => ({ ...e, eventId: `back-${e.eventId}` })) },
+      { events: acmeLogins('gone', 1, 1).map((e) => ({ ...e, eventId: `back-${e.eventId}` })) },
       'write',
     );
-    const cli = await runPulse(['erase', 'user', 'kept', '--json'], serverEnv(env));
+    const cli = await runPulse(['erase', 'user', 'kept', '--json'], serverEnv(local.env));
     const noTombstone = await send('DELETE', '/v1/entities/user/never-erased/tombstone');
 
     // Assert
@@ -286,7 +231,7 @@ describe('erasure, on the local server', () => {
     expect(cli.code).toBe(0);
     const result = JSON.parse(cli.output.slice(cli.output.indexOf('{')));
     expect(result).toMatchObject({ entityId: 'kept', status: 'completed', erased: { events: 6 } });
-    expect((await parquetRows('snapshots/model=activity/', 'entity_id')).map((r) => r.entity_id)).toEqual([]);
+    expect((await rowsUnder('snapshots/model=activity/', 'entity_id')).map((r) => r.entity_id)).toEqual([]);
     expect(noTombstone.status).toBe(404);
   });
 });

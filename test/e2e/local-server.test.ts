@@ -1,19 +1,8 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: HTTP response bodies are untyped JSON; the assertions check their shape.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Api,
-  at,
-  type Child,
-  dateOf,
-  E2E_MODELS,
-  onFreePorts,
-  runPulse,
-  serverEnv,
-  startLocalServer,
-  tempDir,
-} from './support.js';
+import { describe, expect, it } from 'vitest';
+import { Api, at, dateOf, runPulse, serverEnv, startLocalServer, useLocalServer } from './support.js';
 
 /**
  * Local mode end to end, the way the README drives it: `npm start`'s server as a child process on free ports in a
@@ -35,45 +24,28 @@ const loginEvents = () =>
   );
 
 describe('local mode over HTTP', () => {
-  const data = tempDir('pulse-e2e-');
-  const token = 'e2e-api-token';
-  const writeKey = 'e2e-write-key';
-  let env: Parameters<typeof startLocalServer>[0];
-  let server: Child;
-  let api: Api;
-
-  beforeAll(async () => {
-    env = await onFreePorts({
-      dataDir: data.path,
-      apiToken: token,
-      writeKey,
-      modelsDir: E2E_MODELS,
-    });
-    server = await startLocalServer(env);
-    api = new Api(`http://127.0.0.1:${env.port}`, token, writeKey);
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-    data.remove();
-  });
+  const local = useLocalServer('e2e');
 
   it('prints the URL, token and write key, and answers /healthz without credentials', async () => {
     // Act
-    const health = await api.get('/healthz', {});
+    const health = await local.api.get('/healthz', {});
 
     // Assert
     expect(health).toMatchObject({ status: 200, body: { status: 'ok' } });
-    expect(server.output()).toContain(`http://127.0.0.1:${env.port}`);
-    expect(server.output()).toContain(token);
-    expect(server.output()).toContain(writeKey);
+    expect(local.server.output()).toContain(`http://127.0.0.1:${local.env.port}`);
+    expect(local.server.output()).toContain(local.token);
+    expect(local.server.output()).toContain(local.writeKey);
   });
 
   it('answers 401 problem+json without or with wrong credentials', async () => {
     // Act
-    const none = await api.get('/v1/models', {});
-    const wrong = await api.get('/v1/scores?model=activity', { authorization: 'Bearer wrong' });
-    const ingest = await new Api(api.base, token, 'wrong-key').post('/v1/events', { events: loginEvents() }, 'write');
+    const none = await local.api.get('/v1/models', {});
+    const wrong = await local.api.get('/v1/scores?model=activity', { authorization: 'Bearer wrong' });
+    const ingest = await new Api(local.api.base, local.token, 'wrong-key').post(
+      '/v1/events',
+      { events: loginEvents() },
+      'write',
+    );
 
     // Assert
     expect(none.status).toBe(401);
@@ -84,25 +56,25 @@ describe('local mode over HTTP', () => {
 
   it('ingests, runs and serves scores, paginated highest first', async () => {
     // Arrange
-    const identify = await api.post(
+    const identify = await local.api.post(
       '/v1/identify',
       { userId: 'u1', traits: { plan: 'pro' }, messageId: 'e2e-id-1' },
       'write',
     );
-    const ingest = await api.post('/v1/events', { events: loginEvents() }, 'write');
+    const ingest = await local.api.post('/v1/events', { events: loginEvents() }, 'write');
 
     // Act
-    const run = await api.run({ model: 'activity', asOf: FIRST_RUN });
+    const run = await local.api.run({ model: 'activity', asOf: FIRST_RUN });
     const pages: any[] = [];
     let cursor: string | null = null;
     do {
-      const page: any = await api.get(
+      const page: any = await local.api.get(
         `/v1/scores?model=activity&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
       );
       pages.push(page.body);
       cursor = page.body.nextCursor;
     } while (cursor);
-    const one = await api.get('/v1/scores/user/u4?model=activity');
+    const one = await local.api.get('/v1/scores/user/u4?model=activity');
 
     // Assert
     expect(identify.status).toBe(200);
@@ -127,9 +99,9 @@ describe('local mode over HTTP', () => {
 
   it('keeps one history row per run and raises alerts after a drop', async () => {
     // Act: the logins leave the 7-day window by the second run.
-    const run = await api.run({ model: 'activity', asOf: SECOND_RUN });
-    const history = await api.get('/v1/scores/user/u5/history?model=activity');
-    const alerts = await api.get(`/v1/alerts?model=activity&since=${FIRST_RUN}`);
+    const run = await local.api.run({ model: 'activity', asOf: SECOND_RUN });
+    const history = await local.api.get('/v1/scores/user/u5/history?model=activity');
+    const alerts = await local.api.get(`/v1/alerts?model=activity&since=${FIRST_RUN}`);
 
     // Assert
     expect(run.status).toBe('succeeded');
@@ -153,14 +125,14 @@ describe('local mode over HTTP', () => {
     ['/v1/scores/robot/u1', 'entityType'],
     ['/v1/alerts?since=soon', 'since'],
   ])('answers 400 naming the parameter: %s', async (path, parameter) => {
-    const res = await api.get(path);
+    const res = await local.api.get(path);
     expect(res.status).toBe(400);
     expect(res.type).toContain('application/problem+json');
     expect(res.body.errors[0].path).toBe(parameter);
   });
 
   it('serves an OpenAPI document generated from the schemas', async () => {
-    const res = await api.get('/openapi.json');
+    const res = await local.api.get('/openapi.json');
     expect(res.status).toBe(200);
     expect(res.body.paths['/v1/scores/{entityType}/{entityId}/history'].get.parameters.map((p: any) => p.name)).toEqual(
       expect.arrayContaining(['entityType', 'entityId', 'model', 'from', 'to']),
@@ -173,7 +145,7 @@ describe('local mode over HTTP', () => {
       JSON.stringify({ eventId: `cli-${i}`, name: 'login', userId: `cli-u${i % 40}`, timestamp: at(3, i % 600) }),
     );
     lines.splice(700, 0, '{"name": "login", "userId": "x"'); // line 701: not JSON
-    const file = join(data.path, 'events.jsonl');
+    const file = join(local.data.path, 'events.jsonl');
     writeFileSync(file, `${lines.join('\n')}\n`);
     const checkpoint = `${file}.checkpoint.json`;
     writeFileSync(
@@ -189,11 +161,11 @@ describe('local mode over HTTP', () => {
         updatedAt: '',
       }),
     );
-    const cliEnv = serverEnv(env);
+    const cliEnv = serverEnv(local.env);
 
     // Act: resume (lines 501…1201 only), then send the whole file again.
-    const resumed = await runPulse(['ingest', file, '--url', api.base, '--write-key', writeKey], cliEnv);
-    const again = await runPulse(['ingest', file, '--url', api.base, '--write-key', writeKey], cliEnv);
+    const resumed = await runPulse(['ingest', file, '--url', local.api.base, '--write-key', local.writeKey], cliEnv);
+    const again = await runPulse(['ingest', file, '--url', local.api.base, '--write-key', local.writeKey], cliEnv);
 
     // Assert
     expect(resumed.output).toContain('resuming after line 500');
@@ -206,7 +178,7 @@ describe('local mode over HTTP', () => {
 
   it('pulse scores lists the local server’s scores as a table', async () => {
     // Act: no --url: finds the server running on PULSE_DATA_DIR.
-    const result = await runPulse(['scores', '--model', 'activity', '--limit', '3'], serverEnv(env));
+    const result = await runPulse(['scores', '--model', 'activity', '--limit', '3'], serverEnv(local.env));
 
     // Assert
     expect(result.code).toBe(0);
@@ -224,18 +196,18 @@ describe('local mode over HTTP', () => {
         timestamp: at(1, i),
       })),
     );
-    const inFlight = batches.map((events) => api.post('/v1/events', { events }, 'write').catch(() => undefined));
+    const inFlight = batches.map((events) => local.api.post('/v1/events', { events }, 'write').catch(() => undefined));
     await inFlight[0];
 
     // Act
-    const code = await server.stop('SIGTERM');
+    const code = await local.server.stop('SIGTERM');
     const answers = await Promise.all(inFlight);
-    const stopped = server.output();
-    server = await startLocalServer(env);
-    const after = await api.get('/v1/scores/user/u5/history?model=activity');
-    const events = await api.post('/v1/events', { events: loginEvents() }, 'write');
+    const stopped = local.server.output();
+    local.server = await startLocalServer(local.env);
+    const after = await local.api.get('/v1/scores/user/u5/history?model=activity');
+    const events = await local.api.post('/v1/events', { events: loginEvents() }, 'write');
     const acknowledged = batches.filter((_, b) => answers[b]?.status === 202);
-    const resent = await Promise.all(acknowledged.map((events) => api.post('/v1/events', { events }, 'write')));
+    const resent = await Promise.all(acknowledged.map((events) => local.api.post('/v1/events', { events }, 'write')));
 
     // Assert
     expect(code).toBe(0);

@@ -1,9 +1,12 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: HTTP response bodies are untyped JSON; the assertions check their shape.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DuckDBConnection } from '@duckdb/node-api';
+import { afterAll, beforeAll } from 'vitest';
 import { freePort } from '../support/dynamo.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -21,6 +24,16 @@ export const dateOf = (daysAgo: number): string => new Date(today - daysAgo * DA
 /** An ISO instant `daysAgo` days before today at 10:00 UTC plus `minute` minutes. */
 export const at = (daysAgo: number, minute: number): string =>
   new Date(today - daysAgo * DAY + 10 * 3_600_000 + minute * 60_000).toISOString();
+
+/** `n` logins of `userId` on the day `daysAgo`, a minute apart (the `activity` model: 10 points a login, 7-day window). */
+export const logins = (userId: string, n: number, daysAgo: number, extra: { accountId?: string } = {}) =>
+  Array.from({ length: n }, (_, i) => ({
+    eventId: `${userId}-${daysAgo}-${i}`,
+    name: 'login',
+    userId,
+    ...extra,
+    timestamp: at(daysAgo, i),
+  }));
 
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -177,5 +190,90 @@ export class Api {
       if (run.body.status === 'succeeded' || run.body.status === 'failed') return run.body;
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+}
+
+/** What `useLocalServer` fills in before the suite's tests run. */
+export interface LocalServerSuite {
+  data: { path: string; remove(): void };
+  token: string;
+  writeKey: string;
+  env: LocalServerEnv;
+  /** The running server (a test that restarts it assigns the new one, so it is stopped at the end). */
+  server: Child;
+  api: Api;
+}
+
+/**
+ * `npm start`'s server for the tests of the enclosing describe: on free ports, in a temp data dir, with the e2e
+ * models and credentials named after `name`; stopped and its data dir removed after them. `extra` (more server
+ * variables, e.g. a webhook receiver's URL) is read when the server starts.
+ */
+export function useLocalServer(
+  name: string,
+  extra: () => NodeJS.ProcessEnv | Promise<NodeJS.ProcessEnv> = () => ({}),
+): LocalServerSuite {
+  const suite = {
+    data: tempDir(`pulse-${name}-`),
+    token: `${name}-api-token`,
+    writeKey: `${name}-write-key`,
+  } as LocalServerSuite;
+  beforeAll(async () => {
+    suite.env = await onFreePorts({
+      dataDir: suite.data.path,
+      apiToken: suite.token,
+      writeKey: suite.writeKey,
+      modelsDir: E2E_MODELS,
+      extra: await extra(),
+    });
+    suite.server = await startLocalServer(suite.env);
+    suite.api = new Api(`http://127.0.0.1:${suite.env.port}`, suite.token, suite.writeKey);
+  }, 120_000);
+  afterAll(async () => {
+    await suite.server?.stop();
+    suite.data.remove();
+  });
+  return suite;
+}
+
+/** The local server's embedded S3 (s3rver, its fixed credentials), as a BI tool's sync reaches it. */
+export function embeddedS3(env: LocalServerEnv): S3Client {
+  return new S3Client({
+    endpoint: `http://127.0.0.1:${env.s3Port}`,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
+}
+
+/**
+ * `SELECT <columns>` over every Parquet file under `prefix` of the local bucket, read by DuckDB as a BI tool would
+ * (copied out into a new folder under `dir` first); no files, no rows.
+ */
+export async function parquetRows(
+  s3: S3Client,
+  prefix: string,
+  dir: string,
+  columns: string,
+  orderBy = '',
+): Promise<Record<string, unknown>[]> {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'pulse-local', Prefix: prefix }));
+  const into = join(dir, 'read', `${Date.now()}-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(into, { recursive: true });
+  let n = 0;
+  for (const object of listed.Contents ?? []) {
+    if (!object.Key!.endsWith('.parquet')) continue;
+    const body = await s3.send(new GetObjectCommand({ Bucket: 'pulse-local', Key: object.Key! }));
+    writeFileSync(join(into, `${n++}.parquet`), await body.Body!.transformToByteArray());
+  }
+  if (n === 0) return [];
+  const duck = await DuckDBConnection.create();
+  try {
+    const reader = await duck.runAndReadAll(
+      `SELECT ${columns} FROM read_parquet('${join(into, '*.parquet')}', union_by_name = true) ${orderBy}`,
+    );
+    return reader.getRowObjectsJS() as Record<string, unknown>[];
+  } finally {
+    duck.closeSync();
   }
 }
