@@ -25,6 +25,7 @@ import type { ScoreStore } from '../../shared/ports/score-store.js';
 import { LocalRunner } from '../../shared/run/local-runner.js';
 import { encodeSnapshotParquet } from '../../shared/run/snapshot.js';
 import { scoreShard } from '../../shared/run/worker.js';
+import { activeDaysTiers, sessionMinutes } from '../../test/support/engine.js';
 import type { BenchFn, BenchRow } from '../types.js';
 
 export const AS_OF = Date.parse('2026-03-01T00:00:00Z');
@@ -52,17 +53,12 @@ export function benchModel(normalize: 'target' | 'percentile'): Model {
       { name: 'projects', event: 'project_created', weight: 4 },
       { name: 'core-use', event: 'core_feature_used', weight: 5, capPerDay: 3, decay: { halfLifeDays: 14 } },
       { name: 'active-weeks', event: 'login', aggregate: 'distinctWeeks', weight: 2 },
-      { name: 'minutes', event: 'session_ended', aggregate: 'sum', property: 'minutes', weight: 0.1 },
+      sessionMinutes('minutes', 0.1),
       { name: 'premium', event: 'feature_used', where: { tier: 'premium' }, weight: 10 },
-      {
-        name: 'active-days',
-        event: '*',
-        aggregate: 'distinctDays',
-        tiers: [
-          { min: 0, points: 0 },
-          { min: 5, points: 10 },
-        ],
-      },
+      activeDaysTiers('active-days', [
+        [0, 0],
+        [5, 10],
+      ]),
     ],
     penalties: [
       { name: 'no-report', absent: 'report_exported', points: -20 },

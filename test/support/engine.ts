@@ -2,6 +2,21 @@ import { type EntityScore, type ScoreOptions, scoreEvents } from '../../shared/d
 import type { ScoringEvent } from '../../shared/domain/event.js';
 import { type Model, type ModelInput, ModelSchema } from '../../shared/domain/model/schema.js';
 
+type SignalInput = ModelInput['signals'][number];
+
+/**
+ * A signal worth the points of the highest tier its count of distinct active days (local days with any event)
+ * reaches; `tiers` are [min days, points] pairs, kept in the order given (models may list them in any order).
+ */
+export function activeDaysTiers(name: string, tiers: [min: number, points: number][]): SignalInput {
+  return { name, event: '*', aggregate: 'distinctDays', tiers: tiers.map(([min, points]) => ({ min, points })) };
+}
+
+/** A signal summing the `minutes` property of `session_ended` events, times `weight`. */
+export function sessionMinutes(name: string, weight: number, extra: Partial<SignalInput> = {}): SignalInput {
+  return { name, event: 'session_ended', aggregate: 'sum', property: 'minutes', weight, ...extra } as SignalInput;
+}
+
 /** A validated model from a partial definition (defaults: user level, 30 days, UTC, no normalisation, one band). */
 export function model(partial: Partial<ModelInput> & Pick<ModelInput, 'signals'>): Model {
   return ModelSchema.parse({

@@ -11,7 +11,7 @@ import {
 import { scoreEvents } from '../../../shared/domain/engine/index.js';
 import { parseModel } from '../../../shared/domain/model/load.js';
 import { seededRandom } from '../../../shared/domain/random.js';
-import { event, model } from '../../support/engine.js';
+import { activeDaysTiers, event, model } from '../../support/engine.js';
 
 const AS_OF = '2026-03-31';
 
@@ -20,15 +20,10 @@ const tieredModel = model({
   signals: [
     { name: 'logins', event: 'login', weight: 2 },
     { name: 'exports', event: 'report_exported', weight: 5 },
-    {
-      name: 'active-days',
-      event: '*',
-      aggregate: 'distinctDays',
-      tiers: [
-        { min: 0, points: 0 },
-        { min: 2, points: 10 },
-      ],
-    },
+    activeDaysTiers('active-days', [
+      [0, 0],
+      [2, 10],
+    ]),
     { name: 'never', event: 'never_sent', weight: 3 },
   ],
   penalties: [{ name: 'no-export', absent: 'report_exported', points: -20 }],

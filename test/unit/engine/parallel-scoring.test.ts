@@ -9,7 +9,7 @@ import type { Model, Traits } from '../../../shared/domain/model/schema.js';
 import { seededRandom } from '../../../shared/domain/random.js';
 import { type JsonlReadIssue, parseEventLine } from '../../../shared/files/jsonl-events.js';
 import { type ScoreJsonlOptions, scoreJsonlFile, splitAtLines } from '../../../shared/files/score-jsonl.js';
-import { model } from '../../support/engine.js';
+import { activeDaysTiers, model, sessionMinutes } from '../../support/engine.js';
 
 const T = Date.parse('2026-11-25T00:00:00Z');
 const DAY_MS = 86_400_000;
@@ -22,28 +22,16 @@ const USER_FULL = model({
     { name: 'projects', event: 'project_created', weight: 4 },
     { name: 'invites', event: 'teammate_invited', weight: 5, cap: 6 },
     { name: 'core', event: 'core_used', weight: 5, capPerDay: 2, decay: { halfLifeDays: 7 } },
-    {
-      name: 'minutes-capped',
-      event: 'session_ended',
-      aggregate: 'sum',
-      property: 'minutes',
-      weight: 0.1,
-      capPerDay: 2,
-    },
-    { name: 'minutes', event: 'session_ended', aggregate: 'sum', property: 'minutes', weight: 0.3 },
+    sessionMinutes('minutes-capped', 0.1, { capPerDay: 2 }),
+    sessionMinutes('minutes', 0.3),
     { name: 'decayed', event: 'login', weight: 1.7, decay: { halfLifeDays: 3 } },
     { name: 'weeks', event: 'login', aggregate: 'distinctWeeks', weight: 2 },
     { name: 'premium', event: 'feature_used', where: { tier: ['premium', 'gold'] }, weight: 10 },
-    {
-      name: 'days',
-      event: '*',
-      aggregate: 'distinctDays',
-      tiers: [
-        { min: 0, points: 0 },
-        { min: 3, points: 5 },
-        { min: 8, points: 12 },
-      ],
-    },
+    activeDaysTiers('days', [
+      [0, 0],
+      [3, 5],
+      [8, 12],
+    ]),
     { name: 'tickets', event: 'ticket_opened', weight: 0 },
   ],
   penalties: [
@@ -55,7 +43,7 @@ const USER_FULL = model({
 
 const ACCOUNT_SIGNALS = [
   { name: 'projects', event: 'project_created', weight: 4 },
-  { name: 'minutes', event: 'session_ended', aggregate: 'sum' as const, property: 'minutes', weight: 0.1 },
+  sessionMinutes('minutes', 0.1),
   { name: 'core', event: 'core_used', weight: 3, capPerDay: 2 },
   { name: 'days', event: '*', aggregate: 'distinctDays' as const, weight: 1 },
 ];

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type EntityScore, ScoringRun, scoreEvents } from '../../../shared/domain/engine/index.js';
 import type { ScoringEvent } from '../../../shared/domain/event.js';
 import type { Model } from '../../../shared/domain/model/schema.js';
-import { model } from '../../support/engine.js';
+import { activeDaysTiers, model, sessionMinutes } from '../../support/engine.js';
 
 /**
  * Properties of the engine over generated event streams. The window is 2026-11-17..2026-11-24 in Berlin
@@ -21,25 +21,12 @@ const everything = model({
   signals: [
     { name: 'logins', event: 'login', weight: 1, capPerDay: 2, decay: { halfLifeDays: 3 }, transform: 'log1p' },
     { name: 'premium', event: 'feature_used', where: { tier: 'premium' }, weight: 10, cap: 3 },
-    {
-      name: 'minutes',
-      event: 'session_ended',
-      aggregate: 'sum',
-      property: 'minutes',
-      weight: 0.1,
-      decay: { halfLifeDays: 5 },
-      transform: 'sqrt',
-    },
-    {
-      name: 'days',
-      event: '*',
-      aggregate: 'distinctDays',
-      tiers: [
-        { min: 5, points: 10 },
-        { min: 0, points: 0 },
-        { min: 2, points: 5 },
-      ],
-    },
+    sessionMinutes('minutes', 0.1, { decay: { halfLifeDays: 5 }, transform: 'sqrt' }),
+    activeDaysTiers('days', [
+      [5, 10],
+      [0, 0],
+      [2, 5],
+    ]),
     { name: 'weeks', event: 'login', aggregate: 'distinctWeeks', weight: 2 },
     { name: 'tickets', event: 'ticket_opened', weight: -3 },
   ],
@@ -189,17 +176,12 @@ describe('properties of the engine', () => {
       { name: 'logins', event: 'login', weight: 1, capPerDay: 2 },
       { name: 'decayed', event: 'login', weight: 2, decay: { halfLifeDays: 3 }, transform: 'log1p' },
       { name: 'premium', event: 'feature_used', where: { tier: 'premium' }, weight: 10, cap: 3, transform: 'sqrt' },
-      { name: 'minutes', event: 'session_ended', aggregate: 'sum', property: 'minutes', weight: 0.1 },
-      {
-        name: 'days',
-        event: '*',
-        aggregate: 'distinctDays',
-        tiers: [
-          { min: 5, points: 10 },
-          { min: 0, points: 0 },
-          { min: 2, points: 5 },
-        ],
-      },
+      sessionMinutes('minutes', 0.1),
+      activeDaysTiers('days', [
+        [5, 10],
+        [0, 0],
+        [2, 5],
+      ]),
       { name: 'weeks', event: 'login', aggregate: 'distinctWeeks', weight: 2 },
     ],
     penalties: [
