@@ -76,20 +76,14 @@ export async function startDynamoDbLocal(options: { sharedDb?: boolean } = {}): 
     child.kill('SIGKILL');
     throw error;
   }
-  return {
-    engine: 'dynamodb-local',
-    endpoint,
-    client,
-    stop: async () => {
-      client.destroy();
-      if (child.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-      });
-    },
-  };
+  return harness('dynamodb-local', endpoint, client, async () => {
+    if (child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+    });
+  });
 }
 
 /** dynalite in this process, in memory, on a free port. */
@@ -105,14 +99,26 @@ export async function startDynalite(): Promise<DynamoHarness> {
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localClient(endpoint);
   await waitUntilUp(client);
+  return harness('dynalite', endpoint, client, async () => {
+    server.closeAllConnections?.();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+}
+
+/** A started engine: `stop` closes the client, then the engine. */
+function harness(
+  engine: DynamoHarness['engine'],
+  endpoint: string,
+  client: DynamoDBClient,
+  stopEngine: () => Promise<void>,
+): DynamoHarness {
   return {
-    engine: 'dynalite',
+    engine,
     endpoint,
     client,
     stop: async () => {
       client.destroy();
-      server.closeAllConnections?.();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopEngine();
     },
   };
 }

@@ -17,6 +17,15 @@ export function sessionMinutes(name: string, weight: number, extra: Partial<Sign
   return { name, event: 'session_ended', aggregate: 'sum', property: 'minutes', weight, ...extra } as SignalInput;
 }
 
+/** Userpilot's bands: below 0 at risk, 0–40 disengaged, 41–70 somewhat, 71–100 highly engaged, above 100 power user. */
+export const USERPILOT_BANDS = [
+  { name: 'at-risk' },
+  { name: 'disengaged', min: 0 },
+  { name: 'somewhat-engaged', min: 41 },
+  { name: 'highly-engaged', min: 71 },
+  { name: 'power-user', min: 101 },
+];
+
 /** A validated model from a partial definition (defaults: user level, 30 days, UTC, no normalisation, one band). */
 export function model(partial: Partial<ModelInput> & Pick<ModelInput, 'signals'>): Model {
   return ModelSchema.parse({

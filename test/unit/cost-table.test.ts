@@ -1,27 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { costTableMarkdown, DOC_VOLUMES } from '../../infra/cost/table.js';
-import { runCli } from '../../shared/cli/main.js';
+import { runPulseCli } from '../support/cli.js';
 
 async function cli(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        append(chunk.toString());
-        done();
-      },
-    });
-  const code = await runCli(['node', 'pulse', ...args], {
-    stdout: sink((s) => (stdout += s)),
-    stderr: sink((s) => (stderr += s)),
-    env: {},
-    cwd: process.cwd(),
-  });
-  return { code, stdout, stderr };
+  const { code, out, err } = await runPulseCli(args, {}, process.cwd());
+  return { code, stdout: out, stderr: err };
 }
 
 const operations = readFileSync(join(import.meta.dirname, '../../docs/operations.md'), 'utf8');

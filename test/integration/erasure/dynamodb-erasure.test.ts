@@ -33,6 +33,7 @@ const score = (entityId: string, asOf: string) => entityScore({ entityId, asOf, 
 describeOnDynamoEngines('erasure adapters on', (engine) => {
   const dynamo = useDynamo(engine.start, 'erase');
 
+  // Erasure walks the day partitions of the whole retention period on every shard: minutes on a busy host.
   it('erases a user from both tables (user partitions, account index, record, scores, history, alerts, overrides)', async () => {
     // Arrange
     const { client, eventsTable, scoresTable } = dynamo;
@@ -138,7 +139,7 @@ describeOnDynamoEngines('erasure adapters on', (engine) => {
     expect(tomb.Items?.map((i) => i.sk?.S)).toEqual([erasureHash('user', 'a')]);
     expect(JSON.stringify(audit.items)).not.toContain('"a"');
     expect(shardOf('a', SHARDS)).toBe(audit.items[0]!.shard);
-  });
+  }, 180_000);
 
   it('lists the audit log a page at a time and refuses a forged cursor', async () => {
     // Arrange

@@ -2,42 +2,17 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ApiTarget } from '../../../shared/cli/client.js';
 import { ingestCommand } from '../../../shared/cli/commands/ingest.js';
-import type { CliIO } from '../../../shared/cli/io.js';
-import { runCli } from '../../../shared/cli/main.js';
+import { capturedIO, runPulseCli } from '../../support/cli.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'pulse-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function buffers(): CliIO & { out(): string; err(): string } {
-  let out = '';
-  let err = '';
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        append(chunk.toString());
-        done();
-      },
-    });
-  return {
-    stdout: sink((s) => (out += s)),
-    stderr: sink((s) => (err += s)),
-    env: { PULSE_DATA_DIR: join(work, 'data') },
-    cwd: ROOT,
-    out: () => out,
-    err: () => err,
-  };
-}
-
-async function cli(...args: string[]) {
-  const io = buffers();
-  const code = await runCli(['node', 'pulse', ...args], io);
-  return { code, out: io.out(), err: io.err() };
-}
+const buffers = () => capturedIO({ PULSE_DATA_DIR: join(work, 'data') }, ROOT);
+const cli = (...args: string[]) => runPulseCli(args, { PULSE_DATA_DIR: join(work, 'data') }, ROOT);
 
 describe('pulse --help', () => {
   it.each([

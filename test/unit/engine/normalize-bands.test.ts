@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { bandOf, createNormalizer } from '../../../shared/domain/engine/index.js';
-import { event, model, repeat, scoreById } from '../../support/engine.js';
+import { event, model, repeat, scoreById, USERPILOT_BANDS } from '../../support/engine.js';
 
 const AS_OF = '2026-11-24';
 const DAY = '2026-11-20T10:00:00Z';
 const logins = [{ name: 'logins', event: 'login', weight: 1 }];
 
-/** Userpilot's bands: below 0 at risk, 0–40 disengaged, 41–70 somewhat, 71–100 highly engaged, above 100 power user. */
-const userpilot = model({
-  signals: logins,
-  bands: [
-    { name: 'at-risk' },
-    { name: 'disengaged', min: 0 },
-    { name: 'somewhat-engaged', min: 41 },
-    { name: 'highly-engaged', min: 71 },
-    { name: 'power-user', min: 101 },
-  ],
-});
+const userpilot = model({ signals: logins, bands: USERPILOT_BANDS });
 
 describe('target normalisation', () => {
   it('scales to 100 × raw / target and clamps to [0, 100] by default', () => {

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { scoreEvents } from '../../../shared/domain/engine/index.js';
-import { event, model, repeat } from '../../support/engine.js';
+import { event, model, repeat, USERPILOT_BANDS } from '../../support/engine.js';
 
 const AS_OF = '2026-11-24';
 const IN_WINDOW = '2026-11-20T10:00:00Z';
-
-/** Userpilot's bands: below 0 at risk, 0–40 disengaged, 41–70 somewhat, 71–100 highly engaged, above 100 power user. */
-const userpilotBands = [
-  { name: 'at-risk' },
-  { name: 'disengaged', min: 0 },
-  { name: 'somewhat-engaged', min: 41 },
-  { name: 'highly-engaged', min: 71 },
-  { name: 'power-user', min: 101 },
-];
 
 describe('the seed articles’ worked examples', () => {
   it('Userpilot: 10 × 11 + 4 × 17 = 178, a power user', async () => {
@@ -22,7 +13,7 @@ describe('the seed articles’ worked examples', () => {
         { name: 'event-3', event: 'post_scheduled', weight: 10 },
         { name: 'event-1', event: 'hashtag_tested', weight: 4 },
       ],
-      bands: userpilotBands,
+      bands: USERPILOT_BANDS,
     });
     const events = [...repeat(11, 'post_scheduled', IN_WINDOW), ...repeat(17, 'hashtag_tested', IN_WINDOW)];
 

@@ -25,6 +25,15 @@ async function answer(error: unknown): Promise<{ status: number; headers: Header
   return { status: res.status, headers: res.headers, body: await res.json() };
 }
 
+/** What every invalid request parameter answers: 400, naming the parameter and why. */
+const invalidParameter = (path: string, message: string) => ({
+  type: 'urn:pulse:problem:invalid-parameter',
+  title: 'A request parameter is not valid',
+  status: 400,
+  detail: `${path}: ${message}`,
+  errors: [{ path, message }],
+});
+
 const RETRY_DETAIL =
   'Nothing in this request was reported accepted. Send the same request again after Retry-After seconds.';
 
@@ -33,73 +42,32 @@ describe('errorToResponse maps every PulseError by its kind and status (docs/api
     [
       'a bad parameter',
       InvalidParameterError.of('limit', 'must be an integer from 1 to 1000'),
-      {
-        type: 'urn:pulse:problem:invalid-parameter',
-        title: 'A request parameter is not valid',
-        status: 400,
-        detail: 'limit: must be an integer from 1 to 1000',
-        errors: [{ path: 'limit', message: 'must be an integer from 1 to 1000' }],
-      },
+      invalidParameter('limit', 'must be an integer from 1 to 1000'),
     ],
     [
       'a bad cursor',
       new InvalidCursorError(),
-      {
-        type: 'urn:pulse:problem:invalid-parameter',
-        title: 'A request parameter is not valid',
-        status: 400,
-        detail: 'cursor: cursor is not valid: pass the nextCursor of a previous page unchanged',
-        errors: [{ path: 'cursor', message: 'cursor is not valid: pass the nextCursor of a previous page unchanged' }],
-      },
+      invalidParameter('cursor', 'cursor is not valid: pass the nextCursor of a previous page unchanged'),
     ],
     [
       'a bad run request',
       new InvalidRunRequestError('from', 'must not be after to'),
-      {
-        type: 'urn:pulse:problem:invalid-parameter',
-        title: 'A request parameter is not valid',
-        status: 400,
-        detail: 'from: must not be after to',
-        errors: [{ path: 'from', message: 'must not be after to' }],
-      },
+      invalidParameter('from', 'must not be after to'),
     ],
     [
       'an unknown model',
       new UnknownModelError('nope'),
-      {
-        type: 'urn:pulse:problem:invalid-parameter',
-        title: 'A request parameter is not valid',
-        status: 400,
-        detail: 'model: model "nope" is not one of the active models',
-        errors: [{ path: 'model', message: 'model "nope" is not one of the active models' }],
-      },
+      invalidParameter('model', 'model "nope" is not one of the active models'),
     ],
     [
       'a bad as-of',
       new InvalidAsOfError('soon'),
-      {
-        type: 'urn:pulse:problem:invalid-parameter',
-        title: 'A request parameter is not valid',
-        status: 400,
-        detail: 'asOf: asOf "soon" must be a date (YYYY-MM-DD) or an ISO 8601 instant with a time zone',
-        errors: [
-          {
-            path: 'asOf',
-            message: 'asOf "soon" must be a date (YYYY-MM-DD) or an ISO 8601 instant with a time zone',
-          },
-        ],
-      },
+      invalidParameter('asOf', 'asOf "soon" must be a date (YYYY-MM-DD) or an ISO 8601 instant with a time zone'),
     ],
     [
       'a bad override',
       new InvalidOverrideError('band', 'is not a band of model usage'),
-      {
-        type: 'urn:pulse:problem:invalid-parameter',
-        title: 'A request parameter is not valid',
-        status: 400,
-        detail: 'band: is not a band of model usage',
-        errors: [{ path: 'band', message: 'is not a band of model usage' }],
-      },
+      invalidParameter('band', 'is not a band of model usage'),
     ],
     [
       'an unreadable body',
