@@ -1,4 +1,5 @@
 import { eventIdentity } from '../event.js';
+import { mixHash, rehashedPairs } from './string-index.js';
 
 /**
  * The exact set of event identities (user id and event id, eventIdentity) a run has counted: its dedupe set.
@@ -25,6 +26,8 @@ export class EventIdSet {
   /** Set once probe runs get long (see above); from then on it holds every identity. */
   private fallback: Set<string> | null = null;
   private readonly maxProbes: number;
+  /** Slots the last `slotOf` looked at past the first before it found a free one. */
+  private probes = 0;
 
   constructor(options: { initialCapacity?: number | undefined; maxProbes?: number | undefined } = {}) {
     let capacity = 16;
@@ -42,30 +45,7 @@ export class EventIdSet {
   /** Add the identity of (userId, eventId); true if it is new, false if the set already held it. */
   add(userId: string, eventId: string): boolean {
     if (this.fallback !== null) return this.addToFallback(userId, eventId);
-    let h = mixLengths(userId.length, eventId.length);
-    for (let i = 0; i < userId.length; i++) h = Math.imul(h ^ userId.charCodeAt(i), 0x01000193);
-    for (let i = 0; i < eventId.length; i++) h = Math.imul(h ^ eventId.charCodeAt(i), 0x01000193);
-    h = finish(h);
-    const table = this.table;
-    const mask = this.mask;
-    let at = (h >>> 1) & mask;
-    for (let probes = 0; ; probes++) {
-      const stored = table[2 * at]!;
-      if (stored === 0) break;
-      if (stored === h && this.equalsStrings(table[2 * at + 1]!, userId, eventId)) return false;
-      if (probes === this.maxProbes) {
-        this.useFallback();
-        return this.addToFallback(userId, eventId);
-      }
-      at = (at + 1) & mask;
-    }
-    const start = this.reserve(userId.length, eventId.length);
-    let k = start;
-    const units = this.units;
-    for (let i = 0; i < userId.length; i++) units[k++] = userId.charCodeAt(i);
-    for (let i = 0; i < eventId.length; i++) units[k++] = eventId.charCodeAt(i);
-    this.insertAt(at, h, start - 4);
-    return true;
+    return this.commit(this.stageStrings(userId, eventId), this.used);
   }
 
   /**
@@ -74,48 +54,18 @@ export class EventIdSet {
    */
   addAscii(b: Uint8Array, userStart: number, userEnd: number, idStart: number, idEnd: number): boolean {
     if (this.fallback !== null) return this.addToFallback(latin1(b, userStart, userEnd), latin1(b, idStart, idEnd));
-    const userLength = userEnd - userStart;
-    const idLength = idEnd - idStart;
-    let h = mixLengths(userLength, idLength);
-    for (let i = userStart; i < userEnd; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-    for (let i = idStart; i < idEnd; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-    h = finish(h);
-    const table = this.table;
-    const mask = this.mask;
-    let at = (h >>> 1) & mask;
-    for (let probes = 0; ; probes++) {
-      const stored = table[2 * at]!;
-      if (stored === 0) break;
-      if (stored === h && this.equalsBytes(table[2 * at + 1]!, b, userStart, userEnd, idStart, idEnd)) return false;
-      if (probes === this.maxProbes) {
-        this.useFallback();
-        return this.addToFallback(latin1(b, userStart, userEnd), latin1(b, idStart, idEnd));
-      }
-      at = (at + 1) & mask;
-    }
-    const start = this.reserve(userLength, idLength);
-    let k = start;
+    const at = this.stage(userEnd - userStart, idEnd - idStart);
     const units = this.units;
+    let k = at + 4;
     for (let i = userStart; i < userEnd; i++) units[k++] = b[i]!;
     for (let i = idStart; i < idEnd; i++) units[k++] = b[i]!;
-    this.insertAt(at, h, start - 4);
-    return true;
+    return this.commit(this.hashAt(at), at);
   }
 
   /** Whether the set holds the identity of (userId, eventId). */
   has(userId: string, eventId: string): boolean {
     if (this.fallback !== null) return this.fallback.has(eventIdentity({ userId, eventId }));
-    let h = mixLengths(userId.length, eventId.length);
-    for (let i = 0; i < userId.length; i++) h = Math.imul(h ^ userId.charCodeAt(i), 0x01000193);
-    for (let i = 0; i < eventId.length; i++) h = Math.imul(h ^ eventId.charCodeAt(i), 0x01000193);
-    h = finish(h);
-    const table = this.table;
-    const mask = this.mask;
-    for (let at = (h >>> 1) & mask; ; at = (at + 1) & mask) {
-      const stored = table[2 * at]!;
-      if (stored === 0) return false;
-      if (stored === h && this.equalsStrings(table[2 * at + 1]!, userId, eventId)) return true;
-    }
+    return this.slotOf(this.stageStrings(userId, eventId), this.units, this.used) >= 0;
   }
 
   /**
@@ -163,7 +113,7 @@ export class EventIdSet {
       return held;
     }
     other.eachSlot((h, offset) => {
-      if (this.findUnits(h, other.units, offset) >= 0) held.push(other.identityAt(offset));
+      if (this.slotOf(h, other.units, offset) >= 0) held.push(other.identityAt(offset));
     });
     return held;
   }
@@ -185,18 +135,14 @@ export class EventIdSet {
     }
     other.eachSlot((h, offset) => {
       if (this.fallback !== null) {
-        const [userId, eventId] = other.identityAt(offset);
-        this.add(userId, eventId);
+        this.add(...other.identityAt(offset));
         return;
       }
-      const at = this.findUnits(h, other.units, offset);
-      if (at >= 0) return;
       const from = other.units;
-      const length = 4 + (from[offset]! | (from[offset + 1]! << 16)) + (from[offset + 2]! | (from[offset + 3]! << 16));
-      const start = this.room(length);
-      this.units.set(from.subarray(offset, offset + length), start);
-      this.used = start + length;
-      this.insertAt(-1 - at, h, start);
+      const length = extentAt(from, offset);
+      const at = this.stage(0, length - 4);
+      this.units.set(from.subarray(offset, offset + length), at);
+      this.commit(h, at);
     });
   }
 
@@ -208,27 +154,26 @@ export class EventIdSet {
 
   /**
    * The slot holding the identity stored at `offset` of `units` (hash `h`), or −1 − the free slot where it would
-   * go. Long probe runs move the set to its fallback (then −1 − 0, and the caller sees `fallback` set).
+   * go; `probes` says how many slots were looked at past the first.
    */
-  private findUnits(h: number, units: Uint16Array, offset: number): number {
+  private slotOf(h: number, units: Uint16Array, offset: number): number {
     const table = this.table;
     const mask = this.mask;
     let at = (h >>> 1) & mask;
     for (let probes = 0; ; probes++) {
       const stored = table[2 * at]!;
-      if (stored === 0) return -1 - at;
-      if (stored === h && this.equalsUnits(table[2 * at + 1]!, units, offset)) return at;
-      if (probes === this.maxProbes) {
-        this.useFallback();
-        return -1;
+      if (stored === 0) {
+        this.probes = probes;
+        return -1 - at;
       }
+      if (stored === h && this.equalsUnits(table[2 * at + 1]!, units, offset)) return at;
       at = (at + 1) & mask;
     }
   }
 
   private equalsUnits(offset: number, units: Uint16Array, otherOffset: number): boolean {
     const mine = this.units;
-    const length = 4 + (mine[offset]! | (mine[offset + 1]! << 16)) + (mine[offset + 2]! | (mine[offset + 3]! << 16));
+    const length = extentAt(mine, offset);
     for (let i = 0; i < length; i++) if (mine[offset + i] !== units[otherOffset + i]) return false;
     return true;
   }
@@ -251,85 +196,67 @@ export class EventIdSet {
     const units = this.units;
     for (let at = 0; at < this.used; ) {
       yield this.identityAt(at);
-      at += 4 + (units[at]! | (units[at + 1]! << 16)) + (units[at + 2]! | (units[at + 3]! << 16));
+      at += extentAt(units, at);
     }
   }
 
-  /** Room for one identity with these lengths, the lengths written; the offset of its code units. */
-  private reserve(userLength: number, idLength: number): number {
-    const at = this.room(4 + userLength + idLength);
+  /**
+   * Write an identity's lengths at the end of `units` (grown if need be), not yet counted as used: its code units
+   * go after them, then `commit` keeps or drops it. Returns its offset (`used`).
+   */
+  private stage(userLength: number, idLength: number): number {
+    const at = this.used;
     const end = at + 4 + userLength + idLength;
+    if (end > this.units.length) {
+      const bigger = new Uint16Array(Math.max(2 * this.units.length, end));
+      bigger.set(this.units.subarray(0, at));
+      this.units = bigger;
+    }
     const units = this.units;
     units[at] = userLength & 0xffff;
     units[at + 1] = userLength >>> 16;
     units[at + 2] = idLength & 0xffff;
     units[at + 3] = idLength >>> 16;
-    this.used = end;
-    return at + 4;
+    return at;
   }
 
-  /** Where `length` more code units go (`used`), the array grown if need be. */
-  private room(length: number): number {
-    const end = this.used + length;
-    if (end > this.units.length) {
-      const bigger = new Uint16Array(Math.max(2 * this.units.length, end));
-      bigger.set(this.units.subarray(0, this.used));
-      this.units = bigger;
-    }
-    return this.used;
-  }
-
-  /** Record the identity whose lengths sit at `offset` (its code units follow) in free slot `at`. */
-  private insertAt(at: number, h: number, offset: number): void {
-    this.table[2 * at] = h;
-    this.table[2 * at + 1] = offset;
-    if (2 * ++this.count > this.mask) this.grow();
-  }
-
-  private equalsStrings(offset: number, userId: string, eventId: string): boolean {
+  /** Stage (userId, eventId) at `used`; its hash. */
+  private stageStrings(userId: string, eventId: string): number {
+    const at = this.stage(userId.length, eventId.length);
     const units = this.units;
-    const userLength = units[offset]! | (units[offset + 1]! << 16);
-    const idLength = units[offset + 2]! | (units[offset + 3]! << 16);
-    if (userLength !== userId.length || idLength !== eventId.length) return false;
-    let k = offset + 4;
-    for (let i = 0; i < userLength; i++) if (units[k++] !== userId.charCodeAt(i)) return false;
-    for (let i = 0; i < idLength; i++) if (units[k++] !== eventId.charCodeAt(i)) return false;
-    return true;
+    let k = at + 4;
+    for (let i = 0; i < userId.length; i++) units[k++] = userId.charCodeAt(i);
+    for (let i = 0; i < eventId.length; i++) units[k++] = eventId.charCodeAt(i);
+    return this.hashAt(at);
   }
 
-  private equalsBytes(
-    offset: number,
-    b: Uint8Array,
-    userStart: number,
-    userEnd: number,
-    idStart: number,
-    idEnd: number,
-  ): boolean {
+  /** The hash of the identity at `offset`: FNV-1a over its lengths and code units, mixed (odd, never 0). */
+  private hashAt(offset: number): number {
     const units = this.units;
-    const userLength = units[offset]! | (units[offset + 1]! << 16);
-    const idLength = units[offset + 2]! | (units[offset + 3]! << 16);
-    if (userLength !== userEnd - userStart || idLength !== idEnd - idStart) return false;
-    let k = offset + 4;
-    for (let i = userStart; i < userEnd; i++) if (units[k++] !== b[i]) return false;
-    for (let i = idStart; i < idEnd; i++) if (units[k++] !== b[i]) return false;
-    return true;
+    let h = 0x811c9dc5 | 0;
+    const end = offset + extentAt(units, offset);
+    for (let k = offset; k < end; k++) h = Math.imul(h ^ units[k]!, 0x01000193);
+    return mixHash(h);
   }
 
-  private grow(): void {
-    const old = this.table;
-    const capacity = 2 * (this.mask + 1);
-    const mask = capacity - 1;
-    const table = new Int32Array(2 * capacity);
-    for (let i = 0; i < old.length; i += 2) {
-      const h = old[i]!;
-      if (h === 0) continue;
-      let at = (h >>> 1) & mask;
-      while (table[2 * at] !== 0) at = (at + 1) & mask;
-      table[2 * at] = h;
-      table[2 * at + 1] = old[i + 1]!;
+  /** Keep the identity staged at `offset` (hash `h`) unless the set holds it; true if it was new. */
+  private commit(h: number, offset: number): boolean {
+    const at = this.slotOf(h, this.units, offset);
+    if (at >= 0) return false;
+    if (this.probes > this.maxProbes) {
+      const [userId, eventId] = this.identityAt(offset);
+      this.useFallback();
+      return this.addToFallback(userId, eventId);
     }
-    this.table = table;
-    this.mask = mask;
+    const units = this.units;
+    this.used = offset + extentAt(units, offset);
+    this.table[2 * (-1 - at)] = h;
+    this.table[2 * (-1 - at) + 1] = offset;
+    if (2 * ++this.count > this.mask) {
+      this.mask = 2 * (this.mask + 1) - 1;
+      this.table = rehashedPairs(this.table, this.mask + 1);
+    }
+    return true;
   }
 
   private useFallback(): void {
@@ -348,19 +275,9 @@ export class EventIdSet {
   }
 }
 
-/** FNV-1a's offset basis with both lengths mixed in (so "ab"+"c" and "a"+"bc" start apart). */
-function mixLengths(userLength: number, idLength: number): number {
-  return Math.imul(Math.imul(0x811c9dc5 ^ userLength, 0x01000193) ^ idLength, 0x01000193);
-}
-
-/** A murmur3 finaliser so every bit mixes well; odd, so never 0. */
-function finish(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 1;
+/** Code units the identity at `offset` takes: its two lengths and both ids. */
+function extentAt(units: Uint16Array, offset: number): number {
+  return 4 + (units[offset]! | (units[offset + 1]! << 16)) + (units[offset + 2]! | (units[offset + 3]! << 16));
 }
 
 function codeUnits(units: Uint16Array, start: number, end: number): string {

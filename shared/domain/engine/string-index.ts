@@ -133,20 +133,8 @@ export class StringIndex {
   }
 
   private grow(): void {
-    const old = this.table;
-    const capacity = 2 * (this.mask + 1);
-    const mask = capacity - 1;
-    const table = new Int32Array(2 * capacity);
-    for (let i = 0; i < old.length; i += 2) {
-      const h = old[i]!;
-      if (h === 0) continue;
-      let at = (h >>> 1) & mask;
-      while (table[2 * at] !== 0) at = (at + 1) & mask;
-      table[2 * at] = h;
-      table[2 * at + 1] = old[i + 1]!;
-    }
-    this.table = table;
-    this.mask = mask;
+    this.mask = 2 * (this.mask + 1) - 1;
+    this.table = rehashedPairs(this.table, this.mask + 1);
   }
 
   private useFallback(): void {
@@ -170,14 +158,37 @@ export class StringIndex {
   }
 }
 
-/** FNV-1a over the UTF-16 code units, then a murmur3 finaliser so every bit mixes well; odd, so never 0. */
+/** FNV-1a over the UTF-16 code units, then finished by `mixHash`; odd, so never 0. */
 export function hashOf(s: string): number {
   let h = 0x811c9dc5 | 0;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return mixHash(h);
+}
+
+/** A murmur3 finaliser, so every bit of an FNV-1a hash mixes well; odd, so never 0 (0 marks a free slot). */
+export function mixHash(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h | 1;
+}
+
+/**
+ * An open-addressing table of [hash, value] Int32 pairs (hash 0: a free slot; a hash's first slot from its bits
+ * above the lowest) moved into a new table of `capacity` slots (a power of two).
+ */
+export function rehashedPairs(old: Int32Array, capacity: number): Int32Array {
+  const mask = capacity - 1;
+  const table = new Int32Array(2 * capacity);
+  for (let i = 0; i < old.length; i += 2) {
+    const h = old[i]!;
+    if (h === 0) continue;
+    let at = (h >>> 1) & mask;
+    while (table[2 * at] !== 0) at = (at + 1) & mask;
+    table[2 * at] = h;
+    table[2 * at + 1] = old[i + 1]!;
+  }
+  return table;
 }
