@@ -3,16 +3,33 @@ import {
   CLOSE_BRACE,
   COLON,
   COMMA,
+  KeyTable,
   MINUS,
   matchesBytes,
   numberEndBytes,
   OPEN_BRACE,
   OPEN_BRACKET,
+  plainStringEndBytes,
   QUOTE,
   skipSpaceBytes,
   skipValueBytes,
 } from '../json/scan.js';
-import { checkedEvent, daysInMonth } from './event-line.js';
+import { checkedEvent, daysInMonth, parseEventText } from './event-line.js';
+
+/** One line of text to an event (the byte reader, then the validating path), or a message naming what is wrong. */
+export function parseEventLine(line: string): ScoringEvent | string {
+  // Text with a lone surrogate has no exact UTF-8 form: only the validating path reads it as it is.
+  if (line.isWellFormed()) {
+    const bytes = Buffer.from(line, 'utf8');
+    lineScanner ??= new EventLineScanner(undefined, { internLimit: 1 << 12 });
+    const event = lineScanner.scan(bytes, 0, bytes.length);
+    if (event !== undefined) return event;
+  }
+  return parseEventText(line);
+}
+
+/** The scanner of parseEventLine, made on first use (a few thousand interned strings at most). */
+let lineScanner: EventLineScanner | undefined;
 
 /**
  * Reads native events (docs/data-model.md, one JSON object a line) straight from UTF-8 bytes: no string of the
@@ -27,11 +44,11 @@ import { checkedEvent, daysInMonth } from './event-line.js';
  * are always exactly those of that path, with `properties` cut down to the keys asked for.
  */
 export class EventLineScanner {
-  private readonly names = new Interner(1 << 10);
-  private readonly ids = new Interner(1 << 14);
-  private readonly keys = new Interner(1 << 8);
+  private readonly names: Interner;
+  private readonly ids: Interner;
+  private readonly keys: Interner;
   /** Property values that repeat (tiers, plans, ...): interned with a small table. */
-  private readonly values = new Interner(1 << 10, 1 << 14);
+  private readonly values: Interner;
   /** Where the value read by the last readString/readValue call ended. */
   private end = 0;
   private props: Record<string, unknown> | undefined = undefined;
@@ -39,8 +56,21 @@ export class EventLineScanner {
   private propsStart = 0;
   private propsEnd = 0;
 
-  /** `keep`: the property keys to build (undefined: all of them, exactly as JSON.parse builds the object). */
-  constructor(private readonly keep?: ReadonlySet<string> | undefined) {}
+  /**
+   * `keep`: the property keys to build (undefined: all of them, exactly as JSON.parse builds the object).
+   * `internLimit`: at most this many strings of each kind are interned (default 2M), past it they are decoded as
+   * they come.
+   */
+  constructor(
+    private readonly keep?: ReadonlySet<string> | undefined,
+    options: { internLimit?: number | undefined } = {},
+  ) {
+    const limit = options.internLimit ?? 1 << 21;
+    this.names = new Interner(1 << 10, limit);
+    this.ids = new Interner(1 << 14, limit);
+    this.keys = new Interner(1 << 8, limit);
+    this.values = new Interner(1 << 10, Math.min(limit, 1 << 14));
+  }
 
   /** The event on bytes [i, n) of `b`, or undefined when the validating path must read the line. */
   scan(b: Uint8Array, i: number, n: number): ScoringEvent | undefined {
@@ -56,33 +86,34 @@ export class EventLineScanner {
     i = skipSpaceBytes(b, i + 1, n);
     for (;;) {
       if (i >= n || b[i] !== QUOTE) return undefined; // `{}` too: the validating path names the missing fields
-      const bit = keyBit(b, i + 1, n);
-      if (bit === 0 || (seen & bit) !== 0) return undefined;
-      seen |= bit;
-      i = skipSpaceBytes(b, i + 2 + KEY_LENGTH[bit]!, n);
+      const keyEnd = plainStringEndBytes(b, i + 1, n);
+      const field = keyEnd < 0 ? 0 : FIELDS.ofBytes(b, i + 1, keyEnd);
+      if (field === 0 || (seen & (1 << field)) !== 0) return undefined;
+      seen |= 1 << field;
+      i = skipSpaceBytes(b, keyEnd + 1, n);
       if (i >= n || b[i] !== COLON) return undefined;
       i = skipSpaceBytes(b, i + 1, n);
       const c = b[i];
       if (c === QUOTE) {
-        if (bit === NAME) name = this.names.read(b, i + 1, n);
-        else if (bit === USER_ID || bit === ACCOUNT_ID) {
+        if (field === NAME) name = this.names.read(b, i + 1, n);
+        else if (field === USER_ID || field === ACCOUNT_ID) {
           const id = this.ids.read(b, i + 1, n);
-          if (bit === USER_ID) userId = id;
+          if (field === USER_ID) userId = id;
           else accountId = id;
-        } else if (bit === EVENT_ID) eventId = readPlainString(b, i + 1, n);
-        else if (bit === TIMESTAMP) {
+        } else if (field === EVENT_ID) eventId = readPlainString(b, i + 1, n);
+        else if (field === TIMESTAMP) {
           const ms = utcInstantBytes(b, i + 1, n);
           timestamp = ms >= 0 ? ms : readPlainString(b, i + 1, n);
         } else return undefined; // properties as a string: the schema says why not
         if (stringEnd < 0) return undefined;
         i = stringEnd + 1;
-      } else if (bit === PROPERTIES && c === OPEN_BRACE) {
+      } else if (field === PROPERTIES && c === OPEN_BRACE) {
         this.propsStart = i;
         i = this.readProperties(b, i, n);
         if (i < 0) return undefined;
         this.propsEnd = i;
         properties = this.props;
-      } else if (bit === TIMESTAMP && c !== undefined && c >= 49 && c <= 57) {
+      } else if (field === TIMESTAMP && c !== undefined && c >= 49 && c <= 57) {
         // A positive integer without sign, fraction or exponent, exact as a double (else the validating path).
         let j = i;
         let value = 0;
@@ -205,37 +236,16 @@ const INVALID = Symbol('invalid');
 /** Where the string read by the last string-reading call ended (its closing quote), −1 if it could not be read. */
 let stringEnd = -1;
 
-const EVENT_ID = 1;
-const NAME = 2;
-const USER_ID = 4;
-const ACCOUNT_ID = 8;
-const TIMESTAMP = 16;
-const PROPERTIES = 32;
-const KEY_LENGTH: Record<number, number> = { 1: 7, 2: 4, 4: 6, 8: 9, 16: 9, 32: 10 };
-
-/** Which native field the key starting at `i` (after its opening quote) names, by bit; 0 for any other key. */
-function keyBit(b: Uint8Array, i: number, n: number): number {
-  switch (b[i]) {
-    case 101:
-      return matchKey(b, i, n, 'eventId', EVENT_ID);
-    case 110:
-      return matchKey(b, i, n, 'name', NAME);
-    case 117:
-      return matchKey(b, i, n, 'userId', USER_ID);
-    case 97:
-      return matchKey(b, i, n, 'accountId', ACCOUNT_ID);
-    case 116:
-      return matchKey(b, i, n, 'timestamp', TIMESTAMP);
-    case 112:
-      return matchKey(b, i, n, 'properties', PROPERTIES);
-    default:
-      return 0;
-  }
-}
-
-function matchKey(b: Uint8Array, i: number, n: number, key: string, bit: number): number {
-  return matchesBytes(b, i, n, key) && b[i + key.length] === QUOTE && i + key.length < n ? bit : 0;
-}
+/** The native fields (docs/data-model.md) by key; each field's number n is bit 1 << n of `seen`. */
+const FIELDS = new KeyTable(['eventId', 'name', 'userId', 'accountId', 'timestamp', 'properties']);
+const {
+  eventId: EVENT_ID,
+  name: NAME,
+  userId: USER_ID,
+  accountId: ACCOUNT_ID,
+  timestamp: TIMESTAMP,
+  properties: PROPERTIES,
+} = FIELDS.code;
 
 function latin1(b: Uint8Array, start: number, end: number): string {
   return (b as Buffer).latin1Slice(start, end);
@@ -396,6 +406,10 @@ function digitsAt(b: Uint8Array, at: number, count: number): number {
 }
 
 declare global {
+  // ES2024, in every Node this project supports (>= 20); the TypeScript lib in use predates it.
+  interface String {
+    isWellFormed(): boolean;
+  }
   // Node's Buffer has these (what toString('latin1' | 'utf8', start, end) calls), without the argument checks.
   interface Buffer {
     latin1Slice(start: number, end: number): string;

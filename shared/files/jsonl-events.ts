@@ -1,9 +1,10 @@
 import { open } from 'node:fs/promises';
 import type { ScoringEvent } from '../domain/event.js';
 import { EventLineScanner } from './event-bytes.js';
-import { parseEventLine } from './event-line.js';
+import { parseEventText } from './event-line.js';
 
-export { checkedEvent, parseEventLine, parseEventValue, parseUtcInstant } from './event-line.js';
+export { parseEventLine } from './event-bytes.js';
+export { checkedEvent, parseEventValue, parseUtcInstant } from './event-line.js';
 
 export interface JsonlReadIssue {
   line: number;
@@ -72,7 +73,7 @@ export async function* readJsonlPages(file: string, options: JsonlReadOptions = 
     let event = scanner.scan(b, s, e);
     if (event === undefined) {
       const text = b.utf8Slice(s, e);
-      const parsed = parseEventLine(text);
+      const parsed = parseEventText(text);
       if (typeof parsed === 'string') {
         if (text.trim() !== '') options.onIssue?.({ line: lineNo, message: parsed });
         return;

@@ -237,3 +237,44 @@ export function skipValueBytes(b: Uint8Array, i: number, n: number, depth = 0): 
   if (c === 110 /* n */) return matchesBytes(b, i, n, 'null') ? i + 4 : -1;
   return -1;
 }
+
+// ---- keys ----
+
+/**
+ * A fixed list of object keys (ASCII), looked up straight from text or from bytes without building the key
+ * string: `code[key]` is each key's number (its position, from 1), and a lookup answers it, or 0 for any other key.
+ * A key written with escapes is not looked up here: the readers send such lines to JSON.parse.
+ */
+export class KeyTable<K extends string> {
+  /** Each key's number: its position in the list, from 1. */
+  readonly code: Readonly<Record<K, number>>;
+  /** Key numbers by key length. */
+  private readonly byLength: number[][] = [];
+
+  constructor(private readonly keys: readonly K[]) {
+    const code = {} as Record<K, number>;
+    keys.forEach((key, i) => {
+      code[key] = i + 1;
+      const sameLength = this.byLength[key.length] ?? [];
+      sameLength.push(i + 1);
+      this.byLength[key.length] = sameLength;
+    });
+    this.code = code;
+  }
+
+  /** The number of the key spelled by text[start, end), or 0. */
+  ofText(s: string, start: number, end: number): number {
+    const candidates = this.byLength[end - start];
+    if (candidates === undefined) return 0;
+    for (const number of candidates) if (s.startsWith(this.keys[number - 1]!, start)) return number;
+    return 0;
+  }
+
+  /** The number of the key spelled by bytes [start, end) of `b`, or 0. */
+  ofBytes(b: Uint8Array, start: number, end: number): number {
+    const candidates = this.byLength[end - start];
+    if (candidates === undefined) return 0;
+    for (const number of candidates) if (matchesBytes(b, start, end, this.keys[number - 1]!)) return number;
+    return 0;
+  }
+}

@@ -1,5 +1,5 @@
 import type { ScoringEvent } from '../../domain/event.js';
-import { ownCopy as own, plainStringEnd, skipSpace, skipValue, stringEnd } from '../../json/scan.js';
+import { KeyTable, ownCopy as own, plainStringEnd, skipSpace, skipValue, stringEnd } from '../../json/scan.js';
 import { eventIdOfSortKey } from './keys.js';
 
 /**
@@ -75,13 +75,9 @@ function readItems(text: string, i: number, out: ScoringEvent[]): number {
   }
 }
 
-// Attribute names of the events table (see eventItem): sk, n, u, a, t, p.
-const SK = 1;
-const NAME = 2;
-const USER = 3;
-const ACCOUNT = 4;
-const TS = 5;
-const PROPS = 6;
+/** Attribute names of the events table (see eventItem). */
+const ATTRIBUTES = new KeyTable(['sk', 'n', 'u', 'a', 't', 'p']);
+const { sk: SK, n: NAME, u: USER, a: ACCOUNT, t: TS } = ATTRIBUTES.code;
 const OTHER = 0;
 
 /** Where the value read by the last readAttribute call ended. */
@@ -102,7 +98,7 @@ function readItem(text: string, i: number, out: ScoringEvent[]): number {
       if (text.charCodeAt(i) !== 34) return -1;
       const keyEnd = plainStringEnd(text, i + 1);
       if (keyEnd < 0) return -1;
-      const attribute = attributeOf(text, i + 1, keyEnd);
+      const attribute = ATTRIBUTES.ofText(text, i + 1, keyEnd);
       i = skipSpace(text, keyEnd + 1);
       if (text.charCodeAt(i) !== 58) return -1;
       i = skipSpace(text, i + 1);
@@ -149,20 +145,6 @@ function readItem(text: string, i: number, out: ScoringEvent[]): number {
     properties,
   });
   return i + 1;
-}
-
-function attributeOf(text: string, start: number, end: number): number {
-  const c = text.charCodeAt(start);
-  if (end - start === 1) {
-    if (c === 110 /* n */) return NAME;
-    if (c === 117 /* u */) return USER;
-    if (c === 97 /* a */) return ACCOUNT;
-    if (c === 116 /* t */) return TS;
-    if (c === 112 /* p */) return PROPS;
-    return OTHER;
-  }
-  if (end - start === 2 && c === 115 /* s */ && text.charCodeAt(start + 1) === 107 /* k */) return SK;
-  return OTHER;
 }
 
 /**

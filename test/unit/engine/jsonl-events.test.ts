@@ -136,6 +136,8 @@ describe('parseEventLine', () => {
     fc.constantFrom('login', 'u1', 'a-1', ' padded ', '', 'é', '😀', 'tab\there', 'quote"d', 'back\\slash', 'nl\n'),
     fc.string({ maxLength: 8 }),
     fc.string({ unit: 'grapheme', maxLength: 6 }),
+    // Any UTF-16, lone surrogates included (text that has no exact UTF-8 form).
+    fc.string({ unit: 'binary', maxLength: 4 }),
   );
   const timestamp = fc.oneof(
     {
@@ -232,6 +234,10 @@ describe('parseEventLine', () => {
     '{"name":"a","userId":"u","timestamp":1000,"properties":{"k":01}}',
     '{"name":"a","userId":"u","timestamp":1000,"properties":[]}',
     '  {  "name" : "a" , "userId" : "u" , "timestamp" : 1000 , "properties" : { } }  ',
+    // Lone surrogates written as they are (not escaped): no UTF-8 form, so the byte reader must not see them.
+    '{"name":"a","userId":"u\ud800","timestamp":1000}',
+    '{"name":"a\udc00b","userId":"u","timestamp":1000}',
+    '{"name":"a","userId":"u","timestamp":1000,"properties":{"k":"\ud83d"}}',
   ])('reads %s as JSON.parse would', (l) => {
     let expected: ScoringEvent | string;
     try {

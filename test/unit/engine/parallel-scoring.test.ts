@@ -210,6 +210,50 @@ describe('scoreJsonlFile: threads > 1 gives exactly the raw scores of one thread
   });
 });
 
+describe('scoreJsonlFile: dedupe meets the same ids however they are written and wherever they are', () => {
+  it('ids that differ only in escapes are one id, in one part or across parts (1, 2 and 3 threads)', async () => {
+    // Arrange: each event is sent twice, the second time with its ids written with \u escapes (so the byte reader
+    // hands that line to JSON.parse) or with a non-ASCII id, half of the repeats far down the file (another part).
+    const stamp = new Date(T - 2 * DAY_MS).toISOString();
+    const line = (userId: string, eventId: string, name: string) =>
+      `{"eventId":"${eventId}","name":"${name}","userId":"${userId}","timestamp":"${stamp}"}`;
+    const escaped = (id: string) => [...id].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+    const firsts: string[] = [];
+    const repeats: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const userId = i % 3 === 0 ? `ü${i % 17}` : `u${i % 17}`;
+      firsts.push(line(userId, `e-${i}`, 'login'));
+      // The repeat's name differs: were it counted, the scores would show it.
+      const repeat =
+        i % 2 === 0
+          ? line(escaped(userId), `e-${i}`, 'project_created')
+          : line(userId, escaped(`e-${i}`), 'project_created');
+      (i % 4 < 2 ? firsts : repeats).push(repeat);
+    }
+    // The same event id under another user is another event.
+    firsts.push(line('other', 'e-1', 'login'));
+    const file = writeLines([...firsts, ...Array.from({ length: 200 }, () => ''), ...repeats]);
+
+    // Act
+    const runs = await Promise.all(
+      [1, 2, 3].map((threads) => scoreJsonlFile(file, USER_FULL, { asOf: T, threads, dedupe: true })),
+    );
+
+    // Assert
+    for (const run of runs) {
+      expect(run.stats.duplicates).toBe(300);
+      expect(run.stats.counted).toBe(301);
+      expect(run.finish()).toEqual(runs[0]!.finish());
+      expect(
+        run
+          .finish()
+          .flatMap((r) => r.contributions)
+          .find((c) => c.signal === 'projects')?.value ?? 0,
+      ).toBe(0);
+    }
+  });
+});
+
 describe('splitAtLines', () => {
   it('cuts just after newlines, in order, covering the file', () => {
     const file = writeLines(['a', 'bb', 'ccc', 'dddd', 'eeeee']);
