@@ -7,7 +7,18 @@ import { eventFromItem } from '../../shared/adapters/dynamodb/event-store.js';
 import { seededRandom } from '../../shared/domain/random.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/local/config.js';
 import { readServerInfo } from '../../shared/local/data-dir.js';
-import { Api, type Child, freePort, ROOT, startLocalServer, tempDir } from './support.js';
+import {
+  Api,
+  type Child,
+  DAY,
+  dateOf,
+  E2E_MODELS,
+  type LocalServerEnv,
+  onFreePorts,
+  startLocalServer,
+  tempDir,
+  today,
+} from './support.js';
 
 /**
  * Ctrl-C is unlucky input too (docs/local-mode.md#stopping): the real server process gets SIGINT at a random point
@@ -21,34 +32,11 @@ const SEED = Number(process.env.PULSE_TEST_SEED ?? Date.now() % 1_000_000);
 const random = seededRandom(SEED);
 const between = (min: number, max: number) => Math.round(min + random() * (max - min));
 
-const DAY = 86_400_000;
-const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
-const dateOf = (daysAgo: number) => new Date(today - daysAgo * DAY).toISOString().slice(0, 10);
+/** An ISO instant `daysAgo` days before today at 10:00 UTC plus `second` seconds. */
 const at = (daysAgo: number, second: number) =>
   new Date(today - daysAgo * DAY + 36_000_000 + second * 1000).toISOString();
 
 const STACK_TRACE = /^\s+at .+:\d+:\d+\)?$/m;
-const MODELS = join(ROOT, 'test/e2e/fixtures/models');
-
-interface Env {
-  port: number;
-  s3Port: number;
-  dataDir: string;
-  apiToken: string;
-  writeKey: string;
-  modelsDir?: string;
-}
-
-async function envFor(dataDir: string, modelsDir?: string): Promise<Env> {
-  return {
-    port: await freePort(),
-    s3Port: await freePort(),
-    dataDir,
-    apiToken: 'stop-token',
-    writeKey: 'stop-key',
-    ...(modelsDir ? { modelsDir } : {}),
-  };
-}
 
 /** SIGINT and wait; the code and what the process wrote. */
 async function interrupt(server: Child): Promise<{ code: number | null; output: string }> {
@@ -98,13 +86,22 @@ describe(`SIGINT at a random point (seed ${SEED})`, () => {
     for (const dir of dirs) dir.remove();
   });
 
+  /** A new data dir (removed after the suite) and the server's settings for it on free ports. */
+  async function newDataDir(prefix: string, modelsDir?: string): Promise<{ path: string; env: LocalServerEnv }> {
+    const data = tempDir(prefix);
+    dirs.push(data);
+    const env = await onFreePorts({ dataDir: data.path, apiToken: 'stop-token', writeKey: 'stop-key', modelsDir });
+    return { path: data.path, env };
+  }
+
+  const apiOf = (env: LocalServerEnv) => new Api(`http://127.0.0.1:${env.port}`, env.apiToken, env.writeKey);
+
   it('during concurrent ingest: exit 0, no stack trace; after a restart every acknowledged event is stored and resends count once', async () => {
     // Arrange: four clients posting batches of 25 distinct events as fast as the server answers.
-    const data = tempDir('pulse-stop-ingest-');
-    dirs.push(data);
-    const env = await envFor(data.path, MODELS);
+    const data = await newDataDir('pulse-stop-ingest-', E2E_MODELS);
+    const env = data.env;
     const server = track(await startLocalServer(env));
-    const api = new Api(`http://127.0.0.1:${env.port}`, env.apiToken, env.writeKey);
+    const api = apiOf(env);
     const batchOf = (client: number, batch: number) =>
       Array.from({ length: 25 }, (_, i) => ({
         eventId: `c${client}-b${batch}-e${i}`,
@@ -175,11 +172,10 @@ describe(`SIGINT at a random point (seed ${SEED})`, () => {
 
   it('during a backfill: exit 0; the restart resumes the backfill, which succeeds with one history row per date', async () => {
     // Arrange
-    const data = tempDir('pulse-stop-run-');
-    dirs.push(data);
-    const env = await envFor(data.path, MODELS);
+    const data = await newDataDir('pulse-stop-run-', E2E_MODELS);
+    const env = data.env;
     const server = track(await startLocalServer(env));
-    const api = new Api(`http://127.0.0.1:${env.port}`, env.apiToken, env.writeKey);
+    const api = apiOf(env);
     const events = Array.from({ length: 30 }, (_, day) =>
       Array.from({ length: 10 }, (__, u) => ({
         eventId: `d${day}-u${u}`,
@@ -223,9 +219,8 @@ describe(`SIGINT at a random point (seed ${SEED})`, () => {
 
   it('during the demo: exit 0, no stack trace; `npm start -- --demo` again completes it with every demo event once', async () => {
     // Arrange
-    const data = tempDir('pulse-stop-demo-');
-    dirs.push(data);
-    const env = await envFor(data.path);
+    const data = await newDataDir('pulse-stop-demo-');
+    const env = data.env;
     const server = track(await startLocalServer(env, ['--demo']));
     await server.waitFor(/Loading the demo: .* (\d+) events/, 60_000);
     const delay = between(0, 25_000);
@@ -238,7 +233,7 @@ describe(`SIGINT at a random point (seed ${SEED})`, () => {
     await restarted.waitFor(/Demo ready in [\d.]+ s\./, 480_000);
     const marker = JSON.parse(readFileSync(join(data.path, 'demo.json'), 'utf8'));
     const stored = await storedEvents(data.path);
-    const api = new Api(`http://127.0.0.1:${env.port}`, env.apiToken, env.writeKey);
+    const api = apiOf(env);
     const scores = await api.get('/v1/scores?model=account&limit=5');
     await restarted.stop('SIGINT');
 

@@ -9,8 +9,25 @@ import { type LoadedModel, modelContentHash } from '../../shared/domain/model/lo
 import type { Model } from '../../shared/domain/model/schema.js';
 import { seededRandom } from '../../shared/domain/random.js';
 import type { RunDeps } from '../../shared/run/deps.js';
+import { model } from './engine.js';
 
 export const SHARDS = 4;
+
+/**
+ * The model the run tests score: logins and report exports over 7 days, an inactivity penalty, three bands and
+ * both alert kinds.
+ */
+export const USAGE_MODEL = model({
+  name: 'usage',
+  windowDays: 7,
+  signals: [
+    { name: 'logins', event: 'login', weight: 2 },
+    { name: 'reports', event: 'report_exported', weight: 5 },
+  ],
+  penalties: [{ name: 'inactive', inactiveDays: 3, points: -4 }],
+  bands: [{ name: 'low' }, { name: 'mid', min: 5 }, { name: 'high', min: 15 }],
+  alerts: { drop: { points: 5 }, bandChange: true },
+});
 
 export interface MemoryDeps extends RunDeps {
   events: InMemoryEventStore;

@@ -1,5 +1,5 @@
 import { reasonsForChange } from '../../shared/domain/engine/finalize.js';
-import type { EntityScore, PreviousScore } from '../../shared/domain/engine/types.js';
+import type { EntityScore, FiredAlert, PreviousScore } from '../../shared/domain/engine/types.js';
 import { type StoredScore, storedScoreOf } from '../../shared/ports/score-store.js';
 
 /**
@@ -38,4 +38,22 @@ export function entityScore(fields: Partial<EntityScore> = {}, previous: Previou
 /** A current score as the score store returns it: `entityScore` without alerts, plus what it was compared with. */
 export function storedScore(fields: Partial<EntityScore> = {}, previous: PreviousScore | null = null): StoredScore {
   return storedScoreOf(entityScore(fields, previous), previous);
+}
+
+/** An alert a run fired (defaults: user `u1`'s score under `usage` dropped from 30 to 1 as logins fell away). */
+export function firedAlert(fields: Partial<FiredAlert> = {}): FiredAlert {
+  return {
+    type: 'ScoreDropped',
+    entityType: 'user',
+    entityId: 'u1',
+    model: 'usage',
+    asOf: '2026-03-02T00:00:00.000Z',
+    score: 1,
+    previousScore: 30,
+    band: 'low',
+    previousBand: 'high',
+    reasons: [{ kind: 'signal', name: 'logins', previousPoints: 31, points: 2, delta: -29 }],
+    topContributions: [{ signal: 'logins', value: 1, points: 2 }],
+    ...fields,
+  };
 }

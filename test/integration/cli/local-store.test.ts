@@ -1,10 +1,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../../../shared/cli/io.js';
-import { runCli } from '../../../shared/cli/main.js';
 import type { ScoringEvent } from '../../../shared/domain/event.js';
 import { parseEventLine } from '../../../shared/files/jsonl-events.js';
 import { localConfig } from '../../../shared/local/config.js';
@@ -12,6 +9,7 @@ import { readServerInfo, writeServerInfo } from '../../../shared/local/data-dir.
 import { startLocalServer } from '../../../shared/local/server.js';
 import { openLocalStack } from '../../../shared/local/stack.js';
 import type { ShadowReport } from '../../../shared/run/shadow.js';
+import { runPulseCli } from '../../support/cli.js';
 import { modelYaml, type SyntheticData, writeSynthetic } from '../../support/synthetic.js';
 
 /**
@@ -31,20 +29,10 @@ let data: SyntheticData;
 /** calibrate replaying the events file: the reference the other sources must reproduce. */
 let fromFile: { model: unknown; n: number };
 
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        append(chunk.toString());
-        done();
-      },
-    });
-  const io: CliIO = { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)), env, cwd: work };
-  const code = await runCli(['node', 'pulse', ...args], io);
-  return { code, out, err };
-}
+const cli = (...args: string[]) => runPulseCli(args, env, work);
+/** `pulse calibrate` of the active model `engaged` against the synthetic outcomes, with more arguments. */
+const calibrate = (...args: string[]) =>
+  cli('calibrate', '--model', 'engaged', '--outcomes', data.outcomesFile, ...args);
 
 beforeAll(async () => {
   data = writeSynthetic(mkdtempSync(join(work, 'synthetic-')), { users: 200, seed: 3 });
@@ -92,16 +80,7 @@ afterAll(() => {
 describe('pulse calibrate without --events (no server running)', () => {
   it('replays the local store for an active model given by name, with the result of the file replay', async () => {
     // Act
-    const result = await cli(
-      'calibrate',
-      '--model',
-      'engaged',
-      '--outcomes',
-      data.outcomesFile,
-      '--out',
-      'out-store',
-      '--json',
-    );
+    const result = await calibrate('--out', 'out-store', '--json');
 
     // Assert
     expect(result.err).toBe('');
@@ -117,16 +96,7 @@ describe('pulse calibrate without --events (no server running)', () => {
 
   it('reads the published snapshots of the local store with --snapshots and no value', async () => {
     // Act
-    const result = await cli(
-      'calibrate',
-      '--model',
-      'engaged',
-      '--outcomes',
-      data.outcomesFile,
-      '--snapshots',
-      '--out',
-      'out-snap',
-    );
+    const result = await calibrate('--snapshots', '--out', 'out-snap');
 
     // Assert
     expect(result.code).toBe(0);
@@ -146,37 +116,17 @@ describe('pulse calibrate without --events (no server running)', () => {
   });
 
   it('exits 2 when both --events and --snapshots are given', async () => {
-    const result = await cli(
-      'calibrate',
-      '--model',
-      'engaged',
-      '--outcomes',
-      data.outcomesFile,
-      '--events',
-      data.eventsFile,
-      '--snapshots',
-    );
+    const result = await calibrate('--events', data.eventsFile, '--snapshots');
     expect(result.code).toBe(2);
     expect(result.err).toContain('not both');
   });
 
   it('exits 2 saying what to do when the data dir holds no store', async () => {
     const empty = { ...env, PULSE_DATA_DIR: join(work, 'no-store') };
-    let err = '';
-    const io: CliIO = {
-      stdout: new Writable({ write: (_c, _e, done) => done() }),
-      stderr: new Writable({
-        write(chunk, _e, done) {
-          err += chunk.toString();
-          done();
-        },
-      }),
-      env: empty,
-      cwd: work,
-    };
-    const code = await runCli(
-      ['node', 'pulse', 'calibrate', '--model', 'engaged', '--outcomes', data.outcomesFile],
-      io,
+    const { code, err } = await runPulseCli(
+      ['calibrate', '--model', 'engaged', '--outcomes', data.outcomesFile],
+      empty,
+      work,
     );
     expect(code).toBe(2);
     expect(err).toContain('which holds none yet: pass --events <file.jsonl>');
@@ -272,27 +222,8 @@ describe('with the local server running on the data dir', () => {
     const server = await startLocalServer(localConfig(env, work, { s3Port: 0, quiet: true }));
     try {
       // Act
-      const store = await cli(
-        'calibrate',
-        '--model',
-        'engaged',
-        '--outcomes',
-        data.outcomesFile,
-        '--out',
-        'out-server',
-        '--json',
-      );
-      const snapshots = await cli(
-        'calibrate',
-        '--model',
-        'engaged',
-        '--outcomes',
-        data.outcomesFile,
-        '--snapshots',
-        '--out',
-        'out-server-snap',
-        '--json',
-      );
+      const store = await calibrate('--out', 'out-server', '--json');
+      const snapshots = await calibrate('--snapshots', '--out', 'out-server-snap', '--json');
       const shadow = await cli('shadow', join(work, 'engaged.draft.yaml'), '--as-of', '2026-03-31', '--json');
       const info = readServerInfo(env.PULSE_DATA_DIR!)!;
       writeServerInfo(env.PULSE_DATA_DIR!, { ...info, dynamoUrl: undefined });

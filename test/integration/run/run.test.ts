@@ -20,23 +20,12 @@ import { LocalRunner } from '../../../shared/run/local-runner.js';
 import type { SnapshotManifest } from '../../../shared/run/snapshot.js';
 import { DUCKDB_TYPES } from '../../support/duckdb.js';
 import { describeOnDynamoEngines, useDynamo } from '../../support/dynamo.js';
-import { model } from '../../support/engine.js';
-import { loaded } from '../../support/run-fixture.js';
+import { loaded, USAGE_MODEL } from '../../support/run-fixture.js';
 import { type S3Harness, startS3rver } from '../../support/s3.js';
 
 const SHARDS = 4;
 const BANDS = ['low', 'mid', 'high'];
-const usage = model({
-  name: 'usage',
-  windowDays: 7,
-  signals: [
-    { name: 'logins', event: 'login', weight: 2 },
-    { name: 'reports', event: 'report_exported', weight: 5 },
-  ],
-  penalties: [{ name: 'inactive', inactiveDays: 5, points: -3 }],
-  bands: [{ name: 'low' }, { name: 'mid', min: 8 }, { name: 'high', min: 20 }],
-  alerts: { drop: { points: 4 }, bandChange: true },
-});
+const usage = USAGE_MODEL;
 
 function userEvents(): ScoringEvent[] {
   const out: ScoringEvent[] = [];
@@ -136,7 +125,7 @@ describeOnDynamoEngines('run against s3rver and', (engine) => {
     expect(current).toHaveLength(29);
     const sleeper = await deps.scores.getCurrent('user', 'sleeper', ['usage', 'other']);
     expect(sleeper).toEqual([
-      expect.objectContaining({ score: -3, band: 'low', penalties: [{ rule: 'inactive', points: -3 }] }),
+      expect.objectContaining({ score: -4, band: 'low', penalties: [{ rule: 'inactive', points: -4 }] }),
     ]);
     const u5 = current.find((c) => c.entityId === 'user-5')!;
     const history = await deps.scores.history({ entityType: 'user', entityId: 'user-5', model: 'usage' });

@@ -2,23 +2,20 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { slackMessage, WebhookAlertSink } from '../../../shared/adapters/webhook/alert-sink.js';
-import type { FiredAlert } from '../../../shared/domain/engine/types.js';
+import { firedAlert } from '../../support/scores.js';
 
-function alert(id: string): FiredAlert {
-  return {
+const alert = (entityId: string) =>
+  firedAlert({
     type: 'BandChanged',
     entityType: 'account',
-    entityId: id,
+    entityId,
     model: 'customer',
-    asOf: '2026-03-02T00:00:00.000Z',
     score: 38.5,
     previousScore: 52,
-    band: 'low',
     previousBand: 'medium',
     reasons: [{ kind: 'signal', name: 'core-use', previousPoints: 20, points: 6.5, delta: -13.5 }],
     topContributions: [{ signal: 'core-use', value: 2, points: 6.5 }],
-  };
-}
+  });
 
 /** A loopback receiver answering each request with the next status of `statuses` (the last one repeats). */
 async function receiver(statuses: number[]): Promise<{ url: string; bodies: unknown[]; server: Server }> {

@@ -5,9 +5,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { sortableNumber } from '../../../shared/adapters/dynamodb/score-index.js';
 import { DynamoScoreStore } from '../../../shared/adapters/dynamodb/score-store.js';
 import { EventBridgeAlertSink } from '../../../shared/adapters/eventbridge/alert-sink.js';
-import type { FiredAlert } from '../../../shared/domain/engine/types.js';
 import type { ScoreWrite } from '../../../shared/ports/score-store.js';
-import { entityScore } from '../../support/scores.js';
+import { entityScore, firedAlert } from '../../support/scores.js';
 
 const dynamo = mockClient(DynamoDBClient);
 const events = mockClient(EventBridgeClient);
@@ -15,21 +14,7 @@ const noWait = { maxAttempts: 6, baseDelayMs: 1, maxDelayMs: 2, sleep: async () 
 
 const score = (i: number) => entityScore({ entityId: `u-${i}`, score: i });
 
-function alert(i: number): FiredAlert {
-  return {
-    type: 'ScoreDropped',
-    entityType: 'user',
-    entityId: `u-${i}`,
-    model: 'usage',
-    asOf: '2026-03-02T00:00:00.000Z',
-    score: 1,
-    previousScore: 30,
-    band: 'low',
-    previousBand: 'high',
-    reasons: [{ kind: 'signal', name: 'logins', previousPoints: 31, points: 2, delta: -29 }],
-    topContributions: [{ signal: 'logins', value: 1, points: 2 }],
-  };
-}
+const alert = (i: number) => firedAlert({ entityId: `u-${i}` });
 
 describe('DynamoScoreStore writes under throttling', () => {
   beforeEach(() => dynamo.reset());

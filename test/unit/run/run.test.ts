@@ -12,19 +12,9 @@ import { createRun, planRun } from '../../../shared/run/plan.js';
 import type { SnapshotManifest } from '../../../shared/run/snapshot.js';
 import { readAhead, runShard, type ScoredShard, skipUnwritable } from '../../../shared/run/worker.js';
 import { model } from '../../support/engine.js';
-import { events, memoryDeps, SHARDS } from '../../support/run-fixture.js';
+import { events, memoryDeps, SHARDS, USAGE_MODEL } from '../../support/run-fixture.js';
 
-const usage = model({
-  name: 'usage',
-  windowDays: 7,
-  signals: [
-    { name: 'logins', event: 'login', weight: 2 },
-    { name: 'reports', event: 'report_exported', weight: 5 },
-  ],
-  penalties: [{ name: 'inactive', inactiveDays: 3, points: -4 }],
-  bands: [{ name: 'low' }, { name: 'mid', min: 5 }, { name: 'high', min: 15 }],
-  alerts: { drop: { points: 5 }, bandChange: true },
-});
+const usage = USAGE_MODEL;
 
 async function readParquet(bytes: Uint8Array): Promise<Record<string, unknown>[]> {
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
