@@ -71,7 +71,7 @@ describe('least privilege, both ways: each role grants exactly what its code can
   let template: Template;
 
   beforeAll(() => {
-    scanner = new SdkCommandScanner(PROJECT_DIR, Object.values(FUNCTION_ENTRIES));
+    scanner = new SdkCommandScanner(PROJECT_DIR, Object.values(FUNCTION_ENTRIES), ['DynamoTable']);
     template = Template.fromStack(synthApp({ 'pulse:modelsDir': REPO_MODELS }).service);
   }, 600_000);
 
@@ -100,6 +100,13 @@ describe('least privilege, both ways: each role grants exactly what its code can
     // The API function builds no event store and no S3 store: nothing of ingest's or of the run's reaches it.
     const api = scanner.commandsOf(FUNCTION_ENTRIES.api);
     expect(api.some((c) => c.adapter === 'DynamoEventStore' || c.client === 'client-s3')).toBe(false);
+    // Shared table helpers and base classes act for the adapter that calls them: erasing a user's events is the
+    // events eraser's Query and BatchWriteItem (events table), not a helper's (which would say scores table).
+    expect(api.filter((c) => c.adapter === 'DynamoTable' || c.adapter === 'TableEraser')).toEqual([]);
+    expect(api.filter((c) => c.adapter === 'DynamoEventEraser').map((c) => c.command)).toEqual([
+      'BatchWriteItemCommand',
+      'QueryCommand',
+    ]);
     // Ingest writes events through EventStore.putEvents, one conditional put each: no Query of the events table,
     // and none of local mode's sole-writer batch calls.
     const ingest = scanner.commandsOf(FUNCTION_ENTRIES.ingest);

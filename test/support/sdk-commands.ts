@@ -6,7 +6,9 @@ import ts from 'typescript';
  * module through the project's sources (not node_modules), resolved with the TypeScript checker. A call through a
  * port interface (e.g. `EventStore.putEvents`) reaches the implementing classes that the same function constructs,
  * so a function only "issues" what the adapters it builds can do on the paths it calls. Each command is attributed
- * to the innermost adapter class (shared/adapters/…) it is issued from: that says which table it touches.
+ * to the innermost adapter class (shared/adapters/…) it is issued from: that says which table it touches. Abstract
+ * base classes and the table-agnostic helpers named in `helperClasses` (e.g. `DynamoTable`, which any adapter wraps
+ * around its own table) claim nothing: their commands belong to the adapter that calls them.
  */
 export interface SdkCommand {
   /** `@aws-sdk/client-…` package, e.g. `client-dynamodb`. */
@@ -33,6 +35,7 @@ export class SdkCommandScanner {
   constructor(
     private readonly projectRoot: string,
     entries: readonly string[],
+    private readonly helperClasses: readonly string[] = [],
   ) {
     const config = ts.readConfigFile(join(projectRoot, 'tsconfig.json'), ts.sys.readFile);
     const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, projectRoot);
@@ -44,7 +47,7 @@ export class SdkCommandScanner {
   commandsOf(entry: string): SdkCommand[] {
     const source = this.program.getSourceFile(join(this.projectRoot, entry));
     if (!source) throw new Error(`${entry} is not part of the program`);
-    return new Walk(this.checker, this.projectRoot).run(source);
+    return new Walk(this.checker, this.projectRoot, new Set(this.helperClasses)).run(source);
   }
 }
 
@@ -60,7 +63,16 @@ class Walk {
   constructor(
     private readonly checker: ts.TypeChecker,
     private readonly projectRoot: string,
+    private readonly helperClasses: ReadonlySet<string>,
   ) {}
+
+  /** The adapter a class's code acts for: itself if it is a concrete adapter class, else whoever called it. */
+  private ownerOf(cls: ts.Node | undefined, caller: string | undefined): string | undefined {
+    if (!cls || !ts.isClassDeclaration(cls) || !cls.name) return caller;
+    if (!cls.getSourceFile().fileName.includes('/shared/adapters/')) return caller;
+    const abstract = cls.modifiers?.some((m) => m.kind === ts.SyntaxKind.AbstractKeyword) ?? false;
+    return abstract || this.helperClasses.has(cls.name.text) ? caller : cls.name.text;
+  }
 
   run(entry: ts.SourceFile): SdkCommand[] {
     this.reachModule(entry);
@@ -142,12 +154,7 @@ class Walk {
   }
 
   private reach(decl: ts.Declaration, adapter: string | undefined): void {
-    const own = (member: ts.Node) => {
-      const cls = member.parent;
-      return cls && ts.isClassDeclaration(cls) && cls.name && cls.getSourceFile().fileName.includes('/shared/adapters/')
-        ? cls.name.text
-        : adapter;
-    };
+    const own = (member: ts.Node) => this.ownerOf(member.parent, adapter);
     if (ts.isClassDeclaration(decl)) {
       if (!this.classes.has(decl)) {
         this.classes.add(decl);
@@ -178,7 +185,7 @@ class Walk {
     for (const m of cls.members) {
       if (!m.name || !ts.isIdentifier(m.name) || m.name.text !== name) continue;
       const target = ts.isPropertyDeclaration(m) ? m.initializer : m;
-      const owner = cls.getSourceFile().fileName.includes('/shared/adapters/') ? cls.name?.text : adapter;
+      const owner = this.ownerOf(cls, adapter);
       if (target) this.enqueue(target, owner);
     }
   }
