@@ -73,7 +73,7 @@ export class SoleWriterEventStore extends DynamoEventStore {
 
   /**
    * Start a group while fewer than `groupsInFlight` are being written: the waiting calls, in arrival order, that
-   * hold no key of a group in flight, up to `maxGroupItems`. The others wait for the next group.
+   * hold no key of a group in flight nor of an earlier call of this group, up to `maxGroupItems`. The others wait.
    */
   private writeNext(): void {
     if (this.writing >= this.groupsInFlight || this.queue.length === 0) return;
@@ -90,8 +90,7 @@ export class SoleWriterEventStore extends DynamoEventStore {
       this.queue.splice(i, 1);
       group.push(call);
       for (const key of call.keys) {
-        // A key twice in one group is claimed once; writeGroup counts the second a duplicate.
-        if (!this.claimed.has(key)) keys.push(key);
+        keys.push(key);
         this.claimed.add(key);
       }
       size += call.keys.length;
@@ -106,7 +105,10 @@ export class SoleWriterEventStore extends DynamoEventStore {
     this.writeNext();
   }
 
-  /** One group: each key once (the first sender in arrival order owns it), one insertAbsent, answers to each call. */
+  /**
+   * One group: one insertAbsent, answers to each call. Its calls hold distinct keys (a call sharing a key with an
+   * earlier one waits for a later group); the check below only keeps insertAbsent's input distinct whatever happens.
+   */
   private async writeGroup(group: Waiting[]): Promise<void> {
     const owner = new Set<string>();
     const items: Item[] = [];
