@@ -7,12 +7,10 @@ import { ENV } from '../../shared/config-names.js';
 import { type LoadedModel, loadModels } from '../../shared/domain/model/load.js';
 import { type EraseDeps, eraseEntity, liftTombstone } from '../../shared/erasure/erase.js';
 import type { ApiRouteDeps, RunLauncher } from '../../shared/http/api-routes.js';
-import type { EventStore } from '../../shared/ports/event-store.js';
 import type { RunStore } from '../../shared/ports/run-store.js';
-import type { SnapshotStore } from '../../shared/ports/snapshot-store.js';
 import { modelMap } from '../../shared/run/deps.js';
 import { exportEntity } from '../../shared/run/export.js';
-import { createBackfill, createRun } from '../../shared/run/plan.js';
+import { type CreateRunDeps, createBackfill, createRun } from '../../shared/run/plan.js';
 
 /** The API function's configuration, checked once at cold start: a missing variable fails fast. */
 export const ApiConfigSchema = envConfig({
@@ -42,22 +40,12 @@ export function stateMachineLauncher(deps: {
   runs: RunStore;
   shardCount: number;
 }): RunLauncher {
-  // Recording a run needs only the event store's shard count; the API function has no access to events or snapshots.
-  const events: EventStore = {
-    shardCount: deps.shardCount,
-    putEvents: () => Promise.reject(new Error('the API function does not write events')),
-    readShard: () => {
-      throw new Error('the API function does not read events');
-    },
+  // Recording a run needs only the shard count: the API function has no access to events or snapshots.
+  const planDeps: CreateRunDeps = {
+    models: modelMap(deps.models),
+    runs: deps.runs,
+    events: { shardCount: deps.shardCount },
   };
-  const objects: SnapshotStore = {
-    put: () => Promise.reject(new Error('the API function does not write snapshots')),
-    get: () => Promise.reject(new Error('the API function does not read snapshots')),
-    list: () => Promise.reject(new Error('the API function does not list snapshots')),
-    delete: () => Promise.reject(new Error('the API function does not delete snapshots')),
-    uri: (key) => key,
-  };
-  const planDeps = { models: modelMap(deps.models), runs: deps.runs, events, objects };
   return {
     async start(request) {
       const run = 'from' in request ? await createBackfill(planDeps, request) : await createRun(planDeps, request);

@@ -1,4 +1,5 @@
 import { PulseError } from '../../shared/domain/errors.js';
+import { WORKER_EVENTS_PER_SECOND } from '../../shared/run/worker-speed.js';
 import { DEPLOYMENT } from './deployment.js';
 import { PRICES, PRICES_AS_OF, type UnitPrice } from './prices.js';
 
@@ -114,7 +115,7 @@ export const COST_ASSUMPTIONS = {
   ingestMsPerEvent: 0.4,
   ingestMemoryGb: DEPLOYMENT.memoryMb.ingest / MB_PER_GB,
   /** Worker: events a second one worker streams from DynamoDB Query pages through the engine (bench: ~500k). */
-  workerEventsPerSecond: 50_000,
+  workerEventsPerSecond: WORKER_EVENTS_PER_SECOND,
   workerMemoryGb: DEPLOYMENT.memoryMb.runWorker / MB_PER_GB,
   /** Finalise: entities a second (normalise, band, trend, write scores, Parquet). */
   finaliseEntitiesPerSecond: 5_000,

@@ -1,5 +1,5 @@
-import { COST_ASSUMPTIONS } from '../../infra/cost/estimate.js';
 import { WORKER_TIME_RESERVE_MS } from './handlers.js';
+import { WORKER_EVENTS_PER_SECOND } from './worker-speed.js';
 
 /**
  * How a run's work spreads over workers, from the plan's output (one Map item per shard) and the deployed limits:
@@ -12,7 +12,7 @@ export interface FanOutInput {
   maxConcurrency: number;
   /** Events a run reads: every event of the lookback window. */
   eventsPerWindow: number;
-  /** @default COST_ASSUMPTIONS.workerEventsPerSecond (measured, `npm run bench`) */
+  /** @default WORKER_EVENTS_PER_SECOND (measured, `npm run bench`) */
   workerEventsPerSecond?: number;
   /** @default 15 minutes (the worker's Lambda timeout) */
   workerTimeoutMs?: number;
@@ -51,7 +51,7 @@ export interface FanOut {
 }
 
 export function fanOut(input: FanOutInput): FanOut {
-  const rate = input.workerEventsPerSecond ?? COST_ASSUMPTIONS.workerEventsPerSecond;
+  const rate = input.workerEventsPerSecond ?? WORKER_EVENTS_PER_SECOND;
   const timeoutMs = input.workerTimeoutMs ?? 15 * 60_000;
   const reserveMs = input.reserveMs ?? WORKER_TIME_RESERVE_MS;
   const start = input.startSeconds ?? 2;

@@ -1,5 +1,7 @@
 import { countDates, isCalendarDate } from '../domain/dates.js';
+import type { LoadedModel } from '../domain/model/load.js';
 import { dateRange, InvalidAsOfError, lastCompleteDay, resolveAsOf } from '../domain/time.js';
+import type { EventStore } from '../ports/event-store.js';
 import type { RunRecord } from '../ports/run-store.js';
 import { modelNamed, type RunDeps } from './deps.js';
 import { InvalidRunRequestError, RunStateError } from './errors.js';
@@ -43,22 +45,32 @@ export interface PlanResult {
 
 type PlanDeps = Pick<RunDeps, 'models' | 'runs' | 'events' | 'objects' | 'clock' | 'random'>;
 
-/** Create a queued run of a model as of an instant (what POST /v1/runs and the schedule do first). */
-export async function createRun(deps: PlanDeps, request: RunRequest, parentRunId?: string): Promise<RunRecord> {
-  const { model, contentHash } = modelNamed(deps.models, request.model);
-  const now = (deps.clock ?? Date.now)();
-  const asOfValue = request.asOf === 'scheduled' ? lastCompleteDay(now, model.timezone) : request.asOf;
-  let asOf: ReturnType<typeof resolveAsOf>;
-  try {
-    asOf = resolveAsOf(asOfValue, model.timezone);
-  } catch (error) {
-    if (error instanceof InvalidAsOfError) throw new InvalidRunRequestError('asOf', error.message, { cause: error });
-    throw error;
-  }
+/**
+ * What recording a run needs: the models, the run store and the shard count a run fans out over, so the API
+ * function records runs without an event or snapshot store (it has no access to either).
+ */
+export type CreateRunDeps = Pick<RunDeps, 'models' | 'runs' | 'clock' | 'random'> & {
+  events: Pick<EventStore, 'shardCount'>;
+};
+
+/** A queued run record of `model` as of `asOf`, stamped now: what createRun and createBackfill store. */
+function queuedRecord(
+  deps: CreateRunDeps,
+  { model, contentHash }: LoadedModel,
+  asOf: { instant: number; date: string },
+  now: number,
+  {
+    runId,
+    kind,
+    alerts,
+    ...family
+  }: Pick<RunRecord, 'runId' | 'kind' | 'alerts'> & Partial<Pick<RunRecord, 'parentRunId' | 'runs'>>,
+): RunRecord {
   const stamp = new Date(now).toISOString();
-  const run: RunRecord = {
-    runId: newRunId(model.name, asOf.date, deps.random),
-    kind: 'run',
+  // The fields in the order runs have always been stored in.
+  return {
+    runId,
+    kind,
     model: model.name,
     modelVersion: model.version,
     contentHash,
@@ -69,11 +81,32 @@ export async function createRun(deps: PlanDeps, request: RunRequest, parentRunId
     snapshot: null,
     error: null,
     shardCount: deps.events.shardCount,
-    alerts: request.alerts ?? true,
-    parentRunId,
+    alerts,
+    ...family,
     createdAt: stamp,
     updatedAt: stamp,
   };
+}
+
+/** Create a queued run of a model as of an instant (what POST /v1/runs and the schedule do first). */
+export async function createRun(deps: CreateRunDeps, request: RunRequest, parentRunId?: string): Promise<RunRecord> {
+  const loaded = modelNamed(deps.models, request.model);
+  const { model } = loaded;
+  const now = (deps.clock ?? Date.now)();
+  const asOfValue = request.asOf === 'scheduled' ? lastCompleteDay(now, model.timezone) : request.asOf;
+  let asOf: ReturnType<typeof resolveAsOf>;
+  try {
+    asOf = resolveAsOf(asOfValue, model.timezone);
+  } catch (error) {
+    if (error instanceof InvalidAsOfError) throw new InvalidRunRequestError('asOf', error.message, { cause: error });
+    throw error;
+  }
+  const run = queuedRecord(deps, loaded, asOf, now, {
+    runId: newRunId(model.name, asOf.date, deps.random),
+    kind: 'run',
+    alerts: request.alerts ?? true,
+    parentRunId,
+  });
   await deps.runs.create(run);
   return run;
 }
@@ -99,31 +132,19 @@ export function checkBackfillRange(request: Pick<BackfillRequest, 'from' | 'to'>
  * Create a backfill: one queued run per date from `from` to `to` (inclusive, in date order, so each day's
  * trend compares with the day before). Backfill runs do not fire alerts.
  */
-export async function createBackfill(deps: PlanDeps, request: BackfillRequest): Promise<RunRecord> {
-  const { model, contentHash } = modelNamed(deps.models, request.model);
+export async function createBackfill(deps: CreateRunDeps, request: BackfillRequest): Promise<RunRecord> {
+  const loaded = modelNamed(deps.models, request.model);
+  const { model } = loaded;
   checkBackfillRange(request);
   const dates = dateRange(request.from, request.to);
   const now = (deps.clock ?? Date.now)();
   const last = resolveAsOf(request.to, model.timezone);
-  const stamp = new Date(now).toISOString();
-  const parent: RunRecord = {
+  const parent = queuedRecord(deps, loaded, last, now, {
     runId: newRunId(model.name, `${request.from}-${request.to}`, deps.random),
     kind: 'backfill',
-    model: model.name,
-    modelVersion: model.version,
-    contentHash,
-    asOf: new Date(last.instant).toISOString(),
-    date: last.date,
-    status: 'queued',
-    counts: { entities: 0, events: 0, skipped: 0 },
-    snapshot: null,
-    error: null,
-    shardCount: deps.events.shardCount,
     alerts: false,
     runs: [],
-    createdAt: stamp,
-    updatedAt: stamp,
-  };
+  });
   await deps.runs.create(parent);
   const children: string[] = [];
   for (const date of dates) {

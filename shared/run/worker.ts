@@ -60,6 +60,9 @@ export interface ScoreShardOptions {
   runId?: string | undefined;
 }
 
+/** The stores scoring a shard reads. */
+type ShardStores = { events: EventStore; entities: EntityStore; scores: ScoreStore };
+
 /** Trait lookups that run concurrently: entity records are fetched one by one (see EntityStore.get). */
 const LOOKUP_CONCURRENCY = 16;
 
@@ -68,7 +71,7 @@ const LOOKUP_CONCURRENCY = 16;
  * events in the lookback period, streamed page by page through the engine. Memory is O(entities × signals).
  */
 export async function scoreShard(
-  deps: { events: EventStore; entities: EntityStore; scores: ScoreStore },
+  deps: ShardStores,
   model: Model,
   asOf: number,
   shard: number,
@@ -85,7 +88,7 @@ export async function scoreShard(
  * several invocations gives the same scores as one scored in one.
  */
 export async function scoreShardResumable(
-  deps: { events: EventStore; entities: EntityStore; scores: ScoreStore },
+  deps: ShardStores,
   model: Model,
   asOf: number,
   shard: number,

@@ -62,8 +62,19 @@ const USE_CASES = [
   'bin/',
 ];
 
+/**
+ * The one import from shared/ into infra/: `pulse cost` prints the cost model of the stack the CDK app deploys. The
+ * model (infra/cost/) is arithmetic over the deployment constants the CDK app builds the stack from, so it lives
+ * beside them; it imports no CDK package (checked below), and the CLI is an entry point, like bin/.
+ */
+const COST_COMMAND = 'shared/cli/commands/cost.ts';
+
 /** Why an import breaks the layering, or undefined when it does not. */
 function layerViolation({ from, specifier, target }: Import): string | undefined {
+  if (from.startsWith('shared/') && target !== undefined && /^(infra|functions|bin)\//.test(target)) {
+    const allowed = from === COST_COMMAND && target.startsWith('infra/cost/');
+    return allowed ? undefined : `shared/ imports ${target} (deployment code depends on shared/, never the reverse)`;
+  }
   if (from.startsWith('shared/domain/')) {
     if (target === undefined) {
       return DOMAIN_PACKAGES.some((allowed) => allowed.test(specifier))
@@ -111,6 +122,9 @@ describe('layers (docs/architecture.md#layers)', () => {
       { from: 'shared/adapters/dynamodb/x.ts', specifier: '../../ingest/limits.js' },
       { from: 'shared/adapters/memory/x.ts', specifier: '../../run/deps.js' },
       { from: 'shared/adapters/x.ts', specifier: '../../functions/api/config.js' },
+      { from: 'shared/run/x.ts', specifier: '../../infra/cost/estimate.js' },
+      { from: 'shared/cli/commands/x.ts', specifier: '../../../infra/cost/estimate.js' },
+      { from: 'shared/http/x.ts', specifier: '../../functions/api/config.js' },
     ].map(({ from, specifier }) =>
       layerViolation({
         from,
@@ -126,8 +140,19 @@ describe('layers (docs/architecture.md#layers)', () => {
           specifier: '../../domain/x.js',
           target: 'shared/domain/x.js',
         }) ??
-        layerViolation({ from: 'shared/ports/x.ts', specifier: '../domain/x.js', target: 'shared/domain/x.js' }),
+        layerViolation({ from: 'shared/ports/x.ts', specifier: '../domain/x.js', target: 'shared/domain/x.js' }) ??
+        layerViolation({
+          from: COST_COMMAND,
+          specifier: '../../../infra/cost/table.js',
+          target: 'infra/cost/table.js',
+        }),
     ).toBeUndefined();
+  });
+
+  it('keeps the cost model that `pulse cost` reads free of the CDK', () => {
+    const cdk = importsUnder('infra/cost').filter((i) => i.target === undefined);
+    expect(importsUnder('infra/cost').length).toBeGreaterThan(0);
+    expect(cdk.map((i) => `${i.from}: ${i.specifier}`)).toEqual([]);
   });
 
   it('has no import against the layers', () => {
