@@ -8,6 +8,7 @@ import {
   EVENT_ARCHIVE_PARTITIONS,
   EVENT_ARCHIVE_SCHEMA_VERSION,
 } from '../../shared/domain/event-archive-schema.js';
+import { parquetTableInput } from './parquet-table.js';
 import { glueColumns } from './snapshot-table.js';
 
 export interface EventArchiveTableProps {
@@ -41,38 +42,17 @@ export class EventArchiveTable extends Construct {
     this.table = new CfnTable(this, 'Table', {
       catalogId: Stack.of(this).account,
       databaseName: props.databaseName,
-      tableInput: {
+      tableInput: parquetTableInput({
         name: this.tableName,
         description: `Pulse raw events, one row per event, archived daily (schema version ${EVENT_ARCHIVE_SCHEMA_VERSION})`,
-        tableType: 'EXTERNAL_TABLE',
-        partitionKeys: EVENT_ARCHIVE_PARTITIONS.map((p) => ({ ...p })),
-        parameters: {
-          classification: 'parquet',
-          EXTERNAL: 'TRUE',
-          'pulse.schema.version': String(EVENT_ARCHIVE_SCHEMA_VERSION),
-          'projection.enabled': 'true',
-          'projection.dt.type': 'date',
-          'projection.dt.format': 'yyyy-MM-dd',
-          'projection.dt.range': `${props.firstDate ?? '2024-01-01'},NOW`,
-          'projection.dt.interval': '1',
-          'projection.dt.interval.unit': 'DAYS',
-          'projection.shard.type': 'integer',
-          'projection.shard.range': `0,${props.shardCount - 1}`,
-          'storage.location.template': `${location}dt=\${dt}/shard=\${shard}/`,
-        },
-        storageDescriptor: {
-          location,
-          columns: glueColumns(EVENT_ARCHIVE_COLUMNS),
-          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-          serdeInfo: {
-            serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
-            parameters: { 'serialization.format': '1' },
-          },
-          compressed: true,
-          storedAsSubDirectories: false,
-        },
-      },
+        schemaVersion: EVENT_ARCHIVE_SCHEMA_VERSION,
+        location,
+        partitionKeys: EVENT_ARCHIVE_PARTITIONS,
+        columns: glueColumns(EVENT_ARCHIVE_COLUMNS),
+        firstDate: props.firstDate ?? '2024-01-01',
+        projection: { 'projection.shard.type': 'integer', 'projection.shard.range': `0,${props.shardCount - 1}` },
+        partitionPath: `dt=\${dt}/shard=\${shard}/`,
+      }),
     });
     this.table.addResourceDependency(props.database);
   }

@@ -179,19 +179,20 @@ export class ScoringPipeline extends Construct {
     );
     finalise.addRetry(retryWithBackoff(Duration.seconds(5), 4));
 
-    const recordFailure = invoke(
-      'RecordFailure',
-      props.finalise,
-      TaskInput.fromObject({ runId: JsonPath.stringAt('$.plan.runId'), error: JsonPath.objectAt('$.error') }),
-      'Mark the run failed; publishes nothing',
-      JsonPath.DISCARD,
-    );
-    const recordPlanFailure = invoke(
+    /** Finalise marks the run at `runIdPath` failed with the caught error. */
+    const recordFailureOf = (id: string, runIdPath: string, comment: string) =>
+      invoke(
+        id,
+        props.finalise,
+        TaskInput.fromObject({ runId: JsonPath.stringAt(runIdPath), error: JsonPath.objectAt('$.error') }),
+        comment,
+        JsonPath.DISCARD,
+      );
+    const recordFailure = recordFailureOf('RecordFailure', '$.plan.runId', 'Mark the run failed; publishes nothing');
+    const recordPlanFailure = recordFailureOf(
       'RecordPlanFailure',
-      props.finalise,
-      TaskInput.fromObject({ runId: JsonPath.stringAt('$.runId'), error: JsonPath.objectAt('$.error') }),
+      '$.runId',
       'Mark the named run failed (its plan failed); publishes nothing',
-      JsonPath.DISCARD,
     );
     for (const record of [recordFailure, recordPlanFailure]) {
       record.addRetry(retryWithBackoff(Duration.seconds(2), 3));

@@ -9,6 +9,7 @@ import {
   type SnapshotColumn,
   type SnapshotColumnType,
 } from '../../shared/domain/snapshot-schema.js';
+import { parquetTableInput } from './parquet-table.js';
 
 /** Hive/Athena type of each snapshot column type: the Glue schema is generated, never written by hand. */
 const GLUE_TYPES: Record<SnapshotColumnType, string> = {
@@ -94,38 +95,20 @@ export class SnapshotTable extends Construct {
     this.table = new CfnTable(this, 'Table', {
       catalogId: account,
       databaseName: this.databaseName,
-      tableInput: {
+      tableInput: parquetTableInput({
         name: this.tableName,
         description: `Pulse score snapshots, one row per scored entity and run (schema version ${SNAPSHOT_SCHEMA_VERSION})`,
-        tableType: 'EXTERNAL_TABLE',
-        partitionKeys: [...PARTITION_KEYS],
-        parameters: {
-          classification: 'parquet',
-          EXTERNAL: 'TRUE',
-          'pulse.schema.version': String(SNAPSHOT_SCHEMA_VERSION),
-          'projection.enabled': 'true',
+        schemaVersion: SNAPSHOT_SCHEMA_VERSION,
+        location,
+        partitionKeys: PARTITION_KEYS,
+        columns: glueColumns(),
+        firstDate: props.firstDate ?? '2024-01-01',
+        projection: {
           'projection.model.type': 'enum',
           'projection.model.values': [...props.modelNames].sort().join(','),
-          'projection.dt.type': 'date',
-          'projection.dt.format': 'yyyy-MM-dd',
-          'projection.dt.range': `${props.firstDate ?? '2024-01-01'},NOW`,
-          'projection.dt.interval': '1',
-          'projection.dt.interval.unit': 'DAYS',
-          'storage.location.template': `${location}model=\${model}/dt=\${dt}/`,
         },
-        storageDescriptor: {
-          location,
-          columns: glueColumns(),
-          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-          serdeInfo: {
-            serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
-            parameters: { 'serialization.format': '1' },
-          },
-          compressed: true,
-          storedAsSubDirectories: false,
-        },
-      },
+        partitionPath: `model=\${model}/dt=\${dt}/`,
+      }),
     });
     this.table.addResourceDependency(this.database);
 

@@ -39,6 +39,37 @@ const LOCAL_NOTE =
   'Without --url it acts on the local store in PULSE_DATA_DIR (default .pulse/): through the local server when ' +
   '`npm start` is running there, else directly.';
 
+/** `--name <n>` → `--name`. */
+const flagName = (spec: string) => spec.split(' ')[0]!;
+
+/** `pulse cost`'s whole-number options: the flag, its help, the largest value, whether it is required. */
+const COST_COUNT_OPTIONS: readonly (readonly [string, string, number, boolean])[] = [
+  ['--events-per-month <n>', 'events ingested a month, e.g. 10000000', 1e12, true],
+  ['--entities <n>', 'users plus accounts scored, e.g. 50000', 1e10, true],
+  ['--models <n>', 'models running side by side (default 1)', 100, false],
+  ['--runs-per-month <n>', 'runs of each model a month (default 30: daily)', 10_000, false],
+  ['--window-days <n>', 'window of the models in days (default 30)', 3650, false],
+  ['--events-per-request <n>', 'events an ingest request carries (default 50)', 500, false],
+  [
+    '--inactive-days <n>',
+    'longest inactiveDays penalty of the models (default 14; a run reads back the longer of this and the window)',
+    3650,
+    false,
+  ],
+];
+
+/** `pulse cost`'s shares, each from 0 to 1. */
+const COST_SHARE_OPTIONS: readonly (readonly [string, string])[] = [
+  [
+    '--account-share <share>',
+    'share of events that carry an account and are also written to the byAccount index, 0 to 1 (default 1)',
+  ],
+  [
+    '--history-change-share <share>',
+    'share of scores whose history entry changes from the run before, 0 to 1 (default: measured, docs/operations.md)',
+  ],
+];
+
 /** A commander option parser that turns a CliError (bad value) into commander's usage error. */
 const flag =
   <T>(parse: (value: string) => T) =>
@@ -337,54 +368,19 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
     )
     .action(act((flags: { table: string; region?: string; endpoint?: string }) => migrateEventKeysCommand(flags, io)));
 
-  program
-    .command('cost')
-    .description('Estimate the monthly AWS cost of running Pulse at a given volume')
-    .requiredOption(
-      '--events-per-month <n>',
-      'events ingested a month, e.g. 10000000',
-      flag((v) => parseCount(v, '--events-per-month', 1e12)),
-    )
-    .requiredOption(
-      '--entities <n>',
-      'users plus accounts scored, e.g. 50000',
-      flag((v) => parseCount(v, '--entities', 1e10)),
-    )
-    .option(
-      '--models <n>',
-      'models running side by side (default 1)',
-      flag((v) => parseCount(v, '--models', 100)),
-    )
-    .option(
-      '--runs-per-month <n>',
-      'runs of each model a month (default 30: daily)',
-      flag((v) => parseCount(v, '--runs-per-month', 10_000)),
-    )
-    .option(
-      '--window-days <n>',
-      'window of the models in days (default 30)',
-      flag((v) => parseCount(v, '--window-days', 3650)),
-    )
-    .option(
-      '--events-per-request <n>',
-      'events an ingest request carries (default 50)',
-      flag((v) => parseCount(v, '--events-per-request', 500)),
-    )
-    .option(
-      '--inactive-days <n>',
-      'longest inactiveDays penalty of the models (default 14; a run reads back the longer of this and the window)',
-      flag((v) => parseCount(v, '--inactive-days', 3650)),
-    )
-    .option(
-      '--account-share <share>',
-      'share of events that carry an account and are also written to the byAccount index, 0 to 1 (default 1)',
-      flag((v) => parseShare(v, '--account-share')),
-    )
-    .option(
-      '--history-change-share <share>',
-      'share of scores whose history entry changes from the run before, 0 to 1 (default: measured, docs/operations.md)',
-      flag((v) => parseShare(v, '--history-change-share')),
-    )
+  const cost = program.command('cost').description('Estimate the monthly AWS cost of running Pulse at a given volume');
+  for (const [spec, help, max, required] of COST_COUNT_OPTIONS) {
+    const parse = flag((v) => parseCount(v, flagName(spec), max));
+    if (required) cost.requiredOption(spec, help, parse);
+    else cost.option(spec, help, parse);
+  }
+  for (const [spec, help] of COST_SHARE_OPTIONS)
+    cost.option(
+      spec,
+      help,
+      flag((v) => parseShare(v, flagName(spec))),
+    );
+  cost
     .option('--compare', 'print the design this work started from next to the current one')
     .option(
       '--markdown',

@@ -147,3 +147,25 @@ export function withQuery(path: string, params: Record<string, string | undefine
   const text = query.toString();
   return text ? `${path}?${text}` : path;
 }
+
+/** A column heading of TableHead: plain text, or `{ num }` for a right-aligned numeric column. */
+export type ColumnHead = string | { num: string };
+
+/** A table's header row, one `<th scope="col">` a column. */
+export function TableHead(props: { cols: readonly ColumnHead[] }) {
+  return (
+    <thead>
+      <tr>
+        {props.cols.map((col) =>
+          typeof col === 'string' ? (
+            <th scope="col">{col}</th>
+          ) : (
+            <th scope="col" class="num">
+              {col.num}
+            </th>
+          ),
+        )}
+      </tr>
+    </thead>
+  );
+}

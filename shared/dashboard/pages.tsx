@@ -1,5 +1,6 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
+import type { Child } from 'hono/jsx';
 import { BandBars, BandHistory, ContributionChart, Histogram, type RunBands, TrendChart } from './charts.js';
 import type {
   AlertView,
@@ -12,7 +13,7 @@ import type {
   RunView,
   ScoreListView,
 } from './data.js';
-import { asOfDate, BandBadge, Delta, dateTime, entityHref, Layout, num, withQuery } from './layout.js';
+import { asOfDate, BandBadge, Delta, dateTime, entityHref, Layout, num, TableHead, withQuery } from './layout.js';
 
 /** The dashboard pages as JSX components; each takes what its route read (docs/dashboard.md#pages). */
 
@@ -23,6 +24,42 @@ function bandRange(model: ModelView, index: number): string {
   const next = model.bands[index + 1];
   if (band.min === null) return next?.min != null ? `< ${num(next.min)}` : 'all scores';
   return next?.min != null ? `${num(band.min)} – < ${num(next.min)}` : `≥ ${num(band.min)}`;
+}
+
+/** A row of a score table: what it is a score of (the row's heading), the score, its band and its change. */
+function ScoreRow(props: {
+  score: { score: number; band: string; delta: number | null };
+  bands: readonly string[];
+  children: Child;
+}) {
+  return (
+    <tr>
+      <th scope="row">{props.children}</th>
+      <td class="num">{num(props.score.score)}</td>
+      <td>
+        <BandBadge band={props.score.band} bands={props.bands} />
+      </td>
+      <td class="num">
+        <Delta delta={props.score.delta} />
+      </td>
+    </tr>
+  );
+}
+
+/** Links to a list's first page (when not on it) and to its next page, or "End of list". */
+function Pager(props: { first: string | undefined; next: string | undefined }) {
+  return (
+    <nav class="pager" aria-label="Pages">
+      {props.first ? <a href={props.first}>« First page</a> : null}
+      {props.next ? (
+        <a rel="next" href={props.next}>
+          Next page »
+        </a>
+      ) : (
+        <span class="muted">End of list</span>
+      )}
+    </nav>
+  );
 }
 
 function RunStatus(props: { run: RunView | undefined; timezone: string }) {
@@ -45,18 +82,9 @@ function MoversTable(props: { caption: string; model: ModelView; movers: NonNull
   return (
     <table class="movers">
       <caption>{props.caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{props.model.level === 'account' ? 'Account' : 'User'}</th>
-          <th scope="col" class="num">
-            Score
-          </th>
-          <th scope="col" class="num">
-            Change
-          </th>
-          <th scope="col">Band</th>
-        </tr>
-      </thead>
+      <TableHead
+        cols={[props.model.level === 'account' ? 'Account' : 'User', { num: 'Score' }, { num: 'Change' }, 'Band']}
+      />
       <tbody>
         {props.movers.map((m) => (
           <tr>
@@ -100,19 +128,9 @@ function AlertsTable(props: { alerts: AlertView[]; models: ModelView[]; caption:
   return (
     <table class="alerts">
       <caption>{props.caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">As of</th>
-          <th scope="col">Alert</th>
-          <th scope="col">Entity</th>
-          {props.showModel ? <th scope="col">Model</th> : null}
-          <th scope="col" class="num">
-            Score
-          </th>
-          <th scope="col">Band</th>
-          <th scope="col">Why</th>
-        </tr>
-      </thead>
+      <TableHead
+        cols={['As of', 'Alert', 'Entity', ...(props.showModel ? ['Model'] : []), { num: 'Score' }, 'Band', 'Why']}
+      />
       <tbody>
         {props.alerts.map((a) => {
           const model = byName.get(a.model);
@@ -211,15 +229,7 @@ export function OverviewPage(props: { source: string; overviews: ModelOverview[]
                     <BandBars id={`bands-${model.name}`} model={model.name} bands={latest.summary.bands} />
                     <table class="band-table">
                       <caption class="sr-only">Entities per band, model {model.name}</caption>
-                      <thead>
-                        <tr>
-                          <th scope="col">Band</th>
-                          <th scope="col">Scores</th>
-                          <th scope="col" class="num">
-                            Entities
-                          </th>
-                        </tr>
-                      </thead>
+                      <TableHead cols={['Band', 'Scores', { num: 'Entities' }]} />
                       <tbody>
                         {[...latest.summary.bands].reverse().map((b) => {
                           const i = model.bands.findIndex((mb) => mb.name === b.band);
@@ -244,14 +254,7 @@ export function OverviewPage(props: { source: string; overviews: ModelOverview[]
                     <details>
                       <summary>Histogram as a table</summary>
                       <table>
-                        <thead>
-                          <tr>
-                            <th scope="col">Score range</th>
-                            <th scope="col" class="num">
-                              Entities
-                            </th>
-                          </tr>
-                        </thead>
+                        <TableHead cols={['Score range', { num: 'Entities' }]} />
                         <tbody>
                           {latest.summary.histogram.map((b) => (
                             <tr>
@@ -271,16 +274,7 @@ export function OverviewPage(props: { source: string; overviews: ModelOverview[]
                     <details>
                       <summary>Band mix per run as a table</summary>
                       <table>
-                        <thead>
-                          <tr>
-                            <th scope="col">As of</th>
-                            {model.bands.map((b) => (
-                              <th scope="col" class="num">
-                                {b.name}
-                              </th>
-                            ))}
-                          </tr>
-                        </thead>
+                        <TableHead cols={['As of', ...model.bands.map((b) => ({ num: b.name }))]} />
                         <tbody>
                           {history.map((r) => (
                             <tr>
@@ -395,56 +389,36 @@ export function ModelPage(props: ModelPageProps) {
               {props.band ? `Band ${props.band}` : 'All bands'}: rows {props.offset}–
               {props.offset + page.items.length - 1}, highest score first
             </caption>
-            <thead>
-              <tr>
-                <th scope="col">{model.level === 'account' ? 'Account' : 'User'}</th>
-                <th scope="col" class="num">
-                  Score
-                </th>
-                <th scope="col">Band</th>
-                <th scope="col" class="num">
-                  Change since previous run
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              cols={[
+                model.level === 'account' ? 'Account' : 'User',
+                { num: 'Score' },
+                'Band',
+                { num: 'Change since previous run' },
+              ]}
+            />
             <tbody>
               {page.items.map((s) => (
-                <tr>
-                  <th scope="row">
-                    <a href={entityHref(s.entityType, s.entityId, model.name)}>{s.entityId}</a>
-                  </th>
-                  <td class="num">{num(s.score)}</td>
-                  <td>
-                    <BandBadge band={s.band} bands={bands} />
-                  </td>
-                  <td class="num">
-                    <Delta delta={s.delta} />
-                  </td>
-                </tr>
+                <ScoreRow score={s} bands={bands}>
+                  <a href={entityHref(s.entityType, s.entityId, model.name)}>{s.entityId}</a>
+                </ScoreRow>
               ))}
             </tbody>
           </table>
         )}
-        <nav class="pager" aria-label="Pages">
-          {props.cursor ? (
-            <a href={withQuery(base, { band: props.band, limit: String(props.limit) })}>« First page</a>
-          ) : null}
-          {page.nextCursor ? (
-            <a
-              rel="next"
-              href={withQuery(base, {
-                band: props.band,
-                limit: String(props.limit),
-                cursor: page.nextCursor,
-                from: String(props.offset + page.items.length),
-              })}
-            >
-              Next page »
-            </a>
-          ) : (
-            <span class="muted">End of list</span>
-          )}
-        </nav>
+        <Pager
+          first={props.cursor ? withQuery(base, { band: props.band, limit: String(props.limit) }) : undefined}
+          next={
+            page.nextCursor
+              ? withQuery(base, {
+                  band: props.band,
+                  limit: String(props.limit),
+                  cursor: page.nextCursor,
+                  from: String(props.offset + page.items.length),
+                })
+              : undefined
+          }
+        />
       </div>
     </Layout>
   );
@@ -559,30 +533,12 @@ export function EntityPage(props: EntityPageProps) {
               <details>
                 <summary>History as a table ({props.history.length} runs)</summary>
                 <table class="history">
-                  <thead>
-                    <tr>
-                      <th scope="col">As of</th>
-                      <th scope="col" class="num">
-                        Score
-                      </th>
-                      <th scope="col">Band</th>
-                      <th scope="col" class="num">
-                        Change
-                      </th>
-                    </tr>
-                  </thead>
+                  <TableHead cols={['As of', { num: 'Score' }, 'Band', { num: 'Change' }]} />
                   <tbody>
                     {[...props.history].reverse().map((h) => (
-                      <tr>
-                        <th scope="row">{asOfDate(h.asOf, model.timezone)}</th>
-                        <td class="num">{num(h.score)}</td>
-                        <td>
-                          <BandBadge band={h.band} bands={bands} />
-                        </td>
-                        <td class="num">
-                          <Delta delta={h.delta} />
-                        </td>
-                      </tr>
+                      <ScoreRow score={h} bands={bands}>
+                        {asOfDate(h.asOf, model.timezone)}
+                      </ScoreRow>
                     ))}
                   </tbody>
                 </table>
@@ -597,20 +553,7 @@ export function EntityPage(props: EntityPageProps) {
               ) : (
                 <table class="reasons">
                   <caption>Signals and penalties that changed most since the previous run</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Signal or penalty</th>
-                      <th scope="col" class="num">
-                        Before
-                      </th>
-                      <th scope="col" class="num">
-                        Now
-                      </th>
-                      <th scope="col" class="num">
-                        Change
-                      </th>
-                    </tr>
-                  </thead>
+                  <TableHead cols={['Signal or penalty', { num: 'Before' }, { num: 'Now' }, { num: 'Change' }]} />
                   <tbody>
                     {score.reasons.map((r) => (
                       <tr>
@@ -645,17 +588,7 @@ export function EntityPage(props: EntityPageProps) {
             <div class="grid">
               <table class="contributions">
                 <caption>Signals</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Signal</th>
-                    <th scope="col" class="num">
-                      Value
-                    </th>
-                    <th scope="col" class="num">
-                      Points
-                    </th>
-                  </tr>
-                </thead>
+                <TableHead cols={['Signal', { num: 'Value' }, { num: 'Points' }]} />
                 <tbody>
                   {score.contributions.map((c) => (
                     <tr>
@@ -668,14 +601,7 @@ export function EntityPage(props: EntityPageProps) {
               </table>
               <table class="penalties">
                 <caption>Penalties applied</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Penalty</th>
-                    <th scope="col" class="num">
-                      Points
-                    </th>
-                  </tr>
-                </thead>
+                <TableHead cols={['Penalty', { num: 'Points' }]} />
                 <tbody>
                   {score.penalties.length === 0 ? (
                     <tr>
@@ -697,20 +623,7 @@ export function EntityPage(props: EntityPageProps) {
             {score.groups && score.groups.length > 0 ? (
               <table class="groups">
                 <caption>Breakdown by user group</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Group</th>
-                    <th scope="col" class="num">
-                      Users
-                    </th>
-                    <th scope="col" class="num">
-                      Raw points
-                    </th>
-                    <th scope="col" class="num">
-                      Score
-                    </th>
-                  </tr>
-                </thead>
+                <TableHead cols={['Group', { num: 'Users' }, { num: 'Raw points' }, { num: 'Score' }]} />
                 <tbody>
                   {score.groups.map((g) => (
                     <tr>
@@ -733,12 +646,7 @@ export function EntityPage(props: EntityPageProps) {
             <p class="muted">No traits recorded.</p>
           ) : (
             <table class="traits">
-              <thead>
-                <tr>
-                  <th scope="col">Trait</th>
-                  <th scope="col">Value</th>
-                </tr>
-              </thead>
+              <TableHead cols={['Trait', 'Value']} />
               <tbody>
                 {traits.map(([key, value]) => (
                   <tr>
@@ -810,21 +718,14 @@ export function AlertsPage(props: AlertsPageProps) {
           caption={`Alerts since ${props.since}${props.model ? `, model ${props.model}` : ''}, newest first`}
           showModel
         />
-        <nav class="pager" aria-label="Pages">
-          {props.cursor ? (
-            <a href={withQuery('/alerts', { model: props.model, since: props.since })}>« First page</a>
-          ) : null}
-          {props.page.nextCursor ? (
-            <a
-              rel="next"
-              href={withQuery('/alerts', { model: props.model, since: props.since, cursor: props.page.nextCursor })}
-            >
-              Next page »
-            </a>
-          ) : (
-            <span class="muted">End of list</span>
-          )}
-        </nav>
+        <Pager
+          first={props.cursor ? withQuery('/alerts', { model: props.model, since: props.since }) : undefined}
+          next={
+            props.page.nextCursor
+              ? withQuery('/alerts', { model: props.model, since: props.since, cursor: props.page.nextCursor })
+              : undefined
+          }
+        />
       </div>
     </Layout>
   );
@@ -846,30 +747,20 @@ export function RunsPage(props: { source: string; models: ModelView[]; model: st
         ) : (
           <table class="runs">
             <caption>Latest {props.runs.length} runs, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Run</th>
-                <th scope="col">Model</th>
-                <th scope="col">As of</th>
-                <th scope="col">Status</th>
-                <th scope="col" class="num">
-                  Entities
-                </th>
-                <th scope="col" class="num">
-                  Events
-                </th>
-                <th scope="col" class="num">
-                  Alerts
-                </th>
-                <th scope="col" class="num">
-                  Band changes
-                </th>
-                <th scope="col">Started (UTC)</th>
-                <th scope="col" class="num">
-                  Took
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              cols={[
+                'Run',
+                'Model',
+                'As of',
+                'Status',
+                { num: 'Entities' },
+                { num: 'Events' },
+                { num: 'Alerts' },
+                { num: 'Band changes' },
+                'Started (UTC)',
+                { num: 'Took' },
+              ]}
+            />
             <tbody>
               {props.runs.map((r) => (
                 <tr>

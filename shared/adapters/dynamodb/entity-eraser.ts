@@ -13,30 +13,17 @@ interface EraserOptions extends DynamoTableOptions {
   shardCount?: number | undefined;
 }
 
-/** One table's erasing: find the keys a Query reaches, delete them in batches. */
-abstract class TableEraser {
-  protected readonly table: DynamoTable;
-  protected readonly shardCount: number;
-
-  constructor(options: EraserOptions) {
-    this.table = new DynamoTable(options);
-    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
+/** The keys of the items a Query of `table` reaches. */
+async function keysOf(table: DynamoTable, input: TableQuery): Promise<Item[]> {
+  const keys: Item[] = [];
+  for await (const items of table.items({ ...input, ProjectionExpression: 'pk, sk' }, 'finding items to erase')) {
+    for (const item of items) keys.push({ pk: item.pk!, sk: item.sk! });
   }
+  return keys;
+}
 
-  protected async keysOf(input: TableQuery): Promise<Item[]> {
-    const keys: Item[] = [];
-    for await (const items of this.table.items(
-      { ...input, ProjectionExpression: 'pk, sk' },
-      'finding items to erase',
-    )) {
-      for (const item of items) keys.push({ pk: item.pk!, sk: item.sk! });
-    }
-    return keys;
-  }
-
-  protected deleteKeys(keys: readonly Item[]): Promise<void> {
-    return batchDeleteAll(this.table.client, this.table.name, keys, this.table.retry, 'erasing items');
-  }
+function deleteKeys(table: DynamoTable, keys: readonly Item[]): Promise<void> {
+  return batchDeleteAll(table.client, table.name, keys, table.retry, 'erasing items');
 }
 
 /**
@@ -45,7 +32,15 @@ abstract class TableEraser {
  * BatchWriteItem deletes. The `byAccount` index entries go with the items. Costs one small Query per day of the
  * range (about 400 for the default retention) plus one write unit per event.
  */
-export class DynamoEventEraser extends TableEraser {
+export class DynamoEventEraser {
+  private readonly table: DynamoTable;
+  private readonly shardCount: number;
+
+  constructor(options: EraserOptions) {
+    this.table = new DynamoTable(options);
+    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
+  }
+
   async deleteUserEvents(userId: string, from: number, to: number): Promise<number> {
     const days = utcDaysOverlapping(from, to);
     const prefix = eventSortKey(userId, '');
@@ -54,12 +49,12 @@ export class DynamoEventEraser extends TableEraser {
     const worker = async () => {
       while (next < days.length) {
         const pk = userPartition(userId, days[next++]!, this.shardCount);
-        const keys = await this.keysOf({
+        const keys = await keysOf(this.table, {
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
           ExpressionAttributeValues: { ':pk': { S: pk }, ':prefix': { S: prefix } },
           ConsistentRead: true,
         });
-        await this.deleteKeys(keys);
+        await deleteKeys(this.table, keys);
         deleted += keys.length;
       }
     };
@@ -73,7 +68,15 @@ export class DynamoEventEraser extends TableEraser {
  * (`ENT#…`), current scores (`CUR#<model>#<shard>`, for the given models and any model its history names), every
  * history row (`HIST#<type>#<id>`) and its alerts (`ALERT#<model>`, whose sort key ends with `<type>#<id>`).
  */
-export class DynamoScoresEraser extends TableEraser {
+export class DynamoScoresEraser {
+  private readonly table: DynamoTable;
+  private readonly shardCount: number;
+
+  constructor(options: EraserOptions) {
+    this.table = new DynamoTable(options);
+    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
+  }
+
   async deleteEntityRecord(entityType: ErasedLevel, entityId: string): Promise<number> {
     return this.deleteOne({
       pk: { S: entityPartition(entityType, entityId, this.shardCount) },
@@ -86,7 +89,7 @@ export class DynamoScoresEraser extends TableEraser {
     entityId: string,
     models: readonly string[],
   ): Promise<{ scores: number; history: number }> {
-    const history = await this.keysOf({
+    const history = await keysOf(this.table, {
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': { S: `HIST#${entityType}#${entityId}` } },
       ConsistentRead: true,
@@ -102,7 +105,7 @@ export class DynamoScoresEraser extends TableEraser {
     let scores = 0;
     for (const model of all)
       scores += await this.deleteOne({ pk: { S: `CUR#${model}#${shard}` }, sk: { S: `${entityType}#${entityId}` } });
-    await this.deleteKeys(history);
+    await deleteKeys(this.table, history);
     return { scores, history: history.length };
   }
 
@@ -115,7 +118,7 @@ export class DynamoScoresEraser extends TableEraser {
     let deleted = 0;
     const suffix = `#${entityType}#${entityId}`;
     for (const model of new Set(models)) {
-      const keys = await this.keysOf({
+      const keys = await keysOf(this.table, {
         KeyConditionExpression: 'pk = :pk AND sk >= :since',
         ExpressionAttributeValues: { ':pk': { S: `ALERT#${model}` }, ':since': { S: since } },
       });
@@ -125,7 +128,7 @@ export class DynamoScoresEraser extends TableEraser {
         const second = nthIndexOf(sk, '#', 1);
         return second > 0 && sk.slice(second) === suffix;
       });
-      await this.deleteKeys(mine);
+      await deleteKeys(this.table, mine);
       deleted += mine.length;
     }
     return deleted;

@@ -33,7 +33,8 @@ export function isConditionalCheckFailed(error: unknown): boolean {
 
 /**
  * One table as a store sees it: the client, the table's name and the store's retry policy, with the single-item
- * calls and the Query loops every store makes, each retried on throttling and server faults (retry.ts).
+ * calls and the Query loops every store makes, each retried on throttling and server faults (retry.ts). Its calls
+ * are the store's: the least-privilege test attributes them to the store that holds the table.
  */
 export class DynamoTable {
   readonly client: DynamoDBClient;

@@ -1,19 +1,10 @@
+import type { StoredAlert } from '../../ports/alert-sink.js';
 import { type ApiTarget, PulseClient } from '../client.js';
 import { type CliIO, EXIT_OK, formatTable } from '../io.js';
 import { type OutputFormat, writeCsv, writeJson } from '../output.js';
 
-interface AlertItem {
-  type: string;
-  entityType: string;
-  entityId: string;
-  model: string;
-  asOf: string;
-  score: number;
-  previousScore: number | null;
-  band: string;
-  previousBand: string | null;
-  reasons: { kind: string; name: string; delta: number }[];
-}
+/** An alert as `GET /v1/alerts` returns it. */
+type AlertItem = StoredAlert;
 
 export interface AlertsOptions {
   model?: string | undefined;

@@ -1,41 +1,13 @@
+import type { historyView, scoreView } from '../../http/api-views.js';
 import { type ApiTarget, PulseClient } from '../client.js';
 import { type CliIO, EXIT_OK, formatTable } from '../io.js';
 import { type OutputFormat, writeCsv, writeJson } from '../output.js';
 
-interface Reason {
-  kind: 'signal' | 'penalty';
-  name: string;
-  previousPoints: number;
-  points: number;
-  delta: number;
-}
+/** A current score as `GET /v1/scores/{type}/{id}` returns it. */
+export type ScoreView = ReturnType<typeof scoreView>;
 
-export interface ScoreView {
-  model: string;
-  modelVersion: number;
-  asOf: string;
-  score: number;
-  rawScore: number;
-  band: string;
-  previousScore: number | null;
-  delta: number | null;
-  previousBand: string | null;
-  coverage: { activeDays: number; observedDays: number; events: number; lastSeenAt?: string | number | null };
-  contributions: { signal: string; value: number; points: number }[];
-  penalties: { rule: string; points: number }[];
-  reasons: Reason[];
-  override?: { band?: string; score?: number; reason: string; expiresAt: string; createdAt: string } | null;
-}
-
-interface HistoryItem {
-  asOf: string;
-  model: string;
-  modelVersion: number;
-  score: number;
-  rawScore: number;
-  band: string;
-  delta: number | null;
-}
+/** A history entry as `GET /v1/scores/{type}/{id}/history` returns it. */
+type HistoryItem = ReturnType<typeof historyView>;
 
 export interface ShowOptions {
   entityType: string;
@@ -79,32 +51,15 @@ export async function showCommand(options: ShowOptions, target: ApiTarget, io: C
     writeCsv(
       io,
       ['entity_type', 'entity_id', 'model', 'as_of', 'score', 'band', 'part', 'name', 'value', 'points'],
-      scores.flatMap((s) => [
-        ...s.contributions.map((c) => [
-          entity.entityType,
-          entity.entityId,
-          s.model,
-          s.asOf,
-          s.score,
-          s.band,
-          'signal',
-          c.signal,
-          c.value,
-          c.points,
-        ]),
-        ...s.penalties.map((p) => [
-          entity.entityType,
-          entity.entityId,
-          s.model,
-          s.asOf,
-          s.score,
-          s.band,
-          'penalty',
-          p.rule,
-          null,
-          p.points,
-        ]),
-      ]),
+      scores.flatMap((s) => {
+        const part = (kind: string, name: string, value: number | null, points: number) => {
+          return [entity.entityType, entity.entityId, s.model, s.asOf, s.score, s.band, kind, name, value, points];
+        };
+        return [
+          ...s.contributions.map((c) => part('signal', c.signal, c.value, c.points)),
+          ...s.penalties.map((p) => part('penalty', p.rule, null, p.points)),
+        ];
+      }),
     );
     return EXIT_OK;
   }
