@@ -173,21 +173,25 @@ export async function ingestCommand(options: IngestOptions, target: ApiTarget, i
     writeFileSync(checkpointPath, `${JSON.stringify(checkpoint, null, 2)}\n`);
   };
 
+  /** Adds an answered batch to the totals and its rejections to the list. */
+  const count = (done: Batch) => {
+    totals.rejected += done.problems.length;
+    rejections.push(...done.problems);
+    if (!done.result) return;
+    totals.accepted += done.result.accepted;
+    totals.duplicates += done.result.duplicates;
+    totals.rejected += done.result.rejected.length;
+    for (const r of done.result.rejected) {
+      const line = done.events[r.index]?.line ?? -1;
+      rejections.push({ line, message: r.errors.map((e) => `${e.path}: ${e.message}`).join('; ') });
+    }
+  };
+
   const commitAnswered = () => {
     let committed = false;
     for (let done = answered.get(nextToCommit); done; done = answered.get(nextToCommit)) {
       answered.delete(nextToCommit++);
-      totals.rejected += done.problems.length;
-      rejections.push(...done.problems);
-      if (done.result) {
-        totals.accepted += done.result.accepted;
-        totals.duplicates += done.result.duplicates;
-        totals.rejected += done.result.rejected.length;
-        for (const r of done.result.rejected) {
-          const line = done.events[r.index]?.line ?? -1;
-          rejections.push({ line, message: r.errors.map((e) => `${e.path}: ${e.message}`).join('; ') });
-        }
-      }
+      count(done);
       lastLine = done.throughLine;
       committed = true;
     }
@@ -200,17 +204,7 @@ export async function ingestCommand(options: IngestOptions, target: ApiTarget, i
   const keepAnsweredAhead = () => {
     if (answered.size === 0) return;
     for (const done of answered.values()) {
-      totals.rejected += done.problems.length;
-      rejections.push(...done.problems);
-      if (done.result) {
-        totals.accepted += done.result.accepted;
-        totals.duplicates += done.result.duplicates;
-        totals.rejected += done.result.rejected.length;
-        for (const r of done.result.rejected) {
-          const line = done.events[r.index]?.line ?? -1;
-          rejections.push({ line, message: r.errors.map((e) => `${e.path}: ${e.message}`).join('; ') });
-        }
-      }
+      count(done);
       ahead.push({ from: done.firstLine, through: done.throughLine });
     }
     answered.clear();
