@@ -142,8 +142,18 @@ const duckSql = (file: string) => `
   WHERE epoch_ms("timestamp") >= ${AS_OF - WINDOW_DAYS * DAY_MS} AND epoch_ms("timestamp") < ${AS_OF}
   GROUP BY userId`;
 
+/**
+ * `PULSE_BENCH_ENGINE=file` (a comma list of throughput, file, memory) runs only those parts of this section;
+ * `PULSE_BENCH_FILE_EVENTS=1000000` sets the file's size (users: a tenth of it) even with --quick, so the scale
+ * effects the quick 200k file hides show without the rest of the section (see also PULSE_BENCH_FILE_THREADS).
+ */
+const parts = process.env.PULSE_BENCH_ENGINE?.split(',');
+const fileEvents = Number(process.env.PULSE_BENCH_FILE_EVENTS) || undefined;
+/** `PULSE_BENCH_FILE_THREADS=1` (a comma list): the thread counts of the file rows (default 1 and one per core). */
+const fileThreads = process.env.PULSE_BENCH_FILE_THREADS?.split(',').map(Number);
+
 async function fileRows(quick: boolean, rows: BenchRow[], notes: string[]): Promise<void> {
-  const count = quick ? 200_000 : 1_000_000;
+  const count = fileEvents ?? (quick ? 200_000 : 1_000_000);
   const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-'));
   const file = join(dir, 'events.jsonl');
   const cores = availableParallelism();
@@ -151,7 +161,7 @@ async function fileRows(quick: boolean, rows: BenchRow[], notes: string[]): Prom
     const { bytes } = await writeJsonlFile(file, {
       seed: 2,
       events: count,
-      users: quick ? 10_000 : 100_000,
+      users: fileEvents !== undefined ? Math.max(1, Math.floor(count / 10)) : quick ? 10_000 : 100_000,
       asOf: AS_OF,
       windowDays: WINDOW_DAYS,
     });
@@ -161,30 +171,36 @@ async function fileRows(quick: boolean, rows: BenchRow[], notes: string[]): Prom
       const result = await connection.runAndReadAll(duckSql(file));
       return new Map(result.getRowObjectsJS().map((r) => [String(r.id), Number(r.raw)]));
     };
-    const timed = async <T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> => {
+    const cpuNotes: string[] = [];
+    const timed = async <T>(fn: () => Promise<T>, label = ''): Promise<{ ms: number; value: T }> => {
       let best = Number.POSITIVE_INFINITY;
+      let bestCpu = Number.POSITIVE_INFINITY;
       let value: T | undefined;
       for (let i = 0; i < (quick ? 1 : 3); i++) {
+        const cpu = process.cpuUsage();
         const start = performance.now();
         value = await fn();
         best = Math.min(best, performance.now() - start);
+        const used = process.cpuUsage(cpu);
+        bestCpu = Math.min(bestCpu, (used.user + used.system) / 1000);
       }
+      if (label !== '') cpuNotes.push(`${label} ${Math.round(bestCpu)}`);
       return { ms: best, value: value! };
     };
     const ours = (model: Model, threads: number, dedupe: boolean) => async () =>
       (await scoreJsonlFile(file, model, { asOf: AS_OF, dedupe, threads })).finish();
 
     await scoreDuck(); // warm the file cache for both sides
-    for (const threads of [1, cores]) {
+    for (const threads of fileThreads ?? [1, cores]) {
       // Interleaved: DuckDB on `threads` threads, then ours on as many, so both see the same machine load.
       await connection.run(`SET threads = ${threads}`);
-      const duckRun = await timed(scoreDuck);
+      const duckRun = await timed(scoreDuck, `DuckDB ${threads}t`);
       const baseline = {
         name: `DuckDB read_json + GROUP BY (${threads} thread${threads === 1 ? '' : 's'})`,
         value: duckRun.ms,
       };
       for (const dedupe of [false, true]) {
-        const run = await timed(ours(SIMPLE, threads, dedupe));
+        const run = await timed(ours(SIMPLE, threads, dedupe), `ours ${threads}t dedupe ${dedupe ? 'on' : 'off'}`);
         checkEqual(run.value, duckRun.value);
         rows.push({
           metric: `JSONL file → raw scores, ${threads} thread${threads === 1 ? '' : 's'}, dedupe ${dedupe ? 'on' : 'off'} (time)`,
@@ -202,7 +218,7 @@ async function fileRows(quick: boolean, rows: BenchRow[], notes: string[]): Prom
           });
       }
       // The full model (caps, decay, tiers, weeks, penalties, Berlin days): more engine work than DuckDB's query does.
-      const full = await timed(ours(FULL, threads, true));
+      const full = await timed(ours(FULL, threads, true), `ours ${threads}t full`);
       rows.push({
         metric: `JSONL file → raw scores, full model, ${threads} thread${threads === 1 ? '' : 's'}, dedupe on (time)`,
         value: full.ms,
@@ -217,6 +233,7 @@ async function fileRows(quick: boolean, rows: BenchRow[], notes: string[]): Prom
         `user (|Δ| ≤ 1e-6) at every thread count; ratio = our time / DuckDB's time, measured interleaved in this process ` +
         `(best of ${quick ? 1 : 3}); ${cores} = os.availableParallelism(); ours: scoreJsonlFile (byte-level reader, ` +
         'worker threads and an exact state merge above 1 thread)',
+      `file: process CPU ms (all threads, best run): ${cpuNotes.join(', ')}`,
     );
     connection.closeSync();
     duck.closeSync();
@@ -417,9 +434,10 @@ export const bench: BenchFn = async ({ quick }) => {
   const notes: string[] = [
     `machine load average at start: ${loadavg()[0]?.toFixed(2)} (numbers are noisy on a busy host)`,
   ];
-  throughputRows(quick, rows, notes);
-  await fileRows(quick, rows, notes);
-  await memoryRows(quick, rows, notes);
+  const wanted = (part: string) => parts === undefined || parts.includes(part);
+  if (wanted('throughput')) throughputRows(quick, rows, notes);
+  if (wanted('file')) await fileRows(quick, rows, notes);
+  if (wanted('memory')) await memoryRows(quick, rows, notes);
   return { name: 'engine', rows, notes };
 };
 
