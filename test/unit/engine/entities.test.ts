@@ -2,11 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ScoringRun } from '../../../shared/domain/engine/index.js';
 import type { Traits } from '../../../shared/domain/model/schema.js';
 import type { EntityLevel } from '../../../shared/ports/event-store.js';
+import { AS_OF, IN_WINDOW, WINDOW_END } from '../../support/as-of.js';
 import { event, model, repeat, scoreById, scoreOnly, signalValue } from '../../support/engine.js';
-
-const AS_OF = '2026-11-24';
-const T = Date.parse('2026-11-25T00:00:00Z');
-const DAY = '2026-11-20T10:00:00Z';
 
 function traits(table: Record<string, Traits>): (type: EntityLevel, id: string) => Traits | undefined {
   return (type, id) => table[`${type}:${id}`];
@@ -23,10 +20,10 @@ describe('account rollup: pooled', () => {
 
   it('scores the events of all users of an account as one stream, via the event accountId', async () => {
     const events = [
-      ...repeat(2, 'project_created', DAY, { userId: 'u1', accountId: 'acme' }),
-      ...repeat(1, 'project_created', DAY, { userId: 'u2', accountId: 'acme' }),
-      event('login', DAY, { userId: 'u3', accountId: 'acme' }),
-      event('project_created', DAY, { userId: 'u4', accountId: 'globex' }),
+      ...repeat(2, 'project_created', IN_WINDOW, { userId: 'u1', accountId: 'acme' }),
+      ...repeat(1, 'project_created', IN_WINDOW, { userId: 'u2', accountId: 'acme' }),
+      event('login', IN_WINDOW, { userId: 'u3', accountId: 'acme' }),
+      event('project_created', IN_WINDOW, { userId: 'u4', accountId: 'globex' }),
     ];
 
     const scores = await scoreById(pooled, events, { asOf: AS_OF });
@@ -47,13 +44,13 @@ describe('account rollup: pooled', () => {
   it('falls back to accountOf for events without an accountId, and the event’s own account wins', async () => {
     const accountOf = (userId: string) => ({ u1: 'acme', u2: 'acme', u3: 'globex' })[userId];
     const events = [
-      event('project_created', DAY, { userId: 'u1' }),
-      event('project_created', DAY, { userId: 'u2' }),
-      event('project_created', DAY, { userId: 'u3', accountId: 'acme' }),
-      event('project_created', DAY, { userId: 'stranger' }),
+      event('project_created', IN_WINDOW, { userId: 'u1' }),
+      event('project_created', IN_WINDOW, { userId: 'u2' }),
+      event('project_created', IN_WINDOW, { userId: 'u3', accountId: 'acme' }),
+      event('project_created', IN_WINDOW, { userId: 'stranger' }),
     ];
 
-    const run = new ScoringRun(pooled, { asOf: T, accountOf });
+    const run = new ScoringRun(pooled, { asOf: WINDOW_END, accountOf });
     run.add(events);
     const raws = run.finish();
 
@@ -65,8 +62,8 @@ describe('account rollup: pooled', () => {
 describe('account rollup: mean and max of users', () => {
   const userSignals = [{ name: 'projects', event: 'project_created', weight: 10 }];
   const events = [
-    ...repeat(1, 'project_created', DAY, { userId: 'u1', accountId: 'acme' }),
-    ...repeat(3, 'project_created', DAY, { userId: 'u2', accountId: 'acme' }),
+    ...repeat(1, 'project_created', IN_WINDOW, { userId: 'u1', accountId: 'acme' }),
+    ...repeat(3, 'project_created', IN_WINDOW, { userId: 'u2', accountId: 'acme' }),
   ];
 
   it('mean: the account raw score is the mean of its users’ raw scores, explained the same way', async () => {
@@ -113,10 +110,10 @@ describe('account breakdown by a user trait', () => {
       'user:u3': { role: 'member' },
     });
     const events = [
-      ...repeat(2, 'project_created', DAY, { userId: 'u1', accountId: 'acme' }),
-      ...repeat(3, 'project_created', DAY, { userId: 'u2', accountId: 'acme' }),
-      ...repeat(1, 'project_created', DAY, { userId: 'u3', accountId: 'acme' }),
-      ...repeat(1, 'login', DAY, { userId: 'u4', accountId: 'acme' }),
+      ...repeat(2, 'project_created', IN_WINDOW, { userId: 'u1', accountId: 'acme' }),
+      ...repeat(3, 'project_created', IN_WINDOW, { userId: 'u2', accountId: 'acme' }),
+      ...repeat(1, 'project_created', IN_WINDOW, { userId: 'u3', accountId: 'acme' }),
+      ...repeat(1, 'login', IN_WINDOW, { userId: 'u4', accountId: 'acme' }),
     ];
 
     const score = await scoreOnly(m, events, { asOf: AS_OF, traitsOf });
@@ -137,7 +134,7 @@ describe('which entities a run scores', () => {
   });
 
   it('scores known entities without events, with their penalties showing', async () => {
-    const scores = await scoreById(m, [event('login', DAY, { userId: 'active' })], {
+    const scores = await scoreById(m, [event('login', IN_WINDOW, { userId: 'active' })], {
       asOf: AS_OF,
       known: [{ entityId: 'quiet', firstSeenAt: Date.parse('2026-01-01T00:00:00Z') }],
     });
@@ -154,7 +151,7 @@ describe('which entities a run scores', () => {
   it('does not score archived entities, even with events', async () => {
     const scores = await scoreById(
       m,
-      [event('login', DAY, { userId: 'gone' }), event('login', DAY, { userId: 'here' })],
+      [event('login', IN_WINDOW, { userId: 'gone' }), event('login', IN_WINDOW, { userId: 'here' })],
       {
         asOf: AS_OF,
         known: [
@@ -168,7 +165,7 @@ describe('which entities a run scores', () => {
   });
 
   it('leaves an entity never scored absent (no row), not scored 0', async () => {
-    const scores = await scoreById(m, [event('login', DAY, { userId: 'here' })], { asOf: AS_OF });
+    const scores = await scoreById(m, [event('login', IN_WINDOW, { userId: 'here' })], { asOf: AS_OF });
 
     expect(scores.get('never-seen')).toBeUndefined();
     expect(scores.size).toBe(1);
@@ -198,9 +195,9 @@ describe('appliesTo', () => {
   it('scores only entities whose traits match', async () => {
     const traitsOf = traits({ 'user:u1': { plan: 'pro' }, 'user:u2': { plan: 'free' } });
     const events = [
-      event('login', DAY, { userId: 'u1' }),
-      event('login', DAY, { userId: 'u2' }),
-      event('login', DAY, { userId: 'u3' }),
+      event('login', IN_WINDOW, { userId: 'u1' }),
+      event('login', IN_WINDOW, { userId: 'u2' }),
+      event('login', IN_WINDOW, { userId: 'u3' }),
     ];
 
     const scores = await scoreById(m, events, { asOf: AS_OF, traitsOf });
@@ -211,9 +208,9 @@ describe('appliesTo', () => {
   it('lets a user model select on a trait of the user’s account; the user’s own trait wins', async () => {
     const traitsOf = traits({ 'account:acme': { plan: 'enterprise' }, 'user:u2': { plan: 'free' } });
     const events = [
-      event('login', DAY, { userId: 'u1', accountId: 'acme' }),
-      event('login', DAY, { userId: 'u2', accountId: 'acme' }),
-      event('login', DAY, { userId: 'u3' }),
+      event('login', IN_WINDOW, { userId: 'u1', accountId: 'acme' }),
+      event('login', IN_WINDOW, { userId: 'u2', accountId: 'acme' }),
+      event('login', IN_WINDOW, { userId: 'u3' }),
     ];
 
     const scores = await scoreById(m, events, { asOf: AS_OF, traitsOf });
@@ -225,7 +222,7 @@ describe('appliesTo', () => {
   it('finds the user’s account through accountOf when events carry none', async () => {
     const traitsOf = traits({ 'account:acme': { plan: 'pro' } });
 
-    const scores = await scoreById(m, [event('login', DAY, { userId: 'u1' })], {
+    const scores = await scoreById(m, [event('login', IN_WINDOW, { userId: 'u1' })], {
       asOf: AS_OF,
       traitsOf,
       accountOf: (u) => (u === 'u1' ? 'acme' : undefined),

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { bandOf, createNormalizer } from '../../../shared/domain/engine/index.js';
+import { AS_OF, IN_WINDOW } from '../../support/as-of.js';
 import { event, model, repeat, scoreById, USERPILOT_BANDS } from '../../support/engine.js';
 
-const AS_OF = '2026-11-24';
-const DAY = '2026-11-20T10:00:00Z';
 const logins = [{ name: 'logins', event: 'login', weight: 1 }];
 
 const userpilot = model({ signals: logins, bands: USERPILOT_BANDS });
@@ -65,10 +64,10 @@ describe('percentile normalisation', () => {
 
   it('ranks the entities scored in the run', async () => {
     const events = [
-      ...repeat(1, 'login', DAY, { userId: 'a' }),
-      ...repeat(2, 'login', DAY, { userId: 'b' }),
-      ...repeat(2, 'login', DAY, { userId: 'c' }),
-      ...repeat(5, 'login', DAY, { userId: 'd' }),
+      ...repeat(1, 'login', IN_WINDOW, { userId: 'a' }),
+      ...repeat(2, 'login', IN_WINDOW, { userId: 'b' }),
+      ...repeat(2, 'login', IN_WINDOW, { userId: 'c' }),
+      ...repeat(5, 'login', IN_WINDOW, { userId: 'd' }),
     ];
 
     const scores = await scoreById(m, events, { asOf: AS_OF });
@@ -126,7 +125,7 @@ describe('bands', () => {
   it('bands an entity with a negative raw score at risk', async () => {
     const m = model({ ...userpilot, signals: [{ name: 'failures', event: 'payment_failed', weight: -10 }] });
 
-    const scores = await scoreById(m, [event('payment_failed', DAY)], { asOf: AS_OF });
+    const scores = await scoreById(m, [event('payment_failed', IN_WINDOW)], { asOf: AS_OF });
 
     expect(scores.get('u1')).toMatchObject({ rawScore: -10, score: -10, band: 'at-risk' });
   });

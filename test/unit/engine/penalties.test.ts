@@ -1,30 +1,28 @@
 import { describe, expect, it } from 'vitest';
+import { AS_OF, IN_WINDOW, WINDOW_END } from '../../support/as-of.js';
 import { daysBefore, event, model, repeat, scoreById, scoreOnly } from '../../support/engine.js';
 
-const AS_OF = '2026-11-24';
-const T = Date.parse('2026-11-25T00:00:00Z');
-const DAY = '2026-11-20T10:00:00Z';
 const logins = { name: 'logins', event: 'login', weight: 1 };
 
 describe('absent', () => {
   const m = model({ signals: [logins], penalties: [{ name: 'no-report', absent: 'report_exported', points: -20 }] });
 
   it('applies when no event of that name is in the window', async () => {
-    const score = await scoreOnly(m, repeat(3, 'login', DAY), { asOf: AS_OF });
+    const score = await scoreOnly(m, repeat(3, 'login', IN_WINDOW), { asOf: AS_OF });
 
     expect(score.penalties).toEqual([{ rule: 'no-report', points: -20 }]);
     expect(score.rawScore).toBe(3 - 20);
   });
 
   it('does not apply when one such event is in the window', async () => {
-    const score = await scoreOnly(m, [event('login', DAY), event('report_exported', DAY)], { asOf: AS_OF });
+    const score = await scoreOnly(m, [event('login', IN_WINDOW), event('report_exported', IN_WINDOW)], { asOf: AS_OF });
 
     expect(score.penalties).toEqual([]);
     expect(score.rawScore).toBe(1);
   });
 
   it('applies when the only such event is before the window', async () => {
-    const events = [event('login', DAY), event('report_exported', daysBefore(T, 31))];
+    const events = [event('login', IN_WINDOW), event('report_exported', daysBefore(WINDOW_END, 31))];
 
     const score = await scoreOnly(m, events, { asOf: AS_OF });
 
@@ -36,13 +34,13 @@ describe('inactiveDays', () => {
   const m = model({ signals: [logins], penalties: [{ name: 'inactive', inactiveDays: 14, points: -15 }] });
 
   it('does not apply when the last event is exactly N days before T (it is inside [T − N, T))', async () => {
-    const score = await scoreOnly(m, [event('login', daysBefore(T, 14))], { asOf: AS_OF });
+    const score = await scoreOnly(m, [event('login', daysBefore(WINDOW_END, 14))], { asOf: AS_OF });
 
     expect(score.penalties).toEqual([]);
   });
 
   it('applies when the last event is just over N days before T', async () => {
-    const score = await scoreOnly(m, [event('login', daysBefore(T, 14) - 1)], { asOf: AS_OF });
+    const score = await scoreOnly(m, [event('login', daysBefore(WINDOW_END, 14) - 1)], { asOf: AS_OF });
 
     expect(score.penalties).toEqual([{ rule: 'inactive', points: -15 }]);
     expect(score.rawScore).toBe(1 - 15);
@@ -80,17 +78,17 @@ describe('inactiveDays', () => {
     });
 
     it('reads events before the window to decide, without counting them in signals', async () => {
-      const scores = await scoreById(long, [event('login', daysBefore(T, 20))], { asOf: AS_OF });
+      const scores = await scoreById(long, [event('login', daysBefore(WINDOW_END, 20))], { asOf: AS_OF });
       const score = scores.get('u1');
 
       expect(score?.penalties).toEqual([]);
       expect(score?.contributions).toEqual([{ signal: 'logins', value: 0, points: 0 }]);
       expect(score?.coverage.events).toBe(0);
-      expect(score?.coverage.lastSeenAt).toBe(daysBefore(T, 20));
+      expect(score?.coverage.lastSeenAt).toBe(daysBefore(WINDOW_END, 20));
     });
 
     it('applies when the last event is older than the lookback', async () => {
-      const score = await scoreOnly(long, [event('login', daysBefore(T, 31))], {
+      const score = await scoreOnly(long, [event('login', daysBefore(WINDOW_END, 31))], {
         asOf: AS_OF,
         known: [{ entityId: 'u1' }],
       });
@@ -101,9 +99,12 @@ describe('inactiveDays', () => {
     it('uses a stored lastSeenAt of a known entity, but never one after T (a backfill must not see the future)', async () => {
       const recent = await scoreOnly(long, [], {
         asOf: AS_OF,
-        known: [{ entityId: 'u1', lastSeenAt: daysBefore(T, 10) }],
+        known: [{ entityId: 'u1', lastSeenAt: daysBefore(WINDOW_END, 10) }],
       });
-      const future = await scoreOnly(long, [], { asOf: AS_OF, known: [{ entityId: 'u1', lastSeenAt: T + 1 }] });
+      const future = await scoreOnly(long, [], {
+        asOf: AS_OF,
+        known: [{ entityId: 'u1', lastSeenAt: WINDOW_END + 1 }],
+      });
 
       expect(recent.penalties).toEqual([]);
       expect(future.penalties).toEqual([{ rule: 'inactive', points: -15 }]);
@@ -126,7 +127,7 @@ describe('above and below', () => {
     [0, 1, ['few-logins']],
     [5, 0, ['ticket-backlog', 'few-logins']],
   ])('%i tickets and %i logins → %j (strictly above / below)', async (tickets, loginCount, rules) => {
-    const events = [...repeat(tickets, 'ticket_opened', DAY), ...repeat(loginCount, 'login', DAY)];
+    const events = [...repeat(tickets, 'ticket_opened', IN_WINDOW), ...repeat(loginCount, 'login', IN_WINDOW)];
 
     const score = await scoreOnly(m, events, { asOf: AS_OF, known: [{ entityId: 'u1' }] });
 
@@ -140,7 +141,7 @@ describe('above and below', () => {
       penalties: [{ name: 'backlog', signal: 'tickets', above: 3, points: -10 }],
     });
 
-    const score = await scoreOnly(capped, repeat(5, 'ticket_opened', DAY), { asOf: AS_OF });
+    const score = await scoreOnly(capped, repeat(5, 'ticket_opened', IN_WINDOW), { asOf: AS_OF });
 
     expect(score.penalties).toEqual([]);
   });
@@ -151,7 +152,7 @@ describe('above and below', () => {
       penalties: [{ name: 'loyal', signal: 'logins', above: 1, points: 7 }],
     });
 
-    const score = await scoreOnly(bonus, repeat(2, 'login', DAY), { asOf: AS_OF });
+    const score = await scoreOnly(bonus, repeat(2, 'login', IN_WINDOW), { asOf: AS_OF });
 
     expect(score.rawScore).toBe(9);
   });

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scoreEvents } from '../../../shared/domain/engine/index.js';
+import { AS_OF, IN_WINDOW } from '../../support/as-of.js';
 import { event, model, repeat, USERPILOT_BANDS } from '../../support/engine.js';
-
-const AS_OF = '2026-11-24';
-const IN_WINDOW = '2026-11-20T10:00:00Z';
 
 describe('the seed articles’ worked examples', () => {
   it('Userpilot: 10 × 11 + 4 × 17 = 178, a power user', async () => {

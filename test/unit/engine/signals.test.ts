@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ScoringRun } from '../../../shared/domain/engine/index.js';
+import { AS_OF, IN_WINDOW, WINDOW_END } from '../../support/as-of.js';
 import { daysBefore, event, model, pointsOf, repeat, scoreOnly, signalValue } from '../../support/engine.js';
-
-// asOf 2026-11-24 in UTC: T = 2026-11-25T00:00Z.
-const AS_OF = '2026-11-24';
-const T = Date.parse('2026-11-25T00:00:00Z');
-const DAY = '2026-11-20T10:00:00Z';
 
 describe('count and sum', () => {
   it('multiplies a count by its weight, negative weights included', async () => {
@@ -15,7 +11,7 @@ describe('count and sum', () => {
         { name: 'payment-failures', event: 'payment_failed', weight: -10 },
       ],
     });
-    const events = [...repeat(3, 'project_created', DAY), ...repeat(2, 'payment_failed', DAY)];
+    const events = [...repeat(3, 'project_created', IN_WINDOW), ...repeat(2, 'payment_failed', IN_WINDOW)];
 
     const score = await scoreOnly(m, events, { asOf: AS_OF });
 
@@ -31,12 +27,12 @@ describe('count and sum', () => {
       signals: [{ name: 'minutes', event: 'session_ended', aggregate: 'sum', property: 'minutes', weight: 0.1 }],
     });
     const events = [
-      event('session_ended', DAY, { properties: { minutes: 10 } }),
-      event('session_ended', DAY, { properties: { minutes: 20.5 } }),
-      event('session_ended', DAY, { properties: { minutes: '5' } }),
-      event('session_ended', DAY, { properties: { minutes: 'lots' } }),
-      event('session_ended', DAY, { properties: { minutes: null } }),
-      event('session_ended', DAY),
+      event('session_ended', IN_WINDOW, { properties: { minutes: 10 } }),
+      event('session_ended', IN_WINDOW, { properties: { minutes: 20.5 } }),
+      event('session_ended', IN_WINDOW, { properties: { minutes: '5' } }),
+      event('session_ended', IN_WINDOW, { properties: { minutes: 'lots' } }),
+      event('session_ended', IN_WINDOW, { properties: { minutes: null } }),
+      event('session_ended', IN_WINDOW),
     ];
 
     const score = await scoreOnly(m, events, { asOf: AS_OF });
@@ -50,11 +46,11 @@ describe('count and sum', () => {
       signals: [{ name: 'premium', event: 'feature_used', where: { tier: ['premium', 'gold'], seats: 3 }, weight: 1 }],
     });
     const events = [
-      event('feature_used', DAY, { properties: { tier: 'premium', seats: 3 } }),
-      event('feature_used', DAY, { properties: { tier: 'gold', seats: '3' } }),
-      event('feature_used', DAY, { properties: { tier: 'basic', seats: 3 } }),
-      event('feature_used', DAY, { properties: { tier: 'premium' } }),
-      event('feature_used', DAY),
+      event('feature_used', IN_WINDOW, { properties: { tier: 'premium', seats: 3 } }),
+      event('feature_used', IN_WINDOW, { properties: { tier: 'gold', seats: '3' } }),
+      event('feature_used', IN_WINDOW, { properties: { tier: 'basic', seats: 3 } }),
+      event('feature_used', IN_WINDOW, { properties: { tier: 'premium' } }),
+      event('feature_used', IN_WINDOW),
     ];
 
     const score = await scoreOnly(m, events, { asOf: AS_OF });
@@ -71,7 +67,7 @@ describe('count and sum', () => {
       ],
     });
 
-    const score = await scoreOnly(m, repeat(2, 'login', DAY), { asOf: AS_OF });
+    const score = await scoreOnly(m, repeat(2, 'login', IN_WINDOW), { asOf: AS_OF });
 
     expect(score.rawScore).toBe(2 + 4 + 1);
   });
@@ -97,7 +93,7 @@ describe('cap', () => {
   it('bounds a count before the weight applies', async () => {
     const m = model({ signals: [{ name: 'invites', event: 'teammate_invited', weight: 5, cap: 10 }] });
 
-    const score = await scoreOnly(m, repeat(12, 'teammate_invited', DAY), { asOf: AS_OF });
+    const score = await scoreOnly(m, repeat(12, 'teammate_invited', IN_WINDOW), { asOf: AS_OF });
 
     expect(score.contributions).toEqual([{ signal: 'invites', value: 10, points: 50 }]);
   });
@@ -144,11 +140,11 @@ describe('capPerDay', () => {
       signals: [{ name: 'core-use', event: 'use', weight: 1, capPerDay: 2, decay: { halfLifeDays: 2 } }],
     });
     const events = [
-      event('use', daysBefore(T, 2)),
-      event('use', daysBefore(T, 2)),
-      event('use', daysBefore(T, 1.5)),
-      event('use', daysBefore(T, 1.5)),
-      event('use', daysBefore(T, 3)),
+      event('use', daysBefore(WINDOW_END, 2)),
+      event('use', daysBefore(WINDOW_END, 2)),
+      event('use', daysBefore(WINDOW_END, 1.5)),
+      event('use', daysBefore(WINDOW_END, 1.5)),
+      event('use', daysBefore(WINDOW_END, 3)),
     ];
     const aged = (days: number) => 0.5 ** (days / 2);
     const cappedDay = ((2 * aged(2) + 2 * aged(1.5)) / 4) * 2;
@@ -164,7 +160,7 @@ describe('capPerDay', () => {
         { name: 'minutes', event: 'session_ended', aggregate: 'sum', property: 'minutes', weight: 1, capPerDay: 2 },
       ],
     });
-    const events = [10, 20, 30, 40].map((minutes) => event('session_ended', DAY, { properties: { minutes } }));
+    const events = [10, 20, 30, 40].map((minutes) => event('session_ended', IN_WINDOW, { properties: { minutes } }));
 
     const score = await scoreOnly(m, events, { asOf: AS_OF });
 
@@ -176,7 +172,7 @@ describe('decay', () => {
   it('weighs an event exactly one half-life old at 0.5', async () => {
     const m = model({ signals: [{ name: 'uses', event: 'use', weight: 10, decay: { halfLifeDays: 7 } }] });
 
-    const score = await scoreOnly(m, [event('use', daysBefore(T, 7))], { asOf: AS_OF });
+    const score = await scoreOnly(m, [event('use', daysBefore(WINDOW_END, 7))], { asOf: AS_OF });
 
     expect(score.contributions).toEqual([{ signal: 'uses', value: 0.5, points: 5 }]);
   });
@@ -196,8 +192,8 @@ describe('decay', () => {
       ],
     });
     const events = [
-      event('use', daysBefore(T, 14)),
-      event('session_ended', daysBefore(T, 7), { properties: { minutes: 30 } }),
+      event('use', daysBefore(WINDOW_END, 14)),
+      event('session_ended', daysBefore(WINDOW_END, 7), { properties: { minutes: 30 } }),
     ];
 
     const score = await scoreOnly(m, events, { asOf: AS_OF });
@@ -230,7 +226,7 @@ describe('tiers', () => {
     const m = model({ signals: [{ name: 'active-days', event: '*', aggregate: 'distinctDays', tiers }] });
     const events = days === 0 ? [event('x', '2026-10-01T00:00:00Z')] : activeOn(days);
 
-    const run = new ScoringRun(m, { asOf: T });
+    const run = new ScoringRun(m, { asOf: WINDOW_END });
     run.add(events);
     run.addKnown([{ entityId: 'u1' }]);
     const [raw] = run.finish();
@@ -255,7 +251,7 @@ describe('tiers', () => {
       ],
     });
 
-    const score = await scoreOnly(m, [event('login', DAY), event('payment_failed', DAY)], { asOf: AS_OF });
+    const score = await scoreOnly(m, [event('login', IN_WINDOW), event('payment_failed', IN_WINDOW)], { asOf: AS_OF });
 
     expect(score.contributions).toEqual([
       { signal: 'logins', value: 1, points: 0 },
@@ -266,21 +262,25 @@ describe('tiers', () => {
   it('applies after the cap', async () => {
     const m = model({ signals: [{ name: 'logins', event: 'login', cap: 4, tiers: [{ min: 5, points: 10 }] }] });
 
-    const score = await scoreOnly(m, repeat(6, 'login', DAY), { asOf: AS_OF });
+    const score = await scoreOnly(m, repeat(6, 'login', IN_WINDOW), { asOf: AS_OF });
 
     expect(score.contributions).toEqual([{ signal: 'logins', value: 4, points: 0 }]);
   });
 });
 
 describe('distinctDays and distinctWeeks', () => {
-  it('count days and ISO weeks with at least one matching event', async () => {
-    const m = model({
-      windowDays: 28,
+  /** Signals `days` and `weeks`: the distinct days and ISO weeks with an `eventName` event (`*`: any). */
+  const daysAndWeeks = (windowDays: number, eventName: string) =>
+    model({
+      windowDays,
       signals: [
-        { name: 'login-days', event: 'login', aggregate: 'distinctDays', weight: 1 },
-        { name: 'login-weeks', event: 'login', aggregate: 'distinctWeeks', weight: 1 },
+        { name: 'days', event: eventName, aggregate: 'distinctDays', weight: 1 },
+        { name: 'weeks', event: eventName, aggregate: 'distinctWeeks', weight: 1 },
       ],
     });
+
+  it('count days and ISO weeks with at least one matching event', async () => {
+    const m = daysAndWeeks(28, 'login');
     // 2026-11-16 and 2026-11-22 are Monday and Sunday of one ISO week; 2026-11-23 starts the next.
     const events = [
       ...repeat(3, 'login', '2026-11-16T08:00:00Z'),
@@ -291,18 +291,12 @@ describe('distinctDays and distinctWeeks', () => {
 
     const score = await scoreOnly(m, events, { asOf: AS_OF });
 
-    expect(signalValue(score, 'login-days')).toBe(3);
-    expect(signalValue(score, 'login-weeks')).toBe(2);
+    expect(signalValue(score, 'days')).toBe(3);
+    expect(signalValue(score, 'weeks')).toBe(2);
   });
 
   it('fit a window of a full year: 366 days touching 54 ISO weeks', async () => {
-    const m = model({
-      windowDays: 366,
-      signals: [
-        { name: 'days', event: '*', aggregate: 'distinctDays', weight: 1 },
-        { name: 'weeks', event: '*', aggregate: 'distinctWeeks', weight: 1 },
-      ],
-    });
+    const m = daysAndWeeks(366, '*');
     // asOf Monday 2026-11-23: the window starts on Sunday 2025-11-23 and ends on a Monday, so it touches
     // one Sunday, 52 whole weeks and one Monday.
     const end = Date.parse('2026-11-24T00:00:00Z');

@@ -6,10 +6,8 @@ import {
   reasonsForChange,
 } from '../../../shared/domain/engine/index.js';
 import type { ModelInput } from '../../../shared/domain/model/schema.js';
+import { AS_OF, IN_WINDOW } from '../../support/as-of.js';
 import { model, repeat, scoreOnly } from '../../support/engine.js';
-
-const AS_OF = '2026-11-24';
-const DAY = '2026-11-20T10:00:00Z';
 
 const bands = [{ name: 'low' }, { name: 'medium', min: 40 }, { name: 'high', min: 70 }];
 
@@ -42,7 +40,7 @@ describe('trend', () => {
   it('has previous, delta and previous band when the entity was scored before', async () => {
     const m = model({ signals: [{ name: 'logins', event: 'login', weight: 10 }], bands });
 
-    const score = await scoreOnly(m, repeat(5, 'login', DAY), {
+    const score = await scoreOnly(m, repeat(5, 'login', IN_WINDOW), {
       asOf: AS_OF,
       previousOf: () => previous(62.5, 'medium'),
     });
@@ -59,7 +57,7 @@ describe('trend', () => {
   it('is null (not 0) for an entity never scored before', async () => {
     const m = model({ signals: [{ name: 'logins', event: 'login', weight: 10 }], bands, alerts: { bandChange: true } });
 
-    const score = await scoreOnly(m, repeat(5, 'login', DAY), { asOf: AS_OF });
+    const score = await scoreOnly(m, repeat(5, 'login', IN_WINDOW), { asOf: AS_OF });
 
     expect(score).toMatchObject({ previousScore: null, delta: null, previousBand: null, reasons: [], alerts: [] });
   });
@@ -97,7 +95,7 @@ describe('reasons for change', () => {
     const m = model({ signals: [{ name: 'logins', event: 'login', weight: 10 }], bands });
     const prev = previous(50, 'medium', { contributions: [{ signal: 'logins', value: 4, points: 40 }] });
 
-    const score = await scoreOnly(m, repeat(5, 'login', DAY), { asOf: AS_OF, previousOf: () => prev });
+    const score = await scoreOnly(m, repeat(5, 'login', IN_WINDOW), { asOf: AS_OF, previousOf: () => prev });
 
     expect(score.delta).toBe(0);
     expect(score.reasons).toEqual([]);
@@ -117,7 +115,7 @@ describe('reasons for change', () => {
         { signal: 'projects', value: 1, points: 5 },
       ],
     });
-    const events = [...repeat(6, 'login', DAY), ...repeat(4, 'project_created', DAY)];
+    const events = [...repeat(6, 'login', IN_WINDOW), ...repeat(4, 'project_created', IN_WINDOW)];
 
     const score = await scoreOnly(m, events, { asOf: AS_OF, previousOf: () => prev });
 
@@ -206,7 +204,7 @@ describe('alerts', () => {
       alerts: { drop: { points: 15 }, bandChange: true },
     });
 
-    const score = await scoreOnly(m, [...repeat(2, 'login', DAY), ...repeat(1, 'project_created', DAY)], {
+    const score = await scoreOnly(m, [...repeat(2, 'login', IN_WINDOW), ...repeat(1, 'project_created', IN_WINDOW)], {
       asOf: AS_OF,
       previousOf: () => previous(80, 'high'),
     });

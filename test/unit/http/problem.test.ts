@@ -34,6 +34,10 @@ const invalidParameter = (path: string, message: string) => ({
   errors: [{ path, message }],
 });
 
+/** What a request without valid credentials answers (the challenge goes in `WWW-Authenticate`). */
+const UNAUTHORIZED = { type: 'urn:pulse:problem:unauthorized', title: 'Unauthorized', status: 401 };
+const unauthorized = (detail: string) => ({ ...UNAUTHORIZED, detail });
+
 const RETRY_DETAIL =
   'Nothing in this request was reported accepted. Send the same request again after Retry-After seconds.';
 
@@ -118,19 +122,9 @@ describe('errorToResponse maps every PulseError by its kind and status (docs/api
     const basic = await answer(new UnauthorizedError('The write key is not valid.'));
     const bearer = await answer(new ApiUnauthorizedError('The API token is not valid.'));
 
-    expect(basic.body).toEqual({
-      type: 'urn:pulse:problem:unauthorized',
-      title: 'Unauthorized',
-      status: 401,
-      detail: 'The write key is not valid.',
-    });
+    expect(basic.body).toEqual(unauthorized('The write key is not valid.'));
     expect(basic.headers.get('www-authenticate')).toBe('Basic realm="pulse", charset="UTF-8"');
-    expect(bearer.body).toEqual({
-      type: 'urn:pulse:problem:unauthorized',
-      title: 'Unauthorized',
-      status: 401,
-      detail: 'The API token is not valid.',
-    });
+    expect(bearer.body).toEqual(unauthorized('The API token is not valid.'));
     expect(bearer.headers.get('www-authenticate')).toBe('Bearer realm="pulse"');
   });
 

@@ -262,29 +262,22 @@ describe('errors name the file, the field path and the line', () => {
     expect(issues.map((i) => i.message).join(' ')).toMatch(/wieght/);
   });
 
+  /** The replacement that adds `setting` to the minimal model's second signal. */
+  const onSignal = (setting: string) => ['weight: 4', `weight: 4, ${setting}`] as const;
+
   it.each([
-    [
-      'a signal with both weight and tiers',
-      'weight: 4',
-      'weight: 4, tiers: [{ min: 1, points: 2 }]',
-      'signals[1].tiers',
-    ],
+    ['a signal with both weight and tiers', ...onSignal('tiers: [{ min: 1, points: 2 }]'), 'signals[1].tiers'],
     ['a signal with neither weight nor tiers', ', weight: 4', '', 'signals[1].weight'],
-    ['sum without a property', 'weight: 4', 'weight: 4, aggregate: sum', 'signals[1].property'],
-    [
-      'decay on distinctDays',
-      'weight: 4',
-      'weight: 4, aggregate: distinctDays, decay: { halfLifeDays: 3 }',
-      'signals[1].decay',
-    ],
-    ['distinctUsers on a user model', 'weight: 4', 'weight: 4, aggregate: distinctUsers', 'signals[1].aggregate'],
-    ['a negative cap', 'weight: 4', 'weight: 4, cap: -1', 'signals[1].cap'],
-    ['a fractional capPerDay', 'weight: 4', 'weight: 4, capPerDay: 1.5', 'signals[1].capPerDay'],
+    ['sum without a property', ...onSignal('aggregate: sum'), 'signals[1].property'],
+    ['decay on distinctDays', ...onSignal('aggregate: distinctDays, decay: { halfLifeDays: 3 }'), 'signals[1].decay'],
+    ['distinctUsers on a user model', ...onSignal('aggregate: distinctUsers'), 'signals[1].aggregate'],
+    ['a negative cap', ...onSignal('cap: -1'), 'signals[1].cap'],
+    ['a fractional capPerDay', ...onSignal('capPerDay: 1.5'), 'signals[1].capPerDay'],
     ['a bad name', 'name: trial', 'name: Trial_Model', 'name'],
     ['a rollup on a user model', 'level: user', 'level: user\nrollup: mean', 'rollup'],
     ['a window over a year', 'windowDays: 14', 'windowDays: 400', 'windowDays'],
     ['an unknown cadence', 'windowDays: 14', 'windowDays: 14\ncadence: hourly', 'cadence'],
-    ['an unknown aggregate', 'weight: 4', 'weight: 4, aggregate: median', 'signals[1].aggregate'],
+    ['an unknown aggregate', ...onSignal('aggregate: median'), 'signals[1].aggregate'],
   ])('%s', (_, from, to, path) => {
     const issues = issuesOf(MINIMAL.replace(from, to));
 
