@@ -38,6 +38,17 @@ export function model(partial: Partial<ModelInput> & Pick<ModelInput, 'signals'>
   });
 }
 
+/** A 7-day model of one `logins` signal, bands `low` and `high`, alerting on a drop and on every band change. */
+export function weeklyLogins(name: string, points: { perLogin: number; high: number; drop: number }): Model {
+  return model({
+    name,
+    windowDays: 7,
+    signals: [{ name: 'logins', event: 'login', weight: points.perLogin }],
+    bands: [{ name: 'low' }, { name: 'high', min: points.high }],
+    alerts: { drop: { points: points.drop }, bandChange: true },
+  });
+}
+
 let counter = 0;
 
 /** An event `daysBefore` days (24 h each) before `asOf`, with a unique id unless given. */

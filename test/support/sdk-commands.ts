@@ -19,14 +19,15 @@ export interface SdkCommand {
   adapter: string | undefined;
 }
 
-type FunctionLike =
-  | ts.FunctionDeclaration
-  | ts.MethodDeclaration
-  | ts.ConstructorDeclaration
-  | ts.GetAccessorDeclaration
-  | ts.SetAccessorDeclaration
-  | ts.ArrowFunction
-  | ts.FunctionExpression;
+/** Statements that only declare: importing their module runs none of their code. */
+const DECLARATION_ONLY: ReadonlySet<ts.SyntaxKind> = new Set([
+  ts.SyntaxKind.FunctionDeclaration,
+  ts.SyntaxKind.ClassDeclaration,
+  ts.SyntaxKind.InterfaceDeclaration,
+  ts.SyntaxKind.TypeAliasDeclaration,
+  ts.SyntaxKind.ImportDeclaration,
+  ts.SyntaxKind.ExportDeclaration,
+]);
 
 export class SdkCommandScanner {
   private readonly program: ts.Program;
@@ -104,15 +105,7 @@ class Walk {
     if (this.modules.has(file)) return;
     this.modules.add(file);
     for (const statement of file.statements) {
-      if (
-        ts.isFunctionDeclaration(statement) ||
-        ts.isClassDeclaration(statement) ||
-        ts.isInterfaceDeclaration(statement) ||
-        ts.isTypeAliasDeclaration(statement) ||
-        ts.isImportDeclaration(statement) ||
-        ts.isExportDeclaration(statement)
-      )
-        continue;
+      if (DECLARATION_ONLY.has(statement.kind)) continue;
       if (ts.isVariableStatement(statement)) {
         for (const d of statement.declarationList.declarations)
           if (d.initializer && !isFunctionExpression(d.initializer)) this.enqueue(d.initializer, undefined);
@@ -211,16 +204,19 @@ function isFunctionExpression(node: ts.Node): boolean {
   return ts.isArrowFunction(node) || ts.isFunctionExpression(node);
 }
 
-function isFunctionLike(node: ts.Node): node is FunctionLike {
-  return (
-    ts.isFunctionDeclaration(node) ||
-    ts.isMethodDeclaration(node) ||
-    ts.isConstructorDeclaration(node) ||
-    ts.isGetAccessorDeclaration(node) ||
-    ts.isSetAccessorDeclaration(node) ||
-    ts.isArrowFunction(node) ||
-    ts.isFunctionExpression(node)
-  );
+/** A function that may have a body to walk (ts.isFunctionLike would also admit signatures and function types). */
+function isFunctionLike(node: ts.Node): node is ts.FunctionLikeDeclaration {
+  return FUNCTION_LIKE.some((is) => is(node));
 }
+
+const FUNCTION_LIKE: ((node: ts.Node) => boolean)[] = [
+  ts.isFunctionDeclaration,
+  ts.isMethodDeclaration,
+  ts.isConstructorDeclaration,
+  ts.isGetAccessorDeclaration,
+  ts.isSetAccessorDeclaration,
+  ts.isArrowFunction,
+  ts.isFunctionExpression,
+];
 
 export const PROJECT_DIR = join(dirname(new URL(import.meta.url).pathname), '..', '..');

@@ -1,18 +1,13 @@
-import {
-  DynamoDBClient,
-  DynamoDBServiceException,
-  ProvisionedThroughputExceededException,
-  QueryCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { queryPages } from '../../../shared/adapters/dynamodb/query-pages.js';
 import type { RetryPolicy } from '../../../shared/adapters/dynamodb/retry.js';
 import { StoreUnavailableError } from '../../../shared/ports/errors.js';
+import { mockableDynamoClient, serviceError, throttled } from '../../support/dynamo-mock.js';
 
 const ddb = mockClient(DynamoDBClient);
-const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+const client = mockableDynamoClient();
 const retry: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1, sleep: async () => {} };
 const input: QueryCommandInput = {
   TableName: 't',
@@ -20,7 +15,6 @@ const input: QueryCommandInput = {
   ExpressionAttributeValues: { ':pk': { S: 'P' } },
 };
 const key = (sk: string) => ({ pk: { S: 'P' }, sk: { S: sk } });
-const throttled = () => new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
 
 async function collect<T>(pages: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -83,12 +77,7 @@ describe('queryPages', () => {
   });
 
   it('does not retry a bad request', async () => {
-    const invalid = new DynamoDBServiceException({
-      name: 'ValidationException',
-      $fault: 'client',
-      message: 'bad key',
-      $metadata: { httpStatusCode: 400 },
-    });
+    const invalid = serviceError('ValidationException', 400, 'bad key');
     ddb.on(QueryCommand).rejects(invalid);
     await expect(collect(queryPages(client, input, { retry, what: 'x' }))).rejects.toBe(invalid);
     expect(ddb.commandCalls(QueryCommand)).toHaveLength(1);

@@ -15,16 +15,10 @@ import { DEFAULT_LIMITS } from '../../../shared/ingest/limits.js';
 import { normaliseNative } from '../../../shared/ingest/native.js';
 import { partitionPrefix } from '../../../shared/run/keys.js';
 import { LocalRunner } from '../../../shared/run/local-runner.js';
-import { model } from '../../support/engine.js';
+import { weeklyLogins } from '../../support/engine.js';
 import { events, loaded, type MemoryDeps, memoryDeps, SHARDS } from '../../support/run-fixture.js';
 
-const usage = model({
-  name: 'usage',
-  windowDays: 7,
-  signals: [{ name: 'logins', event: 'login', weight: 2 }],
-  bands: [{ name: 'low' }, { name: 'high', min: 5 }],
-  alerts: { drop: { points: 1 }, bandChange: true },
-});
+const usage = weeklyLogins('usage', { perLogin: 2, high: 5, drop: 1 });
 const NOW = Date.parse('2026-03-10T12:00:00Z');
 
 async function rowsOf(deps: MemoryDeps, prefix: string): Promise<Record<string, unknown>[]> {

@@ -15,18 +15,12 @@ import { staticWriteKeys } from '../../../shared/http/auth.js';
 import type { RunDeps } from '../../../shared/run/deps.js';
 import { LocalRunner } from '../../../shared/run/local-runner.js';
 import { shadowRun } from '../../../shared/run/shadow.js';
-import { model } from '../../support/engine.js';
+import { model, weeklyLogins } from '../../support/engine.js';
 
 const TOKEN = 'test-token';
 const NOW = Date.parse('2026-03-10T12:00:00Z');
 
-const activity = model({
-  name: 'activity',
-  windowDays: 7,
-  signals: [{ name: 'logins', event: 'login', weight: 10 }],
-  bands: [{ name: 'low' }, { name: 'high', min: 50 }],
-  alerts: { drop: { points: 15 }, bandChange: true },
-});
+const activity = weeklyLogins('activity', { perLogin: 10, high: 50, drop: 15 });
 const accounts = model({
   name: 'accounts',
   level: 'account',

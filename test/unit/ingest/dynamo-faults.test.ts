@@ -4,7 +4,6 @@ import {
   DynamoDBClient,
   DynamoDBServiceException,
   InternalServerError,
-  ProvisionedThroughputExceededException,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -17,12 +16,13 @@ import type { ScoringEvent } from '../../../shared/domain/event.js';
 import { createApp } from '../../../shared/http/app.js';
 import { staticWriteKeys } from '../../../shared/http/auth.js';
 import { StoreUnavailableError } from '../../../shared/ports/errors.js';
+import { mockableDynamoClient, serviceError, throttled } from '../../support/dynamo-mock.js';
 
 type Item = Record<string, AttributeValue>;
 const TABLE = 'events';
 const NOW = Date.UTC(2026, 10, 1, 12);
 const ddb = mockClient(DynamoDBClient);
-const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+const client = mockableDynamoClient();
 
 const delays: number[] = [];
 const fastRetry = (maxAttempts = 8): RetryPolicy => ({
@@ -37,14 +37,7 @@ const fastRetry = (maxAttempts = 8): RetryPolicy => ({
 const events = (n: number): ScoringEvent[] =>
   Array.from({ length: n }, (_, i) => ({ eventId: `e-${i}`, name: 'login', userId: `u-${i % 9}`, timestamp: NOW - i }));
 const keyOf = (item: Item) => `${item.pk?.S}|${item.sk?.S}`;
-const throttled = () => new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
-const serverError = () =>
-  new DynamoDBServiceException({
-    name: 'ServiceUnavailable',
-    $fault: 'server',
-    message: 'unavailable',
-    $metadata: { httpStatusCode: 503 },
-  });
+const serverError = () => serviceError('ServiceUnavailable', 503, 'unavailable');
 
 /** A fake table behind the mock: a conditional put stores an item once; counts how often each was written. */
 function fakeTable(preexisting: ScoringEvent[] = []) {
@@ -109,12 +102,7 @@ describe('DynamoEventStore under faults', () => {
 
   it('refuses only the event DynamoDB rejects as invalid, without retrying it; the others are stored', async () => {
     // Arrange
-    const invalid = new DynamoDBServiceException({
-      name: 'ValidationException',
-      $fault: 'client',
-      message: 'Item size has exceeded the maximum allowed size',
-      $metadata: { httpStatusCode: 400 },
-    });
+    const invalid = serviceError('ValidationException', 400, 'Item size has exceeded the maximum allowed size');
     const table = fakeTable();
     ddb.on(PutItemCommand).callsFake((input) => {
       if ((input.Item as Item).sk?.S?.endsWith('#e-1')) throw invalid;

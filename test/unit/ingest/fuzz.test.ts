@@ -295,71 +295,60 @@ const apiBody = fc.oneof(
   fc.constant(' '.repeat(API_MAX_BODY_BYTES + 1)),
 );
 
-const RUNS = { timeout: 240_000 };
-
-describe('ingest and API fuzzing', () => {
-  it('never answers 5xx to arbitrary bodies on any route, and names the field of every rejection', RUNS, async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom(...ROUTES),
-        fc.oneof(
-          fc.string({ maxLength: 200 }),
-          fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
-          fc.uint8Array({ maxLength: 200 }),
-          fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v).slice(0, -1)),
-          deepValue.map((d) => toJson({ userId: 'u1', event: 'login', properties: d, traits: d })),
-          fc.constant(' '.repeat(600 * 1024)),
-        ),
-        async (route, body) => assertWellFormed(await send(route, body)),
-      ),
-      { numRuns: 3_000 },
-    );
+/**
+ * A fuzz case: `numRuns` runs of `property`, then no error logged on the way (an error log means a 500 was hidden
+ * behind a well-formed answer).
+ */
+function fuzzes<Ts extends [unknown, ...unknown[]]>(title: string, numRuns: number, property: fc.IAsyncProperty<Ts>) {
+  it(title, { timeout: 240_000 }, async () => {
+    await fc.assert(property, { numRuns });
     expect(unexpected).toEqual([]);
   });
+}
 
-  it(
+describe('ingest and API fuzzing', () => {
+  fuzzes(
+    'never answers 5xx to arbitrary bodies on any route, and names the field of every rejection',
+    3_000,
+    fc.asyncProperty(
+      fc.constantFrom(...ROUTES),
+      fc.oneof(
+        fc.string({ maxLength: 200 }),
+        fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+        fc.uint8Array({ maxLength: 200 }),
+        fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v).slice(0, -1)),
+        deepValue.map((d) => toJson({ userId: 'u1', event: 'login', properties: d, traits: d })),
+        fc.constant(' '.repeat(600 * 1024)),
+      ),
+      async (route, body) => assertWellFormed(await send(route, body)),
+    ),
+  );
+
+  fuzzes(
     'counts every event of a fuzzed batch exactly once: accepted, duplicate or rejected by index and field',
-    RUNS,
-    async () => {
-      await fc.assert(
-        fc.asyncProperty(
-          fc.constantFrom('/v1/events', '/v1/batch'),
-          fc.array(eventLike, { minLength: 1, maxLength: 8 }),
-          async (route, items) => {
-            const body = route === '/v1/events' ? { events: items } : { batch: items };
-            const answer = await send(route, toJson(body));
-            assertWellFormed(answer, route === '/v1/events' ? items.length : undefined);
-          },
-        ),
-        { numRuns: 1_500 },
-      );
-      expect(unexpected).toEqual([]);
-    },
+    1_500,
+    fc.asyncProperty(
+      fc.constantFrom('/v1/events', '/v1/batch'),
+      fc.array(eventLike, { minLength: 1, maxLength: 8 }),
+      async (route, items) => {
+        const body = route === '/v1/events' ? { events: items } : { batch: items };
+        const answer = await send(route, toJson(body));
+        assertWellFormed(answer, route === '/v1/events' ? items.length : undefined);
+      },
+    ),
   );
 
-  it(
+  fuzzes(
     'answers fuzzed API queries (impossible dates, crafted cursors, limits) with 2xx or a 4xx naming the parameter',
-    RUNS,
-    async () => {
-      await fc.assert(
-        fc.asyncProperty(apiQuery, async (path) => assertApiAnswer(await send(path, '', 'GET', bearer))),
-        { numRuns: 4_000 },
-      );
-      expect(unexpected).toEqual([]);
-    },
+    4_000,
+    fc.asyncProperty(apiQuery, async (path) => assertApiAnswer(await send(path, '', 'GET', bearer))),
   );
 
-  it(
+  fuzzes(
     'answers fuzzed API bodies (run requests, overrides, shadow drafts, oversized) with 2xx or a 4xx',
-    RUNS,
-    async () => {
-      await fc.assert(
-        fc.asyncProperty(fc.constantFrom(...API_BODY_ROUTES), apiBody, async ([method, path], body) =>
-          assertApiAnswer(await send(path, body, method, bearer)),
-        ),
-        { numRuns: 1_500 },
-      );
-      expect(unexpected).toEqual([]);
-    },
+    1_500,
+    fc.asyncProperty(fc.constantFrom(...API_BODY_ROUTES), apiBody, async ([method, path], body) =>
+      assertApiAnswer(await send(path, body, method, bearer)),
+    ),
   );
 });
