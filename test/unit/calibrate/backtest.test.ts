@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asOfFor, backtest } from '../../../shared/calibrate/backtest.js';
 import { parseOutcomes } from '../../../shared/calibrate/outcomes.js';
 import { model } from '../../support/engine.js';
+import { outcomesCsv } from '../../support/outcomes.js';
 
 let dir: string;
 let eventsFile: string;
@@ -45,12 +46,11 @@ describe('backtest', () => {
   it('scores each outcome as of its date minus the horizon, one run per as-of, ignoring appliesTo', async () => {
     // Arrange
     const outcomes = parseOutcomes(
-      [
-        'entity_type,entity_id,outcome,outcome_date',
+      outcomesCsv(
         'account,acme,renewed,2026-03-07',
         'account,acme,churned,2026-03-12',
         'account,globex,churned,2026-03-07',
-      ].join('\n'),
+      ),
       'o.csv',
     );
 

@@ -14,6 +14,7 @@ import {
   runCalibrateDetailed,
 } from '../../../shared/cli/calibrate.js';
 import { loadModelFile } from '../../../shared/domain/model/load.js';
+import { outcomesCsv } from '../../support/outcomes.js';
 import { modelYaml, type SyntheticData, writeSynthetic } from '../../support/synthetic.js';
 
 let dir: string;
@@ -149,11 +150,9 @@ describe('calibrate on synthetic data with a known generating process', () => {
 });
 
 describe('calibrate refuses data it cannot judge, saying what to fix', () => {
-  const outcomesHeader = 'entity_type,entity_id,outcome,outcome_date';
-
   function writeOutcomes(name: string, rows: string[]): string {
     const file = join(dir, name);
-    writeFileSync(file, `${[outcomesHeader, ...rows].join('\n')}\n`);
+    writeFileSync(file, `${outcomesCsv(...rows)}\n`);
     return file;
   }
 
@@ -305,7 +304,7 @@ describe('calibrateAction (the command body): exit codes and output', () => {
   it('exits 1 naming the file and line for an invalid outcomes file or model', async () => {
     // Arrange
     const badOutcomes = join(dir, 'bad.csv');
-    writeFileSync(badOutcomes, 'entity_type,entity_id,outcome,outcome_date\nuser,u1,maybe,2026-03-31\n');
+    writeFileSync(badOutcomes, `${outcomesCsv('user,u1,maybe,2026-03-31')}\n`);
     const badModel = join(dir, 'broken.yaml');
     writeFileSync(
       badModel,

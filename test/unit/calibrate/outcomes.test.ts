@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OutcomesFileError } from '../../../shared/calibrate/errors.js';
 import { parseOutcomes, splitCsvLine } from '../../../shared/calibrate/outcomes.js';
+import { OUTCOMES_HEADER, outcomesCsv } from '../../support/outcomes.js';
 
 function issuesOf(text: string, file = 'outcomes.csv'): string[] {
   try {
@@ -15,13 +16,12 @@ function issuesOf(text: string, file = 'outcomes.csv'): string[] {
 describe('parseOutcomes (CSV)', () => {
   it('reads the documented header and classifies churned as bad, the others as good', () => {
     // Arrange
-    const text = [
-      'entity_type,entity_id,outcome,outcome_date',
+    const text = outcomesCsv(
       'account,acme,churned,2026-03-31',
       'account,globex,Renewed,2026-04-01',
       'user,u-1,upgraded,2026-04-02T10:00:00Z',
       'user,u-2,retained,2026-04-02',
-    ].join('\n');
+    );
 
     // Act
     const outcomes = parseOutcomes(text, 'outcomes.csv');
@@ -49,8 +49,7 @@ describe('parseOutcomes (CSV)', () => {
 
   it('lists every bad row with its line number and what is wrong', () => {
     // Arrange
-    const text = [
-      'entity_type,entity_id,outcome,outcome_date',
+    const text = outcomesCsv(
       'team,t1,churned,2026-03-31',
       'user,,churned,2026-03-31',
       'user,u1,cancelled,2026-03-31',
@@ -58,7 +57,7 @@ describe('parseOutcomes (CSV)', () => {
       'user,u3,churned',
       'user,u4,churned,2026-03-31',
       'user,u4,renewed,2026-03-31',
-    ].join('\n');
+    );
 
     // Act
     const issues = issuesOf(text);
@@ -81,15 +80,13 @@ describe('parseOutcomes (CSV)', () => {
   });
 
   it('rejects a file with no data rows', () => {
-    expect(issuesOf('entity_type,entity_id,outcome,outcome_date\n')).toEqual([
-      '1: no outcomes: the file has no data rows',
-    ]);
+    expect(issuesOf(`${OUTCOMES_HEADER}\n`)).toEqual(['1: no outcomes: the file has no data rows']);
   });
 
   it('puts the file and line in the error message', () => {
-    expect(() =>
-      parseOutcomes('entity_type,entity_id,outcome,outcome_date\nuser,u1,gone,2026-01-01', 'data/o.csv'),
-    ).toThrow(/^data\/o\.csv:2: outcome must be/);
+    expect(() => parseOutcomes(outcomesCsv('user,u1,gone,2026-01-01'), 'data/o.csv')).toThrow(
+      /^data\/o\.csv:2: outcome must be/,
+    );
   });
 });
 

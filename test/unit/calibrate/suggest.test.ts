@@ -8,8 +8,9 @@ import {
   suggestedRawScore,
   suggestWeights,
 } from '../../../shared/calibrate/suggest.js';
-import { scoreEvents } from '../../../shared/domain/engine/index.js';
+import { type RawScore, scoreEvents } from '../../../shared/domain/engine/index.js';
 import { parseModel } from '../../../shared/domain/model/load.js';
+import type { Model } from '../../../shared/domain/model/schema.js';
 import { seededRandom } from '../../../shared/domain/random.js';
 import { activeDaysTiers, event, model } from '../../support/engine.js';
 
@@ -52,6 +53,12 @@ async function scoredUsers(n: number) {
   return { events, known, raws, good };
 }
 
+/** The suggestion for `m` from the scores `raws` and outcomes `good` of scoredUsers. */
+function suggestionFor(m: Model, raws: RawScore[], good: boolean[]) {
+  const rows = raws.map((r) => featureRow(m, r));
+  return suggestWeights(m, rows, good);
+}
+
 describe('suggestWeights', () => {
   it('scales the fitted weights so the largest |weight| equals the current largest, keeping signs', async () => {
     // Arrange
@@ -70,11 +77,7 @@ describe('suggestWeights', () => {
 
   it('keeps the current value of a signal that never varies (no evidence either way)', async () => {
     const { raws, good } = await scoredUsers(200);
-    const s = suggestWeights(
-      tieredModel,
-      raws.map((r) => featureRow(tieredModel, r)),
-      good,
-    );
+    const s = suggestionFor(tieredModel, raws, good);
     expect(s.signals.find((x) => x.name === 'never')).toMatchObject({ kept: true, suggested: 3, current: 3 });
   });
 });
@@ -83,11 +86,7 @@ describe('suggestedRawScore', () => {
   it('equals what the engine gives under the suggested model (weights, tiers and penalties)', async () => {
     // Arrange
     const { events, known, raws, good } = await scoredUsers(300);
-    const suggestion = suggestWeights(
-      tieredModel,
-      raws.map((r) => featureRow(tieredModel, r)),
-      good,
-    );
+    const suggestion = suggestionFor(tieredModel, raws, good);
     const suggestedModel = applySuggestion(tieredModel, suggestion);
 
     // Act
@@ -125,11 +124,7 @@ bands:
     // Arrange
     const loaded = parseModel(source, 'trial.yaml').model;
     const { raws, good } = await scoredUsers(300);
-    const suggestion = suggestWeights(
-      loaded,
-      raws.map((r) => featureRow(loaded, r)),
-      good,
-    );
+    const suggestion = suggestionFor(loaded, raws, good);
 
     // Act
     const text = suggestedModelYaml(
@@ -159,11 +154,7 @@ bands:
     const json = JSON.stringify(parse(source));
     const loaded = parseModel(json, 'trial.json').model;
     const { raws, good } = await scoredUsers(200);
-    const suggestion = suggestWeights(
-      loaded,
-      raws.map((r) => featureRow(loaded, r)),
-      good,
-    );
+    const suggestion = suggestionFor(loaded, raws, good);
 
     // Act
     const text = suggestedModelYaml(json, 'trial.json', 'trial.suggested.yaml', loaded, suggestion, ' from JSON');

@@ -146,53 +146,73 @@ function fakeTarget(failOn: Set<number>) {
   return { target, received, requests: () => requests };
 }
 
+/** A JSONL file of `count` login events `e0`, `e1`, …; those for which `lacksName(i)` have no name (rejected). */
+function eventsFile(name: string, count: number, lacksName: (i: number) => boolean): string {
+  const file = join(work, name);
+  const lines = Array.from({ length: count }, (_, i) =>
+    JSON.stringify(
+      lacksName(i) ? { eventId: `e${i}`, userId: 'u' } : { eventId: `e${i}`, name: 'login', userId: 'u', timestamp: 1 },
+    ),
+  );
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+/** The checkpoint an interrupted ingest of `file` left, once its error said how to resume. */
+function checkpointAfter(failed: unknown, file: string) {
+  expect(failed).toBeInstanceOf(Error);
+  expect((failed as Error).message).toContain('run the same command again to resume');
+  return JSON.parse(readFileSync(`${file}.checkpoint.json`, 'utf8'));
+}
+
+/**
+ * A resumed ingest that reached the end of `file`: the summary covers the whole file, the first rejected line is
+ * named for its missing name, the command fails for the rejected lines, and the checkpoint is gone.
+ */
+function expectResumedToEnd(
+  file: string,
+  io: ReturnType<typeof buffers>,
+  outcome: unknown,
+  [summary, firstRejected, failure]: [summary: string, firstRejectedLine: string, failure: string],
+) {
+  expect(io.out()).toContain(summary);
+  expect(io.err()).toContain(`${firstRejected}: name: is required`);
+  expect((outcome as Error).message).toContain(failure);
+  expect(existsSync(`${file}.checkpoint.json`)).toBe(false);
+}
+
 describe('pulse ingest (resumable)', () => {
   it('batches at most 500 events, keeps a checkpoint when interrupted and resumes after the last acknowledged line', async () => {
     // Arrange: 1100 events, line 1050 lacks a name; the second request fails for good.
-    const file = join(work, 'events.jsonl');
-    const lines = Array.from({ length: 1100 }, (_, i) =>
-      JSON.stringify(
-        i === 1049 ? { eventId: `e${i}`, userId: 'u' } : { eventId: `e${i}`, name: 'login', userId: 'u', timestamp: 1 },
-      ),
-    );
-    writeFileSync(file, `${lines.join('\n')}\n`);
+    const file = eventsFile('events.jsonl', 1100, (i) => i === 1049);
     const first = fakeTarget(new Set([2]));
     const io = buffers();
 
     // Act
     const failed = await ingestCommand({ file, attempts: 1, concurrency: 1 }, first.target, io).catch((e: Error) => e);
-    const checkpoint = JSON.parse(readFileSync(`${file}.checkpoint.json`, 'utf8'));
+    const checkpoint = checkpointAfter(failed, file);
     const second = fakeTarget(new Set());
     const io2 = buffers();
     const code = await ingestCommand({ file }, second.target, io2).catch((e: Error) => e);
 
     // Assert
-    expect(failed).toBeInstanceOf(Error);
-    expect((failed as Error).message).toContain('run the same command again to resume');
     expect(checkpoint).toMatchObject({ line: 500, accepted: 500 });
     expect(first.received).toHaveLength(500);
     expect(second.received[0]).toBe('e500');
     expect(second.received).toHaveLength(599);
     expect(second.requests()).toBe(2);
-    expect(io2.out()).toContain('accepted 1099, duplicates 0, rejected 1');
-    expect(io2.err()).toContain('line 1050: name: is required');
-    expect((code as Error).message).toContain('1 line was rejected');
-    expect(existsSync(`${file}.checkpoint.json`)).toBe(false);
+    expectResumedToEnd(file, io2, code, [
+      'accepted 1099, duplicates 0, rejected 1',
+      'line 1050',
+      '1 line was rejected',
+    ]);
   });
 
   it('sends batches concurrently, commits them in file order, and resumes exactly after a failure among them', async () => {
     // Arrange: 40 batches of 25 events answered in a shuffled order (4 in flight); every 10th line lacks a name. The
     // 7th batch (lines 151-175) fails for good, while later ones are answered: a resume must send only what was not
     // acknowledged.
-    const file = join(work, 'concurrent.jsonl');
-    const lines = Array.from({ length: 1000 }, (_, i) =>
-      JSON.stringify(
-        i % 10 === 9
-          ? { eventId: `e${i}`, userId: 'u' }
-          : { eventId: `e${i}`, name: 'login', userId: 'u', timestamp: 1 },
-      ),
-    );
-    writeFileSync(file, `${lines.join('\n')}\n`);
+    const file = eventsFile('concurrent.jsonl', 1000, (i) => i % 10 === 9);
     const slowly = (fake: ReturnType<typeof fakeTarget>, delays: number[], failing?: string) => {
       let call = 0;
       return {
@@ -214,7 +234,7 @@ describe('pulse ingest (resumable)', () => {
       slowly(first, [30, 5, 20, 1, 12, 3], 'e150'),
       buffers(),
     ).catch((e: Error) => e);
-    const checkpoint = JSON.parse(readFileSync(`${file}.checkpoint.json`, 'utf8'));
+    const checkpoint = checkpointAfter(failed, file);
     const io = buffers();
     const code = await ingestCommand({ file, batchSize: 25, concurrency: 4 }, slowly(second, [1, 9, 4]), io).catch(
       (e: Error) => e,
@@ -222,7 +242,6 @@ describe('pulse ingest (resumable)', () => {
 
     // Assert: the checkpoint stops before the failed batch and lists what was acknowledged after it; together the two
     // runs sent each line once and the summary is the whole file's.
-    expect((failed as Error).message).toContain('run the same command again to resume');
     expect(checkpoint.line).toBe(150);
     expect(checkpoint.acknowledged.length).toBeGreaterThan(0);
     expect(checkpoint.acknowledged.every((r: { from: number }) => r.from > 175)).toBe(true);
@@ -232,10 +251,11 @@ describe('pulse ingest (resumable)', () => {
     expect(new Set(sent).size).toBe(sent.length);
     expect(sent).toHaveLength(900);
     expect(second.received).toContain('e150');
-    expect(io.out()).toContain('accepted 900, duplicates 0, rejected 100');
-    expect(io.err()).toContain('line 160: name: is required');
-    expect((code as Error).message).toContain('100 lines were rejected');
-    expect(existsSync(`${file}.checkpoint.json`)).toBe(false);
+    expectResumedToEnd(file, io, code, [
+      'accepted 900, duplicates 0, rejected 100',
+      'line 160',
+      '100 lines were rejected',
+    ]);
   });
 
   it('retries a 503 before giving up', async () => {

@@ -82,31 +82,26 @@ describe('bands', () => {
     bands: [{ name: 'low' }, { name: 'medium', min: 40 }, { name: 'high', min: 70 }],
   });
 
-  it.each([
-    [-1000, 'low'],
-    [0, 'low'],
-    [39.99, 'low'],
-    [40, 'medium'],
-    [69.99, 'medium'],
-    [70, 'high'],
-    [1e9, 'high'],
-  ])('common bands: %d → %s (min inclusive, first band catches everything below)', (score, band) => {
-    expect(bandOf(common, score)).toBe(band);
-  });
+  /** [score, band] cases from the scores expected in each band. */
+  const cases = (scoresByBand: Record<string, number[]>) =>
+    Object.entries(scoresByBand).flatMap(([band, scores]) => scores.map((score) => [score, band] as const));
 
-  it.each([
-    [-0.01, 'at-risk'],
-    [-50, 'at-risk'],
-    [0, 'disengaged'],
-    [40, 'disengaged'],
-    [40.99, 'disengaged'],
-    [41, 'somewhat-engaged'],
-    [70, 'somewhat-engaged'],
-    [71, 'highly-engaged'],
-    [100, 'highly-engaged'],
-    [101, 'power-user'],
-    [178, 'power-user'],
-  ])('Userpilot bands: %d → %s', (score, band) => {
+  it.each(cases({ low: [-1000, 0, 39.99], medium: [40, 69.99], high: [70, 1e9] }))(
+    'common bands: %d → %s (min inclusive, first band catches everything below)',
+    (score, band) => {
+      expect(bandOf(common, score)).toBe(band);
+    },
+  );
+
+  it.each(
+    cases({
+      'at-risk': [-0.01, -50],
+      disengaged: [0, 40, 40.99],
+      'somewhat-engaged': [41, 70],
+      'highly-engaged': [71, 100],
+      'power-user': [101, 178],
+    }),
+  )('Userpilot bands: %d → %s', (score, band) => {
     expect(bandOf(userpilot, score)).toBe(band);
   });
 

@@ -49,20 +49,15 @@ describe('the seed articles’ worked examples', () => {
   });
 
   it('project tool: 2 × 10 + 4 × 3 + 5 × 5 + 5 × 15 = 132', async () => {
-    const m = model({
-      signals: [
-        { name: 'logins', event: 'login', weight: 2 },
-        { name: 'projects', event: 'project_created', weight: 4 },
-        { name: 'invites', event: 'teammate_invited', weight: 5 },
-        { name: 'core-use', event: 'core_feature_used', weight: 5 },
-      ],
-    });
-    const events = [
-      ...repeat(10, 'login', IN_WINDOW),
-      ...repeat(3, 'project_created', IN_WINDOW),
-      ...repeat(5, 'teammate_invited', IN_WINDOW),
-      ...repeat(15, 'core_feature_used', IN_WINDOW),
-    ];
+    // [signal, event, points per event, events sent]
+    const uses = [
+      ['logins', 'login', 2, 10],
+      ['projects', 'project_created', 4, 3],
+      ['invites', 'teammate_invited', 5, 5],
+      ['core-use', 'core_feature_used', 5, 15],
+    ] as const;
+    const m = model({ signals: uses.map(([name, eventName, weight]) => ({ name, event: eventName, weight })) });
+    const events = uses.flatMap(([, eventName, , sent]) => repeat(sent, eventName, IN_WINDOW));
 
     const [score] = await scoreEvents(m, events, { asOf: AS_OF });
 

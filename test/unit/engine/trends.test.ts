@@ -10,6 +10,10 @@ import { AS_OF, IN_WINDOW } from '../../support/as-of.js';
 import { model, repeat, scoreOnly } from '../../support/engine.js';
 
 const bands = [{ name: 'low' }, { name: 'medium', min: 40 }, { name: 'high', min: 70 }];
+const loginsAndProjects = [
+  { name: 'logins', event: 'login', weight: 1 },
+  { name: 'projects', event: 'project_created', weight: 5 },
+];
 
 function raw(
   rawScore: number,
@@ -102,13 +106,7 @@ describe('reasons for change', () => {
   });
 
   it('explain a real run against its previous contributions', async () => {
-    const m = model({
-      signals: [
-        { name: 'logins', event: 'login', weight: 1 },
-        { name: 'projects', event: 'project_created', weight: 5 },
-      ],
-      bands,
-    });
+    const m = model({ signals: loginsAndProjects, bands });
     const prev = previous(10, 'low', {
       contributions: [
         { signal: 'logins', value: 5, points: 5 },
@@ -195,14 +193,7 @@ describe('alerts', () => {
   });
 
   it('carries the entity, scores, bands and top contributions', async () => {
-    const m = model({
-      signals: [
-        { name: 'logins', event: 'login', weight: 1 },
-        { name: 'projects', event: 'project_created', weight: 5 },
-      ],
-      bands,
-      alerts: { drop: { points: 15 }, bandChange: true },
-    });
+    const m = model({ signals: loginsAndProjects, bands, alerts: { drop: { points: 15 }, bandChange: true } });
 
     const score = await scoreOnly(m, [...repeat(2, 'login', IN_WINDOW), ...repeat(1, 'project_created', IN_WINDOW)], {
       asOf: AS_OF,

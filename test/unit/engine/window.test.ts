@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ScoringRun } from '../../../shared/domain/engine/index.js';
+import type { ModelInput } from '../../../shared/domain/model/schema.js';
 import { InvalidAsOfError, lastCompleteDay, RunCalendar, resolveAsOf } from '../../../shared/domain/time.js';
 import { event, model, scoreById, scoreOnly, signalValue } from '../../support/engine.js';
 
@@ -90,6 +91,11 @@ describe('resolveAsOf', () => {
 });
 
 describe('a window across a DST change', () => {
+  /** One signal over the last `windowDays` local days of `timezone`. */
+  const zoned = (windowDays: number, timezone: string, signal: ModelInput['signals'][number]) =>
+    model({ windowDays, timezone, signals: [signal] });
+  const oneUseADay = { name: 'uses', event: 'use', weight: 1, capPerDay: 1 };
+
   it('Europe/Berlin spring forward: a 1-day window is the 23-hour local day', async () => {
     // 2026-03-29 runs from 2026-03-28T23:00Z to 2026-03-29T22:00Z. A fixed 24 h would start an hour early.
     const m = model({ windowDays: 1, timezone: 'Europe/Berlin', signals: countLogins });
@@ -120,11 +126,7 @@ describe('a window across a DST change', () => {
   });
 
   it('counts distinctDays by local calendar day in a window spanning the change', async () => {
-    const m = model({
-      windowDays: 7,
-      timezone: 'Europe/Berlin',
-      signals: [{ name: 'days', event: '*', aggregate: 'distinctDays', weight: 1 }],
-    });
+    const m = zoned(7, 'Europe/Berlin', { name: 'days', event: '*', aggregate: 'distinctDays', weight: 1 });
     const events = [
       event('x', '2026-03-28T22:30:00Z'), // 23:30 CET on the 28th
       event('x', '2026-03-28T23:30:00Z'), // 00:30 CET on the 29th: a new local day, same UTC day
@@ -141,11 +143,7 @@ describe('a window across a DST change', () => {
 
   it('applies capPerDay per local day in America/New_York across the spring change', async () => {
     // DST starts 2026-03-08 at 02:00 EST. 04:30Z on the 8th is 23:30 EST on the 7th; 05:30Z is 00:30 on the 8th.
-    const m = model({
-      windowDays: 7,
-      timezone: 'America/New_York',
-      signals: [{ name: 'uses', event: 'use', weight: 1, capPerDay: 1 }],
-    });
+    const m = zoned(7, 'America/New_York', oneUseADay);
     const events = [
       event('use', '2026-03-08T04:30:00Z'),
       event('use', '2026-03-08T05:30:00Z'),
@@ -159,11 +157,7 @@ describe('a window across a DST change', () => {
 
   it('applies capPerDay per local day in America/New_York across the fall change', async () => {
     // DST ends 2026-11-01 at 02:00 EDT: that day is 25 hours, 04:00Z to 05:00Z the next day.
-    const m = model({
-      windowDays: 3,
-      timezone: 'America/New_York',
-      signals: [{ name: 'uses', event: 'use', weight: 1, capPerDay: 1 }],
-    });
+    const m = zoned(3, 'America/New_York', oneUseADay);
     const events = [
       event('use', '2026-11-01T04:30:00Z'), // 00:30 EDT on the 1st
       event('use', '2026-11-02T04:30:00Z'), // 23:30 EST on the 1st: same local day
@@ -190,11 +184,7 @@ describe('a window across a DST change', () => {
   });
 
   it('counts distinctWeeks as local ISO weeks (Monday start in the model zone)', async () => {
-    const m = model({
-      windowDays: 14,
-      timezone: 'America/New_York',
-      signals: [{ name: 'weeks', event: '*', aggregate: 'distinctWeeks', weight: 1 }],
-    });
+    const m = zoned(14, 'America/New_York', { name: 'weeks', event: '*', aggregate: 'distinctWeeks', weight: 1 });
     // 2026-11-02 is a Monday. 03:00Z on the 2nd is still Sunday the 1st in New York; 06:00Z is Monday.
     const sundayOnly = await scoreOnly(m, [event('x', '2026-11-02T03:00:00Z'), event('x', '2026-11-01T12:00:00Z')], {
       asOf: '2026-11-10',
