@@ -1,10 +1,9 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: HTTP response bodies are untyped JSON; the assertions check their shape.
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebhookReceiver } from '../support/webhook-receiver.js';
 import { at, dateOf, embeddedS3, logins, parquetRows, runPulse, serverEnv, useLocalServer } from './support.js';
 
 /**
@@ -12,39 +11,11 @@ import { at, dateOf, embeddedS3, logins, parquetRows, runPulse, serverEnv, useLo
  * delivery to a loopback webhook receiver, with reasons, and a receiver that fails.
  */
 
-/** A loopback webhook receiver; `status` is what it answers next. */
-class Receiver {
-  readonly bodies: any[] = [];
-  status = 200;
-  private server: Server | undefined;
-  url = '';
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      let text = '';
-      req.on('data', (c: Buffer) => {
-        text += c.toString('utf8');
-      });
-      req.on('end', () => {
-        this.bodies.push(JSON.parse(text));
-        res.statusCode = this.status;
-        res.end();
-      });
-    });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/alerts`;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise((r) => this.server?.close(r));
-  }
-}
-
 describe('acting on scores, on the local server', () => {
-  const receiver = new Receiver();
+  const receiver = new WebhookReceiver<any>();
   // The server is configured with the receiver's URL through the environment, as a user would.
   const local = useLocalServer('act', async () => {
-    await receiver.start();
+    await receiver.start('/alerts');
     return { PULSE_ALERT_WEBHOOK_URL: receiver.url };
   });
 
@@ -103,7 +74,7 @@ describe('acting on scores, on the local server', () => {
 
   it('a receiver answering 500 does not fail the run: the failure is recorded on it', async () => {
     // Arrange
-    receiver.status = 500;
+    receiver.answer(500);
     const before = receiver.bodies.length;
 
     // Act: as of yesterday w3's logins (8 days ago) left the window: 60 → 0.
@@ -117,7 +88,7 @@ describe('acting on scores, on the local server', () => {
     expect(receiver.bodies.length).toBeGreaterThan(before + 1); // retried
     const scores = await local.api.get('/v1/scores/user/w3?model=activity');
     expect(scores.body.scores[0]).toMatchObject({ score: 0, band: 'low' });
-    receiver.status = 200;
+    receiver.answer(200);
   });
   describe('manual overrides', () => {
     const put = async (entity: string, body: Record<string, unknown>) => {

@@ -1,8 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { slackMessage, WebhookAlertSink } from '../../../shared/adapters/webhook/alert-sink.js';
 import { firedAlert } from '../../support/scores.js';
+import { WebhookReceiver } from '../../support/webhook-receiver.js';
 
 const alert = (entityId: string) =>
   firedAlert({
@@ -17,29 +16,17 @@ const alert = (entityId: string) =>
     topContributions: [{ signal: 'core-use', value: 2, points: 6.5 }],
   });
 
-/** A loopback receiver answering each request with the next status of `statuses` (the last one repeats). */
-async function receiver(statuses: number[]): Promise<{ url: string; bodies: unknown[]; server: Server }> {
-  const bodies: unknown[] = [];
-  let i = 0;
-  const server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (c: Buffer) => {
-      text += c.toString('utf8');
-    });
-    req.on('end', () => {
-      bodies.push(JSON.parse(text));
-      res.statusCode = statuses[Math.min(i++, statuses.length - 1)]!;
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, bodies, server };
-}
-
-const servers: Server[] = [];
+const receivers: WebhookReceiver[] = [];
 afterEach(async () => {
-  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
+  for (const r of receivers.splice(0)) await r.stop();
 });
+
+/** A started receiver answering each request with the next of `statuses` (the last one repeats), stopped after. */
+async function receiver(statuses: number[]): Promise<WebhookReceiver> {
+  const started = await new WebhookReceiver(statuses).start();
+  receivers.push(started);
+  return started;
+}
 
 const noSleep = async () => {};
 
@@ -47,7 +34,6 @@ describe('WebhookAlertSink', () => {
   it('POSTs each alert as the EventBridge event fields, reasons included', async () => {
     // Arrange
     const hook = await receiver([200]);
-    servers.push(hook.server);
     const sink = new WebhookAlertSink({ url: hook.url, sleep: noSleep });
 
     // Act
@@ -73,7 +59,6 @@ describe('WebhookAlertSink', () => {
   it('retries a 500 with backoff and counts the alert published once it is taken', async () => {
     // Arrange
     const hook = await receiver([500, 503, 200]);
-    servers.push(hook.server);
     const delays: number[] = [];
     const sink = new WebhookAlertSink({ url: hook.url, sleep: async (ms) => void delays.push(ms) });
 
@@ -90,7 +75,6 @@ describe('WebhookAlertSink', () => {
   it('reports failures without throwing or naming the URL, and stops trying a receiver that keeps failing', async () => {
     // Arrange
     const hook = await receiver([500]);
-    servers.push(hook.server);
     const sink = new WebhookAlertSink({ url: hook.url, sleep: noSleep, maxAttempts: 2, giveUpAfter: 2 });
 
     // Act
@@ -107,7 +91,6 @@ describe('WebhookAlertSink', () => {
   it('does not retry a 400 (the receiver refused the body)', async () => {
     // Arrange
     const hook = await receiver([400]);
-    servers.push(hook.server);
     const sink = new WebhookAlertSink({ url: hook.url, sleep: noSleep });
 
     // Act
@@ -121,7 +104,7 @@ describe('WebhookAlertSink', () => {
   it('reports an unreachable receiver as a failure', async () => {
     // Arrange: a port nobody listens on (a closed server's).
     const hook = await receiver([200]);
-    await new Promise((r) => hook.server.close(r));
+    await hook.stop();
     const sink = new WebhookAlertSink({ url: hook.url, sleep: noSleep, maxAttempts: 2 });
 
     // Act
