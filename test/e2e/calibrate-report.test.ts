@@ -5,20 +5,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCalibrateDetailed } from '../../shared/cli/calibrate.js';
+import { findChromium, HEADLESS_CHROMIUM } from '../support/chromium.js';
 import { writeSynthetic } from '../support/synthetic.js';
-
-/** A headless Chromium on the PATH (Debian's `chromium`, or Chrome), or undefined. */
-function findChromium(): string | undefined {
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'pipe' });
-      return name;
-    } catch {
-      // not this one
-    }
-  }
-  return undefined;
-}
 
 const chromium = findChromium();
 
@@ -41,18 +29,12 @@ describe.skipIf(!chromium)(
       });
       bands = run.report.model.bands.length;
       // --dump-dom prints the DOM after the page has loaded and rendered.
-      dom = execFileSync(
-        chromium!,
-        [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--dump-dom',
-          pathToFileURL(run.files!.html).href,
-        ],
-        { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 },
-      );
+      dom = execFileSync(chromium!, [...HEADLESS_CHROMIUM, '--dump-dom', pathToFileURL(run.files!.html).href], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        maxBuffer: 64 << 20,
+      });
     });
 
     afterAll(() => {

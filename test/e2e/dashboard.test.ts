@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +13,7 @@ import { dashboardRoutes } from '../../shared/dashboard/routes.js';
 import { localConfig } from '../../shared/local/config.js';
 import { runDemo } from '../../shared/local/demo.js';
 import { type LocalStack, openLocalStack } from '../../shared/local/stack.js';
+import { findChromium, HEADLESS_CHROMIUM } from '../support/chromium.js';
 import { ROOT, spawnChild } from './support.js';
 
 /**
@@ -20,17 +21,6 @@ import { ROOT, spawnChild } from './support.js';
  * local server over its stores, and by `pulse dashboard`'s app reading the local server's scores API (the remote
  * implementation, over HTTP with a bearer token). DOM assertions, a screenshot, page weight and a no-JS check.
  */
-
-function findChromium(): string | undefined {
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable']) {
-    try {
-      return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8', stdio: 'pipe' }).trim();
-    } catch {
-      // not this one
-    }
-  }
-  return undefined;
-}
 
 const chromium = findChromium();
 const run = promisify(execFile);
@@ -70,10 +60,7 @@ describe.skipIf(!chromium)(
       const { stdout } = await run(
         chromium!,
         [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
+          ...HEADLESS_CHROMIUM,
           '--disable-background-networking',
           '--disable-extensions',
           '--hide-scrollbars',

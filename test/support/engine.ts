@@ -38,14 +38,17 @@ export function model(partial: Partial<ModelInput> & Pick<ModelInput, 'signals'>
   });
 }
 
-/** A 7-day model of one `logins` signal, bands `low` and `high`, alerting on a drop and on every band change. */
-export function weeklyLogins(name: string, points: { perLogin: number; high: number; drop: number }): Model {
+/**
+ * A 7-day model of one `logins` signal and bands `low` and `high`; with `drop`, it alerts on a drop of that many
+ * points and on every band change.
+ */
+export function weeklyLogins(name: string, points: { perLogin: number; high: number; drop?: number }): Model {
   return model({
     name,
     windowDays: 7,
     signals: [{ name: 'logins', event: 'login', weight: points.perLogin }],
     bands: [{ name: 'low' }, { name: 'high', min: points.high }],
-    alerts: { drop: { points: points.drop }, bandChange: true },
+    ...(points.drop === undefined ? {} : { alerts: { drop: { points: points.drop }, bandChange: true } }),
   });
 }
 

@@ -43,13 +43,21 @@ export function loaded(model: Model): LoadedModel {
   return { model, file: `${model.name}.yaml`, contentHash: modelContentHash(model) };
 }
 
-/** In-memory run dependencies over the given models, small pages so paging is exercised. */
-export function memoryDeps(models: Model[], now = Date.parse('2026-03-10T12:00:00Z')): MemoryDeps {
+/**
+ * In-memory run dependencies over the given models: SHARDS shards and small pages (7 events, 5 entities or scores)
+ * so paging is exercised, unless `layout` says otherwise.
+ */
+export function memoryDeps(
+  models: Model[],
+  now = Date.parse('2026-03-10T12:00:00Z'),
+  layout: { shards?: number; pageSize?: number } = {},
+): MemoryDeps {
+  const shards = layout.shards ?? SHARDS;
   return {
     models: new Map(models.map((m) => [m.name, loaded(m)])),
-    events: new InMemoryEventStore(SHARDS, 7),
-    entities: new InMemoryEntityStore(SHARDS, 5),
-    scores: new InMemoryScoreStore(SHARDS, 5),
+    events: new InMemoryEventStore(shards, layout.pageSize ?? 7),
+    entities: new InMemoryEntityStore(shards, layout.pageSize ?? 5),
+    scores: new InMemoryScoreStore(shards, layout.pageSize ?? 5),
     runs: new InMemoryRunStore(() => now),
     objects: new InMemorySnapshotStore('test-bucket'),
     alertSink: new InMemoryAlertSink(),

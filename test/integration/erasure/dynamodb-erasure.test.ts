@@ -14,18 +14,13 @@ import { DAY_MS } from '../../../shared/domain/time.js';
 import { eraseEntity } from '../../../shared/erasure/erase.js';
 import { TombstoneCache } from '../../../shared/erasure/tombstones.js';
 import { describeOnDynamoEngines, useDynamo } from '../../support/dynamo.js';
-import { model } from '../../support/engine.js';
+import { weeklyLogins } from '../../support/engine.js';
 import { loaded } from '../../support/run-fixture.js';
 import { entityScore } from '../../support/scores.js';
 
 const SHARDS = 4;
 const NOW = Date.UTC(2026, 2, 10, 12, 0, 0);
-const usage = model({
-  name: 'usage',
-  windowDays: 7,
-  signals: [{ name: 'logins', event: 'login', weight: 2 }],
-  bands: [{ name: 'low' }, { name: 'high', min: 5 }],
-});
+const usage = weeklyLogins('usage', { perLogin: 2, high: 5 });
 
 /** A score of user `entityId` as of `asOf`, in account acme. */
 const score = (entityId: string, asOf: string) => entityScore({ entityId, asOf, accountId: 'acme', score: 4 });

@@ -1,21 +1,14 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: HTTP response bodies are untyped JSON; the assertions check their shape.
 import type { Hono } from 'hono';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { InMemoryAlertSink, InMemoryAlertStore } from '../../../shared/adapters/memory/alert-sink.js';
-import { InMemoryEntityStore } from '../../../shared/adapters/memory/entity-store.js';
-import { InMemoryEventStore } from '../../../shared/adapters/memory/event-store.js';
-import { InMemoryRunStore } from '../../../shared/adapters/memory/run-store.js';
-import { InMemoryScoreStore } from '../../../shared/adapters/memory/score-store.js';
-import { InMemorySnapshotStore } from '../../../shared/adapters/memory/snapshot-store.js';
 import type { ScoringEvent } from '../../../shared/domain/event.js';
-import { type LoadedModel, modelContentHash } from '../../../shared/domain/model/load.js';
 import { apiRoutes } from '../../../shared/http/api-routes.js';
 import { createApp } from '../../../shared/http/app.js';
 import { staticWriteKeys } from '../../../shared/http/auth.js';
-import type { RunDeps } from '../../../shared/run/deps.js';
 import { LocalRunner } from '../../../shared/run/local-runner.js';
 import { shadowRun } from '../../../shared/run/shadow.js';
 import { model, weeklyLogins } from '../../support/engine.js';
+import { type MemoryDeps, memoryDeps } from '../../support/run-fixture.js';
 
 const TOKEN = 'test-token';
 const NOW = Date.parse('2026-03-10T12:00:00Z');
@@ -27,11 +20,6 @@ const accounts = model({
   windowDays: 7,
   signals: [{ name: 'logins', event: 'login', weight: 1 }],
   bands: [{ name: 'all' }],
-});
-const loaded = (m: typeof activity): LoadedModel => ({
-  model: m,
-  file: `${m.name}.yaml`,
-  contentHash: modelContentHash(m),
 });
 
 let counter = 0;
@@ -48,22 +36,12 @@ function logins(userId: string, date: string, count: number): ScoringEvent[] {
 
 interface Fixture {
   app: Hono;
-  deps: RunDeps & { events: InMemoryEventStore; entities: InMemoryEntityStore };
+  deps: MemoryDeps;
   runner: LocalRunner;
 }
 
 function fixture(): Fixture {
-  const deps = {
-    models: new Map([activity, accounts].map((m) => [m.name, loaded(m)])),
-    events: new InMemoryEventStore(4, 50),
-    entities: new InMemoryEntityStore(4, 50),
-    scores: new InMemoryScoreStore(4, 50),
-    runs: new InMemoryRunStore(() => NOW),
-    objects: new InMemorySnapshotStore('test-bucket'),
-    alertSink: new InMemoryAlertSink(),
-    alertStore: new InMemoryAlertStore(),
-    clock: () => NOW,
-  };
+  const deps = memoryDeps([activity, accounts], NOW, { pageSize: 50 });
   const runner = new LocalRunner(deps);
   const app = createApp({
     ingest: {

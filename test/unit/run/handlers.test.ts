@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { makeFinaliseHandler, makePlanHandler, makeWorkerHandler } from '../../../shared/run/handlers.js';
-import { model } from '../../support/engine.js';
+import { weeklyLogins } from '../../support/engine.js';
 import { events, memoryDeps } from '../../support/run-fixture.js';
 
-const usage = model({
-  name: 'usage',
-  windowDays: 7,
-  signals: [{ name: 'logins', event: 'login', weight: 2 }],
-  bands: [{ name: 'low' }, { name: 'high', min: 5 }],
-});
+const usage = weeklyLogins('usage', { perLogin: 2, high: 5 });
 
 describe('the run state machine steps as handlers', () => {
   it('plan → workers (batched, as runs started before one item per shard) → finalise with small JSON payloads, looping over a backfill', async () => {

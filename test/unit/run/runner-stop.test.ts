@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { LocalRunner, RunnerStoppedError, type RunProgress } from '../../../shared/run/local-runner.js';
-import { model } from '../../support/engine.js';
+import { weeklyLogins } from '../../support/engine.js';
 import { events, memoryDeps } from '../../support/run-fixture.js';
 
 /** Stopping the local runner (docs/local-mode.md#stopping): a checkpoint, nothing half-written, resumable. */
 
-const usage = model({
-  name: 'usage',
-  windowDays: 7,
-  signals: [{ name: 'logins', event: 'login', weight: 2 }],
-  bands: [{ name: 'low' }, { name: 'high', min: 5 }],
-});
+const usage = weeklyLogins('usage', { perLogin: 2, high: 5 });
 
 async function depsWithEvents() {
   const deps = memoryDeps([usage]);
