@@ -196,6 +196,31 @@ describe('scoreJsonlFile: threads > 1 gives exactly the raw scores of one thread
     expect(many.stats).toEqual(one.stats);
   });
 
+  it('a worker that replies while this thread still scores its own part is heard', async () => {
+    // Arrange: an invalid line early in part 0; reporting it holds this thread for 3 s, long enough for the worker
+    // to score part 1 and reply before this thread listens for it.
+    const lines = randomLines(5, 400);
+    lines[3] = '{"name": "login", "userId": }';
+    const file = writeLines(lines);
+    const one = await scoreJsonlFile(file, USER_FULL, { asOf: T, threads: 1 });
+    // A first threaded run gets the worker's script ready: the next one starts its worker at once.
+    await scoreJsonlFile(file, USER_FULL, { asOf: T, threads: 2 });
+    let held = false;
+    const hold = (issue: JsonlReadIssue) => {
+      if (held || issue.line !== 4) return;
+      held = true;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);
+    };
+
+    // Act
+    const two = await scoreJsonlFile(file, USER_FULL, { asOf: T, threads: 2, onIssue: hold });
+
+    // Assert
+    expect(held).toBe(true);
+    expect(two.finish()).toEqual(one.finish());
+    expect(two.stats).toEqual(one.stats);
+  });
+
   it('more threads than lines, an empty file and a file without a final newline', async () => {
     const small = join(dir, 'small.jsonl');
     writeFileSync(small, randomLines(4, 3).join('\n'));
