@@ -2,8 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { z } from 'zod';
 import { dynamoEntityDataStores, dynamoScoresTableStores } from '../../shared/adapters/dynamodb/stores.js';
-import { envConfig, parseEnv } from '../../shared/config/env.js';
-import { ENV } from '../../shared/config-names.js';
+import { envConfig, parseEnv, STORE_FIELDS } from '../../shared/config/env.js';
 import { type LoadedModel, loadModels } from '../../shared/domain/model/load.js';
 import { type EraseDeps, eraseEntity, liftTombstone } from '../../shared/erasure/erase.js';
 import type { ApiRouteDeps, RunLauncher } from '../../shared/http/api-routes.js';
@@ -13,14 +12,7 @@ import { exportEntity } from '../../shared/run/export.js';
 import { type CreateRunDeps, createBackfill, createRun } from '../../shared/run/plan.js';
 
 /** The API function's configuration, checked once at cold start: a missing variable fails fast. */
-export const ApiConfigSchema = envConfig({
-  scoresTable: ENV.scoresTable,
-  eventsTable: ENV.eventsTable,
-  modelsDir: ENV.modelsDir,
-  stateMachineArn: ENV.stateMachineArn,
-  shardCount: ENV.shardCount,
-  retentionDays: ENV.retentionDays,
-});
+export const ApiConfigSchema = envConfig(...STORE_FIELDS, 'modelsDir', 'stateMachineArn', 'retentionDays');
 
 export type ApiConfig = z.output<typeof ApiConfigSchema>;
 

@@ -2,8 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { dynamoEventStore, dynamoScoresTableStores } from '../../shared/adapters/dynamodb/stores.js';
-import { envConfig, parseEnv } from '../../shared/config/env.js';
-import { ENV } from '../../shared/config-names.js';
+import { envConfig, parseEnv, STORE_FIELDS } from '../../shared/config/env.js';
 import { PulseError } from '../../shared/domain/errors.js';
 import { TombstoneCache } from '../../shared/erasure/tombstones.js';
 import type { AppDeps } from '../../shared/http/app.js';
@@ -11,16 +10,11 @@ import type { WriteKeySource } from '../../shared/http/auth.js';
 import { limitsWith } from '../../shared/ingest/limits.js';
 import { logger } from '../../shared/observability.js';
 
-/** The ingest function's configuration, checked once at cold start: a missing variable fails fast. */
-export const IngestConfigSchema = envConfig({
-  eventsTable: ENV.eventsTable,
-  scoresTable: ENV.scoresTable,
-  writeKeysSecretArn: ENV.writeKeysSecretArn,
-  shardCount: ENV.shardCount,
-  retentionDays: ENV.retentionDays,
-  /** The events table's TTL in days (the hot window); unset: the retention period. */
-  hotDays: ENV.hotDays,
-});
+/**
+ * The ingest function's configuration, checked once at cold start: a missing variable fails fast. `hotDays` is the
+ * events table's TTL in days (the hot window); unset: the retention period.
+ */
+export const IngestConfigSchema = envConfig(...STORE_FIELDS, 'writeKeysSecretArn', 'retentionDays', 'hotDays');
 
 export type IngestConfig = z.output<typeof IngestConfigSchema>;
 

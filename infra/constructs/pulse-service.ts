@@ -25,6 +25,7 @@ import { ARCHIVE_PREFIX } from '../../shared/archive/keys.js';
 import { ENV } from '../../shared/config-names.js';
 import { DEFAULT_RETENTION_DAYS, type HotWindow, hotWindowOf } from '../../shared/domain/hot-window.js';
 import type { LoadedModel } from '../../shared/domain/model/load.js';
+import { INGEST_PATHS } from '../../shared/http/ingest-paths.js';
 import { DEPLOYMENT } from '../cost/deployment.js';
 import { AlertWebhook, type AlertWebhookProps } from './alert-webhook.js';
 import { EventArchiveTable } from './event-archive-table.js';
@@ -45,15 +46,8 @@ export const FUNCTION_ENTRIES = {
   runFinalise: 'functions/run-finalise/handler.ts',
 } as const;
 
-export const INGEST_ROUTES = [
-  '/v1/events',
-  '/v1/batch',
-  '/v1/track',
-  '/v1/identify',
-  '/v1/group',
-  '/v1/page',
-  '/v1/screen',
-];
+/** The routes the gateway sends to the ingest function, unauthenticated there (the write key is checked inside). */
+export const INGEST_ROUTES = INGEST_PATHS;
 
 /** Scores API routes (all authenticated). */
 export const API_ROUTES: ReadonlyArray<readonly [HttpMethod, string]> = [

@@ -1,4 +1,4 @@
-import { PulseError } from '../../shared/domain/errors.js';
+import { InvalidFieldError } from '../../shared/domain/errors.js';
 import { WORKER_EVENTS_PER_SECOND } from '../../shared/run/worker-speed.js';
 import { DEPLOYMENT } from './deployment.js';
 import { PRICES, PRICES_AS_OF, type UnitPrice } from './prices.js';
@@ -156,12 +156,10 @@ export const COST_ASSUMPTIONS = {
   transitionsPerArchive: 3,
 } as const;
 
-export class CostInputError extends PulseError {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`, { kind: 'invalid-input', status: 400, errors: [{ path: field, message }] });
+/** A cost input out of range: `field` names it (a CLI flag's value, not an HTTP request: kind `invalid-input`). */
+export class CostInputError extends InvalidFieldError {
+  constructor(field: string, message: string) {
+    super(field, message, { kind: 'invalid-input' });
     this.name = 'CostInputError';
   }
 }

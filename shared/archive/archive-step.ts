@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { countDates, isoDate } from '../domain/dates.js';
 import type { ObjectCounts } from '../domain/erasure.js';
-import { PulseError } from '../domain/errors.js';
+import { InvalidFieldError } from '../domain/errors.js';
 import { formatPath } from '../domain/field-errors.js';
 import { DAY_MS, dateRange } from '../domain/time.js';
 import { sweepPendingErasures } from '../erasure/sweep.js';
@@ -28,12 +28,10 @@ export const ArchiveInputSchema = z
   .strict();
 export type ArchiveInput = z.input<typeof ArchiveInputSchema>;
 
-export class ArchiveRequestError extends PulseError {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`, { kind: 'invalid-input', status: 400, errors: [{ path: field, message }] });
+/** The archive step's input names a bad field (a step's input, not an HTTP request: kind `invalid-input`). */
+export class ArchiveRequestError extends InvalidFieldError {
+  constructor(field: string, message: string) {
+    super(field, message, { kind: 'invalid-input' });
     this.name = 'ArchiveRequestError';
   }
 }

@@ -55,20 +55,31 @@ export function parseEnv<S extends z.ZodTypeAny>(
 
 type EnvVars = z.output<typeof EnvSchema>;
 
-/** `fields` renamed: a variable that may be unset becomes an optional field. */
-type Renamed<F extends Record<string, keyof EnvVars>> = {
-  -readonly [K in keyof F as undefined extends EnvVars[F[K]] ? never : K]: EnvVars[F[K]];
-} & { -readonly [K in keyof F as undefined extends EnvVars[F[K]] ? K : never]?: EnvVars[F[K]] };
+/** The variable behind each field. */
+type VarOf<K extends EnvField> = EnvVars[(typeof ENV)[K]];
+
+/** The variables of `fields` under their ENV names: one that may be unset becomes an optional field. */
+type Renamed<F extends EnvField> = { [K in F as undefined extends VarOf<K> ? never : K]: VarOf<K> } & {
+  [K in F as undefined extends VarOf<K> ? K : never]?: VarOf<K>;
+};
+
+/** A field of a function's configuration: the name ENV gives the variable it is read from. */
+export type EnvField = keyof typeof ENV;
+
+/** What every function reads to build its DynamoDB stores (`dynamoStores`): the two tables and the shard count. */
+export const STORE_FIELDS = ['eventsTable', 'scoresTable', 'shardCount'] as const satisfies readonly EnvField[];
 
 /**
- * A function's configuration: the variables it reads (`fields`: its name for each → the variable), checked by
- * EnvSchema and renamed, e.g. `envConfig({ scoresTable: ENV.scoresTable })` reads `{ scoresTable: string }`.
+ * A function's configuration: the variables it reads, named as in ENV, checked by EnvSchema and renamed, e.g.
+ * `envConfig('scoresTable', 'shardCount')` reads PULSE_SCORES_TABLE and PULSE_SHARD_COUNT as
+ * `{ scoresTable: string; shardCount: number }`.
  */
-export function envConfig<const F extends Record<string, keyof EnvVars>>(fields: F) {
-  const names = Object.values(fields) as (keyof EnvVars)[];
+export function envConfig<const F extends EnvField>(...fields: F[]) {
+  // In EnvSchema's order, so a message naming several variables lists them the same way in every function.
+  const wanted = new Set<string>(fields.map((field) => ENV[field]));
+  const names = Object.keys(EnvSchema.shape).filter((name) => wanted.has(name));
   const picked = EnvSchema.pick(Object.fromEntries(names.map((name) => [name, true])) as Record<keyof EnvVars, true>);
   return picked.transform(
-    (vars) =>
-      Object.fromEntries(Object.entries(fields).map(([key, name]) => [key, (vars as EnvVars)[name]])) as Renamed<F>,
+    (vars) => Object.fromEntries(fields.map((field) => [field, (vars as EnvVars)[ENV[field]]])) as Renamed<F>,
   );
 }

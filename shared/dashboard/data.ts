@@ -1,5 +1,5 @@
 import type { z } from '@hono/zod-openapi';
-import { PulseError } from '../domain/errors.js';
+import { InvalidFieldError, PulseError } from '../domain/errors.js';
 import type {
   AlertSchema,
   EntityScoreSchema,
@@ -82,20 +82,8 @@ export interface EntityView {
 export type AlertView = z.infer<typeof AlertSchema> & { reasons?: ReasonView[] | undefined };
 
 /** The data source refused the request (bad parameter, unknown model, bad cursor): the page answers 400. */
-export class DashboardInputError extends PulseError {
-  constructor(
-    readonly parameter: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${parameter}: ${message}`, {
-      kind: 'invalid-parameter',
-      status: 400,
-      errors: [{ path: parameter, message }],
-      cause: options?.cause,
-    });
-    this.name = 'DashboardInputError';
-  }
+export class DashboardInputError extends InvalidFieldError {
+  override readonly name = 'DashboardInputError';
 }
 
 /** The data source could not be read (network, credentials refused, server error): the page answers 502. */

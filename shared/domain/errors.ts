@@ -57,6 +57,50 @@ export class PulseError extends Error {
   }
 }
 
+/** How a 400 about named fields is told: its kind, its message when not `field: why`, its cause. */
+export interface InvalidParameterOptions {
+  /** `invalid-input` for input that is not an HTTP request's (a CLI flag, a step's input); default `invalid-parameter`. */
+  kind?: 'invalid-parameter' | 'invalid-input' | undefined;
+  /** The error's message; default the field errors as one line (`field: why`). */
+  message?: string | undefined;
+  cause?: unknown;
+}
+
+/**
+ * One or more parameters (query, path, body fields, or named fields of other input) are not valid: a 400 whose
+ * `errors[]` names each (docs/api.md#errors). The base of every such error, so the one mapper
+ * (shared/http/problem.ts) answers them all alike.
+ */
+export class InvalidParameterError extends PulseError {
+  declare readonly errors: FieldError[];
+
+  constructor(errors: FieldError[], options: InvalidParameterOptions = {}) {
+    super(options.message ?? describeFieldErrors(errors), {
+      kind: options.kind ?? 'invalid-parameter',
+      status: 400,
+      errors,
+      cause: options.cause,
+    });
+    this.name = 'InvalidParameterError';
+  }
+
+  static of(path: string, message: string, options?: InvalidParameterOptions): InvalidParameterError {
+    return new InvalidParameterError([{ path, message }], options);
+  }
+}
+
+/** One field at fault and why: `field` names it, `errors` is `[{ path: field, message }]`. */
+export class InvalidFieldError extends InvalidParameterError {
+  constructor(
+    readonly field: string,
+    message: string,
+    options?: InvalidParameterOptions,
+  ) {
+    super([{ path: field, message }], options);
+    this.name = 'InvalidFieldError';
+  }
+}
+
 /** Field errors as one line: `limit: must be an integer; model: is required`. */
 export function describeFieldErrors(errors: readonly FieldError[]): string {
   return errors.map((e) => `${e.path}: ${e.message}`).join('; ');

@@ -1,4 +1,4 @@
-import type { SnapshotColumn } from './snapshot-schema.js';
+import { column, type SnapshotColumn } from './snapshot-schema.js';
 
 /**
  * The raw event archive (docs/data-model.md#event-archive): one Parquet file per UTC day and user shard under
@@ -8,17 +8,12 @@ import type { SnapshotColumn } from './snapshot-schema.js';
 export const EVENT_ARCHIVE_SCHEMA_VERSION = 1;
 
 export const EVENT_ARCHIVE_COLUMNS: readonly SnapshotColumn[] = [
-  { name: 'event_id', type: 'string', nullable: false, description: 'event id (unique per user)' },
-  { name: 'user_id', type: 'string', nullable: false, description: 'the user who did it' },
-  {
-    name: 'account_id',
-    type: 'string',
-    nullable: true,
-    description: "the event's account, or its user's account at ingest",
-  },
-  { name: 'name', type: 'string', nullable: false, description: 'event name' },
-  { name: 'occurred_at', type: 'timestamp', nullable: false, description: 'event timestamp (UTC)' },
-  { name: 'properties', type: 'string', nullable: true, description: 'event properties as JSON text' },
+  column('event_id', 'string', 'not null', 'event id (unique per user)'),
+  column('user_id', 'string', 'not null', 'the user who did it'),
+  column('account_id', 'string', 'null', "the event's account, or its user's account at ingest"),
+  column('name', 'string', 'not null', 'event name'),
+  column('occurred_at', 'timestamp', 'not null', 'event timestamp (UTC)'),
+  column('properties', 'string', 'null', 'event properties as JSON text'),
 ];
 
 /** Partition columns of the archive (Hive style, in the object keys). */

@@ -1,7 +1,7 @@
 import { DATE_OR_INSTANT_MESSAGE, parseDateOrInstant } from './dates.js';
 import { bandOf } from './engine/finalize.js';
 import type { EntityLevel } from './entity.js';
-import { PulseError } from './errors.js';
+import { InvalidFieldError } from './errors.js';
 import type { Model } from './model/schema.js';
 
 /**
@@ -33,14 +33,8 @@ export interface OverrideRequest {
 }
 
 /** An override a caller asked for that cannot be accepted: `field` is the request field at fault. */
-export class InvalidOverrideError extends PulseError {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`, { kind: 'invalid-parameter', status: 400, errors: [{ path: field, message }] });
-    this.name = 'InvalidOverrideError';
-  }
+export class InvalidOverrideError extends InvalidFieldError {
+  override readonly name = 'InvalidOverrideError';
 }
 
 /** At most a year ahead: an override is a temporary correction, not a second model. */

@@ -13,43 +13,38 @@ export interface SnapshotColumn {
   description: string;
 }
 
+/** One column, written as in a table definition: `column('band', 'string', 'not null', 'band name')`. */
+export function column(
+  name: string,
+  type: SnapshotColumnType,
+  nulls: 'null' | 'not null',
+  description: string,
+): SnapshotColumn {
+  return { name, type, nullable: nulls === 'null', description };
+}
+
 export const SNAPSHOT_COLUMNS: readonly SnapshotColumn[] = [
-  { name: 'entity_type', type: 'string', nullable: false, description: 'user or account' },
-  { name: 'entity_id', type: 'string', nullable: false, description: 'the user or account id' },
-  {
-    name: 'account_id',
-    type: 'string',
-    nullable: true,
-    description: "the user's account (users), the account itself (accounts)",
-  },
-  { name: 'model', type: 'string', nullable: false, description: 'model name' },
-  { name: 'model_version', type: 'int', nullable: false, description: 'model version' },
-  { name: 'as_of', type: 'timestamp', nullable: false, description: 'the instant T the run was evaluated at (UTC)' },
-  { name: 'window_days', type: 'int', nullable: false, description: 'window length in days' },
-  { name: 'raw_score', type: 'double', nullable: false, description: 'sum of signal points and penalties' },
-  { name: 'score', type: 'double', nullable: false, description: 'normalised score' },
-  { name: 'band', type: 'string', nullable: false, description: 'band name' },
-  { name: 'previous_score', type: 'double', nullable: true, description: "score in the model's previous run" },
-  { name: 'delta', type: 'double', nullable: true, description: 'score − previous_score' },
-  { name: 'previous_band', type: 'string', nullable: true, description: 'band in the previous run' },
-  { name: 'last_seen_at', type: 'timestamp', nullable: true, description: 'latest event before as_of (UTC)' },
-  { name: 'event_count', type: 'bigint', nullable: false, description: 'events in the window' },
-  {
-    name: 'active_days',
-    type: 'int',
-    nullable: false,
-    description: 'local days in the window with at least one event',
-  },
-  {
-    name: 'contributions',
-    type: 'string',
-    nullable: false,
-    description: 'JSON: [{signal, value, points}] and penalties',
-  },
-  {
-    name: 'override',
-    type: 'string',
-    nullable: true,
-    description: 'JSON {band?, score?, reason, expiresAt, createdAt} of a manual override in force (schema version 2)',
-  },
+  column('entity_type', 'string', 'not null', 'user or account'),
+  column('entity_id', 'string', 'not null', 'the user or account id'),
+  column('account_id', 'string', 'null', "the user's account (users), the account itself (accounts)"),
+  column('model', 'string', 'not null', 'model name'),
+  column('model_version', 'int', 'not null', 'model version'),
+  column('as_of', 'timestamp', 'not null', 'the instant T the run was evaluated at (UTC)'),
+  column('window_days', 'int', 'not null', 'window length in days'),
+  column('raw_score', 'double', 'not null', 'sum of signal points and penalties'),
+  column('score', 'double', 'not null', 'normalised score'),
+  column('band', 'string', 'not null', 'band name'),
+  column('previous_score', 'double', 'null', "score in the model's previous run"),
+  column('delta', 'double', 'null', 'score − previous_score'),
+  column('previous_band', 'string', 'null', 'band in the previous run'),
+  column('last_seen_at', 'timestamp', 'null', 'latest event before as_of (UTC)'),
+  column('event_count', 'bigint', 'not null', 'events in the window'),
+  column('active_days', 'int', 'not null', 'local days in the window with at least one event'),
+  column('contributions', 'string', 'not null', 'JSON: [{signal, value, points}] and penalties'),
+  column(
+    'override',
+    'string',
+    'null',
+    'JSON {band?, score?, reason, expiresAt, createdAt} of a manual override in force (schema version 2)',
+  ),
 ];

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { PulseError } from './errors.js';
+import { InvalidFieldError } from './errors.js';
 
 export const DAY_MS = 86_400_000;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
@@ -13,10 +13,10 @@ export interface AsOf {
 }
 
 /** An as-of that is neither a date nor an instant with a time zone: a 400 naming `asOf`. */
-export class InvalidAsOfError extends PulseError {
+export class InvalidAsOfError extends InvalidFieldError {
   constructor(readonly value: string) {
     const message = `asOf "${value}" must be a date (YYYY-MM-DD) or an ISO 8601 instant with a time zone`;
-    super(message, { kind: 'invalid-parameter', status: 400, errors: [{ path: 'asOf', message }] });
+    super('asOf', message, { message });
     this.name = 'InvalidAsOfError';
   }
 }

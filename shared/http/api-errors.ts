@@ -1,4 +1,4 @@
-import { describeFieldErrors, type FieldError, PulseError } from '../domain/errors.js';
+import { PulseError } from '../domain/errors.js';
 import { UnauthorizedError } from './auth.js';
 
 /** Missing or wrong API credentials: 401 with a Bearer challenge (the ingest routes use Basic and the write key). */
@@ -6,20 +6,6 @@ export class ApiUnauthorizedError extends UnauthorizedError {
   constructor(message: string) {
     super(message, 'Bearer realm="pulse"');
     this.name = 'ApiUnauthorizedError';
-  }
-}
-
-/** One or more query/path/body parameters are invalid: 400 naming each parameter. */
-export class InvalidParameterError extends PulseError {
-  declare readonly errors: FieldError[];
-
-  constructor(errors: FieldError[], options?: { cause?: unknown }) {
-    super(describeFieldErrors(errors), { kind: 'invalid-parameter', status: 400, errors, cause: options?.cause });
-    this.name = 'InvalidParameterError';
-  }
-
-  static of(path: string, message: string, options?: { cause?: unknown }): InvalidParameterError {
-    return new InvalidParameterError([{ path, message }], options);
   }
 }
 

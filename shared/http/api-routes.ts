@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { BlankEnv } from 'hono/types';
 import { DateTime } from 'luxon';
 import type { FieldError } from '../domain/errors.js';
+import { InvalidParameterError } from '../domain/errors.js';
 import { BODY_PATH, fieldErrorsOf, formatPath, joinPath } from '../domain/field-errors.js';
 import type { LoadedModel } from '../domain/model/load.js';
 import { ModelSchema } from '../domain/model/schema.js';
@@ -26,7 +27,7 @@ import {
   shadowRoute,
   startRun,
 } from './api-contracts.js';
-import { InvalidParameterError, NotFoundError } from './api-errors.js';
+import { NotFoundError } from './api-errors.js';
 import { DEFAULT_LIST_LIMIT } from './api-schemas.js';
 import { historyView, modelView, runView, scoreView } from './api-views.js';
 import { registerEntityRoutes } from './entity-routes.js';

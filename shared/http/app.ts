@@ -2,7 +2,8 @@ import { type Env, Hono, type MiddlewareHandler, type Schema } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { BODY_PATH, PayloadTooLargeError } from '../ingest/errors.js';
 import { logger as defaultLogger } from '../observability.js';
-import { INGEST_PATHS, type IngestRouteDeps, ingestRoutes } from './ingest-routes.js';
+import { INGEST_PATHS } from './ingest-paths.js';
+import { type IngestRouteDeps, ingestRoutes } from './ingest-routes.js';
 import { type ErrorLog, errorToResponse, problemResponse, problemType } from './problem.js';
 
 export interface AppDeps {
@@ -58,6 +59,9 @@ export const API_MAX_BODY_BYTES = 256 * 1024;
  * 413 for a body over API_MAX_BODY_BYTES, counted as it streams in (never buffered whole), whatever the route or
  * method, before authentication reads anything. The ingest routes keep their own, larger limit (ingest-routes.ts).
  */
+/** The ingest paths bring their own body limit (IngestLimits.maxRequestBytes), counted decompressed too. */
+const ingestPaths: ReadonlySet<string> = new Set(INGEST_PATHS);
+
 function requestBodyLimit(): MiddlewareHandler {
   const kb = API_MAX_BODY_BYTES / 1024;
   const tooLarge = () =>
@@ -68,7 +72,7 @@ function requestBodyLimit(): MiddlewareHandler {
     );
   const limit = bodyLimit({ maxSize: API_MAX_BODY_BYTES, onError: tooLarge });
   return (c, next) => {
-    if (INGEST_PATHS.has(c.req.path)) return next();
+    if (ingestPaths.has(c.req.path)) return next();
     // A declared body is refused whatever the method: GET and DELETE bodies are not streamed to the route at all.
     if (Number(c.req.header('content-length') ?? 0) > API_MAX_BODY_BYTES) return Promise.resolve(tooLarge());
     return limit(c, next);

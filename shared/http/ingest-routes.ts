@@ -8,7 +8,7 @@ import { BODY_PATH, type FieldError, InvalidBodyError, PayloadTooLargeError } fr
 import { type IngestOutcome, type IngestStores, storeBatch } from '../ingest/ingest.js';
 import { DEFAULT_LIMITS, type IngestLimits } from '../ingest/limits.js';
 import { normaliseNative } from '../ingest/native.js';
-import { normaliseSegmentBatch, normaliseSegmentMessage, type SegmentType } from '../ingest/segment.js';
+import { normaliseSegmentBatch, normaliseSegmentMessage, SEGMENT_TYPES } from '../ingest/segment.js';
 import { logger as defaultLogger, metrics as defaultMetrics } from '../observability.js';
 import { type WriteKeySource, writeKeyAuth } from './auth.js';
 import { errorToResponse, problemResponse, problemType } from './problem.js';
@@ -40,15 +40,6 @@ export function powertoolsTelemetry(
     },
   };
 }
-
-const SEGMENT_CALLS: readonly SegmentType[] = ['track', 'identify', 'group', 'page', 'screen'];
-
-/** The ingest paths: they bring their own body limit (IngestLimits.maxRequestBytes), counted decompressed too. */
-export const INGEST_PATHS: ReadonlySet<string> = new Set([
-  '/v1/events',
-  '/v1/batch',
-  ...SEGMENT_CALLS.map((type) => `/v1/${type}`),
-]);
 
 /**
  * `POST /v1/events` (native) and the Segment-compatible `/v1/batch`, `/v1/track`, `/v1/identify`, `/v1/group`,
@@ -113,7 +104,7 @@ export function ingestRoutes(deps: IngestRouteDeps): Hono {
     const { batch, outcome } = await ingest(c, 'batch', normaliseSegmentBatch);
     return segmentAnswer(c, batch, outcome);
   });
-  for (const type of SEGMENT_CALLS) {
+  for (const type of SEGMENT_TYPES) {
     app.post(`/v1/${type}`, auth, limit, async (c) => {
       const { batch, outcome } = await ingest(c, type, (body, ctx) => normaliseSegmentMessage(type, body, ctx));
       return segmentAnswer(c, batch, outcome);

@@ -1,10 +1,11 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { BlankEnv } from 'hono/types';
 import { isoDateOrDateTime } from '../domain/dates.js';
+import { InvalidParameterError } from '../domain/errors.js';
 import type { LoadedModel } from '../domain/model/load.js';
 import { isActive, type StoredOverride, validateOverride } from '../domain/override.js';
 import type { OverrideStore } from '../ports/override-store.js';
-import { InvalidParameterError, NotFoundError } from './api-errors.js';
+import { NotFoundError } from './api-errors.js';
 import { EntityParams, EntityTypeSchema, ProblemSchema } from './api-schemas.js';
 
 const PROBLEM = { content: { 'application/problem+json': { schema: ProblemSchema } } };

@@ -1,6 +1,6 @@
 import type { ScoringEvent } from '../domain/event.js';
 import type { TraitsUpdate } from '../ports/entity-store.js';
-import type { FieldError, RejectedEvent } from './errors.js';
+import { type FieldError, PayloadTooLargeError, type RejectedEvent } from './errors.js';
 import { type IngestLimits, oldestAccepted } from './limits.js';
 
 /** A request turned into what Pulse stores, plus what it refused and why. */
@@ -32,6 +32,15 @@ export interface NormaliseContext {
 
 export function emptyBatch(total: number, itemsPath: string): NormalisedBatch {
   return { events: [], eventIndex: [], traits: [], traitIndex: [], traitMessages: 0, rejected: [], total, itemsPath };
+}
+
+/** More events or messages than a request may carry (maxEventsPerRequest): a 413 naming the array at `path`. */
+export function checkItemCount(count: number, path: string, noun: 'events' | 'messages', ctx: NormaliseContext): void {
+  const max = ctx.limits.maxEventsPerRequest;
+  if (count <= max) return;
+  throw new PayloadTooLargeError(`A request may carry at most ${max} ${noun}; split the batch.`, [
+    { path, message: `holds ${count} ${noun}; at most ${max} a request` },
+  ]);
 }
 
 /** The event is over the per-event size limit: the error names it as a whole (empty path). */

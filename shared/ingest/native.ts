@@ -8,15 +8,9 @@ import {
 } from '../domain/event.js';
 import { formatPath } from '../domain/field-errors.js';
 import { idProblem, MAX_ID_BYTES, shapeProblem } from '../domain/input-limits.js';
-import {
-  checkEventSize,
-  checkTimestamp,
-  emptyBatch,
-  isPlainObject,
-  type NormaliseContext,
-  type NormalisedBatch,
-} from './batch.js';
-import { BODY_PATH, type FieldError, InvalidBodyError, PayloadTooLargeError } from './errors.js';
+import type { NormaliseContext, NormalisedBatch } from './batch.js';
+import { checkEventSize, checkItemCount, checkTimestamp, emptyBatch, isPlainObject } from './batch.js';
+import { BODY_PATH, type FieldError, InvalidBodyError } from './errors.js';
 import { describeValue, parseOptions, toFieldErrors } from './issues.js';
 
 const EVENT_FIELDS = Object.keys(NativeEventSchema.shape);
@@ -49,12 +43,7 @@ export function normaliseNative(body: unknown, ctx: NormaliseContext): Normalise
   if (bodyErrors.length > 0 || !Array.isArray(events)) {
     throw new InvalidBodyError('The body must be a JSON object of the form { "events": [...] }.', bodyErrors);
   }
-  const max = ctx.limits.maxEventsPerRequest;
-  if (events.length > max) {
-    throw new PayloadTooLargeError(`A request may carry at most ${max} events; split the batch.`, [
-      { path: 'events', message: `holds ${events.length} events; at most ${max} a request` },
-    ]);
-  }
+  checkItemCount(events.length, 'events', 'events', ctx);
 
   const batch = emptyBatch(events.length, 'events');
   for (let index = 0; index < events.length; index++) {

@@ -2,15 +2,9 @@ import { z } from 'zod';
 import { contentEventId, idSchema, type ScoringEvent } from '../domain/event.js';
 import { shapeProblem } from '../domain/input-limits.js';
 import type { TraitsUpdate } from '../ports/entity-store.js';
-import {
-  checkEventSize,
-  checkTimestamp,
-  emptyBatch,
-  isPlainObject,
-  type NormaliseContext,
-  type NormalisedBatch,
-} from './batch.js';
-import { BODY_PATH, type FieldError, InvalidBodyError, PayloadTooLargeError } from './errors.js';
+import type { NormaliseContext, NormalisedBatch } from './batch.js';
+import { checkEventSize, checkItemCount, checkTimestamp, emptyBatch, isPlainObject } from './batch.js';
+import { BODY_PATH, type FieldError, InvalidBodyError } from './errors.js';
 import { describeValue, parseOptions, toFieldErrors } from './issues.js';
 
 /**
@@ -85,12 +79,7 @@ export function normaliseSegmentBatch(body: unknown, ctx: NormaliseContext): Nor
       { path: 'batch', message },
     ]);
   }
-  const max = ctx.limits.maxEventsPerRequest;
-  if (messages.length > max) {
-    throw new PayloadTooLargeError(`A request may carry at most ${max} messages; split the batch.`, [
-      { path: 'batch', message: `holds ${messages.length} messages; at most ${max} a request` },
-    ]);
-  }
+  checkItemCount(messages.length, 'batch', 'messages', ctx);
   // Segment merges a batch-level context into each message.
   const sharedContext = isPlainObject(body.context) ? body.context : undefined;
   const batch = emptyBatch(messages.length, 'batch');

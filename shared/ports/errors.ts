@@ -1,4 +1,4 @@
-import { PulseError } from '../domain/errors.js';
+import { InvalidFieldError, PulseError } from '../domain/errors.js';
 
 /** What a store may throw, whatever the adapter behind it: callers map these, never an SDK's own errors. */
 
@@ -15,17 +15,12 @@ export class StoreUnavailableError extends PulseError {
 }
 
 /** A cursor that was not produced by this API (or was tampered with): a 400 naming `cursor`. */
-export class InvalidCursorError extends PulseError {
+export class InvalidCursorError extends InvalidFieldError {
   constructor(
     message = 'cursor is not valid: pass the nextCursor of a previous page unchanged',
     options?: { cause?: unknown },
   ) {
-    super(message, {
-      kind: 'invalid-parameter',
-      status: 400,
-      errors: [{ path: 'cursor', message }],
-      cause: options?.cause,
-    });
+    super('cursor', message, { message, cause: options?.cause });
     this.name = 'InvalidCursorError';
   }
 }

@@ -8,24 +8,17 @@ import { S3SnapshotStore } from '../adapters/s3/snapshot-store.js';
 import type { ArchiveDeps } from '../archive/archive-step.js';
 import { EventArchive } from '../archive/event-archive.js';
 import { TieredEventStore } from '../archive/tiered-event-store.js';
-import { envConfig, parseEnv } from '../config/env.js';
-import { ENV } from '../config-names.js';
+import { envConfig, parseEnv, STORE_FIELDS } from '../config/env.js';
 import { loadModels } from '../domain/model/load.js';
 import { TombstoneCache } from '../erasure/tombstones.js';
 import { logger } from '../observability.js';
 import { modelMap, type RunDeps } from './deps.js';
 
-/** The run functions' configuration (plan, worker, finalise), checked once at cold start. */
-export const RunConfigSchema = envConfig({
-  eventsTable: ENV.eventsTable,
-  scoresTable: ENV.scoresTable,
-  snapshotBucket: ENV.snapshotBucket,
-  alertBus: ENV.alertBus,
-  modelsDir: ENV.modelsDir,
-  shardCount: ENV.shardCount,
-  /** Days the events table keeps; older days are read from the archive. Unset: every read goes to the table. */
-  hotDays: ENV.hotDays,
-});
+/**
+ * The run functions' configuration (plan, worker, finalise), checked once at cold start. `hotDays` is the days the
+ * events table keeps; older days are read from the archive. Unset: every read goes to the table.
+ */
+export const RunConfigSchema = envConfig(...STORE_FIELDS, 'snapshotBucket', 'alertBus', 'modelsDir', 'hotDays');
 
 export type RunConfig = z.output<typeof RunConfigSchema>;
 

@@ -1,27 +1,15 @@
-import { PulseError } from '../domain/errors.js';
+import { InvalidFieldError, PulseError } from '../domain/errors.js';
 
 /** A run request that cannot be carried out as asked: the field and why (a 400 for the API, exit 2 for the CLI). */
-export class InvalidRunRequestError extends PulseError {
-  constructor(
-    readonly field: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${field}: ${message}`, {
-      kind: 'invalid-parameter',
-      status: 400,
-      errors: [{ path: field, message }],
-      cause: options?.cause,
-    });
-    this.name = 'InvalidRunRequestError';
-  }
+export class InvalidRunRequestError extends InvalidFieldError {
+  override readonly name = 'InvalidRunRequestError';
 }
 
 /** The run names a model that is not loaded (a 404/400 for the API). */
-export class UnknownModelError extends PulseError {
+export class UnknownModelError extends InvalidFieldError {
   constructor(readonly model: string) {
     const message = `model "${model}" is not one of the active models`;
-    super(message, { kind: 'invalid-parameter', status: 400, errors: [{ path: 'model', message }] });
+    super('model', message, { message });
     this.name = 'UnknownModelError';
   }
 }

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INGEST_PATHS } from '../../shared/http/ingest-paths.js';
 import {
   engineAvailable,
   LOCAL_ENGINES,
@@ -419,15 +420,7 @@ function hostileSuite(engine: LocalEngine) {
         .replace('{name}', 'activity');
       for (const method of Object.keys(operations)) routes.push([method.toUpperCase(), concrete, bearer(), 300_000]);
     }
-    for (const path of [
-      '/v1/events',
-      '/v1/batch',
-      '/v1/track',
-      '/v1/identify',
-      '/v1/group',
-      '/v1/page',
-      '/v1/screen',
-    ]) {
+    for (const path of INGEST_PATHS) {
       routes.push(['POST', path, write(), 600_000]);
     }
     routes.push(['POST', '/login', {}, 300_000], ['POST', '/logout', {}, 300_000], ['POST', '/nowhere', {}, 300_000]);

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES, INGEST_ROUTES } from '../../infra/constructs/pulse-service.js';
+import { RETRYABLE_ERRORS } from '../../infra/constructs/scoring-pipeline.js';
 import { ENV } from '../../shared/config-names.js';
 import { loadModels } from '../../shared/domain/model/load.js';
 import { SNAPSHOT_COLUMNS } from '../../shared/domain/snapshot-schema.js';
@@ -326,19 +327,18 @@ describe('service stack (repository models)', () => {
       const worker = map.ItemProcessor.States.ScoreShard!;
 
       // Assert: every transient Lambda fault AWS documents, plus Lambda.Unknown (a worker killed by its limits).
+      expect(RETRYABLE_ERRORS).toEqual(
+        expect.arrayContaining([
+          'StoreUnavailableError',
+          'Lambda.ServiceException',
+          'Lambda.Unknown',
+          'States.Timeout',
+        ]),
+      );
       for (const task of [worker, definition.States.Plan, definition.States.Finalise])
         expect(task?.Retry).toEqual([
           expect.objectContaining({
-            ErrorEquals: [
-              'StoreUnavailableError',
-              'Lambda.ServiceException',
-              'Lambda.AWSLambdaException',
-              'Lambda.SdkClientException',
-              'Lambda.ClientExecutionTimeoutException',
-              'Lambda.TooManyRequestsException',
-              'Lambda.Unknown',
-              'States.Timeout',
-            ],
+            ErrorEquals: [...RETRYABLE_ERRORS],
             BackoffRate: 2,
             JitterStrategy: 'FULL',
             MaxAttempts: expect.any(Number),

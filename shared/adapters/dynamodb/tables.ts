@@ -34,35 +34,26 @@ export interface TableSpec {
 export const EVENTS_BY_ACCOUNT_INDEX = 'byAccount';
 export const SCORES_BY_SCORE_INDEX = 'byScore';
 
-/** Events: `pk` = U#<user shard>#<YYYYMMDD>, `sk` = event id; sparse GSI by account. */
-export const EVENTS_TABLE: TableSpec = {
-  partitionKey: { name: 'pk', type: 'S' },
-  sortKey: { name: 'sk', type: 'S' },
-  globalSecondaryIndexes: [
-    {
-      indexName: EVENTS_BY_ACCOUNT_INDEX,
-      partitionKey: { name: 'apk', type: 'S' },
-      sortKey: { name: 'sk', type: 'S' },
-      projection: 'ALL',
-    },
-  ],
-  timeToLiveAttribute: 'expiresAt',
-};
+/** A string key attribute. */
+const stringKey = (name: string): KeySpec => ({ name, type: 'S' });
 
-/** Scores, history, runs and entity records (`pk` = ENT#<user|account>#<shard>, `sk` = entity id). */
-export const SCORES_TABLE: TableSpec = {
-  partitionKey: { name: 'pk', type: 'S' },
-  sortKey: { name: 'sk', type: 'S' },
-  globalSecondaryIndexes: [
-    {
-      indexName: SCORES_BY_SCORE_INDEX,
-      partitionKey: { name: 'gpk', type: 'S' },
-      sortKey: { name: 'gsk', type: 'S' },
-      projection: 'ALL',
-    },
-  ],
-  timeToLiveAttribute: 'expiresAt',
-};
+/** A table keyed by `pk`/`sk` (strings), with TTL on `expiresAt` and one GSI that projects every attribute. */
+function tableWithIndex(indexName: string, indexPartitionKey: string, indexSortKey: string): TableSpec {
+  return {
+    partitionKey: stringKey('pk'),
+    sortKey: stringKey('sk'),
+    globalSecondaryIndexes: [
+      { indexName, partitionKey: stringKey(indexPartitionKey), sortKey: stringKey(indexSortKey), projection: 'ALL' },
+    ],
+    timeToLiveAttribute: 'expiresAt',
+  };
+}
+
+/** Events: `pk` = U#<user shard>#<YYYYMMDD>, `sk` = event id; sparse GSI by account (`apk`, `sk`). */
+export const EVENTS_TABLE: TableSpec = tableWithIndex(EVENTS_BY_ACCOUNT_INDEX, 'apk', 'sk');
+
+/** Scores, history, runs and entity records (`pk` = ENT#<user|account>#<shard>, `sk` = entity id); GSI `gpk`/`gsk`. */
+export const SCORES_TABLE: TableSpec = tableWithIndex(SCORES_BY_SCORE_INDEX, 'gpk', 'gsk');
 
 /** CreateTable input (on-demand capacity) for a spec. */
 export function createTableInput(spec: TableSpec, tableName: string): CreateTableCommandInput {

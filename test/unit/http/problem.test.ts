@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { PulseError } from '../../../shared/domain/errors.js';
+import { InvalidParameterError, PulseError } from '../../../shared/domain/errors.js';
 import { fieldErrorsOf } from '../../../shared/domain/field-errors.js';
 import { InvalidOverrideError } from '../../../shared/domain/override.js';
 import { InvalidAsOfError } from '../../../shared/domain/time.js';
-import {
-  ApiUnauthorizedError,
-  InvalidParameterError,
-  NotFoundError,
-  RunsUnavailableError,
-} from '../../../shared/http/api-errors.js';
+import { ApiUnauthorizedError, NotFoundError, RunsUnavailableError } from '../../../shared/http/api-errors.js';
 import { issuesToFieldErrors } from '../../../shared/http/api-routes.js';
 import { UnauthorizedError, WriteKeysUnavailableError } from '../../../shared/http/auth.js';
 import { errorToResponse } from '../../../shared/http/problem.js';
