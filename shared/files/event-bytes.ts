@@ -1,4 +1,6 @@
-import type { ScoringEvent } from '../domain/event.js';
+import type { EventFields } from '../domain/engine/event-fields.js';
+import { contentEventId, type ScoringEvent } from '../domain/event.js';
+import { MAX_ID_BYTES } from '../domain/input-limits.js';
 import {
   CLOSE_BRACE,
   COLON,
@@ -14,7 +16,7 @@ import {
   skipSpaceBytes,
   skipValueBytes,
 } from '../json/scan.js';
-import { checkedEvent, daysInMonth, parseEventText } from './event-line.js';
+import { daysInMonth, isPlainId, isPlainName, parseEventText } from './event-line.js';
 
 /** One line of text to an event (the byte reader, then the validating path), or a message naming what is wrong. */
 export function parseEventLine(line: string): ScoringEvent | string {
@@ -35,15 +37,34 @@ let lineScanner: EventLineScanner | undefined;
  * Reads native events (docs/data-model.md, one JSON object a line) straight from UTF-8 bytes: no string of the
  * line, no JSON.parse, no objects that are thrown away. The fields an event has are read; inside `properties` only
  * the keys asked for are built (the ones a model reads), every other value is checked as JSON.parse would check it
- * and skipped. Names, ids and property keys that repeat are interned: the same string object each time, with its
- * hash already computed for the engine's maps.
+ * and skipped. Names, ids and property keys that repeat are interned: the same string object each time, with a
+ * dense key (EventFields) and its checks done once.
  *
- * `scan` answers undefined for any line it cannot prove it read exactly (escapes in a key or in an id, a repeated
- * or unknown top-level key, unusual numbers, nesting deeper than 64, anything invalid): the caller then decodes
- * the line and takes the validating path (JSON.parse + the schema), which also names what is wrong. So the events
- * are always exactly those of that path, with `properties` cut down to the keys asked for.
+ * `scanFields` reads a line into this object's fields (it is the EventFields a run takes, overwritten line by line,
+ * so a file is scored without an object per event); `scan` makes an event of them. Both answer no for any line they
+ * cannot prove they read exactly (escapes in a key or in an id, a repeated or unknown top-level key, unusual
+ * numbers, nesting deeper than 64, anything invalid): the caller then decodes the line and takes the validating path
+ * (JSON.parse + the schema), which also names what is wrong. So the events are always exactly those of that path,
+ * with `properties` cut down to the keys asked for.
  */
-export class EventLineScanner {
+export class EventLineScanner implements EventFields {
+  name = '';
+  nameKey = -1;
+  userId = '';
+  userKey = -1;
+  accountId: string | undefined = undefined;
+  accountKey = -1;
+  timestamp = 0;
+  properties: Record<string, unknown> | undefined = undefined;
+  readonly keySpace: object = this;
+  bytes: Uint8Array = EMPTY;
+  userStart = 0;
+  userEnd = -1;
+  idStart = 0;
+  idEnd = -1;
+  /** The event id when it is not ASCII bytes [idStart, idEnd) (not ASCII, or the content id of an event without one). */
+  private eventId: string | undefined = undefined;
+
   private readonly names: Interner;
   private readonly ids: Interner;
   private readonly keys: Interner;
@@ -74,43 +95,83 @@ export class EventLineScanner {
 
   /** The event on bytes [i, n) of `b`, or undefined when the validating path must read the line. */
   scan(b: Uint8Array, i: number, n: number): ScoringEvent | undefined {
-    let eventId: string | undefined;
+    return this.scanFields(b, i, n) ? this.event() : undefined;
+  }
+
+  /** The event the last `scanFields` that answered true read. */
+  event(): ScoringEvent {
+    // The shape of every event the validating path makes too (event-line.ts): one hidden class for the engine.
+    return {
+      eventId: this.eventIdText(),
+      name: this.name,
+      userId: this.userId,
+      accountId: this.accountId,
+      timestamp: this.timestamp,
+      properties: this.properties,
+    };
+  }
+
+  eventIdText(): string {
+    return this.eventId ?? latin1(this.bytes, this.idStart, this.idEnd);
+  }
+
+  /**
+   * Read the event on bytes [i, n) of `b` into this object's fields (see EventFields; the byte ranges point into
+   * `b` until the next call); false when the validating path must read the line.
+   */
+  scanFields(b: Uint8Array, i: number, n: number): boolean {
     let name: string | undefined;
     let userId: string | undefined;
     let accountId: string | undefined;
-    let timestamp: string | number | undefined;
     let properties: Record<string, unknown> | undefined;
+    let hasId = false;
     let seen = 0;
+    this.bytes = b;
+    this.userEnd = -1;
+    this.idEnd = -1;
+    this.eventId = undefined;
+    this.accountKey = -1;
     i = skipSpaceBytes(b, i, n);
-    if (i >= n || b[i] !== OPEN_BRACE) return undefined;
+    if (i >= n || b[i] !== OPEN_BRACE) return false;
     i = skipSpaceBytes(b, i + 1, n);
     for (;;) {
-      if (i >= n || b[i] !== QUOTE) return undefined; // `{}` too: the validating path names the missing fields
+      if (i >= n || b[i] !== QUOTE) return false; // `{}` too: the validating path names the missing fields
       const keyEnd = plainStringEndBytes(b, i + 1, n);
       const field = keyEnd < 0 ? 0 : FIELDS.ofBytes(b, i + 1, keyEnd);
-      if (field === 0 || (seen & (1 << field)) !== 0) return undefined;
+      if (field === 0 || (seen & (1 << field)) !== 0) return false;
       seen |= 1 << field;
       i = skipSpaceBytes(b, keyEnd + 1, n);
-      if (i >= n || b[i] !== COLON) return undefined;
+      if (i >= n || b[i] !== COLON) return false;
       i = skipSpaceBytes(b, i + 1, n);
       const c = b[i];
       if (c === QUOTE) {
-        if (field === NAME) name = this.names.read(b, i + 1, n);
-        else if (field === USER_ID || field === ACCOUNT_ID) {
-          const id = this.ids.read(b, i + 1, n);
-          if (field === USER_ID) userId = id;
-          else accountId = id;
-        } else if (field === EVENT_ID) eventId = readPlainString(b, i + 1, n);
-        else if (field === TIMESTAMP) {
-          const ms = utcInstantBytes(b, i + 1, n);
-          timestamp = ms >= 0 ? ms : readPlainString(b, i + 1, n);
-        } else return undefined; // properties as a string: the schema says why not
-        if (stringEnd < 0) return undefined;
+        if (field === NAME) {
+          name = this.names.read(b, i + 1, n);
+          this.nameKey = this.names.key;
+        } else if (field === USER_ID) {
+          userId = this.ids.read(b, i + 1, n);
+          this.userKey = this.ids.key;
+          if (this.ids.ascii) {
+            this.userStart = i + 1;
+            this.userEnd = stringEnd;
+          }
+        } else if (field === ACCOUNT_ID) {
+          accountId = this.ids.read(b, i + 1, n);
+          this.accountKey = this.ids.key;
+        } else if (field === EVENT_ID) {
+          hasId = true;
+          if (!this.readEventId(b, i + 1, n)) return false;
+        } else if (field === TIMESTAMP) {
+          this.timestamp = utcInstantBytes(b, i + 1, n);
+          // Other forms of the string (offsets, other precisions) are the schema's to check.
+          if (this.timestamp < 0) return false;
+        } else return false; // properties as a string: the schema says why not
+        if (stringEnd < 0) return false;
         i = stringEnd + 1;
       } else if (field === PROPERTIES && c === OPEN_BRACE) {
         this.propsStart = i;
         i = this.readProperties(b, i, n);
-        if (i < 0) return undefined;
+        if (i < 0) return false;
         this.propsEnd = i;
         properties = this.props;
       } else if (field === TIMESTAMP && c !== undefined && c >= 49 && c <= 57) {
@@ -118,28 +179,66 @@ export class EventLineScanner {
         let j = i;
         let value = 0;
         for (let d = b[j]!; j < n && d >= 48 && d <= 57; d = b[++j]!) value = value * 10 + (d - 48);
-        if (j - i > 15 || (j < n && (b[j] === 46 || b[j] === 101 || b[j] === 69))) return undefined;
-        timestamp = value;
+        if (j - i > 15 || (j < n && (b[j] === 46 || b[j] === 101 || b[j] === 69))) return false;
+        this.timestamp = value;
         i = j;
-      } else return undefined;
+      } else return false;
       i = skipSpaceBytes(b, i, n);
-      if (i >= n) return undefined;
+      if (i >= n) return false;
       const sep = b[i];
       if (sep === COMMA) {
         i = skipSpaceBytes(b, i + 1, n);
         continue;
       }
       if (sep === CLOSE_BRACE && skipSpaceBytes(b, i + 1, n) === n) break;
-      return undefined;
+      return false;
     }
-    if (eventId === undefined && this.keep !== undefined && properties !== undefined) {
+    // The schema's checks (as checkedEvent makes them), each made once per interned string.
+    if (name === undefined || !this.names.passes(this.nameKey, name, isPlainName)) return false;
+    if (userId === undefined || !this.ids.passes(this.userKey, userId, isPlainId)) return false;
+    if (accountId !== undefined && !this.ids.passes(this.accountKey, accountId, isPlainId)) return false;
+    if ((seen & (1 << TIMESTAMP)) === 0) return false;
+    this.name = name;
+    this.userId = userId;
+    this.accountId = accountId;
+    this.properties = properties;
+    if (!hasId) {
       // An event without an id is known by a hash of its whole content: read the whole properties object for it.
-      const full = JSON.parse(utf8(b, this.propsStart, this.propsEnd)) as Record<string, unknown>;
-      const event = checkedEvent(undefined, name, userId, accountId, timestamp, full);
-      if (event !== undefined) event.properties = properties;
-      return event;
+      const full =
+        this.keep !== undefined && properties !== undefined
+          ? (JSON.parse(utf8(b, this.propsStart, this.propsEnd)) as Record<string, unknown>)
+          : properties;
+      this.eventId = contentEventId({ name, userId, accountId, timestamp: this.timestamp, properties: full });
     }
-    return checkedEvent(eventId, name, userId, accountId, timestamp, properties);
+    return true;
+  }
+
+  /**
+   * The event id string at `i` (after its quote): ASCII as bytes [idStart, idEnd) with the schema's checks made on
+   * them, anything else decoded into `eventId`; false if the validating path must read it. Sets `stringEnd`.
+   */
+  private readEventId(b: Uint8Array, i: number, n: number): boolean {
+    let high = 0;
+    let k = i;
+    for (; k < n; k++) {
+      const c = b[k]!;
+      if (c === QUOTE) break;
+      if (c === 92 || c < 32 || c === 127) return false;
+      high |= c;
+    }
+    if (k >= n) return false;
+    stringEnd = k;
+    if (high >= 0x80) {
+      const id = utf8(b, i, k);
+      if (!isPlainId(id)) return false;
+      this.eventId = id;
+      return true;
+    }
+    // ASCII: what isPlainId checks, on the bytes (control characters and DEL were refused above).
+    if (k === i || k - i > MAX_ID_BYTES || b[i] === 32 || b[k - 1] === 32) return false;
+    this.idStart = i;
+    this.idEnd = k;
+    return true;
   }
 
   /** The `properties` object opening at `i` into `this.props`; the index after its `}`, or −1. */
@@ -255,40 +354,37 @@ function utf8(b: Uint8Array, start: number, end: number): string {
   return (b as Buffer).utf8Slice(start, end);
 }
 
-/** A string without escapes or control characters starting at `i` (after its quote); sets `stringEnd`. */
-function readPlainString(b: Uint8Array, i: number, n: number): string | undefined {
-  let high = 0;
-  for (let k = i; k < n; k++) {
-    const c = b[k]!;
-    if (c === QUOTE) {
-      stringEnd = k;
-      return high < 0x80 ? latin1(b, i, k) : utf8(b, i, k);
-    }
-    if (c === 92 || c < 32) break;
-    high |= c;
-  }
-  stringEnd = -1;
-  return undefined;
-}
-
 /**
- * Strings that repeat, by their bytes: the same string each time. Open addressing on an FNV-1a hash computed
- * while the string is scanned for its end; only ASCII strings are kept (compared byte for code unit), and at most
- * `limit` of them (past that, strings are decoded as they come).
+ * Strings that repeat, by their bytes: the same string each time, with a dense key (0, 1, 2, … in the order first
+ * seen). Open addressing on an FNV-1a hash computed while the string is scanned for its end; a lookup compares
+ * against a packed copy of the bytes (one compact array, not the string objects wherever they were allocated). Only
+ * ASCII strings are kept (a byte per code unit), and at most `limit` of them (past that, strings are decoded as
+ * they come, without a key).
  */
 class Interner {
-  private hashes: Int32Array;
-  private strings: (string | undefined)[];
+  /** The strings by key. */
+  private readonly strings: string[] = [];
+  /** The key of the string the last `read` returned, or −1 (not interned); `ascii`: whether it was ASCII. */
+  key = -1;
+  ascii = false;
+  /** Pairs [hash, key + 1]; 0 in the second marks a free slot. */
+  private table: Int32Array;
   private mask: number;
-  private count = 0;
+  /** Each key's bytes, back to back: key k's are [starts[k], starts[k + 1]). */
+  private bytes: Uint8Array;
+  private starts: Int32Array;
+  /** Per key, whether the string passed a check (`passes`): 0 not checked yet, 1 passed, 2 failed. */
+  private verdicts: Uint8Array;
 
   constructor(
     size: number,
     private readonly limit = 1 << 21,
   ) {
-    this.hashes = new Int32Array(size);
-    this.strings = new Array<string | undefined>(size).fill(undefined);
+    this.table = new Int32Array(2 * size);
     this.mask = size - 1;
+    this.bytes = new Uint8Array(16 * size);
+    this.starts = new Int32Array(size + 1);
+    this.verdicts = new Uint8Array(size);
   }
 
   /**
@@ -305,61 +401,98 @@ class Interner {
       if (c === QUOTE) break;
       if (c === 92 || c < 32) {
         stringEnd = -1;
+        this.key = -1;
         return undefined;
       }
       high |= c;
       h = Math.imul(h ^ c, 0x01000193);
     }
+    this.key = -1;
     if (k >= n) {
       stringEnd = -1;
       return undefined;
     }
     stringEnd = k;
-    if (high >= 0x80) return utf8(b, i, k);
+    this.ascii = high < 0x80;
+    if (!this.ascii) return utf8(b, i, k);
     const length = k - i;
-    const strings = this.strings;
-    const hashes = this.hashes;
-    let slot = h & this.mask;
-    for (;;) {
-      const s = strings[slot];
-      if (s === undefined) break;
-      if (hashes[slot] === h && s.length === length) {
-        let same = true;
-        for (let j = 0; j < length; j++) {
-          if (s.charCodeAt(j) !== b[i + j]) {
-            same = false;
-            break;
-          }
-        }
-        if (same) return s;
+    const table = this.table;
+    const starts = this.starts;
+    const bytes = this.bytes;
+    let slot = (h ^ (h >>> 15)) & this.mask;
+    for (; ; slot = (slot + 1) & this.mask) {
+      const stored = table[2 * slot + 1]!;
+      if (stored === 0) break;
+      if (table[2 * slot] !== h) continue;
+      const key = stored - 1;
+      const start = starts[key]!;
+      if (starts[key + 1]! - start !== length) continue;
+      let j = 0;
+      while (j < length && bytes[start + j] === b[i + j]) j++;
+      if (j === length) {
+        this.key = key;
+        return this.strings[key];
       }
-      slot = (slot + 1) & this.mask;
     }
     const s = latin1(b, i, k);
-    if (this.count >= this.limit) return s;
-    strings[slot] = s;
-    hashes[slot] = h;
-    if (++this.count * 2 > strings.length) this.grow();
+    const key = this.strings.length;
+    if (key >= this.limit) return s;
+    this.keep(key, b, i, k);
+    this.strings.push(s);
+    table[2 * slot] = h;
+    table[2 * slot + 1] = key + 1;
+    if (2 * (key + 1) > this.mask) this.grow();
+    this.key = key;
     return s;
   }
 
-  private grow(): void {
-    const old = this.strings;
-    const oldHashes = this.hashes;
-    const size = old.length * 2;
-    this.strings = new Array<string | undefined>(size).fill(undefined);
-    this.hashes = new Int32Array(size);
-    this.mask = size - 1;
-    for (let k = 0; k < old.length; k++) {
-      const s = old[k];
-      if (s === undefined) continue;
-      let slot = oldHashes[k]! & this.mask;
-      while (this.strings[slot] !== undefined) slot = (slot + 1) & this.mask;
-      this.strings[slot] = s;
-      this.hashes[slot] = oldHashes[k]!;
+  /** Whether `s` (of key `key`, or −1) passes `check`, asked once per key. */
+  passes(key: number, s: string, check: (s: string) => boolean): boolean {
+    if (key < 0) return check(s);
+    let verdict = this.verdicts[key]!;
+    if (verdict === 0) this.verdicts[key] = verdict = check(s) ? 1 : 2;
+    return verdict === 1;
+  }
+
+  /** Copy bytes [i, k) of `b` in as key `key`'s. */
+  private keep(key: number, b: Uint8Array, i: number, k: number): void {
+    if (key + 2 > this.starts.length) {
+      const starts = new Int32Array(2 * this.starts.length);
+      starts.set(this.starts);
+      this.starts = starts;
+      const verdicts = new Uint8Array(2 * this.verdicts.length);
+      verdicts.set(this.verdicts);
+      this.verdicts = verdicts;
     }
+    const at = this.starts[key]!;
+    if (at + k - i > this.bytes.length) {
+      const bytes = new Uint8Array(Math.max(2 * this.bytes.length, at + k - i));
+      bytes.set(this.bytes.subarray(0, at));
+      this.bytes = bytes;
+    }
+    this.bytes.set(b.subarray(i, k), at);
+    this.starts[key + 1] = at + k - i;
+  }
+
+  private grow(): void {
+    const old = this.table;
+    const size = old.length; // twice the slots
+    const mask = size - 1;
+    const table = new Int32Array(2 * size);
+    for (let k = 0; k < old.length; k += 2) {
+      if (old[k + 1] === 0) continue;
+      const h = old[k]!;
+      let slot = (h ^ (h >>> 15)) & mask;
+      while (table[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+      table[2 * slot] = h;
+      table[2 * slot + 1] = old[k + 1]!;
+    }
+    this.table = table;
+    this.mask = mask;
   }
 }
+
+const EMPTY = new Uint8Array(0);
 
 /**
  * A quoted `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ` at `i` (after the quote) read from its digits:
@@ -392,8 +525,16 @@ function utcInstantBytes(b: Uint8Array, i: number, n: number): number {
     !(minute >= 0 && minute <= 59 && second >= 0 && second <= 59)
   )
     return -1;
-  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  const month0 = (year - 1970) * 12 + month - 1;
+  const monthStart = month0 < MONTH_STARTS.length ? MONTH_STARTS[month0]! : Date.UTC(year, month - 1);
+  // Exact: whole milliseconds far below 2^53, and UTC has no leap seconds in JavaScript's time.
+  return monthStart + (day - 1) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + ms;
 }
+
+/** Epoch ms of the first of each month from 1970 to 2199 (utcInstantBytes adds the rest without Date.UTC). */
+const MONTH_STARTS = Float64Array.from({ length: (2200 - 1970) * 12 }, (_, k) =>
+  Date.UTC(1970 + Math.floor(k / 12), k % 12),
+);
 
 function digitsAt(b: Uint8Array, at: number, count: number): number {
   let value = 0;

@@ -43,7 +43,7 @@ export function checkedEvent(
   properties: unknown,
 ): ScoringEvent | undefined {
   // Each check is the schema's (NativeEventSchema); anything it would change or reject goes to it.
-  if (typeof name !== 'string' || name.length === 0 || name.length > 200 || !isTrimmed(name)) return undefined;
+  if (!isPlainName(name)) return undefined;
   if (!isPlainId(userId)) return undefined;
   if (accountId !== undefined && !isPlainId(accountId)) return undefined;
   if (eventId !== undefined && !isPlainId(eventId)) return undefined;
@@ -89,8 +89,13 @@ function withId(
   };
 }
 
+/** An event name the schema accepts unchanged: trimmed, non-empty, at most 200 characters. */
+export function isPlainName(name: unknown): name is string {
+  return typeof name === 'string' && name.length > 0 && name.length <= 200 && isTrimmed(name);
+}
+
 /** An id the schema accepts unchanged: trimmed, non-empty, within the id limits (docs/api.md#limits). */
-function isPlainId(id: unknown): id is string {
+export function isPlainId(id: unknown): id is string {
   return typeof id === 'string' && id.length > 0 && isTrimmed(id) && idProblem(id) === undefined;
 }
 

@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import type { EventFields } from '../domain/engine/event-fields.js';
 import type { ScoringEvent } from '../domain/event.js';
 import { EventLineScanner } from './event-bytes.js';
 import { parseEventText } from './event-line.js';
@@ -58,29 +59,82 @@ export async function* readJsonlEvents(
 /** readJsonlEvents with the progress of each page in bytes. */
 export async function* readJsonlPages(file: string, options: JsonlReadOptions = {}): AsyncGenerator<JsonlPage, number> {
   const pageSize = options.pageSize ?? 10_000;
+  let page: ScoringEvent[] = [];
+  const push = (event: ScoringEvent) => {
+    page.push(event);
+  };
+  const lines = eachLine(
+    file,
+    options,
+    (scanner) => page.push(scanner.event()),
+    push,
+    () => page.length >= pageSize,
+  );
+  for (;;) {
+    const next = await lines.next();
+    if (next.done) {
+      if (page.length > 0) yield { events: page, bytesRead: next.value.bytesRead };
+      return next.value.lines;
+    }
+    yield { events: page, bytesRead: next.value };
+    page = [];
+  }
+}
+
+/**
+ * Read the events of a file (as readJsonlEvents does, with the same options but pages) into `onFields`, without an
+ * object per event: each line the byte reader reads comes as its fields (EventFields, e.g. for
+ * ScoringRun.addFields), valid only during the call; a line it leaves to the validating path comes to `onEvent` as
+ * an event. In file order. Returns the number of lines.
+ */
+export async function readJsonlFields(
+  file: string,
+  options: Omit<JsonlReadOptions, 'pageSize'>,
+  onFields: (fields: EventFields) => void,
+  onEvent: (event: ScoringEvent) => void,
+): Promise<number> {
+  const lines = eachLine(file, options, onFields, onEvent, () => false);
+  for (;;) {
+    const next = await lines.next();
+    if (next.done) return next.value.lines;
+  }
+}
+
+/**
+ * The reading loop behind readJsonlPages and readJsonlFields: each line read by the byte scanner goes to
+ * `onFields` (the scanner holding its fields), each line it cannot prove goes through the validating path to
+ * `onEvent`, or to `onIssue` when invalid. Yields the bytes consumed so far after any line that leaves `full()`
+ * true; returns the line count and all bytes consumed.
+ */
+async function* eachLine(
+  file: string,
+  options: Omit<JsonlReadOptions, 'pageSize'>,
+  onFields: (scanner: EventLineScanner) => void,
+  onEvent: (event: ScoringEvent) => void,
+  full: () => boolean,
+): AsyncGenerator<number, { lines: number; bytesRead: number }> {
   const start = options.start ?? 0;
   const end = options.end ?? Number.POSITIVE_INFINITY;
   const scanner = new EventLineScanner(options.propertyKeys);
   const keep = options.propertyKeys;
-  let page: ScoringEvent[] = [];
   let lineNo = 0;
-  if (end <= start) return 0;
+  if (end <= start) return { lines: 0, bytesRead: 0 };
 
   /** One line, bytes [s, e) of `b`, without its line end. */
   const take = (b: Buffer, s: number, e: number): void => {
     lineNo++;
     if (e === s) return;
-    let event = scanner.scan(b, s, e);
-    if (event === undefined) {
-      const text = b.utf8Slice(s, e);
-      const parsed = parseEventText(text);
-      if (typeof parsed === 'string') {
-        if (text.trim() !== '') options.onIssue?.({ line: lineNo, message: parsed });
-        return;
-      }
-      event = keep === undefined ? parsed : projected(parsed, keep);
+    if (scanner.scanFields(b, s, e)) {
+      onFields(scanner);
+      return;
     }
-    page.push(event);
+    const text = b.utf8Slice(s, e);
+    const parsed = parseEventText(text);
+    if (typeof parsed === 'string') {
+      if (text.trim() !== '') options.onIssue?.({ line: lineNo, message: parsed });
+      return;
+    }
+    onEvent(keep === undefined ? parsed : projected(parsed, keep));
   };
   /** A line as split at `\n`: a trailing `\r` dropped; a lone `\r` inside also ends a line. */
   const takeWithReturns = (b: Buffer, s: number, e: number): void => {
@@ -127,10 +181,7 @@ export async function* readJsonlPages(file: string, options: JsonlReadOptions = 
           cr = b.indexOf(13, nl + 1);
         } else take(b, s, nl);
         s = nl + 1;
-        if (page.length >= pageSize) {
-          yield { events: page, bytesRead: consumed + s };
-          page = [];
-        }
+        if (full()) yield consumed + s;
       }
       if (eof) {
         if (s < filled) takeWithReturns(b, s, filled);
@@ -142,11 +193,10 @@ export async function* readJsonlPages(file: string, options: JsonlReadOptions = 
       consumed += s;
       filled -= s;
     }
-    if (page.length > 0) yield { events: page, bytesRead: consumed };
+    return { lines: lineNo, bytesRead: consumed };
   } finally {
     await handle.close();
   }
-  return lineNo;
 }
 
 /** The event with only the kept property keys. */

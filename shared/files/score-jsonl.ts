@@ -21,7 +21,7 @@ import { ScoringRun, type ScoringRunOptions, type ScoringRunState } from '../dom
 import { eventIdentity } from '../domain/event.js';
 import type { Model, Traits } from '../domain/model/schema.js';
 import type { EntityLevel } from '../ports/event-store.js';
-import { type JsonlReadIssue, readJsonlEvents } from './jsonl-events.js';
+import { type JsonlReadIssue, readJsonlFields } from './jsonl-events.js';
 
 export interface ScoreJsonlOptions {
   /** T, epoch ms (see ScoringRunOptions). */
@@ -34,7 +34,6 @@ export interface ScoreJsonlOptions {
   threads?: number | undefined;
   /** Drop repeated event ids across the whole file (default on), exactly as one run would: the first one counts. */
   dedupe?: boolean | undefined;
-  pageSize?: number | undefined;
   /** Lines that are not valid native events, in file order, with their line numbers in the whole file. */
   onIssue?: ((issue: JsonlReadIssue) => void) | undefined;
   /** User id → the account the user was last grouped with (ScoringRunOptions.accountOf), as data worker threads can get. */
@@ -115,26 +114,29 @@ export async function scoreRange(
   skip?: ReadonlySet<string> | undefined,
 ): Promise<{ run: ScoringRun; lines: number }> {
   const run = new ScoringRun(job.model, runOptions(job.options, estimatedLines(job.file, job.start, job.end)));
-  const pages = readJsonlEvents(job.file, {
-    pageSize: job.options.pageSize,
-    onIssue,
-    start: job.start,
-    end: Number.isFinite(job.end) ? job.end : undefined,
-    propertyKeys: propertyKeysOf(job.model),
-  });
-  for (;;) {
-    const next = await pages.next();
-    if (next.done) return { run, lines: next.value };
-    if (skip === undefined || skip.size === 0) run.add(next.value);
-    else {
-      const kept = next.value.filter((e) => {
-        if (!skip.has(eventIdentity(e)) || !(e.timestamp >= run.lookbackFrom && e.timestamp < run.asOf)) return true;
-        run.stats.duplicates++;
-        return false;
-      });
-      run.add(kept);
-    }
-  }
+  const skipping = skip !== undefined && skip.size > 0;
+  const skipped = (userId: string, eventId: string, ts: number): boolean => {
+    if (!skip!.has(eventIdentity({ userId, eventId }))) return false;
+    if (!(ts >= run.lookbackFrom && ts < run.asOf)) return false;
+    run.stats.duplicates++;
+    return true;
+  };
+  const lines = await readJsonlFields(
+    job.file,
+    {
+      onIssue,
+      start: job.start,
+      end: Number.isFinite(job.end) ? job.end : undefined,
+      propertyKeys: propertyKeysOf(job.model),
+    },
+    (fields) => {
+      if (!skipping || !skipped(fields.userId, fields.eventIdText(), fields.timestamp)) run.addFields(fields);
+    },
+    (event) => {
+      if (!skipping || !skipped(event.userId, event.eventId, event.timestamp)) run.add([event]);
+    },
+  );
+  return { run, lines };
 }
 
 /** About how many lines bytes [start, end) of the file hold, from the line lengths of its first 64 KiB. */

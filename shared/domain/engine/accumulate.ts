@@ -1,9 +1,9 @@
-import type { ScoringEvent } from '../event.js';
 import { DAY_MS, type RunCalendar } from '../time.js';
 import {
   type CompiledModel,
   type CompiledSignal,
   EVENTS_SLOT,
+  type EventHandler,
   FIRST_SEEN_SLOT,
   KIND_DAYS,
   KIND_PER_DAY,
@@ -30,20 +30,36 @@ export class Accumulator {
     private readonly firstWindowWeek: number,
   ) {}
 
-  /** Record activity and, when `withSignals`, signal and penalty state. `day` is the window day or −1. */
-  observe(table: StateTable, row: number, event: ScoringEvent, day: number, withSignals: boolean): void {
+  /** What an event of this name triggers (its signals and `absent` penalty slots). */
+  handlerOf(name: string): EventHandler {
+    return this.compiled.handlers.get(name) ?? this.compiled.anyHandler;
+  }
+
+  /**
+   * Record an event's activity and, when `withSignals`, the signal and penalty state its handler (`handlerOf` its
+   * name) feeds. `day` is the window day or −1.
+   */
+  observe(
+    table: StateTable,
+    row: number,
+    handler: EventHandler,
+    ts: number,
+    properties: Record<string, unknown> | undefined,
+    userId: string,
+    day: number,
+    withSignals: boolean,
+  ): void {
     const data = table.dataOf(row);
     const base = table.baseOf(row);
-    const ts = event.timestamp;
     if (ts < data[base + FIRST_SEEN_SLOT]!) data[base + FIRST_SEEN_SLOT] = ts;
     if (ts > data[base + LAST_SEEN_SLOT]!) data[base + LAST_SEEN_SLOT] = ts;
     if (day < 0) return;
     data[base + EVENTS_SLOT]!++;
     setBit(data, base + this.compiled.activeSlot, day);
     if (!withSignals) return;
-    const handler = this.compiled.handlers.get(event.name) ?? this.compiled.anyHandler;
     const signals = handler.signals;
-    for (let i = 0; i < signals.length; i++) this.apply(signals[i]!, table, row, data, base, event, day);
+    for (let i = 0; i < signals.length; i++)
+      this.apply(signals[i]!, table, row, data, base, ts, properties, userId, day);
     const absent = handler.absentSlots;
     for (let i = 0; i < absent.length; i++) data[base + absent[i]!]!++;
   }
@@ -54,19 +70,21 @@ export class Accumulator {
     row: number,
     data: Float64Array,
     base: number,
-    event: ScoringEvent,
+    ts: number,
+    properties: Record<string, unknown> | undefined,
+    userId: string,
     day: number,
   ): void {
-    if (s.where !== null && !s.where(event.properties)) return;
+    if (s.where !== null && !s.where(properties)) return;
     switch (s.kindCode) {
       case KIND_PLAIN:
       case KIND_PER_DAY: {
         let value = 1;
         if (s.sumProperty !== null) {
-          value = toNumber(event.properties?.[s.sumProperty]);
+          value = toNumber(properties?.[s.sumProperty]);
           if (Number.isNaN(value)) return;
         }
-        if (s.halfLifeDays !== null) value *= HALF ** ((this.asOf - event.timestamp) / DAY_MS / s.halfLifeDays);
+        if (s.halfLifeDays !== null) value *= HALF ** ((this.asOf - ts) / DAY_MS / s.halfLifeDays);
         if (s.kindCode === KIND_PLAIN) data[base + s.slot]! += value;
         else {
           const at = base + s.slot + 2 * day;
@@ -82,7 +100,7 @@ export class Accumulator {
         setBit(data, base + s.slot, this.calendar.weekOfDay(day + this.firstWindowDay) - this.firstWindowWeek);
         return;
       case KIND_USERS:
-        table.sets![row]![s.setIndex]!.add(event.userId);
+        table.sets![row]![s.setIndex]!.add(userId);
         return;
     }
   }

@@ -8,16 +8,19 @@ import {
   type CompiledModel,
   compileModel,
   EVENTS_SLOT,
+  type EventHandler,
   FIRST_SEEN_SLOT,
   LAST_SEEN_SLOT,
 } from './compile.js';
 import { EntityRows } from './entity-rows.js';
 import { type Evaluation, evaluateRow, matchesCondition, type PenaltyRule, rollupOf } from './evaluate.js';
+import type { EventFields } from './event-fields.js';
 import { EventIdSet, type EventIdSetExport, splitEventIdentity } from './event-id-set.js';
 import { exportRows, importRows, mergeOpsOf, type ScoringRunState, type ScoringRunStats } from './state-export.js';
 import { countBits, type StateTable } from './state-table.js';
 import type { KnownEntity, RawGroupScore, RawScore } from './types.js';
 
+export type { EventFields } from './event-fields.js';
 /*
  * A run is split along its seams: the state tables (state-table.ts, entity-rows.ts), folding events into them
  * (accumulate.ts), their export and merge (state-export.ts) and scoring a row (evaluate.ts). This file ties them
@@ -72,6 +75,10 @@ export class ScoringRun {
   private readonly penaltyRules: PenaltyRule[];
   /** The entities and their state rows. */
   private readonly rows: EntityRows;
+  /** The key space of the keys cached below (see EventFields), and by key: an id's row + 1 (0: not yet) and a name's handler. */
+  private keySpace: object | null = null;
+  private rowByKey = new Int32Array(0);
+  private handlerByKey: (EventHandler | undefined)[] = [];
 
   constructor(model: Model, options: ScoringRunOptions) {
     this.model = model;
@@ -126,6 +133,55 @@ export class ScoringRun {
     return this.rows.size;
   }
 
+  /**
+   * Feed one event as a reader holds it (EventFields): the same as `add` of the event it describes, without the
+   * event object. The fields' keys find rows and signals by array index while they come from the same key space.
+   */
+  addFields(fields: EventFields): void {
+    const ts = fields.timestamp;
+    if (!(ts >= this.lookbackFrom && ts < this.asOf)) {
+      this.stats.outOfRange++;
+      return;
+    }
+    const seen = this.seen;
+    if (seen !== null) {
+      const idEnd = fields.idEnd;
+      const userEnd = fields.userEnd;
+      const isNew =
+        idEnd >= 0 && userEnd >= 0
+          ? seen.addAscii(fields.bytes, fields.userStart, userEnd, fields.idStart, idEnd)
+          : seen.add(fields.userId, fields.eventIdText());
+      if (!isNew) {
+        this.stats.duplicates++;
+        return;
+      }
+    }
+    if (fields.keySpace !== this.keySpace) this.useKeySpace(fields.keySpace);
+    const userId = fields.userId;
+    const accountId = fields.accountId;
+    let row: number;
+    let entityId: string | undefined;
+    if (this.level === 'user') row = this.rowOfKey(fields.userKey, userId);
+    else if (accountId !== undefined) {
+      entityId = accountId;
+      row = this.rowOfKey(fields.accountKey, accountId);
+    } else {
+      entityId = this.options.accountOf?.(userId);
+      if (entityId === undefined) {
+        this.stats.unattributed++;
+        return;
+      }
+      row = this.rows.rowOf(entityId);
+    }
+    const nameKey = fields.nameKey;
+    let handler = nameKey >= 0 ? this.handlerByKey[nameKey] : undefined;
+    if (handler === undefined) {
+      handler = this.accumulator.handlerOf(fields.name);
+      if (nameKey >= 0) this.handlerByKey[nameKey] = handler;
+    }
+    this.count(row, entityId, handler, userId, accountId, ts, fields.properties);
+  }
+
   private addOne(event: ScoringEvent): void {
     const ts = event.timestamp;
     if (!(ts >= this.lookbackFrom && ts < this.asOf)) {
@@ -146,41 +202,78 @@ export class ScoringRun {
         return;
       }
     }
+    const row = this.rows.rowOf(entityId);
+    const handler = this.accumulator.handlerOf(event.name);
+    this.count(row, entityId, handler, event.userId, event.accountId, ts, event.properties);
+  }
+
+  /** Count an event in range, not a duplicate, of the entity at `row` (account models: `entityId`, the account). */
+  private count(
+    row: number,
+    entityId: string | undefined,
+    handler: EventHandler,
+    userId: string,
+    accountId: string | undefined,
+    ts: number,
+    properties: Record<string, unknown> | undefined,
+  ): void {
     this.stats.counted++;
     const rows = this.rows;
-    const row = rows.rowOf(entityId);
-    if (this.level === 'user') this.trackAccount(row, event);
+    if (this.level === 'user') this.trackAccount(row, userId, accountId, ts);
     else rows.accountIds[row] = entityId;
 
     const day = ts >= this.from ? this.calendar.dayIndex(ts) - this.firstWindowDay : -1;
     const accumulator = this.accumulator;
-    accumulator.observe(rows.main, row, event, day, !this.perUser);
-    if (this.perUser) accumulator.observe(rows.members, rows.memberOf(row, event.userId), event, day, true);
+    const perUser = this.perUser;
+    accumulator.observe(rows.main, row, handler, ts, properties, userId, day, !perUser);
+    if (perUser)
+      accumulator.observe(rows.members, rows.memberOf(row, userId), handler, ts, properties, userId, day, true);
     const breakdown = this.model.breakdown;
     if (breakdown) {
-      const trait = this.options.traitsOf?.('user', event.userId)?.[breakdown.trait];
+      const trait = this.options.traitsOf?.('user', userId)?.[breakdown.trait];
       const group = rows.groupOf(row, trait === undefined || trait === null ? '(none)' : String(trait));
-      group.users.add(event.userId);
-      accumulator.observe(rows.groupRows, group.row, event, day, true);
+      group.users.add(userId);
+      accumulator.observe(rows.groupRows, group.row, handler, ts, properties, userId, day, true);
     }
+  }
+
+  /** The row of the entity `id`, found by its key (EventFields) when it has one. */
+  private rowOfKey(key: number, id: string): number {
+    if (key < 0) return this.rows.rowOf(id);
+    let rows = this.rowByKey;
+    if (key >= rows.length) {
+      rows = new Int32Array(Math.max(2 * rows.length, key + 1));
+      rows.set(this.rowByKey);
+      this.rowByKey = rows;
+    }
+    const cached = rows[key]!;
+    if (cached > 0) return cached - 1;
+    const row = this.rows.rowOf(id);
+    rows[key] = row + 1;
+    return row;
+  }
+
+  /** Trust keys of another key space from now on (see EventFields): what was cached by the old one is dropped. */
+  private useKeySpace(keySpace: object): void {
+    this.keySpace = keySpace;
+    this.rowByKey = new Int32Array(1024);
+    this.handlerByKey = [];
   }
 
   /**
    * A user's account: the one named by the user's latest event that names one (ties: the greater id, so the
    * order of events never matters); the account the user was grouped with (accountOf) only when none does.
    */
-  private trackAccount(row: number, event: ScoringEvent): void {
-    const own = event.accountId;
+  private trackAccount(row: number, userId: string, own: string | undefined, ts: number): void {
     const { main, accountIds } = this.rows;
     if (own !== undefined) {
       const data = main.dataOf(row);
       const at = main.baseOf(row) + ACCOUNT_AT_SLOT;
-      const ts = event.timestamp;
       if (ts > data[at]! || (ts === data[at]! && own > accountIds[row]!)) {
         accountIds[row] = own;
         data[at] = ts;
       }
-    } else if (accountIds[row] === undefined) accountIds[row] = this.options.accountOf?.(event.userId);
+    } else if (accountIds[row] === undefined) accountIds[row] = this.options.accountOf?.(userId);
   }
 
   /** Identities (eventIdentity) of the events in range this run has taken, first seen first; none without dedupe. */
