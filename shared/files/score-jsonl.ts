@@ -53,8 +53,12 @@ export interface RangeJob {
   options: Omit<ScoreJsonlOptions, 'onIssue' | 'threads'>;
 }
 
+/**
+ * A worker's replies: its part scored (the state with it, ready to merge unless an earlier part took some of its
+ * event ids), then, only when asked with ids to skip, the state of the part scored again without them.
+ */
 export type WorkerReply =
-  | { type: 'scored'; lines: number; issues: JsonlReadIssue[]; seen: EventIdSetExport | null }
+  | { type: 'scored'; lines: number; issues: JsonlReadIssue[]; seen: EventIdSetExport | null; state: ScoringRunState }
   | { type: 'state'; state: ScoringRunState };
 
 /**
@@ -329,26 +333,31 @@ async function scoreInParallel(
     const run = own.run;
     const workers = await Promise.all(started);
     let lineOffset = own.lines;
-    const states: Promise<WorkerReply>[] = [];
+    const states: (ScoringRunState | Promise<ScoringRunState>)[] = [];
     for (let i = 0; i < workers.length; i++) {
       const reply = await firstReplies[i]!;
       if (reply.type !== 'scored') throw new Error('scoring worker: unexpected reply');
       for (const issue of reply.issues) onIssue?.({ ...issue, line: issue.line + lineOffset });
       lineOffset += reply.lines;
-      // Ids an earlier part took (this run holds them all): here they are duplicates (the part scores again
-      // without them). The last part's ids are needed by no later part.
+      // Ids an earlier part took (this run holds them all): here they are duplicates, so the part scores again
+      // without them. The last part's ids are needed by no later part.
       const skip = reply.seen === null ? [] : run.heldEventIds(reply.seen);
-      const worker = workers[i]!;
-      const state = nextReply(worker);
-      state.catch(() => undefined);
-      states.push(state);
-      worker.postMessage({ skip });
       if (reply.seen !== null && i + 1 < workers.length) run.addEventIds(reply.seen);
+      if (skip.length === 0) states.push(reply.state);
+      else {
+        const worker = workers[i]!;
+        const again = nextReply(worker).then((second) => {
+          if (second.type !== 'state') throw new Error('scoring worker: unexpected reply');
+          return second.state;
+        });
+        again.catch(() => undefined);
+        worker.postMessage({ skip });
+        states.push(again);
+      }
     }
+    // In file order, as one run would have seen them.
     for (const pending of states) {
-      const reply = await pending;
-      if (reply.type !== 'state') throw new Error('scoring worker: unexpected reply');
-      run.importState(reply.state);
+      run.importState(await pending);
     }
     return run;
   } finally {
