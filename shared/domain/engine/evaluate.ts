@@ -17,29 +17,39 @@ export function evaluateRow(
 ): Evaluation {
   const base = table.baseOf(row);
   const data = table.dataOf(row);
-  const values = compiled.signals.map((s) => signalValue(s, data, base, table.sets?.[row], compiled));
-  const contributions: Contribution[] = compiled.signals.map((s, i) => {
-    const value = values[i]!;
-    return { signal: s.signal.name, value, points: round6(signalPoints(s, value)) };
-  });
+  const sets = table.sets?.[row];
+  // Plain loops (no intermediate arrays or callbacks): this runs once per entity, a million times in a large run.
+  const signals = compiled.signals;
+  const contributions: Contribution[] = [];
+  let signalPointsSum = 0;
+  for (let i = 0; i < signals.length; i++) {
+    const s = signals[i]!;
+    const value = signalValue(s, data, base, sets, compiled);
+    const points = round6(signalPoints(s, value));
+    contributions.push({ signal: s.signal.name, value, points });
+    signalPointsSum += points;
+  }
   const penalties: AppliedPenalty[] = [];
-  for (const { penalty, slot, signalIndex, inactiveSince } of penaltyRules) {
+  let penaltyPointsSum = 0;
+  for (let i = 0; i < penaltyRules.length; i++) {
+    const { penalty, slot, signalIndex, inactiveSince } = penaltyRules[i]!;
     let applies = false;
     if (penalty.absent !== undefined) applies = data[base + slot] === 0;
     else if (penalty.inactiveDays !== undefined) {
       applies = !Number.isFinite(lastSeen) || lastSeen < inactiveSince;
     } else {
-      const value = values[signalIndex]!;
+      const value = contributions[signalIndex]!.value;
       applies =
         (penalty.above !== undefined && value > penalty.above) ||
         (penalty.below !== undefined && value < penalty.below);
     }
-    if (applies) penalties.push({ rule: penalty.name, points: penalty.points });
+    if (applies) {
+      penalties.push({ rule: penalty.name, points: penalty.points });
+      penaltyPointsSum += penalty.points;
+    }
   }
-  const raw = round6(
-    contributions.reduce((sum, c) => sum + c.points, 0) + penalties.reduce((sum, p) => sum + p.points, 0),
-  );
-  return { raw, contributions, penalties };
+  // Summed as before: signals left to right from 0, penalties the same, then the two (the same double every time).
+  return { raw: round6(signalPointsSum + penaltyPointsSum), contributions, penalties };
 }
 
 /**

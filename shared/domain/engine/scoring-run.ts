@@ -367,7 +367,10 @@ export class ScoringRun {
 
   /** Raw scores of every entity the model applies to (known or active, not archived), in entity id order. */
   finish(): RawScore[] {
-    return [...this.eachRawScore()];
+    const keys = this.rows.ids.keys;
+    const scores: RawScore[] = [];
+    for (const row of this.rowsInIdOrder()) if (this.scores(row)) scores.push(this.rawScoreOf(keys[row]!, row));
+    return scores;
   }
 
   /**
@@ -377,18 +380,17 @@ export class ScoringRun {
    */
   *eachRawScore(): Generator<RawScore> {
     const keys = this.rows.ids.keys;
-    const rows = Uint32Array.from({ length: keys.length }, (_, i) => i);
-    rows.sort((a, b) => {
-      const ka = keys[a]!;
-      const kb = keys[b]!;
-      return ka < kb ? -1 : ka > kb ? 1 : 0;
-    });
-    for (const row of rows) {
-      if (this.rows.known[row]?.archived) continue;
-      const entityId = keys[row]!;
-      if (!this.applies(entityId, row)) continue;
-      yield this.rawScoreOf(entityId, row);
-    }
+    for (const row of this.rowsInIdOrder()) if (this.scores(row)) yield this.rawScoreOf(keys[row]!, row);
+  }
+
+  /** Every entity row, in entity id order. */
+  private rowsInIdOrder(): Uint32Array {
+    return this.rows.ids.indicesInOrder();
+  }
+
+  /** Whether the entity at `row` gets a score: not archived, and the model applies to it. */
+  private scores(row: number): boolean {
+    return !this.rows.known[row]?.archived && this.applies(this.rows.ids.keys[row]!, row);
   }
 
   private applies(entityId: string, row: number): boolean {

@@ -51,6 +51,41 @@ export class StringIndex {
     return this.keys.length;
   }
 
+  /**
+   * Every index, ordered by its string as `<` orders strings (code unit by code unit, a prefix first). Sorting
+   * by the strings alone compares long shared prefixes (`user-1…`) again and again: each string's first code units
+   * are packed into one number that orders as they do (7 units of 7 bits when they are all ASCII, else 3 of 16,
+   * both exact in a double), and the strings are compared only where those numbers tie.
+   */
+  indicesInOrder(): Uint32Array {
+    const keys = this.keys;
+    const n = keys.length;
+    let ascii = true;
+    for (let i = 0; i < n && ascii; i++) {
+      const key = keys[i]!;
+      for (let j = 0; j < 7 && j < key.length; j++) if (key.charCodeAt(j) >= 128) ascii = false;
+    }
+    const units = ascii ? 7 : 3;
+    const radix = ascii ? 128 : 65536;
+    const prefixes = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const key = keys[i]!;
+      let prefix = 0;
+      // A missing unit counts as 0, below every unit: a string sorts no later than the strings it is a prefix of.
+      for (let j = 0; j < units; j++) prefix = prefix * radix + (j < key.length ? key.charCodeAt(j) : 0);
+      prefixes[i] = prefix;
+    }
+    const order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    return order.sort((a, b) => {
+      const byPrefix = prefixes[a]! - prefixes[b]!;
+      if (byPrefix !== 0) return byPrefix;
+      const ka = keys[a]!;
+      const kb = keys[b]!;
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
+  }
+
   /** The index of `s`, or −1. */
   indexOf(s: string): number {
     if (this.fallback !== null) return this.fallback.get(s) ?? -1;

@@ -14,6 +14,36 @@ function collidingPair(): [string, string] {
 }
 
 describe('StringIndex', () => {
+  it('indicesInOrder orders every index by its string as < does, prefixes, NUL and non-ASCII units included', () => {
+    const ascii = ['\u0000', '\u0001', 'a', 'b', '0', '9', '\u007f'];
+    const strings = (units: string[]) =>
+      fc.array(
+        fc.array(fc.constantFrom(...units), { maxLength: 10 }).map((u) => u.join('')),
+        { maxLength: 300 },
+      );
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          // All ASCII (ids as most products write them), or with units up to 0xffff and lone surrogates.
+          strings(ascii),
+          strings([...ascii, '\u0080', 'é', '\uffff', '\ud83d']),
+          fc.array(fc.string({ unit: 'binary', maxLength: 9 }), { maxLength: 300 }),
+        ),
+        (strings) => {
+          // Arrange
+          const index = new StringIndex();
+          for (const s of strings) index.add(s);
+
+          // Act
+          const ordered = [...index.indicesInOrder()].map((i) => index.keys[i]!);
+
+          // Assert
+          expect(ordered).toEqual([...index.keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+        },
+      ),
+    );
+  });
+
   it('behaves like a Map from string to insertion index, whatever the strings', () => {
     fc.assert(
       fc.property(
