@@ -135,13 +135,11 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
       const parallel = await replayFileInParallel(source.file, plan, threads, (issue) => recordIssue(stats, issue), {
         pageSize: options.pageSize,
       });
-      if (parallel) {
-        replay = parallel.replay;
-        stats.lines = parallel.lines;
-        threadsUsed = threads;
-        const size = fileSize(source.file);
-        options.onProgress?.(size, size);
-      }
+      replay = parallel.replay;
+      stats.lines = parallel.lines;
+      threadsUsed = parallel.threads;
+      const size = fileSize(source.file);
+      options.onProgress?.(size, size);
     }
   }
   if (replay === undefined) {

@@ -20,6 +20,7 @@ export interface ReplayPlan {
  * user's latest earlier event named).
  */
 export class BacktestReplay {
+  readonly model: Model;
   readonly runs: ScoringRun[];
   /** Outcome entities with at least one event (any time, duplicates included). */
   readonly seen = new Set<string>();
@@ -38,6 +39,7 @@ export class BacktestReplay {
 
   /** `withKnown`: every outcome entity is known to its runs (scored as inactive without events). */
   constructor(plan: ReplayPlan, withKnown: boolean) {
+    this.model = plan.model;
     this.level = plan.model.level;
     this.runs = plan.asOfs.map((asOf) => new ScoringRun(plan.model, { asOf, dedupe: plan.dedupe }));
     for (const [entityId, runs] of plan.entities) {

@@ -180,15 +180,23 @@ describe('backtest on worker threads', () => {
     expect(two.threads).toBe(2);
     expect(two.outcome).toEqual(one.outcome);
 
-    // u0's last lines carry no accountId: their account comes from the first part.
+    // u0's last lines carry no accountId: their account comes from the first part. An invalid line in each part:
+    // each is reported once, with its line number in the whole file, though the parts were replayed apart first.
     const inherited = writeLines([
+      'not json',
       ...named,
       ...Array.from({ length: 40 }, (_, i) => JSON.stringify({ name: 'login', userId: 'u0', timestamp: at(4, i) })),
+      '{"name":"login"}',
     ]);
     const oneInherited = await replayed(accountModel, inherited, outcomes, 1);
     const twoInherited = await replayed(accountModel, inherited, outcomes, 2);
     expect(twoInherited.threads).toBe(1);
     expect(twoInherited.outcome).toEqual(oneInherited.outcome);
+    expect((twoInherited.outcome as BacktestResult).events).toMatchObject({
+      lines: 82,
+      invalid: 2,
+      invalidSamples: [{ line: 1 }, { line: 82 }],
+    });
     // The inherited logins count: a0 (u0's account) has more logins than on the all-named file.
     const logins = (r: typeof one, id: string) =>
       (r.outcome as BacktestResult).rows
