@@ -190,15 +190,21 @@ export function splitAtLines(file: string, parts: number): number[] {
   return bounds;
 }
 
-/** Each worker bundled into one CommonJS script (when running from the TypeScript source), built once a process. */
-const bundled = new Map<string, Promise<string | null>>();
+/** A worker bundled into one CommonJS script, and the file on disk holding it (null when the cache is not writable). */
+interface Bundle {
+  script: string;
+  file: string | null;
+}
 
-function bundledWorker(entry: URL): Promise<string | null> {
+/** Each worker bundled (when running from the TypeScript source), built or read from the cache once a process. */
+const bundled = new Map<string, Promise<Bundle | null>>();
+
+function bundledWorker(entry: URL): Promise<Bundle | null> {
   const cached = bundled.get(entry.href);
   if (cached) return cached;
-  const script = cachedBundle(fileURLToPath(entry)).catch(() => null);
-  bundled.set(entry.href, script);
-  return script;
+  const bundle = cachedBundleFile(fileURLToPath(entry)).catch(() => null);
+  bundled.set(entry.href, bundle);
+  return bundle;
 }
 
 /**
@@ -215,6 +221,10 @@ function bundleCache(): string {
  * now and cached. A cache that cannot be read or written is skipped.
  */
 export async function cachedBundle(entry: string): Promise<string | null> {
+  return (await cachedBundleFile(entry))?.script ?? null;
+}
+
+async function cachedBundleFile(entry: string): Promise<Bundle | null> {
   const { build, version } = await import('esbuild');
   const name = createHash('sha256').update(entry).digest('hex').slice(0, 16);
   const cache = bundleCache();
@@ -227,7 +237,7 @@ export async function cachedBundle(entry: string): Promise<string | null> {
   };
   try {
     const cached = JSON.parse(readFileSync(inputsFile, 'utf8')) as { key: string; inputs: string[] };
-    if (keyOf(cached.inputs) === cached.key) return readFileSync(scriptFile, 'utf8');
+    if (keyOf(cached.inputs) === cached.key) return { script: readFileSync(scriptFile, 'utf8'), file: scriptFile };
   } catch {
     // No cache yet, or an input is gone: bundle.
   }
@@ -246,24 +256,51 @@ export async function cachedBundle(entry: string): Promise<string | null> {
   try {
     const inputs = Object.keys(result.metafile.inputs).map((input) => resolvePath(input));
     mkdirSync(cache, { recursive: true });
-    // Written aside and renamed: another process reading the cache meanwhile sees the old files or the new ones.
-    const suffix = `.${process.pid}.${threadId}.tmp`;
-    writeFileSync(scriptFile + suffix, script);
-    writeFileSync(inputsFile + suffix, JSON.stringify({ key: keyOf(inputs), inputs }));
-    renameSync(scriptFile + suffix, scriptFile);
-    renameSync(inputsFile + suffix, inputsFile);
+    writeAside(scriptFile, script);
+    writeAside(inputsFile, JSON.stringify({ key: keyOf(inputs), inputs }));
+    return { script, file: scriptFile };
   } catch {
     // A read-only install: bundle again next time.
+    return { script, file: null };
   }
-  return script;
+}
+
+/** Written aside and renamed: another process reading the file meanwhile sees the old content or the new. */
+function writeAside(file: string, data: string | Buffer): void {
+  const aside = `${file}.${process.pid}.${threadId}.tmp`;
+  writeFileSync(aside, data);
+  renameSync(aside, file);
+}
+
+/**
+ * A worker's entry for a bundle on disk: it compiles the bundle with V8's code cache (`<bundle>.v8cache`, written
+ * by the first worker that runs without a usable one). Parsing and compiling the 1 MB bundle (zod, luxon and our
+ * code) is most of a worker's start; with the cache it starts about twice as fast. V8 rejects a cache made for other
+ * source text or another V8, and the worker then writes a fresh one.
+ */
+function codeCachedEntry(file: string): string {
+  return `
+const { readFileSync, writeFileSync, renameSync } = require('node:fs');
+const { Script } = require('node:vm');
+const { threadId } = require('node:worker_threads');
+const file = ${JSON.stringify(file)};
+const cacheFile = file + '.v8cache';
+let cachedData;
+try { cachedData = readFileSync(cacheFile); } catch {}
+const script = new Script('(function (exports, require, module, __filename, __dirname) {' + readFileSync(file, 'utf8') + '\\n})', { filename: file, cachedData });
+script.runInThisContext()(exports, require, module, file, require('node:path').dirname(file));
+if (cachedData === undefined || script.cachedDataRejected) {
+  try { const aside = cacheFile + '.' + process.pid + '.' + threadId + '.tmp'; writeFileSync(aside, script.createCachedData()); renameSync(aside, cacheFile); } catch {}
+}
+`;
 }
 
 /**
  * Start a worker on a built .js file, or from the TypeScript source: bundled with esbuild into one script (once,
- * then cached on disk, see cachedBundle; each worker then starts in 0.1–0.4 s, most of it loading zod and luxon),
- * or else through tsx. A worker does not inherit its
- * parent's loader hooks (and `--import tsx` in execArgv does not reach a worker's entry module on Node 20), so
- * that path registers tsx's ESM hooks in a small bootstrap and imports the module; it starts in about 0.5 s.
+ * then cached on disk, see cachedBundle, and compiled through V8's code cache, see codeCachedEntry; each worker then
+ * starts in about 0.1–0.2 s), or else through tsx. A worker does not inherit its parent's loader hooks (and
+ * `--import tsx` in execArgv does not reach a worker's entry module on Node 20), so that path registers tsx's ESM
+ * hooks in a small bootstrap and imports the module; it starts in about 0.5 s.
  */
 function startWorker(job: RangeJob): Promise<Worker> {
   const isTs = import.meta.url.endsWith('.ts');
@@ -275,8 +312,9 @@ export async function startWorkerAt(url: URL, workerData: unknown): Promise<Work
   const isTs = url.pathname.endsWith('.ts');
   const job = workerData;
   if (!isTs) return new Worker(url, { workerData: job });
-  const script = await bundledWorker(url);
-  if (script !== null) return new Worker(script, { eval: true, workerData: job });
+  const bundle = await bundledWorker(url);
+  if (bundle?.file) return new Worker(codeCachedEntry(bundle.file), { eval: true, workerData: job });
+  if (bundle) return new Worker(bundle.script, { eval: true, workerData: job });
   // The ESM build of tsx's API (require resolves the CommonJS one next to it).
   const api = pathToFileURL(
     createRequire(import.meta.url)
