@@ -31,6 +31,7 @@ export interface PulseMonitoringProps {
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
+const SUM_OVER_5_MINUTES = { period: FIVE_MINUTES, statistic: 'Sum' } as const;
 
 /**
  * Alarms for what needs a human (function errors, runs that failed or timed out, schedules that could not start a
@@ -59,41 +60,44 @@ export class PulseMonitoring extends Construct {
     for (const [name, fn] of Object.entries(props.functions)) {
       alarm(
         `${name}Errors`,
-        fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        fn.metricErrors(SUM_OVER_5_MINUTES),
         `Pulse ${name} function: invocations failed in the last 5 minutes. See its log group for the error.`,
       );
       alarm(
         `${name}Throttles`,
-        fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        fn.metricThrottles(SUM_OVER_5_MINUTES),
         `Pulse ${name} function was throttled (account concurrency exhausted or reserved concurrency reached).`,
         5,
       );
     }
 
     const sm = props.stateMachine;
-    alarm(
-      'RunsFailed',
-      sm.metricFailed({ period: FIVE_MINUTES, statistic: 'Sum' }),
-      'A Pulse scoring run failed. Open the execution in the Step Functions console; re-run with POST /v1/runs.',
-    );
-    alarm(
-      'RunsTimedOut',
-      sm.metricTimedOut({ period: FIVE_MINUTES, statistic: 'Sum' }),
-      'A Pulse scoring run timed out. Raise maxConcurrency or the timeout; re-run with POST /v1/runs.',
-    );
-    alarm(
-      'ScheduleDlqDepth',
-      props.scheduleDlq.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
-      'A schedule could not start a scoring run; the message in the DLQ says which model. See docs/operations.md "DLQ replay".',
-    );
+    const runAlarms: [string, IMetric, string][] = [
+      [
+        'RunsFailed',
+        sm.metricFailed(SUM_OVER_5_MINUTES),
+        'A Pulse scoring run failed. Open the execution in the Step Functions console; re-run with POST /v1/runs.',
+      ],
+      [
+        'RunsTimedOut',
+        sm.metricTimedOut(SUM_OVER_5_MINUTES),
+        'A Pulse scoring run timed out. Raise maxConcurrency or the timeout; re-run with POST /v1/runs.',
+      ],
+      [
+        'ScheduleDlqDepth',
+        props.scheduleDlq.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+        'A schedule could not start a scoring run; the message in the DLQ says which model. See docs/operations.md "DLQ replay".',
+      ],
+    ];
+    for (const [alarmId, metric, description] of runAlarms) alarm(alarmId, metric, description);
 
     const throttleMetrics: Record<string, IMetric> = {};
     for (const [name, table] of Object.entries(props.tables)) {
       const throttles = new MathExpression({
         expression: `FILL(r_${name}, 0) + FILL(w_${name}, 0)`,
         usingMetrics: {
-          [`r_${name}`]: table.metric('ReadThrottleEvents', { period: FIVE_MINUTES, statistic: 'Sum' }),
-          [`w_${name}`]: table.metric('WriteThrottleEvents', { period: FIVE_MINUTES, statistic: 'Sum' }),
+          [`r_${name}`]: table.metric('ReadThrottleEvents', SUM_OVER_5_MINUTES),
+          [`w_${name}`]: table.metric('WriteThrottleEvents', SUM_OVER_5_MINUTES),
         },
         label: `${name} throttle events`,
         period: FIVE_MINUTES,
@@ -121,14 +125,14 @@ export class PulseMonitoring extends Construct {
       });
       alarm(
         'AlertsUnpublished',
-        unpublished.metric({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        unpublished.metric(SUM_OVER_5_MINUTES),
         'A run could not publish some alerts to EventBridge after retries. They are stored (GET /v1/alerts); re-publish or re-run.',
       );
     }
 
     alarm(
       'Api5xx',
-      props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      props.api.metricServerError(SUM_OVER_5_MINUTES),
       'The Pulse HTTP API answered 5xx responses (ingest 503 = storage unavailable; clients retry).',
       5,
     );
@@ -169,7 +173,7 @@ export class PulseMonitoring extends Construct {
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Function errors',
-        left: fnMetrics((fn) => fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' })),
+        left: fnMetrics((fn) => fn.metricErrors(SUM_OVER_5_MINUTES)),
         width: 8,
       }),
       new GraphWidget({

@@ -32,7 +32,7 @@ import {
   parseShare,
   processIO,
 } from './io.js';
-import { outputFormat } from './output.js';
+import { type OutputFormat, outputFormat } from './output.js';
 import { resolveTarget, type TargetFlags } from './target.js';
 
 const LOCAL_NOTE =
@@ -87,6 +87,25 @@ const tokenOption = () => new Option('--token <token>', 'API token (default: PUL
 const jsonOption = () => new Option('--json', 'print JSON (full precision) instead of a table');
 const csvOption = () => new Option('--csv', 'print CSV with a header row instead of a table');
 type FormatFlags = { json?: boolean; csv?: boolean };
+/** `--limit <n>`: rows to print, from 1 to `max` (`rows` says what a row is). */
+const limitOption = (rows: string, max: number, fallback: number) =>
+  new Option('--limit <n>', rows).argParser(flag((v) => parseCount(v, '--limit', max))).default(fallback);
+
+/** The options of a listing command after its own: `limit`, then --json, --csv, --url and --token. */
+const listingOptions = (command: Command, limit: Option) =>
+  command
+    .addOption(limit)
+    .addOption(jsonOption())
+    .addOption(csvOption())
+    .addOption(urlOption())
+    .addOption(tokenOption());
+
+/** `<type>` of an entity command: user or account. */
+function entityTypeArg(type: string): 'user' | 'account' {
+  if (type !== 'user' && type !== 'account')
+    throw new CliError(`<type> must be user or account (got "${type}")`, EXIT_USAGE);
+  return type;
+}
 
 /** The `pulse` program; every action stores its exit code in `result`. */
 export async function buildProgram(io: CliIO, result: { code: number }): Promise<Command> {
@@ -102,6 +121,14 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
     } finally {
       await target.close();
     }
+  };
+  /** The output format first (a usage error needs no target), then the command against its target. */
+  const withOutput = (
+    flags: TargetFlags & FormatFlags,
+    body: (target: ApiTarget, format: OutputFormat) => Promise<number>,
+  ) => {
+    const format = outputFormat(flags);
+    return withTarget(flags, (target) => body(target, format));
   };
 
   const program = new Command('pulse')
@@ -219,32 +246,24 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
       }),
     );
 
-  program
-    .command('scores')
-    .description('List the highest scores as a table')
-    .option('--model <name>', 'one model (default: each active model)')
-    .option('--band <band>', 'only this band, e.g. at-risk')
-    .option(
-      '--limit <n>',
-      'rows a model, 1-1000',
-      flag((v) => parseCount(v, '--limit', 1000)),
-      20,
-    )
-    .addOption(jsonOption())
-    .addOption(csvOption())
-    .addOption(urlOption())
-    .addOption(tokenOption())
+  listingOptions(
+    program
+      .command('scores')
+      .description('List the highest scores as a table')
+      .option('--model <name>', 'one model (default: each active model)')
+      .option('--band <band>', 'only this band, e.g. at-risk'),
+    limitOption('rows a model, 1-1000', 1000, 20),
+  )
     .addHelpText(
       'after',
       `\n${LOCAL_NOTE}\n\nExamples:\n  pulse scores\n  pulse scores --model customer --band at-risk --limit 50\n  pulse scores --model customer --limit 1000 --csv > scores.csv`,
     )
     .action(
-      act((flags: TargetFlags & FormatFlags & { model?: string; band?: string; limit: number }) => {
-        const format = outputFormat(flags);
-        return withTarget(flags, (target) =>
+      act((flags: TargetFlags & FormatFlags & { model?: string; band?: string; limit: number }) =>
+        withOutput(flags, (target, format) =>
           scoresCommand({ model: flags.model, band: flags.band, limit: flags.limit, format }, target, io),
-        );
-      }),
+        ),
+      ),
     );
 
   program
@@ -263,11 +282,9 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
     )
     .action(
       act((type: string, id: string, flags: TargetFlags & FormatFlags & { model?: string }) => {
-        if (type !== 'user' && type !== 'account')
-          throw new CliError(`<type> must be user or account (got "${type}")`, EXIT_USAGE);
-        const format = outputFormat(flags);
-        return withTarget(flags, (target) =>
-          showCommand({ entityType: type, entityId: id, model: flags.model, format }, target, io),
+        const entityType = entityTypeArg(type);
+        return withOutput(flags, (target, format) =>
+          showCommand({ entityType, entityId: id, model: flags.model, format }, target, io),
         );
       }),
     );
@@ -288,11 +305,8 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
     )
     .action(
       act((type: string, id: string, flags: TargetFlags & { out?: string }) => {
-        if (type !== 'user' && type !== 'account')
-          throw new CliError(`<type> must be user or account (got "${type}")`, EXIT_USAGE);
-        return withTarget(flags, (target) =>
-          exportCommand({ entityType: type, entityId: id, out: flags.out }, target, io),
-        );
+        const entityType = entityTypeArg(type);
+        return withTarget(flags, (target) => exportCommand({ entityType, entityId: id, out: flags.out }, target, io));
       }),
     );
 
@@ -313,44 +327,35 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
     )
     .action(
       act((type: string, id: string, flags: TargetFlags & { lift?: boolean; json?: boolean }) => {
-        if (type !== 'user' && type !== 'account')
-          throw new CliError(`<type> must be user or account (got "${type}")`, EXIT_USAGE);
+        const entityType = entityTypeArg(type);
         return withTarget(flags, (target) =>
-          eraseCommand({ entityType: type, entityId: id, lift: flags.lift, json: flags.json }, target, io),
+          eraseCommand({ entityType, entityId: id, lift: flags.lift, json: flags.json }, target, io),
         );
       }),
     );
 
-  program
-    .command('alerts')
-    .description('List recent alerts (drops, spikes, band changes), newest first, with their reasons')
-    .option('--model <name>', 'one model (default: every active model)')
-    .option(
-      '--since <date>',
-      'alerts of runs as of this date (YYYY-MM-DD) or ISO instant or later (default: 7 days ago)',
-      flag((v) => parseDateOrInstantFlag(v, '--since')),
-    )
-    .option(
-      '--limit <n>',
-      'rows, 1-1000',
-      flag((v) => parseCount(v, '--limit', 1000)),
-      100,
-    )
-    .addOption(jsonOption())
-    .addOption(csvOption())
-    .addOption(urlOption())
-    .addOption(tokenOption())
+  listingOptions(
+    program
+      .command('alerts')
+      .description('List recent alerts (drops, spikes, band changes), newest first, with their reasons')
+      .option('--model <name>', 'one model (default: every active model)')
+      .option(
+        '--since <date>',
+        'alerts of runs as of this date (YYYY-MM-DD) or ISO instant or later (default: 7 days ago)',
+        flag((v) => parseDateOrInstantFlag(v, '--since')),
+      ),
+    limitOption('rows, 1-1000', 1000, 100),
+  )
     .addHelpText(
       'after',
       `\n${LOCAL_NOTE}\n\nExamples:\n  pulse alerts\n  pulse alerts --model customer --since 2026-03-01 --csv > alerts.csv`,
     )
     .action(
-      act((flags: TargetFlags & FormatFlags & { model?: string; since?: string; limit: number }) => {
-        const format = outputFormat(flags);
-        return withTarget(flags, (target) =>
+      act((flags: TargetFlags & FormatFlags & { model?: string; since?: string; limit: number }) =>
+        withOutput(flags, (target, format) =>
           alertsCommand({ model: flags.model, since: flags.since, limit: flags.limit, format }, target, io),
-        );
-      }),
+        ),
+      ),
     );
 
   program
@@ -420,12 +425,7 @@ export async function buildProgram(io: CliIO, result: { code: number }): Promise
       flag((v) => parseDateFlag(v, '--as-of')),
     )
     .option('--compare-with <model>', 'the live model to compare with (default: the draft’s name)')
-    .option(
-      '--limit <n>',
-      'rows of the table, 1-10000 (--json prints every change)',
-      flag((v) => parseCount(v, '--limit', 10_000)),
-      50,
-    )
+    .addOption(limitOption('rows of the table, 1-10000 (--json prints every change)', 10_000, 50))
     .option('--json', 'print the whole shadow report as JSON')
     .addOption(urlOption())
     .addOption(tokenOption())

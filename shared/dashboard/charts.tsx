@@ -35,6 +35,28 @@ function Svg(props: ChartLabel & { width: number; height: number; class: string;
   );
 }
 
+/** One row of a bar chart: its label right-aligned up to `labelX`, the bar (the children), its value at `valueX`. */
+function BarRow(props: {
+  label: string;
+  labelX: number;
+  value: string;
+  valueX: number;
+  textY: number;
+  children: unknown;
+}) {
+  return (
+    <g>
+      <text x={props.labelX} y={props.textY} text-anchor="end">
+        {props.label}
+      </text>
+      {props.children}
+      <text x={props.valueX} y={props.textY}>
+        {props.value}
+      </text>
+    </g>
+  );
+}
+
 /** Horizontal bars: entities per band (highest band on top). */
 export function BandBars(props: { id: string; model: string; bands: RunSummaryView['bands'] }) {
   const total = props.bands.reduce((s, b) => s + b.count, 0);
@@ -59,10 +81,13 @@ export function BandBars(props: { id: string; model: string; bands: RunSummaryVi
         const w = r1((b.count / max) * barW);
         const pct = total === 0 ? 0 : Math.round((b.count / total) * 100);
         return (
-          <g>
-            <text x={labelW - 6} y={y + 15} text-anchor="end">
-              {b.band}
-            </text>
+          <BarRow
+            label={b.band}
+            labelX={labelW - 6}
+            value={`${b.count} (${pct}%)`}
+            valueX={labelW + w + 6}
+            textY={y + 15}
+          >
             <rect
               class="band-bar"
               data-band={b.band}
@@ -72,10 +97,7 @@ export function BandBars(props: { id: string; model: string; bands: RunSummaryVi
               height={row - 6}
               fill={bandColor(b.i, props.bands.length)}
             />
-            <text x={labelW + w + 6} y={y + 15}>
-              {`${b.count} (${pct}%)`}
-            </text>
-          </g>
+          </BarRow>
         );
       })}
     </Svg>
@@ -179,6 +201,9 @@ export function Histogram(props: { id: string; model: string; bins: RunSummaryVi
   );
 }
 
+/** The trend chart's size, its margins (axis labels on the left, band names on the right) and its plot height. */
+const TREND_FRAME = { width: 640, height: 220, left: 44, right: 90, top: 10, plotH: 170 } as const;
+
 /** The entity's score over its runs, with the band thresholds as dashed lines. */
 export function TrendChart(props: {
   id: string;
@@ -187,12 +212,7 @@ export function TrendChart(props: {
   history: HistoryView[];
   bands: { name: string; min: number | null }[];
 }) {
-  const width = 640;
-  const height = 220;
-  const left = 44;
-  const right = 90;
-  const top = 10;
-  const plotH = 170;
+  const { width, height, left, right, top, plotH } = TREND_FRAME;
   const scores = props.history.map((h) => h.score);
   const thresholds = props.bands.filter((b) => b.min !== null) as { name: string; min: number }[];
   const values = [...scores, ...thresholds.map((t) => t.min)];
@@ -288,10 +308,13 @@ export function ContributionChart(props: { id: string; items: { name: string; po
         const w = r1(Math.abs(item.points) * scale);
         const x = item.points >= 0 ? zero : zero - w;
         return (
-          <g>
-            <text x={labelW - 6} y={yy + 14} text-anchor="end">
-              {item.name}
-            </text>
+          <BarRow
+            label={item.name}
+            labelX={labelW - 6}
+            value={num(item.points)}
+            valueX={item.points >= 0 ? r1(zero + w + 4) : r1(zero + 4)}
+            textY={yy + 14}
+          >
             <rect
               class="contribution-bar"
               x={r1(x)}
@@ -300,10 +323,7 @@ export function ContributionChart(props: { id: string; items: { name: string; po
               height={row - 6}
               fill={item.points >= 0 ? '#2e7d32' : '#c62828'}
             />
-            <text x={item.points >= 0 ? r1(zero + w + 4) : r1(zero + 4)} y={yy + 14}>
-              {num(item.points)}
-            </text>
-          </g>
+          </BarRow>
         );
       })}
     </Svg>

@@ -169,3 +169,21 @@ export function TableHead(props: { cols: readonly ColumnHead[] }) {
     </thead>
   );
 }
+
+/** A chart's numbers as a table, folded under `summary` (docs/dashboard.md#accessibility). */
+export function FoldedTable(props: {
+  summary: string;
+  class?: string;
+  cols: readonly ColumnHead[];
+  children: unknown;
+}) {
+  return (
+    <details>
+      <summary>{props.summary}</summary>
+      <table class={props.class}>
+        <TableHead cols={props.cols} />
+        <tbody>{props.children}</tbody>
+      </table>
+    </details>
+  );
+}

@@ -7,16 +7,9 @@ import type { RunStore } from '../ports/run-store.js';
 import type { ScoreStore } from '../ports/score-store.js';
 import {
   type AlertPageQuery,
-  type AlertView,
   type DashboardData,
   DashboardInputError,
   type EntityType,
-  type EntityView,
-  type HistoryView,
-  type ModelView,
-  type Page,
-  type RunView,
-  type ScoreListView,
   type ScorePageQuery,
 } from './data.js';
 
@@ -41,18 +34,18 @@ export class LocalDashboardData implements DashboardData {
     this.clock = deps.clock ?? Date.now;
   }
 
-  async models(): Promise<ModelView[]> {
+  async models() {
     return this.deps.models().map(modelView);
   }
 
-  async runs(query: { model?: string | undefined; limit: number }): Promise<RunView[]> {
+  async runs(query: { model?: string | undefined; limit: number }) {
     const models = query.model ? [this.model(query.model).model.name] : this.deps.models().map((m) => m.model.name);
     const records = (await Promise.all(models.map((m) => this.deps.runs.list(m, query.limit)))).flat();
     records.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
     return Promise.all(records.slice(0, query.limit).map((r) => runView(r, this.deps.runs, undefined)));
   }
 
-  async scores(query: ScorePageQuery): Promise<Page<ScoreListView>> {
+  async scores(query: ScorePageQuery) {
     const bands = this.model(query.model).model.bands.map((b) => b.name);
     if (query.band !== undefined && !bands.includes(query.band)) {
       throw new DashboardInputError('band', `must be a band of model "${query.model}": ${bands.join(', ')}`);
@@ -65,7 +58,7 @@ export class LocalDashboardData implements DashboardData {
     }
   }
 
-  async entity(entityType: EntityType, entityId: string, model?: string): Promise<EntityView | null> {
+  async entity(entityType: EntityType, entityId: string, model?: string) {
     const models = model
       ? [this.model(model).model.name]
       : this.deps
@@ -80,12 +73,12 @@ export class LocalDashboardData implements DashboardData {
     return { entityType, entityId, scores: stored.map(scoreView), ...(known ? { traits: known.traits } : {}) };
   }
 
-  async history(entityType: EntityType, entityId: string, model: string): Promise<HistoryView[]> {
+  async history(entityType: EntityType, entityId: string, model: string) {
     const name = this.model(model).model.name;
     return (await this.deps.scores.history({ entityType, entityId, model: name })).map(historyView);
   }
 
-  async alerts(query: AlertPageQuery): Promise<Page<AlertView>> {
+  async alerts(query: AlertPageQuery) {
     const models = query.model ? [this.model(query.model).model.name] : this.deps.models().map((m) => m.model.name);
     const since =
       query.since === undefined ? this.clock() - DEFAULT_ALERT_DAYS * 86_400_000 : sinceInstant(query.since);

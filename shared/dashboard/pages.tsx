@@ -13,7 +13,18 @@ import type {
   RunView,
   ScoreListView,
 } from './data.js';
-import { asOfDate, BandBadge, Delta, dateTime, entityHref, Layout, num, TableHead, withQuery } from './layout.js';
+import {
+  asOfDate,
+  BandBadge,
+  Delta,
+  dateTime,
+  entityHref,
+  FoldedTable,
+  Layout,
+  num,
+  TableHead,
+  withQuery,
+} from './layout.js';
 
 /** The dashboard pages as JSX components; each takes what its route read (docs/dashboard.md#pages). */
 
@@ -251,42 +262,33 @@ export function OverviewPage(props: { source: string; overviews: ModelOverview[]
                   <figure>
                     <h3>Score distribution</h3>
                     <Histogram id={`hist-${model.name}`} model={model.name} bins={latest.summary.histogram} />
-                    <details>
-                      <summary>Histogram as a table</summary>
-                      <table>
-                        <TableHead cols={['Score range', { num: 'Entities' }]} />
-                        <tbody>
-                          {latest.summary.histogram.map((b) => (
-                            <tr>
-                              <th scope="row">
-                                {num(b.lo)} – {num(b.hi)}
-                              </th>
-                              <td class="num">{b.count}</td>
-                            </tr>
-                          ))}
-                        </tbody>
-                      </table>
-                    </details>
+                    <FoldedTable summary="Histogram as a table" cols={['Score range', { num: 'Entities' }]}>
+                      {latest.summary.histogram.map((b) => (
+                        <tr>
+                          <th scope="row">
+                            {num(b.lo)} – {num(b.hi)}
+                          </th>
+                          <td class="num">{b.count}</td>
+                        </tr>
+                      ))}
+                    </FoldedTable>
                   </figure>
                   <figure>
                     <h3>Bands over recent runs</h3>
                     <BandHistory id={`band-history-${model.name}`} model={model.name} runs={history} />
-                    <details>
-                      <summary>Band mix per run as a table</summary>
-                      <table>
-                        <TableHead cols={['As of', ...model.bands.map((b) => ({ num: b.name }))]} />
-                        <tbody>
-                          {history.map((r) => (
-                            <tr>
-                              <th scope="row">{r.date}</th>
-                              {r.bands.map((b) => (
-                                <td class="num">{b.count}</td>
-                              ))}
-                            </tr>
+                    <FoldedTable
+                      summary="Band mix per run as a table"
+                      cols={['As of', ...model.bands.map((b) => ({ num: b.name }))]}
+                    >
+                      {history.map((r) => (
+                        <tr>
+                          <th scope="row">{r.date}</th>
+                          {r.bands.map((b) => (
+                            <td class="num">{b.count}</td>
                           ))}
-                        </tbody>
-                      </table>
-                    </details>
+                        </tr>
+                      ))}
+                    </FoldedTable>
                   </figure>
                 </div>
                 <h3>Biggest movers since the previous run</h3>
@@ -530,19 +532,17 @@ export function EntityPage(props: EntityPageProps) {
               ) : (
                 <p class="muted">No history yet.</p>
               )}
-              <details>
-                <summary>History as a table ({props.history.length} runs)</summary>
-                <table class="history">
-                  <TableHead cols={['As of', { num: 'Score' }, 'Band', { num: 'Change' }]} />
-                  <tbody>
-                    {[...props.history].reverse().map((h) => (
-                      <ScoreRow score={h} bands={bands}>
-                        {asOfDate(h.asOf, model.timezone)}
-                      </ScoreRow>
-                    ))}
-                  </tbody>
-                </table>
-              </details>
+              <FoldedTable
+                summary={`History as a table (${props.history.length} runs)`}
+                class="history"
+                cols={['As of', { num: 'Score' }, 'Band', { num: 'Change' }]}
+              >
+                {[...props.history].reverse().map((h) => (
+                  <ScoreRow score={h} bands={bands}>
+                    {asOfDate(h.asOf, model.timezone)}
+                  </ScoreRow>
+                ))}
+              </FoldedTable>
             </section>
             <section class="card" aria-labelledby="h-why">
               <h2 id="h-why">Why it moved</h2>

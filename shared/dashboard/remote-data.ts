@@ -79,6 +79,11 @@ export function regionOfApiUrl(url: string): string | undefined {
   }
 }
 
+/** A page query as the API's query parameters (unset ones are left out when the URL is built). */
+function pageParams(query: ScorePageQuery | AlertPageQuery): Record<string, string | undefined> {
+  return { ...query, limit: String(query.limit) };
+}
+
 interface Problem {
   title?: string;
   detail?: string;
@@ -110,12 +115,7 @@ export class RemoteDashboardData implements DashboardData {
   }
 
   async scores(query: ScorePageQuery): Promise<Page<ScoreListView>> {
-    return this.get<Page<ScoreListView>>('v1/scores', {
-      model: query.model,
-      band: query.band,
-      limit: String(query.limit),
-      cursor: query.cursor,
-    });
+    return this.get<Page<ScoreListView>>('v1/scores', pageParams(query));
   }
 
   async entity(entityType: EntityType, entityId: string, model?: string): Promise<EntityView | null> {
@@ -128,12 +128,7 @@ export class RemoteDashboardData implements DashboardData {
   }
 
   async alerts(query: AlertPageQuery): Promise<Page<AlertView>> {
-    return this.get<Page<AlertView>>('v1/alerts', {
-      model: query.model,
-      since: query.since,
-      limit: String(query.limit),
-      cursor: query.cursor,
-    });
+    return this.get<Page<AlertView>>('v1/alerts', pageParams(query));
   }
 
   private async get<T>(path: string, params?: Record<string, string | undefined>): Promise<T>;

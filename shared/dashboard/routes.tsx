@@ -196,19 +196,9 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
       data.scores({ model: model.name, band: query.band, limit, cursor: query.cursor }),
     ]);
     const latest = summarisedRuns(runs).pop();
-    return page(
-      c,
-      <ModelPage
-        source={data.source}
-        model={model}
-        latest={latest}
-        page={scores}
-        band={query.band}
-        limit={limit}
-        cursor={query.cursor}
-        offset={query.cursor ? (query.from ?? 1) : 1}
-      />,
-    );
+    const offset = query.cursor ? (query.from ?? 1) : 1;
+    const view = { model, latest, page: scores, band: query.band, limit, cursor: query.cursor, offset };
+    return page(c, <ModelPage source={data.source} {...view} />);
   });
 
   app.get('/models/:name/scores.csv', async (c) => {
@@ -275,18 +265,9 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
     const own: AlertView[] = alerts.items
       .filter((a) => a.entityType === entityType && a.entityId === params.id)
       .slice(0, 20);
-    return page(
-      c,
-      <EntityPage
-        source={data.source}
-        entity={entity}
-        model={model}
-        score={score}
-        history={history}
-        alerts={own}
-        otherModels={entity.scores.map((s) => s.model).filter((m) => m !== model.name)}
-      />,
-    );
+    const otherModels = entity.scores.map((s) => s.model).filter((m) => m !== model.name);
+    const view = { entity, model, score, history, alerts: own, otherModels };
+    return page(c, <EntityPage source={data.source} {...view} />);
   });
 
   app.get('/alerts', async (c) => {
@@ -294,17 +275,8 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
     const models = await data.models();
     const since = query.since ?? daysAgo(ALERT_DAYS);
     const alerts = await data.alerts({ model: query.model, since, limit: 50, cursor: query.cursor });
-    return page(
-      c,
-      <AlertsPage
-        source={data.source}
-        models={models}
-        model={query.model}
-        since={since}
-        page={alerts}
-        cursor={query.cursor}
-      />,
-    );
+    const view = { models, model: query.model, since, page: alerts, cursor: query.cursor };
+    return page(c, <AlertsPage source={data.source} {...view} />);
   });
 
   app.get('/runs', async (c) => {

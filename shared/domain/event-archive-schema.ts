@@ -1,4 +1,4 @@
-import { column, type SnapshotColumn } from './snapshot-schema.js';
+import { columns, type SnapshotColumn } from './snapshot-schema.js';
 
 /**
  * The raw event archive (docs/data-model.md#event-archive): one Parquet file per UTC day and user shard under
@@ -7,14 +7,14 @@ import { column, type SnapshotColumn } from './snapshot-schema.js';
  */
 export const EVENT_ARCHIVE_SCHEMA_VERSION = 1;
 
-export const EVENT_ARCHIVE_COLUMNS: readonly SnapshotColumn[] = [
-  column('event_id', 'string', 'not null', 'event id (unique per user)'),
-  column('user_id', 'string', 'not null', 'the user who did it'),
-  column('account_id', 'string', 'null', "the event's account, or its user's account at ingest"),
-  column('name', 'string', 'not null', 'event name'),
-  column('occurred_at', 'timestamp', 'not null', 'event timestamp (UTC)'),
-  column('properties', 'string', 'null', 'event properties as JSON text'),
-];
+export const EVENT_ARCHIVE_COLUMNS: readonly SnapshotColumn[] = columns(`
+  event_id     string     not null  event id (unique per user)
+  user_id      string     not null  the user who did it
+  account_id   string     null      the event's account, or its user's account at ingest
+  name         string     not null  event name
+  occurred_at  timestamp  not null  event timestamp (UTC)
+  properties   string     null      event properties as JSON text
+`);
 
 /** Partition columns of the archive (Hive style, in the object keys). */
 export const EVENT_ARCHIVE_PARTITIONS = [

@@ -13,38 +13,43 @@ export interface SnapshotColumn {
   description: string;
 }
 
-/** One column, written as in a table definition: `column('band', 'string', 'not null', 'band name')`. */
-export function column(
-  name: string,
-  type: SnapshotColumnType,
-  nulls: 'null' | 'not null',
-  description: string,
-): SnapshotColumn {
-  return { name, type, nullable: nulls === 'null', description };
+const COLUMN_LINE = /^(\w+)\s+(string|int|bigint|double|timestamp)\s+(not null|null)\s+(\S.*)$/;
+
+/**
+ * Columns written as a table, one a line: name, type, `null` or `not null`, description. The schemas below and the
+ * event archive's are stated this way, so each reads like the table definition it becomes.
+ */
+export function columns(table: string): SnapshotColumn[] {
+  return table
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0)
+    .map((line) => {
+      const match = COLUMN_LINE.exec(line);
+      if (!match) throw new Error(`not a column (name type null|not null description): "${line}"`);
+      // The pattern admits only the SnapshotColumnType names.
+      const [, name = '', type = '', nulls, description = ''] = match;
+      return { name, type: type as SnapshotColumnType, nullable: nulls === 'null', description };
+    });
 }
 
-export const SNAPSHOT_COLUMNS: readonly SnapshotColumn[] = [
-  column('entity_type', 'string', 'not null', 'user or account'),
-  column('entity_id', 'string', 'not null', 'the user or account id'),
-  column('account_id', 'string', 'null', "the user's account (users), the account itself (accounts)"),
-  column('model', 'string', 'not null', 'model name'),
-  column('model_version', 'int', 'not null', 'model version'),
-  column('as_of', 'timestamp', 'not null', 'the instant T the run was evaluated at (UTC)'),
-  column('window_days', 'int', 'not null', 'window length in days'),
-  column('raw_score', 'double', 'not null', 'sum of signal points and penalties'),
-  column('score', 'double', 'not null', 'normalised score'),
-  column('band', 'string', 'not null', 'band name'),
-  column('previous_score', 'double', 'null', "score in the model's previous run"),
-  column('delta', 'double', 'null', 'score − previous_score'),
-  column('previous_band', 'string', 'null', 'band in the previous run'),
-  column('last_seen_at', 'timestamp', 'null', 'latest event before as_of (UTC)'),
-  column('event_count', 'bigint', 'not null', 'events in the window'),
-  column('active_days', 'int', 'not null', 'local days in the window with at least one event'),
-  column('contributions', 'string', 'not null', 'JSON: [{signal, value, points}] and penalties'),
-  column(
-    'override',
-    'string',
-    'null',
-    'JSON {band?, score?, reason, expiresAt, createdAt} of a manual override in force (schema version 2)',
-  ),
-];
+export const SNAPSHOT_COLUMNS: readonly SnapshotColumn[] = columns(`
+  entity_type     string     not null  user or account
+  entity_id       string     not null  the user or account id
+  account_id      string     null      the user's account (users), the account itself (accounts)
+  model           string     not null  model name
+  model_version   int        not null  model version
+  as_of           timestamp  not null  the instant T the run was evaluated at (UTC)
+  window_days     int        not null  window length in days
+  raw_score       double     not null  sum of signal points and penalties
+  score           double     not null  normalised score
+  band            string     not null  band name
+  previous_score  double     null      score in the model's previous run
+  delta           double     null      score − previous_score
+  previous_band   string     null      band in the previous run
+  last_seen_at    timestamp  null      latest event before as_of (UTC)
+  event_count     bigint     not null  events in the window
+  active_days     int        not null  local days in the window with at least one event
+  contributions   string     not null  JSON: [{signal, value, points}] and penalties
+  override        string     null      JSON {band?, score?, reason, expiresAt, createdAt} of a manual override in force (schema version 2)
+`);

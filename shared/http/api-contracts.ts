@@ -1,4 +1,4 @@
-import { createRoute, type z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import {
   AlertListSchema,
   AlertQuerySchema,
@@ -8,7 +8,6 @@ import {
   HistoryQuerySchema,
   HistorySchema,
   ModelListSchema,
-  ProblemSchema,
   RunAcceptedSchema,
   RunListQuery,
   RunListSchema,
@@ -21,23 +20,9 @@ import {
   ShadowReportSchema,
   ShadowRequestSchema,
 } from './api-schemas.js';
+import { json, jsonBody, problem, problems, security } from './openapi-parts.js';
 
 /** The scores API's route contracts: paths, parameters, bodies and responses, as published in OpenAPI (docs/api.md). */
-
-const JSON_TYPE = 'application/json';
-const PROBLEM = { content: { 'application/problem+json': { schema: ProblemSchema } } };
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { [JSON_TYPE]: { schema } },
-});
-
-const problems = {
-  400: { description: 'A parameter is not valid; errors[] names it.', ...PROBLEM },
-  401: { description: 'Missing or wrong credentials.', ...PROBLEM },
-} as const;
-
-const security = [{ bearer: [] }];
 
 export const getEntityScores = createRoute({
   method: 'get',
@@ -49,7 +34,7 @@ export const getEntityScores = createRoute({
   responses: {
     200: json(EntityScoresSchema, 'Current score under each model, with contributions, penalties, coverage, trend.'),
     ...problems,
-    404: { description: 'Unknown entity.', ...PROBLEM },
+    404: problem('Unknown entity.'),
   },
 });
 
@@ -88,7 +73,7 @@ export const startRun = createRoute({
   tags: ['runs'],
   summary: 'Start a run (asOf) or a backfill (from, to)',
   security,
-  request: { body: { required: true, content: { [JSON_TYPE]: { schema: RunRequestSchema } } } },
+  request: { body: jsonBody(RunRequestSchema) },
   responses: { 202: json(RunAcceptedSchema, 'The run was queued; poll GET /v1/runs/{runId}.'), ...problems },
 });
 
@@ -99,7 +84,7 @@ export const getRun = createRoute({
   summary: 'Status of a run or backfill',
   security,
   request: { params: RunParams },
-  responses: { 200: json(RunSchema, 'The run.'), ...problems, 404: { description: 'Unknown run.', ...PROBLEM } },
+  responses: { 200: json(RunSchema, 'The run.'), ...problems, 404: problem('Unknown run.') },
 });
 
 export const listRuns = createRoute({
@@ -130,7 +115,7 @@ export const shadowRoute = createRoute({
   security,
   request: {
     params: ShadowParams,
-    body: { required: true, content: { [JSON_TYPE]: { schema: ShadowRequestSchema } } },
+    body: jsonBody(ShadowRequestSchema),
   },
   responses: { 200: json(ShadowReportSchema, 'What the draft would change.'), ...problems },
 });

@@ -131,14 +131,17 @@ export const ScoreListSchema = z
   })
   .openapi('ScoreList');
 
-const limit = (max: number, fallback: number) =>
+/** A `limit` query parameter: an integer from 1 to `max`, optional. */
+export const pageLimit = (max: number) =>
   z.coerce
     .number({ error: `must be an integer from 1 to ${max}` })
     .int(`must be an integer from 1 to ${max}`)
     .min(1, `must be an integer from 1 to ${max}`)
     .max(max, `must be an integer from 1 to ${max}`)
-    .optional()
-    .openapi({ description: `Items per page (default ${fallback}).`, example: fallback });
+    .optional();
+
+const limit = (max: number, fallback: number) =>
+  pageLimit(max).openapi({ description: `Items per page (default ${fallback}).`, example: fallback });
 
 export const DEFAULT_LIST_LIMIT = 50;
 

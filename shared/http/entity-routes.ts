@@ -2,25 +2,23 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { BlankEnv } from 'hono/types';
 import type { EntityExport } from '../run/export.js';
 import { NotFoundError } from './api-errors.js';
-import { EntityParams, ProblemSchema } from './api-schemas.js';
-
-const PROBLEM = { content: { 'application/problem+json': { schema: ProblemSchema } } };
+import { EntityParams } from './api-schemas.js';
+import { json, problem, problems, security } from './openapi-parts.js';
 
 const exportRoute = createRoute({
   method: 'get',
   path: '/v1/entities/{entityType}/{entityId}/export',
   tags: ['data rights'],
   summary: 'Everything stored about one user or account: events, traits, scores, history, alerts, overrides',
-  security: [{ bearer: [] }],
+  security,
   request: { params: EntityParams },
   responses: {
-    200: {
-      description: 'The export (JSON); event timestamps as ISO instants.',
-      content: { 'application/json': { schema: z.record(z.string(), z.unknown()).openapi('EntityExport') } },
-    },
-    400: { description: 'A parameter is not valid; errors[] names it.', ...PROBLEM },
-    401: { description: 'Missing or wrong credentials.', ...PROBLEM },
-    404: { description: 'Nothing is stored about this entity.', ...PROBLEM },
+    200: json(
+      z.record(z.string(), z.unknown()).openapi('EntityExport'),
+      'The export (JSON); event timestamps as ISO instants.',
+    ),
+    ...problems,
+    404: problem('Nothing is stored about this entity.'),
   },
 });
 

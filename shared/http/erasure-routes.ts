@@ -4,14 +4,8 @@ import type { BlankEnv } from 'hono/types';
 import type { ErasureRecord } from '../domain/erasure.js';
 import type { EraseRequest, EraseResult, LiftResult } from '../erasure/erase.js';
 import { NotFoundError } from './api-errors.js';
-import { EntityParams, ProblemSchema } from './api-schemas.js';
-
-const PROBLEM = { content: { 'application/problem+json': { schema: ProblemSchema } } };
-const problems = {
-  400: { description: 'A parameter is not valid; errors[] names it.', ...PROBLEM },
-  401: { description: 'Missing or wrong credentials.', ...PROBLEM },
-} as const;
-const security = [{ bearer: [] }];
+import { EntityParams, pageLimit } from './api-schemas.js';
+import { json, problem, problems, security } from './openapi-parts.js';
 
 const CountsSchema = z
   .object({
@@ -67,12 +61,7 @@ const ErasureRecordSchema = z
 
 const ErasureListQuery = z
   .object({
-    limit: z.coerce
-      .number({ error: 'must be an integer from 1 to 1000' })
-      .int('must be an integer from 1 to 1000')
-      .min(1, 'must be an integer from 1 to 1000')
-      .max(1000, 'must be an integer from 1 to 1000')
-      .optional(),
+    limit: pageLimit(1000),
     cursor: z.string().min(1).max(512).optional(),
   })
   .strict();
@@ -85,14 +74,11 @@ const eraseRoute = createRoute({
   security,
   request: { params: EntityParams },
   responses: {
-    200: {
-      description: 'Erased everywhere (local mode).',
-      content: { 'application/json': { schema: EraseResultSchema } },
-    },
-    202: {
-      description: 'Erased from the tables; snapshots and the event archive are rewritten by the next daily sweep.',
-      content: { 'application/json': { schema: EraseResultSchema } },
-    },
+    200: json(EraseResultSchema, 'Erased everywhere (local mode).'),
+    202: json(
+      EraseResultSchema,
+      'Erased from the tables; snapshots and the event archive are rewritten by the next daily sweep.',
+    ),
     ...problems,
   },
 });
@@ -105,16 +91,12 @@ const liftRoute = createRoute({
   security,
   request: { params: EntityParams },
   responses: {
-    200: {
-      description: 'The tombstone was lifted.',
-      content: {
-        'application/json': {
-          schema: z.object({ entityType: z.enum(['user', 'account']), entityId: z.string(), lifted: z.boolean() }),
-        },
-      },
-    },
+    200: json(
+      z.object({ entityType: z.enum(['user', 'account']), entityId: z.string(), lifted: z.boolean() }),
+      'The tombstone was lifted.',
+    ),
     ...problems,
-    404: { description: 'The entity has no tombstone.', ...PROBLEM },
+    404: problem('The entity has no tombstone.'),
   },
 });
 
@@ -126,14 +108,7 @@ const listRoute = createRoute({
   security,
   request: { query: ErasureListQuery },
   responses: {
-    200: {
-      description: 'Audit records.',
-      content: {
-        'application/json': {
-          schema: z.object({ items: z.array(ErasureRecordSchema), nextCursor: z.string().nullable() }),
-        },
-      },
-    },
+    200: json(z.object({ items: z.array(ErasureRecordSchema), nextCursor: z.string().nullable() }), 'Audit records.'),
     ...problems,
   },
 });

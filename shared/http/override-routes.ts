@@ -6,14 +6,9 @@ import type { LoadedModel } from '../domain/model/load.js';
 import { isActive, type StoredOverride, validateOverride } from '../domain/override.js';
 import type { OverrideStore } from '../ports/override-store.js';
 import { NotFoundError } from './api-errors.js';
-import { EntityParams, EntityTypeSchema, ProblemSchema } from './api-schemas.js';
+import { EntityParams, EntityTypeSchema } from './api-schemas.js';
+import { json, jsonBody, problem, problems, security } from './openapi-parts.js';
 
-const PROBLEM = { content: { 'application/problem+json': { schema: ProblemSchema } } };
-const problems = {
-  400: { description: 'A parameter is not valid; errors[] names it.', ...PROBLEM },
-  401: { description: 'Missing or wrong credentials.', ...PROBLEM },
-} as const;
-const security = [{ bearer: [] }];
 const modelName = z.string().regex(/^[a-z0-9-]+$/, 'must be a model name ([a-z0-9-]+)');
 
 export const OverrideRequestSchema = z
@@ -55,13 +50,10 @@ const putOverride = createRoute({
   security,
   request: {
     params: EntityParams,
-    body: { content: { 'application/json': { schema: OverrideRequestSchema } }, required: true },
+    body: jsonBody(OverrideRequestSchema),
   },
   responses: {
-    200: {
-      description: 'The override, applied from the next run.',
-      content: { 'application/json': { schema: StoredOverrideSchema } },
-    },
+    200: json(StoredOverrideSchema, 'The override, applied from the next run.'),
     ...problems,
   },
 });
@@ -74,7 +66,7 @@ const listOverrides = createRoute({
   security,
   request: { query: z.object({ model: modelName.optional() }).strict() },
   responses: {
-    200: { description: 'Overrides not yet expired.', content: { 'application/json': { schema: OverrideListSchema } } },
+    200: json(OverrideListSchema, 'Overrides not yet expired.'),
     ...problems,
   },
 });
@@ -89,7 +81,7 @@ const deleteOverride = createRoute({
   responses: {
     204: { description: 'Removed.' },
     ...problems,
-    404: { description: 'No override for this entity and model.', ...PROBLEM },
+    404: problem('No override for this entity and model.'),
   },
 });
 

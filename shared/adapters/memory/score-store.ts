@@ -84,12 +84,7 @@ export class InMemoryScoreStore implements ScoreStore {
       .map((r) => structuredClone(r));
   }
 
-  async latestBefore(
-    entityType: EntityLevel,
-    entityIds: readonly string[],
-    model: string,
-    before: string,
-  ): Promise<Map<string, HistoryEntry>> {
+  async latestBefore(...[entityType, entityIds, model, before]: Parameters<ScoreStore['latestBefore']>) {
     const out = new Map<string, HistoryEntry>();
     for (const id of entityIds) {
       const rows = this.historyRows.get(historyKey(model, entityType, id));
