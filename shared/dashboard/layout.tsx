@@ -170,6 +170,17 @@ export function TableHead(props: { cols: readonly ColumnHead[] }) {
   );
 }
 
+/** A table of rows under a header row, with its caption when it has one. */
+export function DataTable(props: { class?: string; caption?: string; cols: readonly ColumnHead[]; children: unknown }) {
+  return (
+    <table class={props.class}>
+      {props.caption === undefined ? null : <caption>{props.caption}</caption>}
+      <TableHead cols={props.cols} />
+      <tbody>{props.children}</tbody>
+    </table>
+  );
+}
+
 /** A chart's numbers as a table, folded under `summary` (docs/dashboard.md#accessibility). */
 export function FoldedTable(props: {
   summary: string;
@@ -180,10 +191,9 @@ export function FoldedTable(props: {
   return (
     <details>
       <summary>{props.summary}</summary>
-      <table class={props.class}>
-        <TableHead cols={props.cols} />
-        <tbody>{props.children}</tbody>
-      </table>
+      <DataTable class={props.class} cols={props.cols}>
+        {props.children}
+      </DataTable>
     </details>
   );
 }

@@ -16,6 +16,7 @@ import type {
 import {
   asOfDate,
   BandBadge,
+  DataTable,
   Delta,
   dateTime,
   entityHref,
@@ -551,25 +552,25 @@ export function EntityPage(props: EntityPageProps) {
                   {score.delta === null ? 'First score: nothing to compare with yet.' : 'No signal changed its points.'}
                 </p>
               ) : (
-                <table class="reasons">
-                  <caption>Signals and penalties that changed most since the previous run</caption>
-                  <TableHead cols={['Signal or penalty', { num: 'Before' }, { num: 'Now' }, { num: 'Change' }]} />
-                  <tbody>
-                    {score.reasons.map((r) => (
-                      <tr>
-                        <th scope="row">
-                          {r.kind === 'penalty' ? 'penalty: ' : ''}
-                          {r.name}
-                        </th>
-                        <td class="num">{num(r.previousPoints)}</td>
-                        <td class="num">{num(r.points)}</td>
-                        <td class="num">
-                          <Delta delta={r.delta} />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <DataTable
+                  class="reasons"
+                  caption="Signals and penalties that changed most since the previous run"
+                  cols={['Signal or penalty', { num: 'Before' }, { num: 'Now' }, { num: 'Change' }]}
+                >
+                  {score.reasons.map((r) => (
+                    <tr>
+                      <th scope="row">
+                        {r.kind === 'penalty' ? 'penalty: ' : ''}
+                        {r.name}
+                      </th>
+                      <td class="num">{num(r.previousPoints)}</td>
+                      <td class="num">{num(r.points)}</td>
+                      <td class="num">
+                        <Delta delta={r.delta} />
+                      </td>
+                    </tr>
+                  ))}
+                </DataTable>
               )}
               <h3>Coverage</h3>
               <p class="coverage">
@@ -586,55 +587,47 @@ export function EntityPage(props: EntityPageProps) {
             <h2 id="h-contrib">What the score is made of</h2>
             {items.length > 0 ? <ContributionChart id="contributions" items={items} /> : null}
             <div class="grid">
-              <table class="contributions">
-                <caption>Signals</caption>
-                <TableHead cols={['Signal', { num: 'Value' }, { num: 'Points' }]} />
-                <tbody>
-                  {score.contributions.map((c) => (
+              <DataTable class="contributions" caption="Signals" cols={['Signal', { num: 'Value' }, { num: 'Points' }]}>
+                {score.contributions.map((c) => (
+                  <tr>
+                    <th scope="row">{c.signal}</th>
+                    <td class="num">{num(c.value)}</td>
+                    <td class="num">{num(c.points)}</td>
+                  </tr>
+                ))}
+              </DataTable>
+              <DataTable class="penalties" caption="Penalties applied" cols={['Penalty', { num: 'Points' }]}>
+                {score.penalties.length === 0 ? (
+                  <tr>
+                    <td colspan={2} class="muted">
+                      none
+                    </td>
+                  </tr>
+                ) : (
+                  score.penalties.map((p) => (
                     <tr>
-                      <th scope="row">{c.signal}</th>
-                      <td class="num">{num(c.value)}</td>
-                      <td class="num">{num(c.points)}</td>
+                      <th scope="row">{p.rule}</th>
+                      <td class="num">{num(p.points)}</td>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
-              <table class="penalties">
-                <caption>Penalties applied</caption>
-                <TableHead cols={['Penalty', { num: 'Points' }]} />
-                <tbody>
-                  {score.penalties.length === 0 ? (
-                    <tr>
-                      <td colspan={2} class="muted">
-                        none
-                      </td>
-                    </tr>
-                  ) : (
-                    score.penalties.map((p) => (
-                      <tr>
-                        <th scope="row">{p.rule}</th>
-                        <td class="num">{num(p.points)}</td>
-                      </tr>
-                    ))
-                  )}
-                </tbody>
-              </table>
+                  ))
+                )}
+              </DataTable>
             </div>
             {score.groups && score.groups.length > 0 ? (
-              <table class="groups">
-                <caption>Breakdown by user group</caption>
-                <TableHead cols={['Group', { num: 'Users' }, { num: 'Raw points' }, { num: 'Score' }]} />
-                <tbody>
-                  {score.groups.map((g) => (
-                    <tr>
-                      <th scope="row">{g.key}</th>
-                      <td class="num">{g.users}</td>
-                      <td class="num">{num(g.rawScore)}</td>
-                      <td class="num">{num(g.score)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <DataTable
+                class="groups"
+                caption="Breakdown by user group"
+                cols={['Group', { num: 'Users' }, { num: 'Raw points' }, { num: 'Score' }]}
+              >
+                {score.groups.map((g) => (
+                  <tr>
+                    <th scope="row">{g.key}</th>
+                    <td class="num">{g.users}</td>
+                    <td class="num">{num(g.rawScore)}</td>
+                    <td class="num">{num(g.score)}</td>
+                  </tr>
+                ))}
+              </DataTable>
             ) : null}
           </section>
         </>
