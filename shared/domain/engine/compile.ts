@@ -24,14 +24,39 @@ export interface CompiledSignal {
   setIndex: number;
   where: ((properties: Record<string, unknown> | undefined) => boolean) | null;
   halfLifeDays: number | null;
+  /*
+   * What scoring a row reads of the signal, copied out of it: signals of different kinds are objects of different
+   * shapes, and reading them once per entity per signal would make every read a megamorphic one.
+   */
+  name: string;
+  /** The signal's cap, or +Infinity. */
+  cap: number;
+  /** capPerDay ('perDay' kind), else +Infinity. */
+  capPerDay: number;
+  /** Weight (NaN with tiers) and transform, or the tiers (null for weighted signals). */
+  weight: number;
+  transform: Signal['transform'];
+  tiers: { min: number; points: number }[] | null;
 }
 
 export interface CompiledPenalty {
   penalty: Penalty;
+  /** What the rule checks: PENALTY_ABSENT, PENALTY_INACTIVE or PENALTY_THRESHOLD (above/below a signal's value). */
+  kindCode: number;
+  /** Copied out of the penalty (see CompiledSignal). */
+  name: string;
+  points: number;
+  /** Threshold rules: above or below (+Infinity / −Infinity when not given). */
+  above: number;
+  below: number;
   /** Slot counting events of the `absent` name. */
   slot: number;
   signalIndex: number;
 }
+
+export const PENALTY_ABSENT = 0;
+export const PENALTY_INACTIVE = 1;
+export const PENALTY_THRESHOLD = 2;
 
 /** Everything one event name triggers: its signals (named ones first, then "*") and its `absent` penalty slots. */
 export interface EventHandler {
@@ -88,6 +113,12 @@ export function compileModel(model: Model, windowDayCount: number): CompiledMode
       setIndex: kind === 'users' ? setCount++ : -1,
       where: signal.where ? compileWhere(signal.where) : null,
       halfLifeDays: signal.decay?.halfLifeDays ?? null,
+      name: signal.name,
+      cap: signal.cap ?? Number.POSITIVE_INFINITY,
+      capPerDay: signal.capPerDay ?? Number.POSITIVE_INFINITY,
+      weight: signal.weight ?? Number.NaN,
+      transform: signal.transform,
+      tiers: signal.tiers ?? null,
     };
     slot +=
       kind === 'plain'
@@ -112,6 +143,16 @@ export function compileModel(model: Model, windowDayCount: number): CompiledMode
     }
     return {
       penalty,
+      kindCode:
+        penalty.absent !== undefined
+          ? PENALTY_ABSENT
+          : penalty.inactiveDays !== undefined
+            ? PENALTY_INACTIVE
+            : PENALTY_THRESHOLD,
+      name: penalty.name,
+      points: penalty.points,
+      above: penalty.above ?? Number.POSITIVE_INFINITY,
+      below: penalty.below ?? Number.NEGATIVE_INFINITY,
       slot: penaltySlot,
       signalIndex: penalty.signal === undefined ? -1 : model.signals.findIndex((s) => s.name === penalty.signal),
     };

@@ -1,6 +1,15 @@
 import type { TraitCondition } from '../model/schema.js';
 import { round6, transformValue } from '../numbers.js';
-import type { CompiledModel, CompiledSignal } from './compile.js';
+import {
+  type CompiledModel,
+  type CompiledSignal,
+  KIND_DAYS,
+  KIND_PER_DAY,
+  KIND_PLAIN,
+  KIND_WEEKS,
+  PENALTY_ABSENT,
+  PENALTY_INACTIVE,
+} from './compile.js';
 import { countBits, type StateTable } from './state-table.js';
 import type { AppliedPenalty, Contribution } from './types.js';
 
@@ -20,32 +29,32 @@ export function evaluateRow(
   const sets = table.sets?.[row];
   // Plain loops (no intermediate arrays or callbacks): this runs once per entity, a million times in a large run.
   const signals = compiled.signals;
-  const contributions: Contribution[] = [];
+  // Sized up front: an array grown by push keeps room for 17 elements, and a million of them are kept.
+  const contributions = new Array<Contribution>(signals.length);
   let signalPointsSum = 0;
   for (let i = 0; i < signals.length; i++) {
     const s = signals[i]!;
     const value = signalValue(s, data, base, sets, compiled);
     const points = round6(signalPoints(s, value));
-    contributions.push({ signal: s.signal.name, value, points });
+    contributions[i] = { signal: s.name, value, points };
     signalPointsSum += points;
   }
   const penalties: AppliedPenalty[] = [];
   let penaltyPointsSum = 0;
   for (let i = 0; i < penaltyRules.length; i++) {
-    const { penalty, slot, signalIndex, inactiveSince } = penaltyRules[i]!;
-    let applies = false;
-    if (penalty.absent !== undefined) applies = data[base + slot] === 0;
-    else if (penalty.inactiveDays !== undefined) {
-      applies = !Number.isFinite(lastSeen) || lastSeen < inactiveSince;
+    const rule = penaltyRules[i]!;
+    let applies: boolean;
+    if (rule.kindCode === PENALTY_ABSENT) applies = data[base + rule.slot] === 0;
+    else if (rule.kindCode === PENALTY_INACTIVE) {
+      applies = !Number.isFinite(lastSeen) || lastSeen < rule.inactiveSince;
     } else {
-      const value = contributions[signalIndex]!.value;
-      applies =
-        (penalty.above !== undefined && value > penalty.above) ||
-        (penalty.below !== undefined && value < penalty.below);
+      // A bound not given is ±Infinity, which no value passes.
+      const value = contributions[rule.signalIndex]?.value;
+      applies = value !== undefined && (value > rule.above || value < rule.below);
     }
     if (applies) {
-      penalties.push({ rule: penalty.name, points: penalty.points });
-      penaltyPointsSum += penalty.points;
+      penalties.push({ rule: rule.name, points: rule.points });
+      penaltyPointsSum += rule.points;
     }
   }
   // Summed as before: signals left to right from 0, penalties the same, then the two (the same double every time).
@@ -89,13 +98,13 @@ function signalValue(
   compiled: CompiledModel,
 ): number {
   let value: number;
-  switch (s.kind) {
-    case 'plain':
+  switch (s.kindCode) {
+    case KIND_PLAIN:
       value = data[base + s.slot]!;
       break;
-    case 'perDay': {
+    case KIND_PER_DAY: {
       // At most capPerDay events a day count; a capped day keeps the mean (decayed) value of its events.
-      const cap = s.signal.capPerDay!;
+      const cap = s.capPerDay;
       value = 0;
       const at = base + s.slot;
       for (let d = 0; d < compiled.windowDayCount; d++) {
@@ -104,23 +113,22 @@ function signalValue(
       }
       break;
     }
-    case 'days':
+    case KIND_DAYS:
       value = countBits(data, base + s.slot, compiled.dayWords);
       break;
-    case 'weeks':
+    case KIND_WEEKS:
       value = countBits(data, base + s.slot, compiled.weekWords);
       break;
-    case 'users':
+    default:
       value = sets![s.setIndex]!.size;
-      break;
   }
-  if (s.signal.cap !== undefined) value = Math.min(value, s.signal.cap);
+  value = Math.min(value, s.cap);
   return round6(value);
 }
 
 function signalPoints(s: CompiledSignal, value: number): number {
-  const tiers = s.signal.tiers;
-  if (!tiers) return s.signal.weight! * transformValue(s.signal.transform, value);
+  const tiers = s.tiers;
+  if (tiers === null) return s.weight * transformValue(s.transform, value);
   // Highest matching min wins, whatever order the tiers are written in.
   let best: { min: number; points: number } | undefined;
   for (const tier of tiers) if (value >= tier.min && (best === undefined || tier.min > best.min)) best = tier;
