@@ -264,7 +264,7 @@ export function calibrateCommand(io?: CliIO, result?: { code: number }): Command
     )
     .option('--skip-unknown', 'leave out outcomes whose entity is unknown (never in the events) instead of failing')
     .option('--seed <n>', 'seed of the bootstrap and cross-validation', '1')
-    .option('--threads <n>', 'worker threads replaying --events (default: one per core for files of 8 MiB or more)')
+    .option('--threads <n>', 'worker threads replaying --events (default: one per core for files of 64 MiB or more)')
     .addHelpText('after', HELP_AFTER);
   if (io && result) {
     return command

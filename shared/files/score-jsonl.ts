@@ -83,10 +83,12 @@ export async function scoreJsonlFile(file: string, model: Model, options: ScoreJ
 }
 
 /**
- * Files from this size up are scored in parallel by default: below it, starting the workers (about 0.1 s each)
- * costs more than splitting the work saves.
+ * Files from this size up are scored in parallel by default. Each worker costs about 0.3–0.5 s of CPU whatever the
+ * file (its start, its code warming up, its state's export and merge), so on 2 cores a second thread only pays back
+ * once half the file takes longer than that: measured slower on 4 and 26 MB files, faster on 133 MB
+ * (docs/calibrate.md#threads).
  */
-export const PARALLEL_MIN_BYTES = 8 * 2 ** 20;
+export const PARALLEL_MIN_BYTES = 64 * 2 ** 20;
 
 /** Threads for a file of `size` bytes when the caller does not say: one per core for large files, else 1. */
 export function defaultThreads(size: number): number {
