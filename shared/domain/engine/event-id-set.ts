@@ -40,7 +40,8 @@ export class EventIdSet {
     while (capacity < (options.initialCapacity ?? 1024)) capacity *= 2;
     this.table = new Int32Array(2 * capacity);
     this.mask = capacity - 1;
-    this.bytes = new Uint8Array(8 * capacity);
+    // Room enough that a file of ASCII ids never grows it (a grow copies every byte); pages never written cost nothing.
+    this.bytes = new Uint8Array(32 * capacity);
     this.maxProbes = options.maxProbes ?? 128;
   }
 
