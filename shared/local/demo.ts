@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DateTime } from 'luxon';
+import { chunk } from '../domain/chunk.js';
 import { PulseError } from '../domain/errors.js';
 import { seededRandom } from '../domain/random.js';
 import { DAY_MS } from '../domain/time.js';
@@ -240,12 +241,6 @@ export function demoCalibrateCommand(shownDataDir: string): string {
   return `npx pulse calibrate --model account --outcomes ${join(shownDataDir, 'demo', 'outcomes.csv')} --horizon-days ${DEMO_HORIZON_DAYS}`;
 }
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 async function post(
   stack: LocalStack,
   writeKey: string,
@@ -325,7 +320,7 @@ export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<
     save();
     writeDemoOutcomes(outcomesFile, data.outcomes);
     const users = data.accounts.reduce((n, a) => n + a.users.length, 0);
-    const batches = chunks(data.events, EVENT_BATCH);
+    const batches = chunk(data.events, EVENT_BATCH);
     if (marker) {
       log(
         `Resuming the demo load stopped earlier (${progress.eventBatchesLoaded} of ${batches.length} event batches were stored)…`,
@@ -336,7 +331,7 @@ export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<
       );
     }
     if (!progress.messagesLoaded) {
-      for (const batch of chunks(data.messages, EVENT_BATCH)) {
+      for (const batch of chunk(data.messages, EVENT_BATCH)) {
         stopAtSafePoint('loading');
         await post(stack, options.writeKey, '/v1/batch', { batch });
       }

@@ -1,12 +1,13 @@
 import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_SHARD_COUNT } from '../../config/defaults.js';
+import { chunk } from '../../domain/chunk.js';
 import type { EntityLevel, EntityRecord, TraitsRefusal, TraitsUpdate } from '../../domain/entity.js';
 import { type EntityState, groupUpdates, mergeEntity } from '../../domain/entity-merge.js';
 import type { Traits } from '../../domain/model/schema.js';
 import type { EntityStore } from '../../ports/entity-store.js';
 import { StoreUnavailableError } from '../../ports/errors.js';
 import { entityPartition } from './keys.js';
-import { chunk, sendAll } from './retry.js';
+import { sendAll } from './retry.js';
 import { DynamoTable, type DynamoTableOptions, type Item, isConditionalCheckFailed } from './table.js';
 import { isValidationError } from './validation.js';
 

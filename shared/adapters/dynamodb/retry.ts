@@ -10,6 +10,7 @@ import {
   ThrottlingException,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+import { chunk } from '../../domain/chunk.js';
 import { StoreUnavailableError } from '../../ports/errors.js';
 
 /**
@@ -105,13 +106,6 @@ export async function withRetries<R>(fn: () => Promise<R>, policy: RetryPolicy, 
       await (policy.sleep ?? defaultSleep)(backoffDelay(attempt, policy));
     }
   }
-}
-
-/** Split into chunks of at most `size` (DynamoDB: 25 writes, 100 reads a batch call). */
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { BatchGetItemCommand, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_SHARD_COUNT } from '../../config/defaults.js';
+import { chunk } from '../../domain/chunk.js';
 import type { EntityLevel } from '../../domain/entity.js';
 import { shardOf } from '../../domain/shard.js';
 import { InvalidCursorError } from '../../ports/errors.js';
@@ -17,7 +18,7 @@ import type {
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { HistoryDays, startsRun } from './history-days.js';
 import { mergeDescending, type Source } from './merge-descending.js';
-import { batchPutAll, chunk, sendAll } from './retry.js';
+import { batchPutAll, sendAll } from './retry.js';
 import { bandPartition, SCORE_INDEX_SPREAD, ScoreCursorSchema } from './score-index.js';
 import { asOfOfHistory, unpackCurrent, unpackRun } from './score-items.js';
 import { planScoreWrite } from './score-writes.js';
