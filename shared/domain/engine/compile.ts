@@ -64,6 +64,12 @@ export interface EventHandler {
   absentSlots: number[];
 }
 
+export const EVENTS_SLOT = 0;
+export const FIRST_SEEN_SLOT = 1;
+export const LAST_SEEN_SLOT = 2;
+/** User models: timestamp of the event that named the user's current account. */
+export const ACCOUNT_AT_SLOT = 3;
+
 /**
  * A model turned into lookup tables for the hot loop: signals indexed by event name, and a fixed slot layout so
  * an entity's whole numeric state is one Float64Array (small, no per-event allocation).
@@ -86,12 +92,6 @@ export interface CompiledModel {
   weekWords: number;
   dayWords: number;
 }
-
-export const EVENTS_SLOT = 0;
-export const FIRST_SEEN_SLOT = 1;
-export const LAST_SEEN_SLOT = 2;
-/** User models: timestamp of the event that named the user's current account. */
-export const ACCOUNT_AT_SLOT = 3;
 
 export function compileModel(model: Model, windowDayCount: number): CompiledModel {
   const dayWords = Math.ceil(windowDayCount / 32);

@@ -24,9 +24,9 @@ export function evaluateRow(
   row: number,
   lastSeen: number,
 ): Evaluation {
+  const sets = table.sets?.[row];
   const base = table.baseOf(row);
   const data = table.dataOf(row);
-  const sets = table.sets?.[row];
   // Plain loops (no intermediate arrays or callbacks): this runs once per entity, a million times in a large run.
   const signals = compiled.signals;
   // Sized up front: an array grown by push keeps room for 17 elements, and a million of them are kept.
