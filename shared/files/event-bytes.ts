@@ -367,7 +367,10 @@ class Interner {
   /** The key of the string the last `read` returned, or −1 (not interned); `ascii`: whether it was ASCII. */
   key = -1;
   ascii = false;
-  /** Pairs [hash, key + 1]; 0 in the second marks a free slot. */
+  /**
+   * Slots of 4: [hash, key + 1 (negated when the string is longer than 8 bytes), its first 4 bytes, the next 4];
+   * 0 in the second marks a free slot. A short id is found without reading the packed copy.
+   */
   private table: Int32Array;
   private mask: number;
   /** Each key's bytes, back to back: key k's are [starts[k], starts[k + 1]). */
@@ -380,7 +383,7 @@ class Interner {
     size: number,
     private readonly limit = 1 << 21,
   ) {
-    this.table = new Int32Array(2 * size);
+    this.table = new Int32Array(4 * size);
     this.mask = size - 1;
     this.bytes = new Uint8Array(16 * size);
     this.starts = new Int32Array(size + 1);
@@ -416,18 +419,30 @@ class Interner {
     this.ascii = high < 0x80;
     if (!this.ascii) return utf8(b, i, k);
     const length = k - i;
+    // The first 8 bytes, zero-padded (a kept string has no NUL, so for strings of up to 8 bytes these say all).
+    let w0 = 0;
+    let w1 = 0;
+    for (let j = 0; j < length && j < 4; j++) w0 |= b[i + j]! << (8 * j);
+    for (let j = 4; j < length && j < 8; j++) w1 |= b[i + j]! << (8 * (j - 4));
     const table = this.table;
-    const starts = this.starts;
-    const bytes = this.bytes;
     let slot = (h ^ (h >>> 15)) & this.mask;
     for (; ; slot = (slot + 1) & this.mask) {
-      const stored = table[2 * slot + 1]!;
+      const at = 4 * slot;
+      const stored = table[at + 1]!;
       if (stored === 0) break;
-      if (table[2 * slot] !== h) continue;
-      const key = stored - 1;
-      const start = starts[key]!;
-      if (starts[key + 1]! - start !== length) continue;
-      let j = 0;
+      if (table[at] !== h || table[at + 2] !== w0 || table[at + 3] !== w1) continue;
+      if (stored > 0) {
+        // Short on both sides: the inline bytes are the whole string (no look at the packed copy).
+        if (length > 8) continue;
+        this.key = stored - 1;
+        return this.strings[stored - 1];
+      }
+      if (length <= 8) continue;
+      const key = -stored - 1;
+      const start = this.starts[key]!;
+      if (this.starts[key + 1]! - start !== length) continue;
+      const bytes = this.bytes;
+      let j = 8;
       while (j < length && bytes[start + j] === b[i + j]) j++;
       if (j === length) {
         this.key = key;
@@ -439,8 +454,11 @@ class Interner {
     if (key >= this.limit) return s;
     this.keep(key, b, i, k);
     this.strings.push(s);
-    table[2 * slot] = h;
-    table[2 * slot + 1] = key + 1;
+    const at = 4 * slot;
+    table[at] = h;
+    table[at + 1] = length <= 8 ? key + 1 : -(key + 1);
+    table[at + 2] = w0;
+    table[at + 3] = w1;
     if (2 * (key + 1) > this.mask) this.grow();
     this.key = key;
     return s;
@@ -476,16 +494,15 @@ class Interner {
 
   private grow(): void {
     const old = this.table;
-    const size = old.length; // twice the slots
+    const size = old.length / 2; // twice the slots
     const mask = size - 1;
-    const table = new Int32Array(2 * size);
-    for (let k = 0; k < old.length; k += 2) {
+    const table = new Int32Array(4 * size);
+    for (let k = 0; k < old.length; k += 4) {
       if (old[k + 1] === 0) continue;
       const h = old[k]!;
       let slot = (h ^ (h >>> 15)) & mask;
-      while (table[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
-      table[2 * slot] = h;
-      table[2 * slot + 1] = old[k + 1]!;
+      while (table[4 * slot + 1] !== 0) slot = (slot + 1) & mask;
+      table.set(old.subarray(k, k + 4), 4 * slot);
     }
     this.table = table;
     this.mask = mask;

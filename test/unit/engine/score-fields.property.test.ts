@@ -47,9 +47,13 @@ const MEAN = model({
   signals: [{ name: 'logins', event: 'login', weight: 1 }, sessionMinutes('minutes', 0.1)],
 });
 
-/** Small pools, so strings repeat; each with a value or two the schema refuses (spaces around, DEL, empty). */
-const USERS = ['u1', 'u2', 'u10', 'ü3', 'u-😀', 'u 4'];
-const ACCOUNTS = ['a1', 'a2', 'ä3'];
+/**
+ * Small pools, so strings repeat; each with a value or two the schema refuses (spaces around, DEL, empty). Pairs
+ * of the same FNV-1a hash (the interner's) of up to 8 bytes, over 8 bytes with the same first 8 and over 8 bytes
+ * with other first 8, and lengths either side of 8: the interner keeps the first 8 bytes in its table.
+ */
+const USERS = ['u1', 'u2', 'u10', 'ü3', 'u-😀', 'u 4', 'u00mf9r', 'u01ab3a', 'u00046wu', 'u000bwfa', 'u00046wux'];
+const ACCOUNTS = ['a1', 'a2', 'ä3', 'acct000105wzx', 'acct00010c6cd', 'x000001pfs', 'x00000ivja'];
 const NAMES = ['login', 'feature_used', 'session_ended', 'report_exported', 'other', 'lögin'];
 const EVENT_IDS = ['e1', 'e2', 'e3', 'é4', 'e5', 'e-6'];
 const REFUSED = [' u', 'e ', 'e\u007f', ''];
