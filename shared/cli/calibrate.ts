@@ -30,6 +30,8 @@ import {
 } from './calibrate-sources.js';
 import type { CliIO } from './io.js';
 
+/** The most worker threads `--threads` may ask for (docs/calibrate.md#threads). */
+const MAX_THREADS = 64;
 export const DEFAULT_HORIZON_DAYS = 30;
 
 /** What a progress tick counts: bytes of an events file, shards of the store, snapshot partitions. */
@@ -313,6 +315,9 @@ export async function calibrateAction(
     const seed = parseWhole(flags.seed ?? '1', '--seed');
     const threads = flags.threads === undefined ? undefined : parseWhole(flags.threads, '--threads');
     if (threads === 0) throw new CalibrateUsageError('--threads must be at least 1, got "0"');
+    // Each worker holds its own copy of the reader and engine (tens of MB): a typo like 1000 must not exhaust memory.
+    if (threads !== undefined && threads > MAX_THREADS)
+      throw new CalibrateUsageError(`--threads must be at most ${MAX_THREADS}, got "${threads}"`);
     let bandBadRates: number[] | undefined;
     if (flags.bandBadRates !== undefined) {
       const bands = resolveModel(flags.model!, { env: io.env ?? process.env, cwd: io.cwd ?? process.cwd() }).model.bands

@@ -289,6 +289,7 @@ describe('calibrateAction (the command body): exit codes and output', () => {
 
     for (const [threads, message] of [
       ['0', '--threads must be at least 1, got "0"'],
+      ['65', '--threads must be at most 64, got "65"'],
       ['many', '--threads must be a whole number, got "many"'],
     ]) {
       const badThreads = capture();
