@@ -37,7 +37,17 @@ export interface CompiledSignal {
   weight: number;
   transform: Signal['transform'];
   tiers: { min: number; points: number }[] | null;
+  /**
+   * Contributions already made for whole values below CONTRIBUTION_CACHE_SIZE, by value: the same (frozen) object for
+   * every entity with that value. Counts, days and most sums are small whole numbers, so a run of a million entities
+   * allocates a few hundred contributions instead of millions (each is fresh memory, and on some hosts touching fresh
+   * memory costs more than computing the score).
+   */
+  contributionByValue: (Readonly<{ signal: string; value: number; points: number }> | undefined)[];
 }
+
+/** Whole values 0 … this − 1 share their contribution objects (CompiledSignal.contributionByValue). */
+export const CONTRIBUTION_CACHE_SIZE = 4096;
 
 export interface CompiledPenalty {
   penalty: Penalty;
@@ -119,6 +129,7 @@ export function compileModel(model: Model, windowDayCount: number): CompiledMode
       weight: signal.weight ?? Number.NaN,
       transform: signal.transform,
       tiers: signal.tiers ?? null,
+      contributionByValue: [],
     };
     slot +=
       kind === 'plain'

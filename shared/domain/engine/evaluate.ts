@@ -1,6 +1,7 @@
 import type { TraitCondition } from '../model/schema.js';
 import { round6, transformValue } from '../numbers.js';
 import {
+  CONTRIBUTION_CACHE_SIZE,
   type CompiledModel,
   type CompiledSignal,
   KIND_DAYS,
@@ -35,11 +36,16 @@ export function evaluateRow(
   for (let i = 0; i < signals.length; i++) {
     const s = signals[i]!;
     const value = signalValue(s, data, base, sets, compiled);
-    const points = round6(signalPoints(s, value));
-    contributions[i] = { signal: s.name, value, points };
-    signalPointsSum += points;
+    const cacheable = value >= 0 && value < CONTRIBUTION_CACHE_SIZE && Math.floor(value) === value;
+    let contribution = cacheable ? s.contributionByValue[value] : undefined;
+    if (contribution === undefined) {
+      contribution = { signal: s.name, value, points: round6(signalPoints(s, value)) };
+      if (cacheable) s.contributionByValue[value] = Object.freeze(contribution);
+    }
+    contributions[i] = contribution;
+    signalPointsSum += contribution.points;
   }
-  const penalties: AppliedPenalty[] = [];
+  let penalties = NO_PENALTIES;
   let penaltyPointsSum = 0;
   for (let i = 0; i < penaltyRules.length; i++) {
     const rule = penaltyRules[i]!;
@@ -53,6 +59,7 @@ export function evaluateRow(
       applies = value !== undefined && (value > rule.above || value < rule.below);
     }
     if (applies) {
+      if (penalties === NO_PENALTIES) penalties = [];
       penalties.push({ rule: rule.name, points: rule.points });
       penaltyPointsSum += rule.points;
     }
@@ -60,6 +67,9 @@ export function evaluateRow(
   // Summed as before: signals left to right from 0, penalties the same, then the two (the same double every time).
   return { raw: round6(signalPointsSum + penaltyPointsSum), contributions, penalties };
 }
+
+/** The penalties of every row none applies to: one empty array, frozen, rather than one each (fresh memory). */
+const NO_PENALTIES: AppliedPenalty[] = Object.freeze([]) as unknown as AppliedPenalty[];
 
 /**
  * rollup mean/max: the account's raw score is the mean (or max) of its users' raw scores, explained the same way.
