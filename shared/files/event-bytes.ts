@@ -76,6 +76,14 @@ export class EventLineScanner implements EventFields {
   /** Byte range of the last `properties` object read (for the content id of an event without an id). */
   private propsStart = 0;
   private propsEnd = 0;
+  /**
+   * The top-level fields in the order the last line had them: lines of one file almost always share an order, so
+   * the key at position p is first tried as the bytes `"<that field>":`, which skips finding the key's end and
+   * looking it up (any other spelling, spacing or order takes the general path and becomes the new guess).
+   */
+  private readonly order = new Int8Array(8);
+  /** The kept property keys by their bytes (a key not kept is skipped unread); null when every key is built. */
+  private readonly keepTable: KeyTable<string> | null;
 
   /**
    * `keep`: the property keys to build (undefined: all of them, exactly as JSON.parse builds the object).
@@ -87,6 +95,8 @@ export class EventLineScanner implements EventFields {
     options: { internLimit?: number | undefined } = {},
   ) {
     const limit = options.internLimit ?? 1 << 21;
+    // __proto__ is in the table so that it is found and refused (the validating path reads such a line).
+    this.keepTable = keep === undefined ? null : new KeyTable([...keep, '__proto__']);
     this.names = new Interner(1 << 10, limit);
     this.ids = new Interner(1 << 14, limit);
     this.keys = new Interner(1 << 8, limit);
@@ -107,7 +117,8 @@ export class EventLineScanner implements EventFields {
       userId: this.userId,
       accountId: this.accountId,
       timestamp: this.timestamp,
-      properties: this.properties,
+      // An event is the caller's to keep and change: never the shared empty object of scanFields.
+      properties: this.properties === NO_PROPERTIES ? {} : this.properties,
     };
   }
 
@@ -134,15 +145,24 @@ export class EventLineScanner implements EventFields {
     i = skipSpaceBytes(b, i, n);
     if (i >= n || b[i] !== OPEN_BRACE) return false;
     i = skipSpaceBytes(b, i + 1, n);
-    for (;;) {
+    const order = this.order;
+    for (let position = 0; ; position++) {
       if (i >= n || b[i] !== QUOTE) return false; // `{}` too: the validating path names the missing fields
-      const keyEnd = plainStringEndBytes(b, i + 1, n);
-      const field = keyEnd < 0 ? 0 : FIELDS.ofBytes(b, i + 1, keyEnd);
-      if (field === 0 || (seen & (1 << field)) !== 0) return false;
+      let field = position < order.length ? order[position]! : 0;
+      const guess = field === 0 ? null : FIELD_PATTERNS[field]!;
+      if (guess !== null && i + guess.length <= n && startsWithBytes(b, i, guess)) i += guess.length;
+      else {
+        const keyEnd = plainStringEndBytes(b, i + 1, n);
+        field = keyEnd < 0 ? 0 : FIELDS.ofBytes(b, i + 1, keyEnd);
+        if (field === 0) return false;
+        if (position < order.length) order[position] = field;
+        i = skipSpaceBytes(b, keyEnd + 1, n);
+        if (i >= n || b[i] !== COLON) return false;
+        i++;
+      }
+      if ((seen & (1 << field)) !== 0) return false;
       seen |= 1 << field;
-      i = skipSpaceBytes(b, keyEnd + 1, n);
-      if (i >= n || b[i] !== COLON) return false;
-      i = skipSpaceBytes(b, i + 1, n);
+      i = skipSpaceBytes(b, i, n);
       const c = b[i];
       if (c === QUOTE) {
         if (field === NAME) {
@@ -241,26 +261,44 @@ export class EventLineScanner implements EventFields {
     return true;
   }
 
-  /** The `properties` object opening at `i` into `this.props`; the index after its `}`, or −1. */
+  /**
+   * The `properties` object opening at `i` into `this.props`; the index after its `}`, or −1. With kept keys, an
+   * object holding none of them is the shared NO_PROPERTIES (nothing to build: most events of most models).
+   */
   private readProperties(b: Uint8Array, i: number, n: number): number {
-    const keep = this.keep;
-    const props: Record<string, unknown> = {};
+    const keepTable = this.keepTable;
+    let props: Record<string, unknown> | undefined = keepTable === null ? {} : undefined;
     i = skipSpaceBytes(b, i + 1, n);
     if (i < n && b[i] === CLOSE_BRACE) {
-      this.props = props;
+      this.props = props ?? NO_PROPERTIES;
       return i + 1;
     }
     for (;;) {
       if (i >= n || b[i] !== QUOTE) return -1;
-      const key = this.keys.read(b, i + 1, n);
-      if (key === undefined || key === '__proto__') return -1;
-      i = skipSpaceBytes(b, stringEnd + 1, n);
+      let key: string | undefined;
+      if (keepTable === null) {
+        key = this.keys.read(b, i + 1, n);
+        if (key === undefined || key === '__proto__') return -1;
+        i = stringEnd + 1;
+      } else {
+        // Only a kept key is made a string; the others are found not kept from their bytes.
+        const keyEnd = plainStringEndBytes(b, i + 1, n);
+        if (keyEnd < 0) return -1;
+        const kept = keepTable.ofBytes(b, i + 1, keyEnd);
+        if (kept !== 0) {
+          key = keepTable.keyOf(kept);
+          if (key === '__proto__') return -1;
+        }
+        i = keyEnd + 1;
+      }
+      i = skipSpaceBytes(b, i, n);
       if (i >= n || b[i] !== COLON) return -1;
       i = skipSpaceBytes(b, i + 1, n);
-      if (keep === undefined || keep.has(key)) {
+      if (key !== undefined) {
         const value = this.readValue(b, i, n);
         if (value === INVALID) return -1;
         // A repeated key: the last one wins, in the first one's place, as in JSON.parse.
+        props ??= {};
         props[key] = value;
         i = this.end;
       } else {
@@ -275,7 +313,7 @@ export class EventLineScanner implements EventFields {
         continue;
       }
       if (sep === CLOSE_BRACE) {
-        this.props = props;
+        this.props = props ?? NO_PROPERTIES;
         return i + 1;
       }
       return -1;
@@ -332,6 +370,12 @@ export class EventLineScanner implements EventFields {
 
 const INVALID = Symbol('invalid');
 
+/**
+ * The properties of a line whose object holds none of the kept keys (scanFields): one shared, frozen empty object, as
+ * a run reads it (no key present), instead of one object per event. `event()` gives a fresh one.
+ */
+const NO_PROPERTIES: Record<string, unknown> = Object.freeze({});
+
 /** Where the string read by the last string-reading call ended (its closing quote), −1 if it could not be read. */
 let stringEnd = -1;
 
@@ -345,6 +389,13 @@ const {
   timestamp: TIMESTAMP,
   properties: PROPERTIES,
 } = FIELDS.code;
+/** Each field's key as the bytes `"<key>":` (see EventLineScanner.order), by field number. */
+const FIELD_PATTERNS: (Uint8Array | null)[] = [null, ...FIELDS.keys.map((key) => Buffer.from(`"${key}":`, 'latin1'))];
+
+function startsWithBytes(b: Uint8Array, at: number, pattern: Uint8Array): boolean {
+  for (let k = 0; k < pattern.length; k++) if (b[at + k] !== pattern[k]) return false;
+  return true;
+}
 
 function latin1(b: Uint8Array, start: number, end: number): string {
   return (b as Buffer).latin1Slice(start, end);

@@ -251,7 +251,7 @@ export class KeyTable<K extends string> {
   /** Key numbers by key length. */
   private readonly byLength: number[][] = [];
 
-  constructor(private readonly keys: readonly K[]) {
+  constructor(readonly keys: readonly K[]) {
     const code = {} as Record<K, number>;
     keys.forEach((key, i) => {
       code[key] = i + 1;
@@ -268,6 +268,11 @@ export class KeyTable<K extends string> {
     if (candidates === undefined) return 0;
     for (const number of candidates) if (s.startsWith(this.keys[number - 1]!, start)) return number;
     return 0;
+  }
+
+  /** The key of number `number` (from 1). */
+  keyOf(number: number): K {
+    return this.keys[number - 1]!;
   }
 
   /** The number of the key spelled by bytes [start, end) of `b`, or 0. */

@@ -274,3 +274,23 @@ describe('parseEventLine', () => {
     }
   });
 });
+
+describe('readJsonlEvents with only some property keys', () => {
+  it('gives each event its own, changeable properties object, also when none of the keys is there', async () => {
+    const path = file(
+      `${[
+        login('a', { properties: { tier: 'basic' } }),
+        login('b', { properties: { tier: 'pro', minutes: 4 } }),
+        login('c', { properties: {} }),
+        login('d', { properties: { tier: 'basic' } }),
+      ].join('\n')}\n`,
+    );
+
+    const events: ScoringEvent[] = [];
+    for await (const page of readJsonlEvents(path, { propertyKeys: new Set(['minutes']) })) events.push(...page);
+
+    expect(events.map((e) => e.properties)).toEqual([{}, { minutes: 4 }, {}, {}]);
+    expect(events[0]!.properties).not.toBe(events[3]!.properties);
+    for (const e of events) expect(Object.isFrozen(e.properties)).toBe(false);
+  });
+});
