@@ -50,10 +50,12 @@ let lineScanner: EventLineScanner | undefined;
 export class EventLineScanner implements EventFields {
   name = '';
   nameKey = -1;
-  userId = '';
   userKey = -1;
-  accountId: string | undefined = undefined;
   accountKey = -1;
+  /** The user id when it has no key (not interned), else null: `userId` looks it up by key only when asked. */
+  private userText: string | null = null;
+  /** The account id when it has no key, undefined when the line has none, null when it has a key. */
+  private accountText: string | null | undefined = undefined;
   timestamp = 0;
   properties: Record<string, unknown> | undefined = undefined;
   readonly keySpace: object = this;
@@ -126,14 +128,27 @@ export class EventLineScanner implements EventFields {
     return this.eventId ?? latin1(this.bytes, this.idStart, this.idEnd);
   }
 
+  /*
+   * The ids as strings, looked up from their keys only when asked: a run finds a known user's row by key, so most
+   * events never need the string (fetching it is one more cache miss per id, in a table of a hundred thousand).
+   */
+  get userId(): string {
+    return this.userText ?? this.ids.stringOf(this.userKey);
+  }
+
+  get accountId(): string | undefined {
+    const text = this.accountText;
+    return text === null ? this.ids.stringOf(this.accountKey) : text;
+  }
+
   /**
    * Read the event on bytes [i, n) of `b` into this object's fields (see EventFields; the byte ranges point into
    * `b` until the next call); false when the validating path must read the line.
    */
   scanFields(b: Uint8Array, i: number, n: number): boolean {
     let name: string | undefined;
-    let userId: string | undefined;
-    let accountId: string | undefined;
+    let userText: string | null | undefined;
+    let accountText: string | null | undefined;
     let properties: Record<string, unknown> | undefined;
     let hasId = false;
     let seen = 0;
@@ -169,15 +184,21 @@ export class EventLineScanner implements EventFields {
           name = this.names.read(b, i + 1, n);
           this.nameKey = this.names.key;
         } else if (field === USER_ID) {
-          userId = this.ids.read(b, i + 1, n);
-          this.userKey = this.ids.key;
+          const key = this.ids.lookup(b, i + 1, n);
+          if (key === INVALID_STRING) return false;
+          this.userKey = key;
+          userText = key < 0 ? this.ids.text(b, i + 1) : null;
+          if (!this.ids.passesAt(userText, isPlainId)) return false;
           if (this.ids.ascii) {
             this.userStart = i + 1;
             this.userEnd = stringEnd;
           }
         } else if (field === ACCOUNT_ID) {
-          accountId = this.ids.read(b, i + 1, n);
-          this.accountKey = this.ids.key;
+          const key = this.ids.lookup(b, i + 1, n);
+          if (key === INVALID_STRING) return false;
+          this.accountKey = key;
+          accountText = key < 0 ? this.ids.text(b, i + 1) : null;
+          if (!this.ids.passesAt(accountText, isPlainId)) return false;
         } else if (field === EVENT_ID) {
           hasId = true;
           if (!this.readEventId(b, i + 1, n)) return false;
@@ -215,14 +236,14 @@ export class EventLineScanner implements EventFields {
     }
     // The schema's checks (as checkedEvent makes them), each made once per interned string.
     if (name === undefined || !this.names.passes(this.nameKey, name, isPlainName)) return false;
-    if (userId === undefined || !this.ids.passes(this.userKey, userId, isPlainId)) return false;
-    if (accountId !== undefined && !this.ids.passes(this.accountKey, accountId, isPlainId)) return false;
-    if ((seen & (1 << TIMESTAMP)) === 0) return false;
+    if (userText === undefined || (seen & (1 << TIMESTAMP)) === 0) return false;
     this.name = name;
-    this.userId = userId;
-    this.accountId = accountId;
+    this.userText = userText;
+    this.accountText = accountText;
     this.properties = properties;
     if (!hasId) {
+      const userId = this.userId;
+      const accountId = this.accountId;
       // An event without an id is known by a hash of its whole content: read the whole properties object for it.
       const full =
         this.keep !== undefined && properties !== undefined
@@ -405,6 +426,16 @@ function utf8(b: Uint8Array, start: number, end: number): string {
   return (b as Buffer).utf8Slice(start, end);
 }
 
+/** What Interner.lookup answers for a string it cannot read (escapes, control characters, no closing quote). */
+const INVALID_STRING = -2;
+
+/** Slot word 1 (see Interner.table): the key + 1 in the low bits, then flags. */
+const KEY_MASK = (1 << 28) - 1;
+/** The string is longer than the 8 bytes kept inline. */
+const LONG = 1 << 28;
+/** The string's verdict (Interner.passesAt): 0 not checked yet, 1 passed, 2 failed. */
+const VERDICT_SHIFT = 29;
+
 /**
  * Strings that repeat, by their bytes: the same string each time, with a dense key (0, 1, 2, … in the order first
  * seen). Open addressing on an FNV-1a hash computed while the string is scanned for its end; a lookup compares
@@ -419,16 +450,16 @@ class Interner {
   key = -1;
   ascii = false;
   /**
-   * Slots of 4: [hash, key + 1 (negated when the string is longer than 8 bytes), its first 4 bytes, the next 4];
-   * 0 in the second marks a free slot. A short id is found without reading the packed copy.
+   * Slots of 4: [hash, key + 1 with the LONG flag and the verdict, its first 4 bytes, the next 4]; 0 in the second
+   * marks a free slot. A short id is found, and its check answered, without reading anything else.
    */
   private table: Int32Array;
   private mask: number;
+  /** The slot of the last string looked up, or −1 (not interned). */
+  private slot = -1;
   /** Each key's bytes, back to back: key k's are [starts[k], starts[k + 1]). */
   private bytes: Uint8Array;
   private starts: Int32Array;
-  /** Per key, whether the string passed a check (`passes`): 0 not checked yet, 1 passed, 2 failed. */
-  private verdicts: Uint8Array;
 
   constructor(
     size: number,
@@ -438,7 +469,6 @@ class Interner {
     this.mask = size - 1;
     this.bytes = new Uint8Array(16 * size);
     this.starts = new Int32Array(size + 1);
-    this.verdicts = new Uint8Array(size);
   }
 
   /**
@@ -447,28 +477,39 @@ class Interner {
    * accept escapes check and parse it themselves).
    */
   read(b: Uint8Array, i: number, n: number): string | undefined {
+    const key = this.lookup(b, i, n);
+    if (key >= 0) return this.strings[key];
+    return key === INVALID_STRING ? undefined : this.text(b, i);
+  }
+
+  /**
+   * The key of the string starting at `i` (after its quote), interned now if new; −1 for a string without a key
+   * (not ASCII, or past the limit: `text` decodes it); INVALID_STRING for one with escapes or control characters
+   * (the callers that accept those check and parse it themselves). Sets `stringEnd` (−1 when invalid).
+   */
+  lookup(b: Uint8Array, i: number, n: number): number {
     let h = 0x811c9dc5 | 0;
     let high = 0;
     let k = i;
+    this.key = -1;
+    this.slot = -1;
     for (; k < n; k++) {
       const c = b[k]!;
       if (c === QUOTE) break;
       if (c === 92 || c < 32) {
         stringEnd = -1;
-        this.key = -1;
-        return undefined;
+        return INVALID_STRING;
       }
       high |= c;
       h = Math.imul(h ^ c, 0x01000193);
     }
-    this.key = -1;
     if (k >= n) {
       stringEnd = -1;
-      return undefined;
+      return INVALID_STRING;
     }
     stringEnd = k;
     this.ascii = high < 0x80;
-    if (!this.ascii) return utf8(b, i, k);
+    if (!this.ascii) return -1;
     const length = k - i;
     // The first 8 bytes, zero-padded (a kept string has no NUL, so for strings of up to 8 bytes these say all).
     let w0 = 0;
@@ -482,14 +523,15 @@ class Interner {
       const stored = table[at + 1]!;
       if (stored === 0) break;
       if (table[at] !== h || table[at + 2] !== w0 || table[at + 3] !== w1) continue;
-      if (stored > 0) {
+      const key = (stored & KEY_MASK) - 1;
+      if ((stored & LONG) === 0) {
         // Short on both sides: the inline bytes are the whole string (no look at the packed copy).
         if (length > 8) continue;
-        this.key = stored - 1;
-        return this.strings[stored - 1];
+        this.key = key;
+        this.slot = slot;
+        return key;
       }
       if (length <= 8) continue;
-      const key = -stored - 1;
       const start = this.starts[key]!;
       if (this.starts[key + 1]! - start !== length) continue;
       const bytes = this.bytes;
@@ -497,30 +539,55 @@ class Interner {
       while (j < length && bytes[start + j] === b[i + j]) j++;
       if (j === length) {
         this.key = key;
-        return this.strings[key];
+        this.slot = slot;
+        return key;
       }
     }
-    const s = latin1(b, i, k);
     const key = this.strings.length;
-    if (key >= this.limit) return s;
+    if (key >= this.limit) return -1;
     this.keep(key, b, i, k);
-    this.strings.push(s);
+    this.strings.push(latin1(b, i, k));
     const at = 4 * slot;
     table[at] = h;
-    table[at + 1] = length <= 8 ? key + 1 : -(key + 1);
+    table[at + 1] = (key + 1) | (length > 8 ? LONG : 0);
     table[at + 2] = w0;
     table[at + 3] = w1;
-    if (2 * (key + 1) > this.mask) this.grow();
     this.key = key;
-    return s;
+    this.slot = slot;
+    if (2 * (key + 1) > this.mask) this.grow();
+    return key;
   }
 
-  /** Whether `s` (of key `key`, or −1) passes `check`, asked once per key. */
-  passes(key: number, s: string, check: (s: string) => boolean): boolean {
-    if (key < 0) return check(s);
-    let verdict = this.verdicts[key]!;
-    if (verdict === 0) this.verdicts[key] = verdict = check(s) ? 1 : 2;
+  /** The text of the string the last `lookup` read, starting at `i` (for one without a key). */
+  text(b: Uint8Array, i: number): string {
+    return this.ascii ? latin1(b, i, stringEnd) : utf8(b, i, stringEnd);
+  }
+
+  /** The string of key `key`. */
+  stringOf(key: number): string {
+    return this.strings[key]!;
+  }
+
+  /**
+   * Whether the string the last `lookup` read passes `check` (always the same check for one interner): asked once
+   * per interned string, its verdict kept in its slot. `text` is the string when it has no key (checked each time).
+   */
+  passesAt(text: string | null, check: (s: string) => boolean): boolean {
+    const slot = this.slot;
+    if (slot < 0) return check(text ?? this.strings[this.key]!);
+    const at = 4 * slot + 1;
+    const stored = this.table[at]!;
+    let verdict = stored >>> VERDICT_SHIFT;
+    if (verdict === 0) {
+      verdict = check(this.strings[(stored & KEY_MASK) - 1]!) ? 1 : 2;
+      this.table[at] = stored | (verdict << VERDICT_SHIFT);
+    }
     return verdict === 1;
+  }
+
+  /** Whether `s` (of key `key`, or −1) passes `check`, asked once per key (the last string looked up). */
+  passes(key: number, s: string, check: (s: string) => boolean): boolean {
+    return key < 0 ? check(s) : this.passesAt(s, check);
   }
 
   /** Copy bytes [i, k) of `b` in as key `key`'s. */
@@ -529,9 +596,6 @@ class Interner {
       const starts = new Int32Array(2 * this.starts.length);
       starts.set(this.starts);
       this.starts = starts;
-      const verdicts = new Uint8Array(2 * this.verdicts.length);
-      verdicts.set(this.verdicts);
-      this.verdicts = verdicts;
     }
     const at = this.starts[key]!;
     if (at + k - i > this.bytes.length) {
@@ -543,17 +607,20 @@ class Interner {
     this.starts[key + 1] = at + k - i;
   }
 
+  /** Twice the slots; `slot` follows the last string looked up. */
   private grow(): void {
     const old = this.table;
     const size = old.length / 2; // twice the slots
     const mask = size - 1;
     const table = new Int32Array(4 * size);
+    const last = 4 * this.slot;
     for (let k = 0; k < old.length; k += 4) {
       if (old[k + 1] === 0) continue;
       const h = old[k]!;
       let slot = (h ^ (h >>> 15)) & mask;
       while (table[4 * slot + 1] !== 0) slot = (slot + 1) & mask;
       table.set(old.subarray(k, k + 4), 4 * slot);
+      if (k === last) this.slot = slot;
     }
     this.table = table;
     this.mask = mask;

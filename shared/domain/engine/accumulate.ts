@@ -45,7 +45,8 @@ export class Accumulator {
     handler: EventHandler,
     ts: number,
     properties: Record<string, unknown> | undefined,
-    userId: string,
+    /** The event's user, read only by distinctUsers signals. */
+    user: { readonly userId: string },
     day: number,
     withSignals: boolean,
   ): void {
@@ -58,8 +59,7 @@ export class Accumulator {
     setBit(data, base + this.compiled.activeSlot, day);
     if (!withSignals) return;
     const signals = handler.signals;
-    for (let i = 0; i < signals.length; i++)
-      this.apply(signals[i]!, table, row, data, base, ts, properties, userId, day);
+    for (let i = 0; i < signals.length; i++) this.apply(signals[i]!, table, row, data, base, ts, properties, user, day);
     const absent = handler.absentSlots;
     for (let i = 0; i < absent.length; i++) data[base + absent[i]!]!++;
   }
@@ -72,7 +72,7 @@ export class Accumulator {
     base: number,
     ts: number,
     properties: Record<string, unknown> | undefined,
-    userId: string,
+    user: { readonly userId: string },
     day: number,
   ): void {
     if (s.where !== null && !s.where(properties)) return;
@@ -100,7 +100,7 @@ export class Accumulator {
         setBit(data, base + s.slot, this.calendar.weekOfDay(day + this.firstWindowDay) - this.firstWindowWeek);
         return;
       case KIND_USERS:
-        table.sets![row]![s.setIndex]!.add(userId);
+        table.sets![row]![s.setIndex]!.add(user.userId);
         return;
     }
   }

@@ -7,6 +7,9 @@
  * the same number for the same string, every time, within one `keySpace`. A run then finds an entity's row or an
  * event name's signals by that number in an array instead of hashing the string again. A key of −1 says the
  * string has none (not interned); the run then looks the string up.
+ *
+ * `userId` and `accountId` may be getters that look the string up from its key: a run reads them only when it
+ * needs the string (a new entity, a newer account, a distinctUsers signal), so most events cost no lookup.
  */
 export interface EventFields {
   readonly name: string;

@@ -45,6 +45,9 @@ export interface ScoringRunOptions {
   expectedEvents?: number | undefined;
 }
 
+/** What counting an event reads of it besides its time: an event, or a reader's fields (EventFields). */
+type EventIds = Pick<ScoringEvent, 'userId' | 'accountId' | 'properties'>;
+
 /** Past this many expected events the dedupe set starts at this size and grows as events come (a hint may be wrong). */
 const MAX_PRESIZED_EVENTS = 1 << 23;
 
@@ -157,21 +160,26 @@ export class ScoringRun {
       }
     }
     if (fields.keySpace !== this.keySpace) this.useKeySpace(fields.keySpace);
-    const userId = fields.userId;
-    const accountId = fields.accountId;
+    // The ids are read from `fields` only where needed: a reader may look them up from their keys on demand.
     let row: number;
     let entityId: string | undefined;
-    if (this.level === 'user') row = this.rowOfKey(fields.userKey, userId);
-    else if (accountId !== undefined) {
-      entityId = accountId;
-      row = this.rowOfKey(fields.accountKey, accountId);
+    if (this.level === 'user') {
+      const key = fields.userKey;
+      const cached = key >= 0 && key < this.rowByKey.length ? this.rowByKey[key]! : 0;
+      row = cached > 0 ? cached - 1 : this.rowOfKey(key, fields.userId);
     } else {
-      entityId = this.options.accountOf?.(userId);
-      if (entityId === undefined) {
-        this.stats.unattributed++;
-        return;
+      const accountId = fields.accountId;
+      if (accountId !== undefined) {
+        entityId = accountId;
+        row = this.rowOfKey(fields.accountKey, accountId);
+      } else {
+        entityId = this.options.accountOf?.(fields.userId);
+        if (entityId === undefined) {
+          this.stats.unattributed++;
+          return;
+        }
+        row = this.rows.rowOf(entityId);
       }
-      row = this.rows.rowOf(entityId);
     }
     const nameKey = fields.nameKey;
     let handler = nameKey >= 0 ? this.handlerByKey[nameKey] : undefined;
@@ -179,7 +187,7 @@ export class ScoringRun {
       handler = this.accumulator.handlerOf(fields.name);
       if (nameKey >= 0) this.handlerByKey[nameKey] = handler;
     }
-    this.count(row, entityId, handler, userId, accountId, ts, fields.properties);
+    this.count(row, entityId, handler, fields, ts);
   }
 
   private addOne(event: ScoringEvent): void {
@@ -204,36 +212,33 @@ export class ScoringRun {
     }
     const row = this.rows.rowOf(entityId);
     const handler = this.accumulator.handlerOf(event.name);
-    this.count(row, entityId, handler, event.userId, event.accountId, ts, event.properties);
+    this.count(row, entityId, handler, event, ts);
   }
 
-  /** Count an event in range, not a duplicate, of the entity at `row` (account models: `entityId`, the account). */
-  private count(
-    row: number,
-    entityId: string | undefined,
-    handler: EventHandler,
-    userId: string,
-    accountId: string | undefined,
-    ts: number,
-    properties: Record<string, unknown> | undefined,
-  ): void {
+  /**
+   * Count an event in range, not a duplicate, of the entity at `row` (account models: `entityId`, the account).
+   * `event` is read for its ids and properties (an event, or a reader's fields).
+   */
+  private count(row: number, entityId: string | undefined, handler: EventHandler, event: EventIds, ts: number): void {
     this.stats.counted++;
     const rows = this.rows;
-    if (this.level === 'user') this.trackAccount(row, userId, accountId, ts);
+    if (this.level === 'user') this.trackAccount(row, event, ts);
     else rows.accountIds[row] = entityId;
 
     const day = ts >= this.from ? this.calendar.dayIndex(ts) - this.firstWindowDay : -1;
     const accumulator = this.accumulator;
     const perUser = this.perUser;
-    accumulator.observe(rows.main, row, handler, ts, properties, userId, day, !perUser);
+    const properties = event.properties;
+    accumulator.observe(rows.main, row, handler, ts, properties, event, day, !perUser);
     if (perUser)
-      accumulator.observe(rows.members, rows.memberOf(row, userId), handler, ts, properties, userId, day, true);
+      accumulator.observe(rows.members, rows.memberOf(row, event.userId), handler, ts, properties, event, day, true);
     const breakdown = this.model.breakdown;
     if (breakdown) {
+      const userId = event.userId;
       const trait = this.options.traitsOf?.('user', userId)?.[breakdown.trait];
       const group = rows.groupOf(row, trait === undefined || trait === null ? '(none)' : String(trait));
       group.users.add(userId);
-      accumulator.observe(rows.groupRows, group.row, handler, ts, properties, userId, day, true);
+      accumulator.observe(rows.groupRows, group.row, handler, ts, properties, event, day, true);
     }
   }
 
@@ -264,16 +269,20 @@ export class ScoringRun {
    * A user's account: the one named by the user's latest event that names one (ties: the greater id, so the
    * order of events never matters); the account the user was grouped with (accountOf) only when none does.
    */
-  private trackAccount(row: number, userId: string, own: string | undefined, ts: number): void {
+  private trackAccount(row: number, event: EventIds, ts: number): void {
     const { main, accountIds } = this.rows;
+    const data = main.dataOf(row);
+    const at = main.baseOf(row) + ACCOUNT_AT_SLOT;
+    // An event before the one that named the account changes nothing (and the account was named, so the user has
+    // one): its ids are not even read.
+    if (ts < data[at]!) return;
+    const own = event.accountId;
     if (own !== undefined) {
-      const data = main.dataOf(row);
-      const at = main.baseOf(row) + ACCOUNT_AT_SLOT;
-      if (ts > data[at]! || (ts === data[at]! && own > accountIds[row]!)) {
+      if (ts > data[at]! || own > accountIds[row]!) {
         accountIds[row] = own;
         data[at] = ts;
       }
-    } else if (accountIds[row] === undefined) accountIds[row] = this.options.accountOf?.(userId);
+    } else if (accountIds[row] === undefined) accountIds[row] = this.options.accountOf?.(event.userId);
   }
 
   /** Identities (eventIdentity) of the events in range this run has taken, first seen first; none without dedupe. */

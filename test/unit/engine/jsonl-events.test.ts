@@ -294,3 +294,32 @@ describe('readJsonlEvents with only some property keys', () => {
     for (const e of events) expect(Object.isFrozen(e.properties)).toBe(false);
   });
 });
+
+describe('EventLineScanner past its intern limit', () => {
+  it('reads ids it no longer interns as they come, with the same checks', async () => {
+    const { EventLineScanner } = await import('../../../shared/files/event-bytes.js');
+    const scanner = new EventLineScanner(undefined, { internLimit: 2 });
+    const read = (userId: string, accountId?: string) => {
+      const bytes = Buffer.from(login(userId, accountId === undefined ? {} : { accountId }));
+      return scanner.scanFields(bytes, 0, bytes.length)
+        ? { userId: scanner.userId, accountId: scanner.accountId, userKey: scanner.userKey }
+        : null;
+    };
+
+    const seen = ['a', 'b', 'c', 'ü', 'a', 'c'].map((u, i) => read(u, i % 2 === 0 ? `acct-${u}` : undefined));
+
+    expect(seen.map((s) => [s?.userId, s?.accountId])).toEqual([
+      ['a', 'acct-a'],
+      ['b', undefined],
+      ['c', 'acct-c'],
+      ['ü', undefined],
+      ['a', 'acct-a'],
+      ['c', undefined],
+    ]);
+    // a and acct-a took the two keys; every later id has none.
+    expect(seen.map((s) => s?.userKey)).toEqual([0, -1, -1, -1, 0, -1]);
+    expect(read('d ')).toBeNull();
+    expect(read('e', ' f')).toBeNull();
+    expect(read('a', 'acct-a ')).toBeNull();
+  });
+});
