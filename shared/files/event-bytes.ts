@@ -50,12 +50,22 @@ let lineScanner: EventLineScanner | undefined;
 export class EventLineScanner implements EventFields {
   name = '';
   nameKey = -1;
-  userKey = -1;
-  accountKey = -1;
-  /** The user id when it has no key (not interned), else null: `userId` looks it up by key only when asked. */
+  /**
+   * The ids' keys, found in the interner only when asked (UNRESOLVED until then): a user-level run needs the user's
+   * key on every event but the account's only on a user's newest event, and each lookup is a cache miss or two in
+   * a table of a hundred thousand ids. An ASCII id is checked on its bytes as it is read; only its key waits.
+   */
+  private userKeyNow = -1;
+  private accountKeyNow = -1;
+  /** The user id as text when it is not ASCII (no key), else null (`userId` looks it up by key). */
   private userText: string | null = null;
-  /** The account id when it has no key, undefined when the line has none, null when it has a key. */
+  /** The account id as text when it is not ASCII, undefined when the line has none, null when it is ASCII. */
   private accountText: string | null | undefined = undefined;
+  /** The ASCII account id's bytes [accountStart, accountEnd) of `bytes` and FNV-1a hashes of both ids. */
+  private accountStart = 0;
+  private accountEnd = 0;
+  private userHash = 0;
+  private accountHash = 0;
   timestamp = 0;
   properties: Record<string, unknown> | undefined = undefined;
   readonly keySpace: object = this;
@@ -133,12 +143,29 @@ export class EventLineScanner implements EventFields {
    * events never need the string (fetching it is one more cache miss per id, in a table of a hundred thousand).
    */
   get userId(): string {
-    return this.userText ?? this.ids.stringOf(this.userKey);
+    const text = this.userText;
+    if (text !== null) return text;
+    const key = this.userKey;
+    return key >= 0 ? this.ids.stringOf(key) : latin1(this.bytes, this.userStart, this.userEnd);
   }
 
   get accountId(): string | undefined {
     const text = this.accountText;
-    return text === null ? this.ids.stringOf(this.accountKey) : text;
+    if (text !== null) return text;
+    const key = this.accountKey;
+    return key >= 0 ? this.ids.stringOf(key) : latin1(this.bytes, this.accountStart, this.accountEnd);
+  }
+
+  get userKey(): number {
+    if (this.userKeyNow === UNRESOLVED)
+      this.userKeyNow = this.ids.lookupAscii(this.bytes, this.userStart, this.userEnd, this.userHash);
+    return this.userKeyNow;
+  }
+
+  get accountKey(): number {
+    if (this.accountKeyNow === UNRESOLVED)
+      this.accountKeyNow = this.ids.lookupAscii(this.bytes, this.accountStart, this.accountEnd, this.accountHash);
+    return this.accountKeyNow;
   }
 
   /**
@@ -156,7 +183,8 @@ export class EventLineScanner implements EventFields {
     this.userEnd = -1;
     this.idEnd = -1;
     this.eventId = undefined;
-    this.accountKey = -1;
+    this.userKeyNow = -1;
+    this.accountKeyNow = -1;
     i = skipSpaceBytes(b, i, n);
     if (i >= n || b[i] !== OPEN_BRACE) return false;
     i = skipSpaceBytes(b, i + 1, n);
@@ -184,21 +212,35 @@ export class EventLineScanner implements EventFields {
           name = this.names.read(b, i + 1, n);
           this.nameKey = this.names.key;
         } else if (field === USER_ID) {
-          const key = this.ids.lookup(b, i + 1, n);
-          if (key === INVALID_STRING) return false;
-          this.userKey = key;
-          userText = key < 0 ? this.ids.text(b, i + 1) : null;
-          if (!this.ids.passesAt(userText, isPlainId)) return false;
-          if (this.ids.ascii) {
+          const end = idStringEnd(b, i + 1, n);
+          if (end < 0) return false;
+          stringEnd = end;
+          if (idHigh < 0x80) {
+            if (!isPlainAsciiId(b, i + 1, end)) return false;
             this.userStart = i + 1;
-            this.userEnd = stringEnd;
+            this.userEnd = end;
+            this.userHash = idHash;
+            this.userKeyNow = UNRESOLVED;
+            userText = null;
+          } else {
+            userText = utf8(b, i + 1, end);
+            if (!isPlainId(userText)) return false;
           }
         } else if (field === ACCOUNT_ID) {
-          const key = this.ids.lookup(b, i + 1, n);
-          if (key === INVALID_STRING) return false;
-          this.accountKey = key;
-          accountText = key < 0 ? this.ids.text(b, i + 1) : null;
-          if (!this.ids.passesAt(accountText, isPlainId)) return false;
+          const end = idStringEnd(b, i + 1, n);
+          if (end < 0) return false;
+          stringEnd = end;
+          if (idHigh < 0x80) {
+            if (!isPlainAsciiId(b, i + 1, end)) return false;
+            this.accountStart = i + 1;
+            this.accountEnd = end;
+            this.accountHash = idHash;
+            this.accountKeyNow = UNRESOLVED;
+            accountText = null;
+          } else {
+            accountText = utf8(b, i + 1, end);
+            if (!isPlainId(accountText)) return false;
+          }
         } else if (field === EVENT_ID) {
           hasId = true;
           if (!this.readEventId(b, i + 1, n)) return false;
@@ -275,8 +317,7 @@ export class EventLineScanner implements EventFields {
       this.eventId = id;
       return true;
     }
-    // ASCII: what isPlainId checks, on the bytes (control characters and DEL were refused above).
-    if (k === i || k - i > MAX_ID_BYTES || b[i] === 32 || b[k - 1] === 32) return false;
+    if (!isPlainAsciiId(b, i, k)) return false;
     this.idStart = i;
     this.idEnd = k;
     return true;
@@ -390,6 +431,39 @@ export class EventLineScanner implements EventFields {
 }
 
 const INVALID = Symbol('invalid');
+
+/** A key not looked up yet (EventLineScanner.userKey). */
+const UNRESOLVED = -3;
+
+/** Set by idStringEnd: the OR of the string's bytes (≥ 0x80: not ASCII) and its FNV-1a hash (Interner's). */
+let idHigh = 0;
+let idHash = 0;
+
+/**
+ * The end (closing quote) of the id string starting at `i` (after its quote), −1 if it has an escape, a control
+ * character or DEL, or no end (the validating path reads those). Sets idHigh and idHash.
+ */
+function idStringEnd(b: Uint8Array, i: number, n: number): number {
+  let h = 0x811c9dc5 | 0;
+  let high = 0;
+  for (let k = i; k < n; k++) {
+    const c = b[k]!;
+    if (c === QUOTE) {
+      idHigh = high;
+      idHash = h;
+      return k;
+    }
+    if (c === 92 || c < 32 || c === 127) return -1;
+    high |= c;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return -1;
+}
+
+/** What isPlainId checks, on ASCII bytes [i, k) without control characters or DEL (the callers refused those). */
+function isPlainAsciiId(b: Uint8Array, i: number, k: number): boolean {
+  return k > i && k - i <= MAX_ID_BYTES && b[i] !== 32 && b[k - 1] !== 32;
+}
 
 /**
  * The properties of a line whose object holds none of the kept keys (scanFields): one shared, frozen empty object, as
@@ -510,6 +584,13 @@ class Interner {
     stringEnd = k;
     this.ascii = high < 0x80;
     if (!this.ascii) return -1;
+    return this.lookupAscii(b, i, k, h);
+  }
+
+  /** The key of ASCII bytes [i, k) of `b`, whose FNV-1a hash is `h`, interned now if new; −1 past the limit. */
+  lookupAscii(b: Uint8Array, i: number, k: number, h: number): number {
+    this.key = -1;
+    this.slot = -1;
     const length = k - i;
     // The first 8 bytes, zero-padded (a kept string has no NUL, so for strings of up to 8 bytes these say all).
     let w0 = 0;
