@@ -2,7 +2,8 @@ import { propertyKeysOf } from '../domain/engine/compile.js';
 import type { EventIdSetExport } from '../domain/engine/event-id-set.js';
 import type { ScoringRunState } from '../domain/engine/scoring-run.js';
 import { type JsonlReadIssue, readJsonlEvents } from '../files/jsonl-events.js';
-import { nextReply, splitAtLines, startWorkerAt } from '../files/score-jsonl.js';
+import { splitAtLines } from '../files/score-jsonl.js';
+import { runInPool } from '../files/worker-pool.js';
 import { BacktestReplay, type ReplayPlan } from './replay.js';
 
 /** What a replay worker needs: plain data only. */
@@ -14,28 +15,44 @@ export interface ReplayJob {
   pageSize?: number | undefined;
 }
 
-export type ReplayReply =
-  | {
-      type: 'scored';
-      lines: number;
-      issues: JsonlReadIssue[];
-      /** Outcome entities the part has events of. */
-      seen: string[];
-      firstAt: number;
-      lastAt: number;
-      /** Account level: users with an event without accountId before the part named their account. */
-      unresolved: string[];
-      /** Account level: users some event of the part named an account for. */
-      named: string[];
-      /** Per run (plan.asOfs order): the event ids the part counted (ScoringRun.takeEventIds), null without dedupe. */
-      eventIds: (EventIdSetExport | null)[];
-      /** Per run: its state, ready to merge unless an earlier part counted some of the part's event ids. */
-      states: ScoringRunState[];
-    }
-  | { type: 'state'; states: ScoringRunState[] };
+/** A task of the replay pool: replay the job's range; with `skips` (per run, ids earlier parts counted), again without them. */
+export interface ReplayTask {
+  job: ReplayJob;
+  skips?: string[][] | undefined;
+}
 
-/** The parent's request after `scored`, only when an earlier part counted some of the part's ids: per run, those ids. */
-export type ReplayRequest = { skips: string[][] };
+/** A range replayed by a worker (with `skips`: only `threadId` and `states` are filled). */
+export interface ReplayedPart {
+  /** The worker thread that replayed it. */
+  threadId: number;
+  lines: number;
+  issues: JsonlReadIssue[];
+  /** Outcome entities the part has events of. */
+  seen: string[];
+  firstAt: number;
+  lastAt: number;
+  /** Account level: users with an event without accountId before the part named their account. */
+  unresolved: string[];
+  /** Account level: users some event of the part named an account for. */
+  named: string[];
+  /** Per run (plan.asOfs order): the event ids the part counted (ScoringRun.takeEventIds), null without dedupe. */
+  eventIds: (EventIdSetExport | null)[];
+  /** Per run: its state, ready to merge unless an earlier part counted some of the part's event ids. */
+  states: ScoringRunState[];
+}
+
+/**
+ * The replay workers' module: built next to this file, or its TypeScript source (see runInPool). A function: this
+ * module is bundled into the workers too, where import.meta.url is not set.
+ */
+export function replayWorkerEntry(): URL {
+  return new URL(`./replay-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+}
+
+/** Replay one range on a worker of the process's replay pool. */
+export function replayPart(task: ReplayTask, signal?: AbortSignal): Promise<ReplayedPart> {
+  return runInPool<ReplayedPart>(replayWorkerEntry(), task, undefined, signal);
+}
 
 /**
  * Replay a JSONL file for a backtest on `threads` threads, exactly as one BacktestReplay over the whole file would
@@ -59,30 +76,19 @@ export async function replayFileInParallel(
   options: { pageSize?: number | undefined } = {},
 ): Promise<{ replay: BacktestReplay; lines: number; threads: number }> {
   const bounds = splitAtLines(file, threads);
-  const ts = import.meta.url.endsWith('.ts');
-  const entry = new URL(`./replay-worker.${ts ? 'ts' : 'js'}`, import.meta.url);
-  // Workers first (each takes 0.1–0.4 s to start); this thread replays range 0 meanwhile.
-  const started = bounds.slice(1, -1).map((start, i) =>
-    startWorkerAt(entry, {
-      file,
-      start,
-      end: bounds[i + 2]!,
-      plan,
-      pageSize: options.pageSize,
-    } satisfies ReplayJob),
-  );
-  // Listening from the start: a reply with no listener yet would be lost.
-  const firstReplies = started.map((worker) => worker.then((w) => nextReply<ReplayReply>(w)));
-  for (const reply of firstReplies) reply.catch(() => undefined);
+  const jobs = bounds
+    .slice(1, -1)
+    .map((start, i): ReplayJob => ({ file, start, end: bounds[i + 2]!, plan, pageSize: options.pageSize }));
+  // A failed call stops its other parts (their workers end; the pool starts new ones when next needed).
+  const stop = new AbortController();
+  // Ranges 1… go to the pool's workers first; this thread replays range 0 meanwhile.
+  const started = jobs.map((job) => replayPart({ job }, stop.signal));
+  for (const part of started) part.catch(() => undefined);
   try {
     // Range 0's issues come first in the file: they go out as they come, with their own line numbers.
     const replay = new BacktestReplay(plan, true);
     let lines = await replayRange(replay, { file, start: 0, end: bounds[1]!, pageSize: options.pageSize }, onIssue);
-    const workers = await Promise.all(started);
-    const parts = (await Promise.all(firstReplies)).map((reply) => {
-      if (reply.type !== 'scored') throw new Error('replay worker: unexpected reply');
-      return reply;
-    });
+    const parts = await Promise.all(started);
     if (plan.model.level === 'account' && !partsAttributeExactly([...replay.accountOfUser.keys()], parts)) {
       // The parts cannot be merged exactly: this thread goes on from where range 0 ended, as one replay would.
       const offset = lines;
@@ -98,8 +104,8 @@ export async function replayFileInParallel(
       for (const id of part.seen) replay.seen.add(id);
       replay.firstAt = Math.min(replay.firstAt, part.firstAt);
       replay.lastAt = Math.max(replay.lastAt, part.lastAt);
-      // Ids an earlier part counted (the runs here hold them all): in this part they are duplicates, so it replays
-      // again without them. The last part's ids are needed by no later part.
+      // Ids an earlier part counted (the runs here hold them all): in this part they are duplicates, so it is
+      // replayed again without them (a task of its own). The last part's ids are needed by no later part.
       const skips = replay.runs.map((run, r) => {
         const ids = part.eventIds[r] ?? null;
         if (ids === null) return [];
@@ -109,13 +115,8 @@ export async function replayFileInParallel(
       });
       if (skips.every((ids) => ids.length === 0)) states.push(part.states);
       else {
-        const worker = workers[i]!;
-        const again = nextReply<ReplayReply>(worker).then((second) => {
-          if (second.type !== 'state') throw new Error('replay worker: unexpected reply');
-          return second.states;
-        });
+        const again = replayPart({ job: jobs[i]!, skips }, stop.signal).then((replayed) => replayed.states);
         again.catch(() => undefined);
-        worker.postMessage({ skips } satisfies ReplayRequest);
         states.push(again);
       }
     });
@@ -125,8 +126,9 @@ export async function replayFileInParallel(
       });
     }
     return { replay, lines, threads };
-  } finally {
-    await Promise.all(started.map((w) => w.then((worker) => worker.terminate()).catch(() => undefined)));
+  } catch (error) {
+    stop.abort();
+    throw error;
   }
 }
 

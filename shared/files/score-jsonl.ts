@@ -1,20 +1,5 @@
-import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  renameSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { createRequire } from 'node:module';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { threadId, Worker } from 'node:worker_threads';
 import { propertyKeysOf } from '../domain/engine/compile.js';
 import type { EventIdSetExport } from '../domain/engine/event-id-set.js';
 import { ScoringRun, type ScoringRunOptions, type ScoringRunState } from '../domain/engine/scoring-run.js';
@@ -22,6 +7,7 @@ import { eventIdentity } from '../domain/event.js';
 import type { Model, Traits } from '../domain/model/schema.js';
 import type { EntityLevel } from '../ports/event-store.js';
 import { type JsonlReadIssue, readJsonlFields } from './jsonl-events.js';
+import { runInPool } from './worker-pool.js';
 
 export interface ScoreJsonlOptions {
   /** T, epoch ms (see ScoringRunOptions). */
@@ -54,12 +40,25 @@ export interface RangeJob {
 }
 
 /**
- * A worker's replies: its part scored (the state with it, ready to merge unless an earlier part took some of its
- * event ids), then, only when asked with ids to skip, the state of the part scored again without them.
+ * A task of the scoring pool (docs/calibrate.md#threads): score the job's range, skipping events whose id is in
+ * `skip` (ids an earlier part took; given only when scoring a part again).
  */
-export type WorkerReply =
-  | { type: 'scored'; lines: number; issues: JsonlReadIssue[]; seen: EventIdSetExport | null; state: ScoringRunState }
-  | { type: 'state'; state: ScoringRunState };
+export interface ScorePartTask {
+  job: RangeJob;
+  skip?: string[] | undefined;
+}
+
+/** A part scored by a worker: its state, ready to merge unless an earlier part took some of its event ids. */
+export interface ScoredPart {
+  /** The worker thread that scored it. */
+  threadId: number;
+  lines: number;
+  /** Invalid lines, numbered within the part (none reported when scoring a part again). */
+  issues: JsonlReadIssue[];
+  /** The event ids the part took (null without dedupe, or when scoring a part again). */
+  seen: EventIdSetExport | null;
+  state: ScoringRunState;
+}
 
 /**
  * Score a JSONL file of native events with `model`: the run, fed every event of the file, ready for `finish()` or
@@ -192,163 +191,17 @@ export function splitAtLines(file: string, parts: number): number[] {
   return bounds;
 }
 
-/** A worker bundled into one CommonJS script, and the file on disk holding it (null when the cache is not writable). */
-interface Bundle {
-  script: string;
-  file: string | null;
-}
-
-/** Each worker bundled (when running from the TypeScript source), built or read from the cache once a process. */
-const bundled = new Map<string, Promise<Bundle | null>>();
-
-function bundledWorker(entry: URL): Promise<Bundle | null> {
-  const cached = bundled.get(entry.href);
-  if (cached) return cached;
-  const bundle = cachedBundleFile(fileURLToPath(entry)).catch(() => null);
-  bundled.set(entry.href, bundle);
-  return bundle;
-}
-
 /**
- * Where bundled workers are kept between processes (a cache: deleting it costs one bundling). A function: this
+ * The scoring workers' module: built next to this file, or its TypeScript source (see runInPool). A function: this
  * module is bundled into the workers too, where import.meta.url is not set.
  */
-function bundleCache(): string {
-  return fileURLToPath(new URL('../../node_modules/.cache/pulse-workers/', import.meta.url));
+export function scoreWorkerEntry(): URL {
+  return new URL(`./score-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
 }
 
-/**
- * The worker at `entry` bundled by esbuild, from the cache on disk when every file that went into it is still
- * byte for byte the same (bundling takes 0.2–1 s; checking about 1 MB of sources takes a few ms), else bundled
- * now and cached. A cache that cannot be read or written is skipped.
- */
-export async function cachedBundle(entry: string): Promise<string | null> {
-  return (await cachedBundleFile(entry))?.script ?? null;
-}
-
-async function cachedBundleFile(entry: string): Promise<Bundle | null> {
-  const { build, version } = await import('esbuild');
-  const name = createHash('sha256').update(entry).digest('hex').slice(0, 16);
-  const cache = bundleCache();
-  const scriptFile = join(cache, `${name}.js`);
-  const inputsFile = join(cache, `${name}.json`);
-  const keyOf = (inputs: string[]) => {
-    const hash = createHash('sha256').update(`${version}\n${entry}\n`);
-    for (const input of inputs) hash.update(`${input}\n`).update(readFileSync(input));
-    return hash.digest('hex');
-  };
-  try {
-    const cached = JSON.parse(readFileSync(inputsFile, 'utf8')) as { key: string; inputs: string[] };
-    if (keyOf(cached.inputs) === cached.key) return { script: readFileSync(scriptFile, 'utf8'), file: scriptFile };
-  } catch {
-    // No cache yet, or an input is gone: bundle.
-  }
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  const script = result.outputFiles[0]?.text ?? null;
-  if (script === null) return null;
-  try {
-    const inputs = Object.keys(result.metafile.inputs).map((input) => resolvePath(input));
-    mkdirSync(cache, { recursive: true });
-    writeAside(scriptFile, script);
-    writeAside(inputsFile, JSON.stringify({ key: keyOf(inputs), inputs }));
-    return { script, file: scriptFile };
-  } catch {
-    // A read-only install: bundle again next time.
-    return { script, file: null };
-  }
-}
-
-/** Written aside and renamed: another process reading the file meanwhile sees the old content or the new. */
-function writeAside(file: string, data: string | Buffer): void {
-  const aside = `${file}.${process.pid}.${threadId}.tmp`;
-  writeFileSync(aside, data);
-  renameSync(aside, file);
-}
-
-/**
- * A worker's entry for a bundle on disk: it compiles the bundle with V8's code cache (`<bundle>.v8cache`, written
- * by the first worker that runs without a usable one). Parsing and compiling the 1 MB bundle (zod, luxon and our
- * code) is most of a worker's start; with the cache it starts about twice as fast. V8 rejects a cache made for other
- * source text or another V8, and the worker then writes a fresh one.
- */
-function codeCachedEntry(file: string): string {
-  return `
-const { readFileSync, writeFileSync, renameSync } = require('node:fs');
-const { Script } = require('node:vm');
-const { threadId } = require('node:worker_threads');
-const file = ${JSON.stringify(file)};
-const cacheFile = file + '.v8cache';
-let cachedData;
-try { cachedData = readFileSync(cacheFile); } catch {}
-const script = new Script('(function (exports, require, module, __filename, __dirname) {' + readFileSync(file, 'utf8') + '\\n})', { filename: file, cachedData });
-script.runInThisContext()(exports, require, module, file, require('node:path').dirname(file));
-if (cachedData === undefined || script.cachedDataRejected) {
-  try { const aside = cacheFile + '.' + process.pid + '.' + threadId + '.tmp'; writeFileSync(aside, script.createCachedData()); renameSync(aside, cacheFile); } catch {}
-}
-`;
-}
-
-/**
- * Start a worker on a built .js file, or from the TypeScript source: bundled with esbuild into one script (once,
- * then cached on disk, see cachedBundle, and compiled through V8's code cache, see codeCachedEntry; each worker then
- * starts in about 0.1–0.2 s), or else through tsx. A worker does not inherit its parent's loader hooks (and
- * `--import tsx` in execArgv does not reach a worker's entry module on Node 20), so that path registers tsx's ESM
- * hooks in a small bootstrap and imports the module; it starts in about 0.5 s.
- */
-function startWorker(job: RangeJob): Promise<Worker> {
-  const isTs = import.meta.url.endsWith('.ts');
-  return startWorkerAt(new URL(`./score-worker.${isTs ? 'ts' : 'js'}`, import.meta.url), job);
-}
-
-/** Start the worker module at `url` (a .ts source or a built .js file) with `workerData` (see startWorker). */
-export async function startWorkerAt(url: URL, workerData: unknown): Promise<Worker> {
-  const isTs = url.pathname.endsWith('.ts');
-  const job = workerData;
-  if (!isTs) return new Worker(url, { workerData: job });
-  const bundle = await bundledWorker(url);
-  if (bundle?.file) return new Worker(codeCachedEntry(bundle.file), { eval: true, workerData: job });
-  if (bundle) return new Worker(bundle.script, { eval: true, workerData: job });
-  // The ESM build of tsx's API (require resolves the CommonJS one next to it).
-  const api = pathToFileURL(
-    createRequire(import.meta.url)
-      .resolve('tsx/esm/api')
-      .replace(/\.cjs$/, '.mjs'),
-  ).href;
-  const bootstrap = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: job });
-}
-
-/** The next reply of a worker (or its failure). */
-export function nextReply<Reply = WorkerReply>(worker: Worker): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (reply: Reply) => {
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-      resolve(reply);
-    };
-    const onError = (error: Error) => {
-      worker.off('message', onMessage);
-      worker.off('exit', onExit);
-      reject(error);
-    };
-    const onExit = (code: number) => {
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      reject(new Error(`scoring worker exited with code ${code} before replying`));
-    };
-    worker.once('message', onMessage);
-    worker.once('error', onError);
-    worker.once('exit', onExit);
-  });
+/** Score one part on a worker of the process's scoring pool. */
+export function scorePart(task: ScorePartTask, signal?: AbortSignal): Promise<ScoredPart> {
+  return runInPool<ScoredPart>(scoreWorkerEntry(), task, undefined, signal);
 }
 
 async function scoreInParallel(
@@ -359,39 +212,33 @@ async function scoreInParallel(
 ): Promise<ScoringRun> {
   const { onIssue, threads: _threads, ...data } = options;
   const bounds = splitAtLines(file, threads);
-  // Parts 1… go to workers, started first (a worker takes 0.1–0.4 s to start); this thread scores part 0 meanwhile.
-  const started = bounds
+  const jobs = bounds
     .slice(1, -1)
-    .map((start, i) => startWorker({ file, model, start, end: bounds[i + 2]!, options: data }));
-  // Listening from the start: a worker's message with no listener yet would be lost. Awaited in order below; a
-  // failure of a later worker meanwhile is not unhandled.
-  const firstReplies = started.map((worker) => worker.then(nextReply));
-  for (const reply of firstReplies) reply.catch(() => undefined);
+    .map((start, i): RangeJob => ({ file, model, start, end: bounds[i + 2]!, options: data }));
+  // A failed call stops its other parts (their workers end; the pool starts new ones when next needed).
+  const stop = new AbortController();
+  // Parts 1… go to the pool's workers first; this thread scores part 0 meanwhile. Awaited in order below; a failure
+  // of a later part meanwhile is not unhandled.
+  const parts = jobs.map((job) => scorePart({ job }, stop.signal));
+  for (const part of parts) part.catch(() => undefined);
   try {
     // Part 0's issues come first in the file: they go out as they come, with their own line numbers.
     const own = await scoreRange({ file, model, start: 0, end: bounds[1]!, options: data }, onIssue);
     const run = own.run;
-    const workers = await Promise.all(started);
     let lineOffset = own.lines;
     const states: (ScoringRunState | Promise<ScoringRunState>)[] = [];
-    for (let i = 0; i < workers.length; i++) {
-      const reply = await firstReplies[i]!;
-      if (reply.type !== 'scored') throw new Error('scoring worker: unexpected reply');
-      for (const issue of reply.issues) onIssue?.({ ...issue, line: issue.line + lineOffset });
-      lineOffset += reply.lines;
-      // Ids an earlier part took (this run holds them all): here they are duplicates, so the part scores again
-      // without them. The last part's ids are needed by no later part.
-      const skip = reply.seen === null ? [] : run.heldEventIds(reply.seen);
-      if (reply.seen !== null && i + 1 < workers.length) run.addEventIds(reply.seen);
-      if (skip.length === 0) states.push(reply.state);
+    for (let i = 0; i < parts.length; i++) {
+      const part = await parts[i]!;
+      for (const issue of part.issues) onIssue?.({ ...issue, line: issue.line + lineOffset });
+      lineOffset += part.lines;
+      // Ids an earlier part took (this run holds them all): here they are duplicates, so the part is scored again
+      // without them (a task of its own: it reads the range again). The last part's ids are needed by no later part.
+      const skip = part.seen === null ? [] : run.heldEventIds(part.seen);
+      if (part.seen !== null && i + 1 < parts.length) run.addEventIds(part.seen);
+      if (skip.length === 0) states.push(part.state);
       else {
-        const worker = workers[i]!;
-        const again = nextReply(worker).then((second) => {
-          if (second.type !== 'state') throw new Error('scoring worker: unexpected reply');
-          return second.state;
-        });
+        const again = scorePart({ job: jobs[i]!, skip }, stop.signal).then((rescored) => rescored.state);
         again.catch(() => undefined);
-        worker.postMessage({ skip });
         states.push(again);
       }
     }
@@ -400,7 +247,8 @@ async function scoreInParallel(
       run.importState(await pending);
     }
     return run;
-  } finally {
-    await Promise.all(started.map((w) => w.then((worker) => worker.terminate()).catch(() => undefined)));
+  } catch (error) {
+    stop.abort();
+    throw error;
   }
 }

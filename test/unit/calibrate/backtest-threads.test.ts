@@ -5,7 +5,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BacktestResult, backtest } from '../../../shared/calibrate/backtest.js';
 import { type Outcome, parseOutcomes } from '../../../shared/calibrate/outcomes.js';
+import { replayWorkerEntry } from '../../../shared/calibrate/parallel-replay.js';
 import type { Model } from '../../../shared/domain/model/schema.js';
+import { closePools, poolThreadIds } from '../../../shared/files/worker-pool.js';
 import { model } from '../../support/engine.js';
 
 // A backtest replayed by worker threads over byte ranges of the file must equal the one-thread replay exactly:
@@ -34,7 +36,8 @@ let fileNo = 0;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'pulse-backtest-threads-'));
 });
-afterAll(() => {
+afterAll(async () => {
+  await closePools();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -122,6 +125,39 @@ describe('backtest on worker threads', () => {
       ),
       { numRuns: 8 },
     );
+  });
+
+  it('replays of one process on 2 threads share a worker kept warm between them, exactly as one thread', async () => {
+    // Arrange: a pool with no worker yet.
+    await closePools();
+    const at = (day: number, minute: number) => new Date(START + day * DAY + minute * 60_000).toISOString();
+    const file = writeLines(
+      Array.from({ length: 200 }, (_, i) =>
+        JSON.stringify({
+          eventId: `e${i % 150}`,
+          name: i % 3 === 0 ? 'session' : 'login',
+          userId: `u${i % 6}`,
+          timestamp: at(i % 20, i),
+          properties: { minutes: i % 17 },
+        }),
+      ),
+    );
+    const outcomes = outcomesFor('user', [6, 12]);
+    const one = await replayed(userModel, file, outcomes, 1);
+
+    // Act
+    const first = await replayed(userModel, file, outcomes, 2);
+    const workersAfterFirst = poolThreadIds(replayWorkerEntry());
+    const second = await replayed(userModel, file, outcomes, 2);
+    const workersAfterSecond = poolThreadIds(replayWorkerEntry());
+
+    // Assert
+    expect(one.outcome).not.toHaveProperty('error');
+    expect([first.threads, second.threads]).toEqual([2, 2]);
+    expect(first.outcome).toEqual(one.outcome);
+    expect(second.outcome).toEqual(one.outcome);
+    expect(workersAfterFirst).toHaveLength(1);
+    expect(workersAfterSecond).toEqual(workersAfterFirst);
   });
 
   it('dedupes across parts: the first occurrence in file order counts, later repeats do not', async () => {

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ScoringRun, type ScoringRunOptions } from '../../../shared/domain/engine/index.js';
@@ -8,7 +10,14 @@ import type { ScoringEvent } from '../../../shared/domain/event.js';
 import type { Model, Traits } from '../../../shared/domain/model/schema.js';
 import { seededRandom } from '../../../shared/domain/random.js';
 import { type JsonlReadIssue, parseEventLine } from '../../../shared/files/jsonl-events.js';
-import { type ScoreJsonlOptions, scoreJsonlFile, splitAtLines } from '../../../shared/files/score-jsonl.js';
+import {
+  type ScoreJsonlOptions,
+  scoreJsonlFile,
+  scorePart,
+  scoreWorkerEntry,
+  splitAtLines,
+} from '../../../shared/files/score-jsonl.js';
+import { closePools, poolThreadIds, WorkerTaskError } from '../../../shared/files/worker-pool.js';
 import { activeDaysTiers, model, sessionMinutes } from '../../support/engine.js';
 
 const T = Date.parse('2026-11-25T00:00:00Z');
@@ -130,7 +139,10 @@ function randomLines(seed: number, count: number): string[] {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'pulse-parallel-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  await closePools();
+  rmSync(dir, { recursive: true, force: true });
+});
 let files = 0;
 
 function writeLines(lines: string[]): string {
@@ -277,6 +289,114 @@ describe('scoreJsonlFile: dedupe meets the same ids however they are written and
       ).toBe(0);
     }
   });
+});
+
+describe('scoreJsonlFile: workers kept in a pool between calls', () => {
+  it('two calls on 2 threads score on the same worker, exactly as one thread (dedupe across parts too)', async () => {
+    // Arrange: a pool with no worker yet; ids repeated across the file, so that parts are scored again.
+    await closePools();
+    const file = writeLines(randomLines(7, 3000));
+    const options = { asOf: T, dedupe: true, accounts: ACCOUNTS };
+    const one = await scoreJsonlFile(file, USER_FULL, { ...options, threads: 1 });
+
+    // Act
+    const first = await scoreJsonlFile(file, USER_FULL, { ...options, threads: 2 });
+    const workersAfterFirst = poolThreadIds(scoreWorkerEntry());
+    const second = await scoreJsonlFile(file, USER_FULL, { ...options, threads: 2 });
+    const workersAfterSecond = poolThreadIds(scoreWorkerEntry());
+
+    // Assert
+    expect(workersAfterFirst).toHaveLength(1);
+    expect(workersAfterSecond).toEqual(workersAfterFirst);
+    expect(one.stats.duplicates).toBeGreaterThan(100);
+    const expected = one.finish();
+    expect(first.finish()).toEqual(expected);
+    expect(second.finish()).toEqual(expected);
+    expect(first.stats).toEqual(one.stats);
+    expect(second.stats).toEqual(one.stats);
+  });
+
+  it('a part its worker cannot score fails with an error naming the worker and the file; the next call works', async () => {
+    // Arrange
+    const missing = join(dir, 'missing.jsonl');
+    const file = writeLines(randomLines(8, 1500));
+    const one = await scoreJsonlFile(file, USER_FULL, { asOf: T, threads: 1 });
+
+    // Act
+    const failed = await scorePart({
+      job: { file: missing, model: USER_FULL, start: 0, end: 100, options: { asOf: T } },
+    }).catch((error: unknown) => error);
+    const after = await scoreJsonlFile(file, USER_FULL, { asOf: T, threads: 2 });
+
+    // Assert
+    expect(failed).toBeInstanceOf(WorkerTaskError);
+    expect((failed as Error).message).toMatch(/^worker score-worker\.(ts|js) failed: /);
+    expect((failed as Error).message).toContain(missing);
+    expect(after.finish()).toEqual(one.finish());
+  });
+
+  it('a call that fails on this thread stops its workers; the next call works', async () => {
+    // Arrange: an invalid line in part 0, whose reporter throws.
+    const lines = randomLines(9, 3000);
+    lines[2] = '{"name": "login", "userId": }';
+    const file = writeLines(lines);
+    const one = await scoreJsonlFile(file, USER_FULL, { asOf: T, threads: 1 });
+
+    // Act
+    const failed = scoreJsonlFile(file, USER_FULL, {
+      asOf: T,
+      threads: 3,
+      onIssue: () => {
+        throw new Error('reporter failed');
+      },
+    });
+    await expect(failed).rejects.toThrow('reporter failed');
+    const after = await scoreJsonlFile(file, USER_FULL, { asOf: T, threads: 3 });
+
+    // Assert
+    expect(after.finish()).toEqual(one.finish());
+    expect(after.stats).toEqual(one.stats);
+  });
+
+  it('a process that scores on 2 threads exits by itself when done (idle workers do not hold it)', async () => {
+    // Arrange
+    const file = writeLines(randomLines(10, 1500));
+    const expected = (await scoreJsonlFile(file, USER_FULL, { asOf: T, threads: 1 })).finish().length;
+    const url = (path: string) => new URL(path, import.meta.url).href;
+    const script = join(dir, 'score-child.mts');
+    writeFileSync(
+      script,
+      `import { scoreJsonlFile, scoreWorkerEntry } from ${JSON.stringify(url('../../../shared/files/score-jsonl.ts'))};
+import { poolThreadIds } from ${JSON.stringify(url('../../../shared/files/worker-pool.ts'))};
+import { model } from ${JSON.stringify(url('../../support/engine.ts'))};
+const m = model({ name: 'child', timezone: 'Europe/Berlin', signals: [{ name: 'all', event: '*', weight: 1 }] });
+const run = await scoreJsonlFile(${JSON.stringify(file)}, m, { asOf: ${T}, threads: 2 });
+const rows = run.finish().length;
+// Its worker still in the pool as the process exits: the process did not wait for the pool to end it.
+process.on('exit', () => console.log(JSON.stringify({ rows, workersAtExit: poolThreadIds(scoreWorkerEntry()).length })));
+`,
+    );
+
+    // Act: a generous limit so that the test cannot hang (the child is killed then, and the exit code says so).
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: fileURLToPath(new URL('../../../', import.meta.url)),
+      timeout: 120_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (exit) => resolve(exit)));
+
+    // Assert
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(stdout)).toEqual({ rows: expected, workersAtExit: 1 });
+  }, 180_000);
 });
 
 describe('splitAtLines', () => {
