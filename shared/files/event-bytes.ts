@@ -100,17 +100,21 @@ export class EventLineScanner implements EventFields {
   /**
    * `keep`: the property keys to build (undefined: all of them, exactly as JSON.parse builds the object).
    * `internLimit`: at most this many strings of each kind are interned (default 2M), past it they are decoded as
-   * they come.
+   * they come. `expectedBytes`: about how much will be read, to size the id table up front (growing it rehashes
+   * every id, several times over for a large file).
    */
   constructor(
     private readonly keep?: ReadonlySet<string> | undefined,
-    options: { internLimit?: number | undefined } = {},
+    options: { internLimit?: number | undefined; expectedBytes?: number | undefined } = {},
   ) {
     const limit = options.internLimit ?? 1 << 21;
     // __proto__ is in the table so that it is found and refused (the validating path reads such a line).
     this.keepTable = keep === undefined ? null : new KeyTable([...keep, '__proto__']);
     this.names = new Interner(1 << 10, limit);
-    this.ids = new Interner(1 << 14, limit);
+    // A slot per 512 bytes (room for an id per 4 lines of ~130 bytes before the table grows), from 16k to 1M.
+    let idSlots = 1 << 14;
+    while (idSlots < (options.expectedBytes ?? 0) / 512 && idSlots < 1 << 20) idSlots *= 2;
+    this.ids = new Interner(idSlots, limit);
     this.keys = new Interner(1 << 8, limit);
     this.values = new Interner(1 << 10, Math.min(limit, 1 << 14));
   }

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { EventFields } from '../domain/engine/event-fields.js';
 import type { ScoringEvent } from '../domain/event.js';
 import { EventLineScanner } from './event-bytes.js';
@@ -115,10 +115,12 @@ async function* eachLine(
 ): AsyncGenerator<number, { lines: number; bytesRead: number }> {
   const start = options.start ?? 0;
   const end = options.end ?? Number.POSITIVE_INFINITY;
-  const scanner = new EventLineScanner(options.propertyKeys);
+  if (end <= start) return { lines: 0, bytesRead: 0 };
+  // Only a size hint for the scanner's tables: a file that changes meanwhile is read as it is.
+  const expectedBytes = Math.min(end, (await stat(file)).size) - start;
+  const scanner = new EventLineScanner(options.propertyKeys, { expectedBytes });
   const keep = options.propertyKeys;
   let lineNo = 0;
-  if (end <= start) return { lines: 0, bytesRead: 0 };
 
   /** One line, bytes [s, e) of `b`, without its line end. */
   const take = (b: Buffer, s: number, e: number): void => {

@@ -13,7 +13,7 @@ export interface Group {
  * what is known of it, its users (rollup mean/max) and its breakdown groups.
  */
 export class EntityRows {
-  readonly ids = new StringIndex({ packed: true });
+  readonly ids: StringIndex;
   readonly main: StateTable;
   readonly accountIds: (string | undefined)[] = [];
   readonly known: (KnownEntity | undefined)[] = [];
@@ -31,7 +31,10 @@ export class EntityRows {
     readonly perUser: boolean,
     /** The model has a breakdown by a user trait. */
     readonly breakdown: boolean,
+    /** About how many entities will come (a hint): the id index is sized for them up front. */
+    expectedEntities = 0,
   ) {
+    this.ids = new StringIndex({ packed: true, initialCapacity: 2 * expectedEntities });
     this.main = new StateTable(slotCount, setCount);
     this.members = new StateTable(slotCount, setCount);
     this.groupRows = new StateTable(slotCount, setCount);

@@ -112,7 +112,15 @@ export class ScoringRun {
       inactiveSince:
         p.penalty.inactiveDays === undefined ? Number.NaN : minusCalendarDays(options.asOf, p.penalty.inactiveDays, tz),
     }));
-    this.rows = new EntityRows(this.compiled.slotCount, this.compiled.setCount, this.perUser, !!model.breakdown);
+    // Room for an entity per 8 expected events before the id table grows (each growth rehashes every id).
+    const expectedEntities = Math.min((options.expectedEvents ?? 0) / 8, MAX_PRESIZED_EVENTS);
+    this.rows = new EntityRows(
+      this.compiled.slotCount,
+      this.compiled.setCount,
+      this.perUser,
+      !!model.breakdown,
+      expectedEntities,
+    );
   }
 
   /** Feed a page of events (any order, any page size). */
