@@ -110,12 +110,13 @@ async function startPool(entry: URL): Promise<Piscina> {
     // Parts are the callers' own split (one part a worker); a task never waits behind another on a busy worker.
     concurrentTasksPerWorker: 1,
   };
+  const execArgv = withoutTsx(process.execArgv);
   const pool = !isTs
-    ? new Piscina({ ...options, filename: fileURLToPath(entry) })
+    ? new Piscina({ ...options, filename: fileURLToPath(entry), execArgv })
     : bundle !== null
-      ? new Piscina({ ...options, filename: bundle.entry })
+      ? new Piscina({ ...options, filename: bundle.entry, execArgv })
       : // A worker does not inherit its parent's loader hooks: tsx is loaded in each worker before the task module.
-        new Piscina({ ...options, filename: fileURLToPath(entry), execArgv: ['--import', tsxLoader()] });
+        new Piscina({ ...options, filename: fileURLToPath(entry), execArgv: [...execArgv, '--import', tsxLoader()] });
   // A worker that fails outside any task (its module throws while loading) leaves the waiting tasks with no worker:
   // the pool is dropped (its waiting tasks fail) and the next call makes a new one, from the sources as they are then.
   pool.on('error', (error: unknown) => {
@@ -128,6 +129,27 @@ async function startPool(entry: URL): Promise<Piscina> {
     void pool.destroy();
   });
   return pool;
+}
+
+/**
+ * This process's Node options without tsx's loader (`tsx file.ts` and `node --import tsx` put it there, and workers
+ * inherit it): a bundled or built worker has no TypeScript to load, and loading tsx took half of a worker's start
+ * (0.3 s of CPU against 0.16 s).
+ */
+export function withoutTsx(execArgv: readonly string[]): string[] {
+  const loaders = new Set(['--require', '-r', '--import', '--loader', '--experimental-loader']);
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    const equals = arg.indexOf('=');
+    const flag = equals < 0 ? arg : arg.slice(0, equals);
+    if (!loaders.has(flag)) kept.push(arg);
+    else {
+      const value = equals < 0 ? (execArgv[++i] ?? '') : arg.slice(equals + 1);
+      if (!/(^|[\\/])tsx([\\/]|$)/.test(value)) kept.push(flag, value);
+    }
+  }
+  return kept;
 }
 
 function tsxLoader(): string {

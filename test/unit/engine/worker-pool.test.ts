@@ -10,6 +10,7 @@ import {
   poolThreadIds,
   runInPool,
   WorkerTaskError,
+  withoutTsx,
 } from '../../../shared/files/worker-pool.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pulse-bundle-'));
@@ -152,5 +153,33 @@ export default function sum({ values }: { values: Float64Array }) {
     expect(failed).toBeInstanceOf(WorkerTaskError);
     expect((failed as Error).message).toContain('broken at load');
     expect(fixed).toBe(1);
+  });
+});
+
+describe('withoutTsx (the Node options a bundled worker starts with)', () => {
+  it("drops tsx's loaders in every spelling and keeps every other option", () => {
+    const argv = [
+      '--require',
+      '/app/node_modules/tsx/dist/preflight.cjs',
+      '--import',
+      'file:///app/node_modules/tsx/dist/loader.mjs',
+      '--import=tsx',
+      '-r',
+      'tsx/cjs',
+      '--max-old-space-size=2048',
+      '--import',
+      './instrument.mjs',
+      '--require=dotenv/config',
+      '--enable-source-maps',
+    ];
+
+    expect(withoutTsx(argv)).toEqual([
+      '--max-old-space-size=2048',
+      '--import',
+      './instrument.mjs',
+      '--require',
+      'dotenv/config',
+      '--enable-source-maps',
+    ]);
   });
 });
