@@ -94,6 +94,9 @@ export class EventLineScanner implements EventFields {
    * looking it up (any other spelling, spacing or order takes the general path and becomes the new guess).
    */
   private readonly order = new Int8Array(8);
+  /** A view of the bytes being read (startsWith), made once per buffer. */
+  private viewOf: Uint8Array = EMPTY;
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   /** The kept property keys by their bytes (a key not kept is skipped unread); null when every key is built. */
   private readonly keepTable: KeyTable<string> | null;
 
@@ -140,6 +143,18 @@ export class EventLineScanner implements EventFields {
 
   eventIdText(): string {
     return this.eventId ?? latin1(this.bytes, this.idStart, this.idEnd);
+  }
+
+  /** Whether bytes at `at` of `b` (at least pattern.length of them) are the pattern's. */
+  private startsWith(b: Uint8Array, at: number, pattern: FieldPattern): boolean {
+    if (b !== this.viewOf) {
+      this.viewOf = b;
+      this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
+    const view = this.view;
+    const { offsets, words } = pattern;
+    for (let k = 0; k < offsets.length; k++) if (view.getInt32(at + offsets[k]!, true) !== words[k]) return false;
+    return true;
   }
 
   /*
@@ -197,7 +212,7 @@ export class EventLineScanner implements EventFields {
       if (i >= n || b[i] !== QUOTE) return false; // `{}` too: the validating path names the missing fields
       let field = position < order.length ? order[position]! : 0;
       const guess = field === 0 ? null : FIELD_PATTERNS[field]!;
-      if (guess !== null && i + guess.length <= n && startsWithBytes(b, i, guess)) i += guess.length;
+      if (guess !== null && i + guess.length <= n && this.startsWith(b, i, guess)) i += guess.length;
       else {
         const keyEnd = plainStringEndBytes(b, i + 1, n);
         field = keyEnd < 0 ? 0 : FIELDS.ofBytes(b, i + 1, keyEnd);
@@ -488,13 +503,29 @@ const {
   timestamp: TIMESTAMP,
   properties: PROPERTIES,
 } = FIELDS.code;
-/** Each field's key as the bytes `"<key>":` (see EventLineScanner.order), by field number. */
-const FIELD_PATTERNS: (Uint8Array | null)[] = [null, ...FIELDS.keys.map((key) => Buffer.from(`"${key}":`, 'latin1'))];
-
-function startsWithBytes(b: Uint8Array, at: number, pattern: Uint8Array): boolean {
-  for (let k = 0; k < pattern.length; k++) if (b[at + k] !== pattern[k]) return false;
-  return true;
+/**
+ * Each field's key as the bytes `"<key>":` (see EventLineScanner.order), by field number: its length and the
+ * little-endian 32-bit words at offsets 0, 4, … and length − 4 (overlapping the one before), compared a word at a time.
+ */
+interface FieldPattern {
+  length: number;
+  offsets: Int32Array;
+  words: Int32Array;
 }
+const FIELD_PATTERNS: (FieldPattern | null)[] = [
+  null,
+  ...FIELDS.keys.map((key) => {
+    const bytes = Buffer.from(`"${key}":`, 'latin1');
+    const offsets: number[] = [];
+    for (let at = 0; at + 4 < bytes.length; at += 4) offsets.push(at);
+    offsets.push(bytes.length - 4);
+    return {
+      length: bytes.length,
+      offsets: Int32Array.from(offsets),
+      words: Int32Array.from(offsets, (at) => bytes.readInt32LE(at)),
+    };
+  }),
+];
 
 function latin1(b: Uint8Array, start: number, end: number): string {
   return (b as Buffer).latin1Slice(start, end);
