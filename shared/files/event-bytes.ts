@@ -94,6 +94,9 @@ export class EventLineScanner implements EventFields {
    * looking it up (any other spelling, spacing or order takes the general path and becomes the new guess).
    */
   private readonly order = new Int8Array(8);
+  /** The `YYYY-MM-DD` bytes of the last valid timestamp read (two words and a half word) and that day's start. */
+  private readonly dayWords = new Int32Array(3).fill(-1);
+  private dayStart = 0;
   /** A view of the bytes being read (startsWith), made once per buffer. */
   private viewOf: Uint8Array = EMPTY;
   private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
@@ -145,13 +148,45 @@ export class EventLineScanner implements EventFields {
     return this.eventId ?? latin1(this.bytes, this.idStart, this.idEnd);
   }
 
-  /** Whether bytes at `at` of `b` (at least pattern.length of them) are the pattern's. */
-  private startsWith(b: Uint8Array, at: number, pattern: FieldPattern): boolean {
+  /**
+   * utcInstantBytes, with the day of the last timestamp read kept: events of a file come in runs of few days, so
+   * most timestamps start with the same `YYYY-MM-DD` bytes, compared here as three words instead of read digit by
+   * digit and checked again. Only a valid date is kept.
+   */
+  private utcInstant(b: Uint8Array, i: number, n: number): number {
+    const view = this.viewFor(b);
+    if (
+      i + 10 < n &&
+      view.getInt32(i, true) === this.dayWords[0] &&
+      view.getInt32(i + 4, true) === this.dayWords[1] &&
+      view.getUint16(i + 8, true) === this.dayWords[2] &&
+      b[i + 10] === 84 /* T */
+    ) {
+      const time = timeOfDayBytes(b, i, n);
+      return time < 0 ? -1 : this.dayStart + time;
+    }
+    const instant = utcInstantBytes(b, i, n);
+    if (instant >= 0) {
+      this.dayWords[0] = view.getInt32(i, true);
+      this.dayWords[1] = view.getInt32(i + 4, true);
+      this.dayWords[2] = view.getUint16(i + 8, true);
+      this.dayStart = instant - timeOfDayBytes(b, i, n);
+    }
+    return instant;
+  }
+
+  /** A DataView of `b`, made once per buffer (a reader hands the same buffer for many lines). */
+  private viewFor(b: Uint8Array): DataView {
     if (b !== this.viewOf) {
       this.viewOf = b;
       this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
     }
-    const view = this.view;
+    return this.view;
+  }
+
+  /** Whether bytes at `at` of `b` (at least pattern.length of them) are the pattern's. */
+  private startsWith(b: Uint8Array, at: number, pattern: FieldPattern): boolean {
+    const view = this.viewFor(b);
     const { offsets, words } = pattern;
     for (let k = 0; k < offsets.length; k++) if (view.getInt32(at + offsets[k]!, true) !== words[k]) return false;
     return true;
@@ -264,7 +299,7 @@ export class EventLineScanner implements EventFields {
           hasId = true;
           if (!this.readEventId(b, i + 1, n)) return false;
         } else if (field === TIMESTAMP) {
-          this.timestamp = utcInstantBytes(b, i + 1, n);
+          this.timestamp = this.utcInstant(b, i + 1, n);
           // Other forms of the string (offsets, other precisions) are the schema's to check.
           if (this.timestamp < 0) return false;
         } else return false; // properties as a string: the schema says why not
@@ -751,16 +786,29 @@ const EMPTY = new Uint8Array(0);
  * parseUtcInstant, which gives exactly what Date.parse gives for these forms.
  */
 function utcInstantBytes(b: Uint8Array, i: number, n: number): number {
+  const time = timeOfDayBytes(b, i, n);
+  if (time < 0 || b[i + 4] !== 45 || b[i + 7] !== 45 || b[i + 10] !== 84) return -1;
+  const year = digitsAt(b, i, 4);
+  const month = digitsAt(b, i + 5, 2);
+  const day = digitsAt(b, i + 8, 2);
+  if (!(year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month))) return -1;
+  const month0 = (year - 1970) * 12 + month - 1;
+  const monthStart = month0 < MONTH_STARTS.length ? MONTH_STARTS[month0]! : Date.UTC(year, month - 1);
+  // Exact: whole milliseconds far below 2^53, and UTC has no leap seconds in JavaScript's time.
+  return monthStart + (day - 1) * 86_400_000 + time;
+}
+
+/**
+ * The `THH:MM:SS[.sss]Z"` part of such a timestamp at `i` (the quote after it at i + 20 or i + 24): ms since the
+ * day's start, or −1 if it is not one; sets `stringEnd` to the closing quote.
+ */
+function timeOfDayBytes(b: Uint8Array, i: number, n: number): number {
   let length: number;
   if (i + 20 < n && b[i + 20] === QUOTE) length = 20;
   else if (i + 24 < n && b[i + 24] === QUOTE) length = 24;
   else return -1;
   stringEnd = i + length;
-  if (b[i + length - 1] !== 90 /* Z */ || b[i + 4] !== 45 || b[i + 7] !== 45 || b[i + 10] !== 84) return -1;
-  if (b[i + 13] !== 58 || b[i + 16] !== 58) return -1;
-  const year = digitsAt(b, i, 4);
-  const month = digitsAt(b, i + 5, 2);
-  const day = digitsAt(b, i + 8, 2);
+  if (b[i + length - 1] !== 90 /* Z */ || b[i + 13] !== 58 || b[i + 16] !== 58) return -1;
   const hour = digitsAt(b, i + 11, 2);
   const minute = digitsAt(b, i + 14, 2);
   const second = digitsAt(b, i + 17, 2);
@@ -770,16 +818,8 @@ function utcInstantBytes(b: Uint8Array, i: number, n: number): number {
     ms = digitsAt(b, i + 20, 3);
     if (ms < 0) return -1;
   }
-  if (
-    !(year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month)) ||
-    !(hour >= 0 && hour <= 23) ||
-    !(minute >= 0 && minute <= 59 && second >= 0 && second <= 59)
-  )
-    return -1;
-  const month0 = (year - 1970) * 12 + month - 1;
-  const monthStart = month0 < MONTH_STARTS.length ? MONTH_STARTS[month0]! : Date.UTC(year, month - 1);
-  // Exact: whole milliseconds far below 2^53, and UTC has no leap seconds in JavaScript's time.
-  return monthStart + (day - 1) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + ms;
+  if (!(hour >= 0 && hour <= 23) || !(minute >= 0 && minute <= 59 && second >= 0 && second <= 59)) return -1;
+  return hour * 3_600_000 + minute * 60_000 + second * 1000 + ms;
 }
 
 /** Epoch ms of the first of each month from 1970 to 2199 (utcInstantBytes adds the rest without Date.UTC). */

@@ -323,3 +323,27 @@ describe('EventLineScanner past its intern limit', () => {
     expect(read('a', 'acct-a ')).toBeNull();
   });
 });
+
+describe('readJsonlEvents timestamps of one day in a row', () => {
+  it('reads each as Date.parse does and refuses the invalid ones, whatever came before', async () => {
+    const stamps = [
+      '2026-11-08T10:00:00Z',
+      '2026-11-08T25:00:00Z',
+      '2026-11-08T10:00:00.123Z',
+      '2026-11-08T10:61:00.123Z',
+      '2026-11-08T10:00:00+01:00',
+      '2026-11-08T23:59:59.999Z',
+      '2026-11-08X10:00:00Z',
+      '2026-11-09T00:00:00Z',
+      '2026-02-30T00:00:00Z',
+      '2026-02-28T00:00:00Z',
+    ];
+    const path = file(`${stamps.map((timestamp, i) => login(`u${i}`, { timestamp })).join('\n')}\n`);
+
+    const { events, issues } = await readAll(path);
+
+    const valid = stamps.filter((t) => !Number.isNaN(Date.parse(t)) && !t.includes('X') && !t.startsWith('2026-02-30'));
+    expect(events.map((e) => e.timestamp)).toEqual(valid.map((t) => Date.parse(t)));
+    expect(issues.map((i) => i.line)).toEqual([2, 4, 7, 9]);
+  });
+});
