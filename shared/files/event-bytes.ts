@@ -78,7 +78,9 @@ export class EventLineScanner implements EventFields {
   private eventId: string | undefined = undefined;
 
   private readonly names: Interner;
-  private readonly ids: Interner;
+  /** User ids and account ids, each numbered on their own (a run's rows can then be its keys, see EventFields). */
+  private readonly users: Interner;
+  private readonly accounts: Interner;
   private readonly keys: Interner;
   /** Property values that repeat (tiers, plans, ...): interned with a small table. */
   private readonly values: Interner;
@@ -120,7 +122,8 @@ export class EventLineScanner implements EventFields {
     // A slot per 512 bytes (room for an id per 4 lines of ~130 bytes before the table grows), from 16k to 1M.
     let idSlots = 1 << 14;
     while (idSlots < (options.expectedBytes ?? 0) / 512 && idSlots < 1 << 20) idSlots *= 2;
-    this.ids = new Interner(idSlots, limit);
+    this.users = new Interner(idSlots, limit);
+    this.accounts = new Interner(1 << 12, limit);
     this.keys = new Interner(1 << 8, limit);
     this.values = new Interner(1 << 10, Math.min(limit, 1 << 14));
   }
@@ -200,25 +203,25 @@ export class EventLineScanner implements EventFields {
     const text = this.userText;
     if (text !== null) return text;
     const key = this.userKey;
-    return key >= 0 ? this.ids.stringOf(key) : latin1(this.bytes, this.userStart, this.userEnd);
+    return key >= 0 ? this.users.stringOf(key) : latin1(this.bytes, this.userStart, this.userEnd);
   }
 
   get accountId(): string | undefined {
     const text = this.accountText;
     if (text !== null) return text;
     const key = this.accountKey;
-    return key >= 0 ? this.ids.stringOf(key) : latin1(this.bytes, this.accountStart, this.accountEnd);
+    return key >= 0 ? this.accounts.stringOf(key) : latin1(this.bytes, this.accountStart, this.accountEnd);
   }
 
   get userKey(): number {
     if (this.userKeyNow === UNRESOLVED)
-      this.userKeyNow = this.ids.lookupAscii(this.bytes, this.userStart, this.userEnd, this.userHash);
+      this.userKeyNow = this.users.lookupAscii(this.bytes, this.userStart, this.userEnd, this.userHash);
     return this.userKeyNow;
   }
 
   get accountKey(): number {
     if (this.accountKeyNow === UNRESOLVED)
-      this.accountKeyNow = this.ids.lookupAscii(this.bytes, this.accountStart, this.accountEnd, this.accountHash);
+      this.accountKeyNow = this.accounts.lookupAscii(this.bytes, this.accountStart, this.accountEnd, this.accountHash);
     return this.accountKeyNow;
   }
 

@@ -6,7 +6,9 @@
  * Keys: a reader that interns its strings gives each one a dense number (0, 1, 2, … in the order first seen),
  * the same number for the same string, every time, within one `keySpace`. A run then finds an entity's row or an
  * event name's signals by that number in an array instead of hashing the string again. A key of −1 says the
- * string has none (not interned); the run then looks the string up.
+ * string has none (not interned); the run then looks the string up. User ids and account ids are numbered
+ * separately, and a reader gives a key when first asked for it: a run that asks for the key of each event's
+ * entity in turn sees keys 0, 1, 2, … in the order it makes rows, and can use a key as its row with no table.
  *
  * `userId` and `accountId` may be getters that look the string up from its key: a run reads them only when it
  * needs the string (a new entity, a newer account, a distinctUsers signal), so most events cost no lookup.
@@ -16,10 +18,10 @@ export interface EventFields {
   /** Key of `name` among the key space's names, or −1. */
   readonly nameKey: number;
   readonly userId: string;
-  /** Key of `userId` among the key space's ids (user and account ids share them), or −1. */
+  /** Key of `userId` among the key space's user ids, or −1. */
   readonly userKey: number;
   readonly accountId: string | undefined;
-  /** Key of `accountId` among the key space's ids, or −1 (also when there is no accountId). */
+  /** Key of `accountId` among the key space's account ids, or −1 (also when there is no accountId). */
   readonly accountKey: number;
   /** Epoch ms. */
   readonly timestamp: number;

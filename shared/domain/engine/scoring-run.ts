@@ -81,6 +81,8 @@ export class ScoringRun {
   /** The key space of the keys cached below (see EventFields), and by key: an id's row + 1 (0: not yet) and a name's handler. */
   private keySpace: object | null = null;
   private rowByKey = new Int32Array(0);
+  /** Rows 0 … keyedRows − 1 were made from keys 0 … keyedRows − 1 of the key space, in that order: row = key. */
+  private keyedRows = 0;
   private handlerByKey: (EventHandler | undefined)[] = [];
 
   constructor(model: Model, options: ScoringRunOptions) {
@@ -173,13 +175,13 @@ export class ScoringRun {
     let entityId: string | undefined;
     if (this.level === 'user') {
       const key = fields.userKey;
-      const cached = key >= 0 && key < this.rowByKey.length ? this.rowByKey[key]! : 0;
-      row = cached > 0 ? cached - 1 : this.rowOfKey(key, fields.userId);
+      row = key >= 0 && key < this.keyedRows ? key : this.rowOfNewKey(key, fields, 'user');
     } else {
       const accountId = fields.accountId;
       if (accountId !== undefined) {
         entityId = accountId;
-        row = this.rowOfKey(fields.accountKey, accountId);
+        const key = fields.accountKey;
+        row = key >= 0 && key < this.keyedRows ? key : this.rowOfNewKey(key, fields, 'account');
       } else {
         entityId = this.options.accountOf?.(fields.userId);
         if (entityId === undefined) {
@@ -250,25 +252,36 @@ export class ScoringRun {
     }
   }
 
-  /** The row of the entity `id`, found by its key (EventFields) when it has one. */
-  private rowOfKey(key: number, id: string): number {
-    if (key < 0) return this.rows.rowOf(id);
-    let rows = this.rowByKey;
-    if (key >= rows.length) {
-      rows = new Int32Array(Math.max(2 * rows.length, key + 1));
-      rows.set(this.rowByKey);
-      this.rowByKey = rows;
+  /**
+   * The row of the entity whose key (EventFields) is `key`, not below `keyedRows`: while every row of the run was
+   * made from its key, in key order (0, 1, 2, …, as a reader numbers the ids it is asked for), the next key makes
+   * the next row and row = key from then on; else its row is kept by key in `rowByKey`.
+   */
+  private rowOfNewKey(key: number, fields: EventFields, level: EntityLevel): number {
+    const rows = this.rows;
+    const id = level === 'user' ? fields.userId : fields.accountId!;
+    if (key >= 0 && key === this.keyedRows && key === rows.size) {
+      this.keyedRows++;
+      return rows.rowOf(id);
     }
-    const cached = rows[key]!;
+    if (key < 0) return rows.rowOf(id);
+    let byKey = this.rowByKey;
+    if (key >= byKey.length) {
+      byKey = new Int32Array(Math.max(2 * byKey.length, key + 1));
+      byKey.set(this.rowByKey);
+      this.rowByKey = byKey;
+    }
+    const cached = byKey[key]!;
     if (cached > 0) return cached - 1;
-    const row = this.rows.rowOf(id);
-    rows[key] = row + 1;
+    const row = rows.rowOf(id);
+    byKey[key] = row + 1;
     return row;
   }
 
   /** Trust keys of another key space from now on (see EventFields): what was cached by the old one is dropped. */
   private useKeySpace(keySpace: object): void {
     this.keySpace = keySpace;
+    this.keyedRows = 0;
     this.rowByKey = new Int32Array(1024);
     this.handlerByKey = [];
   }
