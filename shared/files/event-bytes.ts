@@ -68,7 +68,7 @@ export class EventLineScanner implements EventFields {
   private accountHash = 0;
   timestamp = 0;
   properties: Record<string, unknown> | undefined = undefined;
-  readonly keySpace: object = this;
+  readonly keySpace: object;
   bytes: Uint8Array = EMPTY;
   userStart = 0;
   userEnd = -1;
@@ -109,15 +109,30 @@ export class EventLineScanner implements EventFields {
    * `keep`: the property keys to build (undefined: all of them, exactly as JSON.parse builds the object).
    * `internLimit`: at most this many strings of each kind are interned (default 2M), past it they are decoded as
    * they come. `expectedBytes`: about how much will be read, to size the id table up front (growing it rehashes
-   * every id, several times over for a large file).
+   * every id, several times over for a large file). `keysOf`: another scanner whose interned strings and keys this
+   * one shares (the same key space), so that several lines can be held at once (see `sibling`).
    */
   constructor(
     private readonly keep?: ReadonlySet<string> | undefined,
-    options: { internLimit?: number | undefined; expectedBytes?: number | undefined } = {},
+    options: {
+      internLimit?: number | undefined;
+      expectedBytes?: number | undefined;
+      keysOf?: EventLineScanner | undefined;
+    } = {},
   ) {
     const limit = options.internLimit ?? 1 << 21;
+    this.keySpace = options.keysOf?.keySpace ?? this;
     // __proto__ is in the table so that it is found and refused (the validating path reads such a line).
     this.keepTable = keep === undefined ? null : new KeyTable([...keep, '__proto__']);
+    const shared = options.keysOf;
+    if (shared !== undefined) {
+      this.names = shared.names;
+      this.users = shared.users;
+      this.accounts = shared.accounts;
+      this.keys = shared.keys;
+      this.values = shared.values;
+      return;
+    }
     this.names = new Interner(1 << 10, limit);
     // A slot per 512 bytes (room for an id per 4 lines of ~130 bytes before the table grows), from 16k to 1M.
     let idSlots = 1 << 14;
@@ -126,6 +141,11 @@ export class EventLineScanner implements EventFields {
     this.accounts = new Interner(1 << 12, limit);
     this.keys = new Interner(1 << 8, limit);
     this.values = new Interner(1 << 10, Math.min(limit, 1 << 14));
+  }
+
+  /** Another scanner with the same property keys and the same interned strings and keys (key space). */
+  sibling(): EventLineScanner {
+    return new EventLineScanner(this.keep, { keysOf: this });
   }
 
   /** The event on bytes [i, n) of `b`, or undefined when the validating path must read the line. */

@@ -67,6 +67,7 @@ export async function* readJsonlPages(file: string, options: JsonlReadOptions = 
     file,
     options,
     (scanner) => page.push(scanner.event()),
+    null,
     push,
     () => page.length >= pageSize,
   );
@@ -93,12 +94,36 @@ export async function readJsonlFields(
   onFields: (fields: EventFields) => void,
   onEvent: (event: ScoringEvent) => void,
 ): Promise<number> {
-  const lines = eachLine(file, options, onFields, onEvent, () => false);
+  return drain(eachLine(file, options, onFields, null, onEvent, () => false));
+}
+
+/**
+ * readJsonlFields with the lines the byte reader reads handed over in batches of up to FIELDS_BATCH (e.g. for
+ * ScoringRun.addFieldsBatch): `batch[0 … count − 1]`, valid only during the call, in file order with the events of
+ * `onEvent` (a batch is handed over before any later event).
+ */
+export async function readJsonlFieldBatches(
+  file: string,
+  options: Omit<JsonlReadOptions, 'pageSize'>,
+  onBatch: (batch: readonly EventFields[], count: number) => void,
+  onEvent: (event: ScoringEvent) => void,
+): Promise<number> {
+  return drain(eachLine(file, options, null, onBatch, onEvent, () => false));
+}
+
+async function drain(lines: AsyncGenerator<number, { lines: number }>): Promise<number> {
   for (;;) {
     const next = await lines.next();
     if (next.done) return next.value.lines;
   }
 }
+
+/**
+ * Lines a batch holds: enough that a run can look up the ids of a batch, then touch their rows, then count the
+ * events, each step one short loop whose memory reads (cache misses, in tables of a hundred thousand entities) the
+ * processor overlaps; few enough that the rows stay in cache between the steps.
+ */
+export const FIELDS_BATCH = 32;
 
 /**
  * The reading loop behind readJsonlPages and readJsonlFields: each line read by the byte scanner goes to
@@ -109,7 +134,8 @@ export async function readJsonlFields(
 async function* eachLine(
   file: string,
   options: Omit<JsonlReadOptions, 'pageSize'>,
-  onFields: (scanner: EventLineScanner) => void,
+  onFields: ((scanner: EventLineScanner) => void) | null,
+  onBatch: ((batch: readonly EventFields[], count: number) => void) | null,
   onEvent: (event: ScoringEvent) => void,
   full: () => boolean,
 ): AsyncGenerator<number, { lines: number; bytesRead: number }> {
@@ -118,7 +144,15 @@ async function* eachLine(
   if (end <= start) return { lines: 0, bytesRead: 0 };
   // Only a size hint for the scanner's tables: a file that changes meanwhile is read as it is.
   const expectedBytes = Math.min(end, (await stat(file)).size) - start;
-  const scanner = new EventLineScanner(options.propertyKeys, { expectedBytes });
+  const first = new EventLineScanner(options.propertyKeys, { expectedBytes });
+  // In batches: one scanner per line of a batch, all with the same interned strings and keys.
+  const scanners =
+    onBatch === null ? [first] : [first, ...Array.from({ length: FIELDS_BATCH - 1 }, () => first.sibling())];
+  let pending = 0;
+  const flush = (): void => {
+    if (pending > 0) onBatch!(scanners, pending);
+    pending = 0;
+  };
   const keep = options.propertyKeys;
   let lineNo = 0;
 
@@ -126,10 +160,13 @@ async function* eachLine(
   const take = (b: Buffer, s: number, e: number): void => {
     lineNo++;
     if (e === s) return;
+    const scanner = scanners[pending]!;
     if (scanner.scanFields(b, s, e)) {
-      onFields(scanner);
+      if (onFields !== null) onFields(scanner);
+      else if (++pending === FIELDS_BATCH) flush();
       return;
     }
+    flush();
     const text = b.utf8Slice(s, e);
     const parsed = parseEventText(text);
     if (typeof parsed === 'string') {
@@ -187,9 +224,12 @@ async function* eachLine(
       }
       if (eof) {
         if (s < filled) takeWithReturns(b, s, filled);
+        flush();
         consumed += filled;
         break;
       }
+      // The batch's fields point into the buffer: hand it over before the buffer is reused.
+      flush();
       // Keep the unfinished last line for the next read.
       buffer.copy(buffer, 0, s, filled);
       consumed += s;

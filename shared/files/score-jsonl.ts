@@ -3,10 +3,10 @@ import { availableParallelism } from 'node:os';
 import { propertyKeysOf } from '../domain/engine/compile.js';
 import type { EventIdSetExport } from '../domain/engine/event-id-set.js';
 import { ScoringRun, type ScoringRunOptions, type ScoringRunState } from '../domain/engine/scoring-run.js';
-import { eventIdentity } from '../domain/event.js';
+import { eventIdentity, type ScoringEvent } from '../domain/event.js';
 import type { Model, Traits } from '../domain/model/schema.js';
 import type { EntityLevel } from '../ports/event-store.js';
-import { type JsonlReadIssue, readJsonlFields } from './jsonl-events.js';
+import { type JsonlReadIssue, readJsonlFieldBatches, readJsonlFields } from './jsonl-events.js';
 import { runInPool } from './worker-pool.js';
 
 export interface ScoreJsonlOptions {
@@ -126,21 +126,25 @@ export async function scoreRange(
     run.stats.duplicates++;
     return true;
   };
-  const lines = await readJsonlFields(
-    job.file,
-    {
-      onIssue,
-      start: job.start,
-      end: Number.isFinite(job.end) ? job.end : undefined,
-      propertyKeys: propertyKeysOf(job.model),
-    },
-    (fields) => {
-      if (!skipping || !skipped(fields.userId, fields.eventIdText(), fields.timestamp)) run.addFields(fields);
-    },
-    (event) => {
-      if (!skipping || !skipped(event.userId, event.eventId, event.timestamp)) run.add([event]);
-    },
-  );
+  const readOptions = {
+    onIssue,
+    start: job.start,
+    end: Number.isFinite(job.end) ? job.end : undefined,
+    propertyKeys: propertyKeysOf(job.model),
+  };
+  const onEvent = (event: ScoringEvent) => {
+    if (!skipping || !skipped(event.userId, event.eventId, event.timestamp)) run.add([event]);
+  };
+  const lines = skipping
+    ? await readJsonlFields(
+        job.file,
+        readOptions,
+        (fields) => {
+          if (!skipped(fields.userId, fields.eventIdText(), fields.timestamp)) run.addFields(fields);
+        },
+        onEvent,
+      )
+    : await readJsonlFieldBatches(job.file, readOptions, (batch, count) => run.addFieldsBatch(batch, count), onEvent);
   return { run, lines };
 }
 

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ScoringRun } from '../../../shared/domain/engine/index.js';
 import { contentEventId, NativeEventSchema, type ScoringEvent, toEpochMillis } from '../../../shared/domain/event.js';
-import { readJsonlFields } from '../../../shared/files/jsonl-events.js';
+import { FIELDS_BATCH, readJsonlFieldBatches, readJsonlFields } from '../../../shared/files/jsonl-events.js';
 import { scoreJsonlFile } from '../../../shared/files/score-jsonl.js';
 import { activeDaysTiers, model, sessionMinutes } from '../../support/engine.js';
 
@@ -182,6 +182,45 @@ describe('scoring through the reader fields (addFields) equals scoring the valid
     // Both ways in are common enough for the comparison to mean something.
     expect(throughFields).toBeGreaterThan(1000);
     expect(throughEvents).toBeGreaterThan(300);
+  });
+
+  it('in batches, read in chunks of any size, the same raw scores and stats as line by line', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fileLines,
+        fc.constantFrom(USER, POOLED, MEAN),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 400 }),
+        async (lines, m, dedupe, chunkSize) => {
+          const file = join(dir, `b-${files++}.jsonl`);
+          writeFileSync(file, lines.join('\n'));
+          const options = { asOf: T, dedupe, accountOf: (u: string) => ACCOUNT_OF.get(u) };
+          const batched = new ScoringRun(m, options);
+          const batchSizes = new Set<number>();
+          await readJsonlFieldBatches(
+            file,
+            { chunkSize },
+            (batch, count) => {
+              batchSizes.add(count);
+              batched.addFieldsBatch(batch, count);
+            },
+            (event) => batched.add([event]),
+          );
+          const oneByOne = new ScoringRun(m, options);
+          await readJsonlFields(
+            file,
+            {},
+            (fields) => oneByOne.addFields(fields),
+            (event) => oneByOne.add([event]),
+          );
+
+          expect(batched.finish()).toEqual(oneByOne.finish());
+          expect(batched.stats).toEqual(oneByOne.stats);
+          for (const size of batchSizes) expect(size).toBeLessThanOrEqual(FIELDS_BATCH);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('keys: the same key always carries the same string, one string one key, numbered in the order first asked', async () => {
