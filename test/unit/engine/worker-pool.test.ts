@@ -88,29 +88,38 @@ describe('runInPool', () => {
     expect(readFileSync(codeCache, 'utf8')).not.toBe('not a code cache');
   });
 
-  it('reuses its worker for the next task, and moves typed arrays it is given', async () => {
-    // Arrange
+  it('reuses its worker for the next task, and moves typed arrays both ways', async () => {
+    // Arrange: the worker doubles the values it is given and returns them moved (`movable`), keeping a reference to
+    // what it returned last, so that the next task can tell whether it was moved (detached) or copied.
+    const pool = new URL('../../../shared/files/worker-pool.ts', import.meta.url).href;
     const entry = workerModule(
       'summer.ts',
       `import { threadId } from 'node:worker_threads';
-export default function sum({ values }: { values: Float64Array }) {
-  return { total: values.reduce((a, b) => a + b, 0), threadId };
+import { movable } from ${JSON.stringify(pool)};
+let last: Float64Array | null = null;
+export default function double({ values }: { values: Float64Array }) {
+  const lastDetached = last === null ? null : last.byteLength === 0;
+  for (let i = 0; i < values.length; i++) values[i]! *= 2;
+  last = values;
+  return movable({ values, lastDetached, threadId }, [values.buffer]);
 }
 `,
     );
     const values = new Float64Array([1, 2, 3.5]);
+    type Reply = { values: Float64Array; lastDetached: boolean | null; threadId: number };
 
     // Act
-    const first = await runInPool<{ total: number; threadId: number }>(entry, { values }, [values.buffer]);
-    const second = await runInPool<{ total: number; threadId: number }>(entry, { values: new Float64Array([4]) });
+    const first = await runInPool<Reply>(entry, { values }, [values.buffer]);
+    const second = await runInPool<Reply>(entry, { values: new Float64Array([4]) });
 
     // Assert
-    expect(first.total).toBe(6.5);
-    expect(second.total).toBe(4);
+    expect([...first.values]).toEqual([2, 4, 7]);
+    expect([...second.values]).toEqual([8]);
     expect(second.threadId).toBe(first.threadId);
     expect(poolThreadIds(entry)).toEqual([first.threadId]);
-    // Moved: this thread's copy is detached.
+    // Moved to the worker: this thread's copy is detached; moved back: the worker's is.
     expect(values.length).toBe(0);
+    expect(second.lastDetached).toBe(true);
   });
 
   it('rejects a task that throws or whose worker dies, naming the worker and why; the next task works', async () => {
