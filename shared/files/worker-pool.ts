@@ -5,6 +5,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type TransferListItem, threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { PulseError } from '../domain/errors.js';
 
 /**
  * How long a worker of a pool may sit idle before it ends (docs/calibrate.md#threads). Long enough that the calls of
@@ -51,11 +52,15 @@ export async function runInPool<Result>(
   }
 }
 
-/** A pool's task that failed: its worker threw (the worker's error is the cause) or died. */
-export class WorkerTaskError extends Error {
+/** A pool's task that failed: its worker threw (the worker's error is the cause) or died (docs/architecture.md#errors). */
+export class WorkerTaskError extends PulseError {
   constructor(entry: URL, cause: unknown) {
     const name = entry.pathname.split('/').at(-1);
-    super(`worker ${name} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`worker ${name} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      kind: 'failed',
+      status: 500,
+      cause,
+    });
     this.name = 'WorkerTaskError';
   }
 }
