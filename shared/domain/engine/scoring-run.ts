@@ -173,6 +173,15 @@ export class ScoringRun {
     const batchRows = this.batchRows;
     const handlers = this.batchHandlers;
     const entities = this.batchEntities;
+    if (this.level === 'user') {
+      // The user ids' keys first, in one loop of lookups (for events in range: a reader numbers ids in the order
+      // asked, and the run's rows follow that order, see rowOfNewKey).
+      for (let j = 0; j < count; j++) {
+        const fields = batch[j]!;
+        const ts = fields.timestamp;
+        if (ts >= this.lookbackFrom && ts < this.asOf) batchRows[j] = fields.userKey;
+      }
+    }
     for (let j = 0; j < count; j++) batchRows[j] = this.rowOfFields(batch[j]!, j);
     // The first slot each count reads (trackAccount), read now for all: step 3 then finds the rows in cache.
     const main = this.rows.main;
