@@ -85,6 +85,8 @@ export class ScoringRun {
   private keyedRows = 0;
   /** Scratch of addFieldsBatch: each event's row (−1: not counted), handler and entity id (account models). */
   private batchRows = new Int32Array(64);
+  /** User models: each counted event's user key (EventFields.userKey), looked up before the rows. */
+  private batchKeys = new Int32Array(64);
   private readonly batchHandlers: (EventHandler | undefined)[] = [];
   private readonly batchEntities: (string | undefined)[] = [];
   private readonly one: EventFields[] = [];
@@ -169,20 +171,21 @@ export class ScoringRun {
    * overlaps them, where one event at a time waits for each.
    */
   addFieldsBatch(batch: readonly EventFields[], count: number): void {
-    if (this.batchRows.length < count) this.batchRows = new Int32Array(count);
+    if (this.batchRows.length < count) {
+      this.batchRows = new Int32Array(count);
+      this.batchKeys = new Int32Array(count);
+    }
     const batchRows = this.batchRows;
     const handlers = this.batchHandlers;
     const entities = this.batchEntities;
+    // Which events count (in range, not a duplicate): the dedupe set's lookups in one loop of their own.
+    for (let j = 0; j < count; j++) batchRows[j] = this.counts(batch[j]!) ? 0 : -1;
     if (this.level === 'user') {
-      // The user ids' keys first, in one loop of lookups (for events in range: a reader numbers ids in the order
-      // asked, and the run's rows follow that order, see rowOfNewKey).
-      for (let j = 0; j < count; j++) {
-        const fields = batch[j]!;
-        const ts = fields.timestamp;
-        if (ts >= this.lookbackFrom && ts < this.asOf) batchRows[j] = fields.userKey;
-      }
+      // The user ids' keys next, in one loop of lookups (a reader numbers ids in the order asked, and the run's
+      // rows follow that order, see rowOfNewKey).
+      for (let j = 0; j < count; j++) if (batchRows[j] === 0) this.batchKeys[j] = batch[j]!.userKey;
     }
-    for (let j = 0; j < count; j++) batchRows[j] = this.rowOfFields(batch[j]!, j);
+    for (let j = 0; j < count; j++) if (batchRows[j] === 0) batchRows[j] = this.rowOfFields(batch[j]!, j);
     // The first slot each count reads (trackAccount), read now for all: step 3 then finds the rows in cache.
     const main = this.rows.main;
     let touched = 0;
@@ -199,35 +202,36 @@ export class ScoringRun {
     }
   }
 
-  /**
-   * The row an event read as fields counts in, with its handler and (account models) entity id put at `j` of the
-   * batch's scratch arrays; −1 if it does not count (out of range, a duplicate, unattributed), with the stats.
-   */
-  private rowOfFields(fields: EventFields, j: number): number {
+  /** Whether an event read as fields counts: in range and, with dedupe, not a repeat; else false, with the stats. */
+  private counts(fields: EventFields): boolean {
     const ts = fields.timestamp;
     if (!(ts >= this.lookbackFrom && ts < this.asOf)) {
       this.stats.outOfRange++;
-      return -1;
+      return false;
     }
     const seen = this.seen;
-    if (seen !== null) {
-      const idEnd = fields.idEnd;
-      const userEnd = fields.userEnd;
-      const isNew =
-        idEnd >= 0 && userEnd >= 0
-          ? seen.addAscii(fields.bytes, fields.userStart, userEnd, fields.idStart, idEnd)
-          : seen.add(fields.userId, fields.eventIdText());
-      if (!isNew) {
-        this.stats.duplicates++;
-        return -1;
-      }
-    }
+    if (seen === null) return true;
+    const idEnd = fields.idEnd;
+    const userEnd = fields.userEnd;
+    const isNew =
+      idEnd >= 0 && userEnd >= 0
+        ? seen.addAscii(fields.bytes, fields.userStart, userEnd, fields.idStart, idEnd)
+        : seen.add(fields.userId, fields.eventIdText());
+    if (!isNew) this.stats.duplicates++;
+    return isNew;
+  }
+
+  /**
+   * The row an event that counts (read as fields) counts in, with its handler and (account models) entity id put
+   * at `j` of the batch's scratch arrays; −1 if it is unattributed (with the stats).
+   */
+  private rowOfFields(fields: EventFields, j: number): number {
     if (fields.keySpace !== this.keySpace) this.useKeySpace(fields.keySpace);
     // The ids are read from `fields` only where needed: a reader may look them up from their keys on demand.
     let row: number;
     let entityId: string | undefined;
     if (this.level === 'user') {
-      const key = fields.userKey;
+      const key = this.batchKeys[j]!;
       row = key >= 0 && key < this.keyedRows ? key : this.rowOfNewKey(key, fields, 'user');
     } else {
       const accountId = fields.accountId;
