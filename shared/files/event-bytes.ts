@@ -96,9 +96,10 @@ export class EventLineScanner implements EventFields {
    * looking it up (any other spelling, spacing or order takes the general path and becomes the new guess).
    */
   private readonly order = new Int8Array(8);
-  /** The `YYYY-MM-DD` bytes of the last valid timestamp read (two words and a half word) and that day's start. */
+  /** The `YYYY-MM-DD` bytes of the last valid timestamp read (two words and a half word). */
   private readonly dayWords = new Int32Array(3).fill(-1);
-  private dayStart = 0;
+  /** That day, in days since 1970-01-01. */
+  private day = 0;
   /** A view of the bytes being read (startsWith), made once per buffer. */
   private viewOf: Uint8Array = EMPTY;
   private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
@@ -172,30 +173,32 @@ export class EventLineScanner implements EventFields {
   }
 
   /**
-   * utcInstantBytes, with the day of the last timestamp read kept: events of a file come in runs of few days, so
-   * most timestamps start with the same `YYYY-MM-DD` bytes, compared here as three words instead of read digit by
-   * digit and checked again. Only a valid date is kept.
+   * A quoted `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ` at `i` (after the quote) into `timestamp` (epoch ms);
+   * false for anything else (then the string takes the general path). The same checks and result as
+   * parseUtcInstant, which gives exactly what Date.parse gives for these forms. The day of the last timestamp read is
+   * kept: events of a file often come in runs of few days, so most timestamps start with the same `YYYY-MM-DD` bytes,
+   * compared here as three words instead of read digit by digit and checked again. Written to the field, not
+   * returned: a number this large returned from a call is a heap object each time.
    */
-  private utcInstant(b: Uint8Array, i: number, n: number): number {
+  private utcInstant(b: Uint8Array, i: number, n: number): boolean {
+    const time = timeOfDayBytes(b, i, n);
+    if (time < 0 || b[i + 10] !== 84 /* T */) return false;
     const view = this.viewFor(b);
-    if (
-      i + 10 < n &&
-      view.getInt32(i, true) === this.dayWords[0] &&
-      view.getInt32(i + 4, true) === this.dayWords[1] &&
-      view.getUint16(i + 8, true) === this.dayWords[2] &&
-      b[i + 10] === 84 /* T */
-    ) {
-      const time = timeOfDayBytes(b, i, n);
-      return time < 0 ? -1 : this.dayStart + time;
+    const w0 = view.getInt32(i, true);
+    const w1 = view.getInt32(i + 4, true);
+    const w2 = view.getUint16(i + 8, true);
+    const dayWords = this.dayWords;
+    if (w0 !== dayWords[0] || w1 !== dayWords[1] || w2 !== dayWords[2]) {
+      const day = utcDayBytes(b, i);
+      if (day < 0) return false;
+      this.day = day;
+      dayWords[0] = w0;
+      dayWords[1] = w1;
+      dayWords[2] = w2;
     }
-    const instant = utcInstantBytes(b, i, n);
-    if (instant >= 0) {
-      this.dayWords[0] = view.getInt32(i, true);
-      this.dayWords[1] = view.getInt32(i + 4, true);
-      this.dayWords[2] = view.getUint16(i + 8, true);
-      this.dayStart = instant - timeOfDayBytes(b, i, n);
-    }
-    return instant;
+    // Exact: whole milliseconds far below 2^53, and UTC has no leap seconds in JavaScript's time.
+    this.timestamp = this.day * 86_400_000 + time;
+    return true;
   }
 
   /** A DataView of `b`, made once per buffer (a reader hands the same buffer for many lines). */
@@ -322,9 +325,8 @@ export class EventLineScanner implements EventFields {
           hasId = true;
           if (!this.readEventId(b, i + 1, n)) return false;
         } else if (field === TIMESTAMP) {
-          this.timestamp = this.utcInstant(b, i + 1, n);
           // Other forms of the string (offsets, other precisions) are the schema's to check.
-          if (this.timestamp < 0) return false;
+          if (!this.utcInstant(b, i + 1, n)) return false;
         } else return false; // properties as a string: the schema says why not
         if (stringEnd < 0) return false;
         i = stringEnd + 1;
@@ -804,21 +806,18 @@ class Interner {
 const EMPTY = new Uint8Array(0);
 
 /**
- * A quoted `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ` at `i` (after the quote) read from its digits:
- * epoch ms, or −1 for anything else (then the string takes the general path). The same checks and result as
- * parseUtcInstant, which gives exactly what Date.parse gives for these forms.
+ * The `YYYY-MM-DDT` part of a timestamp at `i` (see EventLineScanner.utcInstant): days since 1970-01-01, or −1 if it
+ * is not a valid date from 1970 on.
  */
-function utcInstantBytes(b: Uint8Array, i: number, n: number): number {
-  const time = timeOfDayBytes(b, i, n);
-  if (time < 0 || b[i + 4] !== 45 || b[i + 7] !== 45 || b[i + 10] !== 84) return -1;
+function utcDayBytes(b: Uint8Array, i: number): number {
+  if (b[i + 4] !== 45 || b[i + 7] !== 45 || b[i + 10] !== 84) return -1;
   const year = digitsAt(b, i, 4);
   const month = digitsAt(b, i + 5, 2);
   const day = digitsAt(b, i + 8, 2);
   if (!(year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month))) return -1;
   const month0 = (year - 1970) * 12 + month - 1;
-  const monthStart = month0 < MONTH_STARTS.length ? MONTH_STARTS[month0]! : Date.UTC(year, month - 1);
-  // Exact: whole milliseconds far below 2^53, and UTC has no leap seconds in JavaScript's time.
-  return monthStart + (day - 1) * 86_400_000 + time;
+  const monthStart = month0 < MONTH_DAYS.length ? MONTH_DAYS[month0]! : Date.UTC(year, month - 1) / 86_400_000;
+  return monthStart + day - 1;
 }
 
 /**
@@ -845,9 +844,10 @@ function timeOfDayBytes(b: Uint8Array, i: number, n: number): number {
   return hour * 3_600_000 + minute * 60_000 + second * 1000 + ms;
 }
 
-/** Epoch ms of the first of each month from 1970 to 2199 (utcInstantBytes adds the rest without Date.UTC). */
-const MONTH_STARTS = Float64Array.from({ length: (2200 - 1970) * 12 }, (_, k) =>
-  Date.UTC(1970 + Math.floor(k / 12), k % 12),
+/** Days from 1970-01-01 to the first of each month from 1970 to 2199 (utcDayBytes adds the rest without Date.UTC). */
+const MONTH_DAYS = Int32Array.from(
+  { length: (2200 - 1970) * 12 },
+  (_, k) => Date.UTC(1970 + Math.floor(k / 12), k % 12) / 86_400_000,
 );
 
 function digitsAt(b: Uint8Array, at: number, count: number): number {

@@ -17,6 +17,16 @@ import { type StateTable, setBit } from './state-table.js';
 const HALF = 0.5;
 
 /**
+ * What folding an event reads of it (an event, or a reader's fields): its time, its properties, and its user (only
+ * distinctUsers signals). Passed as the object, not as values: a time passed to a call is a heap number each time.
+ */
+export interface ObservedEvent {
+  readonly timestamp: number;
+  readonly properties?: Record<string, unknown> | undefined;
+  readonly userId: string;
+}
+
+/**
  * Folds one event into a state row: activity (first and last seen, events, active days) and each signal the event
  * feeds (sums, per-day counts, day and week bitmaps, distinct users). The hot loop of a run: no allocation.
  */
@@ -43,15 +53,13 @@ export class Accumulator {
     table: StateTable,
     row: number,
     handler: EventHandler,
-    ts: number,
-    properties: Record<string, unknown> | undefined,
-    /** The event's user, read only by distinctUsers signals. */
-    user: { readonly userId: string },
+    event: ObservedEvent,
     day: number,
     withSignals: boolean,
   ): void {
     const data = table.dataOf(row);
     const base = table.baseOf(row);
+    const ts = event.timestamp;
     if (ts < data[base + FIRST_SEEN_SLOT]!) data[base + FIRST_SEEN_SLOT] = ts;
     if (ts > data[base + LAST_SEEN_SLOT]!) data[base + LAST_SEEN_SLOT] = ts;
     if (day < 0) return;
@@ -59,7 +67,7 @@ export class Accumulator {
     setBit(data, base + this.compiled.activeSlot, day);
     if (!withSignals) return;
     const signals = handler.signals;
-    for (let i = 0; i < signals.length; i++) this.apply(signals[i]!, table, row, data, base, ts, properties, user, day);
+    for (let i = 0; i < signals.length; i++) this.apply(signals[i]!, table, row, data, base, event, day);
     const absent = handler.absentSlots;
     for (let i = 0; i < absent.length; i++) data[base + absent[i]!]!++;
   }
@@ -70,11 +78,10 @@ export class Accumulator {
     row: number,
     data: Float64Array,
     base: number,
-    ts: number,
-    properties: Record<string, unknown> | undefined,
-    user: { readonly userId: string },
+    event: ObservedEvent,
     day: number,
   ): void {
+    const properties = event.properties;
     if (s.where !== null && !s.where(properties)) return;
     switch (s.kindCode) {
       case KIND_PLAIN:
@@ -84,7 +91,7 @@ export class Accumulator {
           value = toNumber(properties?.[s.sumProperty]);
           if (Number.isNaN(value)) return;
         }
-        if (s.halfLifeDays !== null) value *= HALF ** ((this.asOf - ts) / DAY_MS / s.halfLifeDays);
+        if (s.halfLifeDays !== null) value *= HALF ** ((this.asOf - event.timestamp) / DAY_MS / s.halfLifeDays);
         if (s.kindCode === KIND_PLAIN) data[base + s.slot]! += value;
         else {
           const at = base + s.slot + 2 * day;
@@ -100,7 +107,7 @@ export class Accumulator {
         setBit(data, base + s.slot, this.calendar.weekOfDay(day + this.firstWindowDay) - this.firstWindowWeek);
         return;
       case KIND_USERS:
-        table.sets![row]![s.setIndex]!.add(user.userId);
+        table.sets![row]![s.setIndex]!.add(event.userId);
         return;
     }
   }

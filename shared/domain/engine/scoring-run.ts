@@ -45,8 +45,8 @@ export interface ScoringRunOptions {
   expectedEvents?: number | undefined;
 }
 
-/** What counting an event reads of it besides its time: an event, or a reader's fields (EventFields). */
-type EventIds = Pick<ScoringEvent, 'userId' | 'accountId' | 'properties'>;
+/** What counting an event reads of it: an event, or a reader's fields (EventFields). */
+type EventIds = Pick<ScoringEvent, 'userId' | 'accountId' | 'timestamp' | 'properties'>;
 
 /** Past this many expected events the dedupe set starts at this size and grows as events come (a hint may be wrong). */
 const MAX_PRESIZED_EVENTS = 1 << 23;
@@ -198,7 +198,7 @@ export class ScoringRun {
       const row = batchRows[j]!;
       if (row < 0) continue;
       const fields = batch[j]!;
-      this.count(row, entities[j], handlers[j]!, fields, fields.timestamp);
+      this.count(row, entities[j], handlers[j]!, fields);
     }
   }
 
@@ -281,33 +281,33 @@ export class ScoringRun {
     }
     const row = this.rows.rowOf(entityId);
     const handler = this.accumulator.handlerOf(event.name);
-    this.count(row, entityId, handler, event, ts);
+    this.count(row, entityId, handler, event);
   }
 
   /**
    * Count an event in range, not a duplicate, of the entity at `row` (account models: `entityId`, the account).
    * `event` is read for its ids and properties (an event, or a reader's fields).
    */
-  private count(row: number, entityId: string | undefined, handler: EventHandler, event: EventIds, ts: number): void {
+  private count(row: number, entityId: string | undefined, handler: EventHandler, event: EventIds): void {
+    // Read here, not passed in: a large number passed to a call is a heap object each time.
+    const ts = event.timestamp;
     this.stats.counted++;
     const rows = this.rows;
-    if (this.level === 'user') this.trackAccount(row, event, ts);
+    if (this.level === 'user') this.trackAccount(row, event);
     else rows.accountIds[row] = entityId;
 
     const day = ts >= this.from ? this.calendar.dayIndex(ts) - this.firstWindowDay : -1;
     const accumulator = this.accumulator;
     const perUser = this.perUser;
-    const properties = event.properties;
-    accumulator.observe(rows.main, row, handler, ts, properties, event, day, !perUser);
-    if (perUser)
-      accumulator.observe(rows.members, rows.memberOf(row, event.userId), handler, ts, properties, event, day, true);
+    accumulator.observe(rows.main, row, handler, event, day, !perUser);
+    if (perUser) accumulator.observe(rows.members, rows.memberOf(row, event.userId), handler, event, day, true);
     const breakdown = this.model.breakdown;
     if (breakdown) {
       const userId = event.userId;
       const trait = this.options.traitsOf?.('user', userId)?.[breakdown.trait];
       const group = rows.groupOf(row, trait === undefined || trait === null ? '(none)' : String(trait));
       group.users.add(userId);
-      accumulator.observe(rows.groupRows, group.row, handler, ts, properties, event, day, true);
+      accumulator.observe(rows.groupRows, group.row, handler, event, day, true);
     }
   }
 
@@ -349,7 +349,8 @@ export class ScoringRun {
    * A user's account: the one named by the user's latest event that names one (ties: the greater id, so the
    * order of events never matters); the account the user was grouped with (accountOf) only when none does.
    */
-  private trackAccount(row: number, event: EventIds, ts: number): void {
+  private trackAccount(row: number, event: EventIds): void {
+    const ts = event.timestamp;
     const { main, accountIds } = this.rows;
     const data = main.dataOf(row);
     const at = main.baseOf(row) + ACCOUNT_AT_SLOT;
