@@ -44,6 +44,21 @@ describe('StringIndex', () => {
     );
   });
 
+  it('indicesInOrder orders strings that share a leading part (user-000…) as < does', () => {
+    const units = ['\u0000', 'a', 'b', '0', '9', 'é'];
+    const tail = fc.array(fc.constantFrom(...units), { maxLength: 12 }).map((u) => u.join(''));
+    fc.assert(
+      fc.property(tail, fc.array(tail, { maxLength: 300 }), (common, tails) => {
+        const index = new StringIndex({ packed: true });
+        for (const t of tails) index.add(common + t);
+
+        const ordered = [...index.indicesInOrder()].map((i) => index.keys[i]!);
+
+        expect(ordered).toEqual([...index.keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+      }),
+    );
+  });
+
   it('behaves like a Map from string to insertion index, whatever the strings', () => {
     fc.assert(
       fc.property(
