@@ -7,11 +7,13 @@ type Pair = [string, string];
 
 const key = ([userId, eventId]: Pair) => eventIdentity({ userId, eventId });
 
-/** Ids that meet often: few short ones, some that split alike ("ab"+"c" vs "a"+"bc"), and any unicode. */
+/** Ids that meet often: few short ones, some that split alike ("ab"+"c" vs "a"+"bc"), any unicode, long ones. */
 const id = fc.oneof(
   fc.constantFrom('', 'a', 'b', 'ab', 'c', 'bc', 'abc'),
   fc.string({ maxLength: 4 }),
   fc.string({ unit: 'binary', maxLength: 5 }),
+  // Lengths of 128 bytes and more take two bytes to write in the set.
+  fc.constantFrom('x'.repeat(127), 'x'.repeat(128), 'y'.repeat(300)),
 );
 const pairs = fc.array(fc.tuple(id, id), { maxLength: 400 });
 
