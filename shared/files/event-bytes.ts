@@ -291,35 +291,25 @@ export class EventLineScanner implements EventFields {
         if (field === NAME) {
           name = this.names.read(b, i + 1, n);
           this.nameKey = this.names.key;
-        } else if (field === USER_ID) {
-          const end = idStringEnd(b, i + 1, n);
-          if (end < 0) return false;
-          stringEnd = end;
-          if (idHigh < 0x80) {
-            if (!isPlainAsciiId(b, i + 1, end)) return false;
-            this.userStart = i + 1;
-            this.userEnd = end;
-            this.userHash = idHash;
-            this.userKeyNow = UNRESOLVED;
-            userText = null;
+        } else if (field === USER_ID || field === ACCOUNT_ID) {
+          const text = readId(b, i + 1, n);
+          if (text === undefined) return false;
+          if (field === USER_ID) {
+            userText = text;
+            if (text === null) {
+              this.userStart = i + 1;
+              this.userEnd = stringEnd;
+              this.userHash = idHash;
+              this.userKeyNow = UNRESOLVED;
+            }
           } else {
-            userText = utf8(b, i + 1, end);
-            if (!isPlainId(userText)) return false;
-          }
-        } else if (field === ACCOUNT_ID) {
-          const end = idStringEnd(b, i + 1, n);
-          if (end < 0) return false;
-          stringEnd = end;
-          if (idHigh < 0x80) {
-            if (!isPlainAsciiId(b, i + 1, end)) return false;
-            this.accountStart = i + 1;
-            this.accountEnd = end;
-            this.accountHash = idHash;
-            this.accountKeyNow = UNRESOLVED;
-            accountText = null;
-          } else {
-            accountText = utf8(b, i + 1, end);
-            if (!isPlainId(accountText)) return false;
+            accountText = text;
+            if (text === null) {
+              this.accountStart = i + 1;
+              this.accountEnd = stringEnd;
+              this.accountHash = idHash;
+              this.accountKeyNow = UNRESOLVED;
+            }
           }
         } else if (field === EVENT_ID) {
           hasId = true;
@@ -537,6 +527,20 @@ function idStringEnd(b: Uint8Array, i: number, n: number): number {
     h = Math.imul(h ^ c, 0x01000193);
   }
   return -1;
+}
+
+/**
+ * The id string at `i` (after its quote), checked as isPlainId checks it, with `stringEnd` at its closing quote:
+ * null when it is ASCII (its bytes [i, stringEnd) and idHash say it all: no string is made), the decoded string when
+ * it is not, undefined when the validating path must read it (escapes, control characters, refused by the check).
+ */
+function readId(b: Uint8Array, i: number, n: number): string | null | undefined {
+  const end = idStringEnd(b, i, n);
+  if (end < 0) return undefined;
+  stringEnd = end;
+  if (idHigh < 0x80) return isPlainAsciiId(b, i, end) ? null : undefined;
+  const text = utf8(b, i, end);
+  return isPlainId(text) ? text : undefined;
 }
 
 /** What isPlainId checks, on ASCII bytes [i, k) without control characters or DEL (the callers refused those). */
