@@ -122,10 +122,10 @@ export class EventLineScanner implements EventFields {
     } = {},
   ) {
     const limit = options.internLimit ?? 1 << 21;
-    this.keySpace = options.keysOf?.keySpace ?? this;
-    // __proto__ is in the table so that it is found and refused (the validating path reads such a line).
-    this.keepTable = keep === undefined ? null : new KeyTable([...keep, '__proto__']);
     const shared = options.keysOf;
+    this.keySpace = shared?.keySpace ?? this;
+    // __proto__ is in the table so that it is found and refused (the validating path reads such a line).
+    this.keepTable = shared?.keepTable ?? (keep === undefined ? null : new KeyTable([...keep, '__proto__']));
     if (shared !== undefined) {
       this.names = shared.names;
       this.users = shared.users;
