@@ -165,10 +165,10 @@ export class ScoringRun {
   }
 
   /**
-   * `addFields` of `batch[0 … count − 1]` in order, with the same result, done in three passes over the batch: which
-   * events count and their rows, a read of each row's state, then the counting. Finding an id's key and reading its
-   * row are each a cache miss in tables of a hundred thousand entities; in one short loop per step the processor
-   * overlaps them, where one event at a time waits for each.
+   * `addFields` of `batch[0 … count − 1]` in order, with the same result, done in one pass over the batch per step:
+   * which events count (range, then dedupe), the users' keys, the rows, a read of each row's state, then the counting.
+   * Finding an id's key and reading its row are each a cache miss in tables of a hundred thousand entities; in one
+   * short loop per step the processor overlaps them, where one event at a time waits for each.
    */
   addFieldsBatch(batch: readonly EventFields[], count: number): void {
     if (this.batchRows.length < count) {
@@ -186,7 +186,7 @@ export class ScoringRun {
       for (let j = 0; j < count; j++) if (batchRows[j] === 0) this.batchKeys[j] = batch[j]!.userKey;
     }
     for (let j = 0; j < count; j++) if (batchRows[j] === 0) batchRows[j] = this.rowOfFields(batch[j]!, j);
-    // The first slot each count reads (trackAccount), read now for all: step 3 then finds the rows in cache.
+    // The first slot each count reads (trackAccount), read now for all: the counting then finds the rows in cache.
     const main = this.rows.main;
     let touched = 0;
     for (let j = 0; j < count; j++) {
