@@ -242,6 +242,10 @@ export class EventLineScanner implements EventFields {
     return this.userKeyNow;
   }
 
+  touchUserKey(): number {
+    return this.userKeyNow === UNRESOLVED ? this.users.touch(this.userHash) : 0;
+  }
+
   get accountKey(): number {
     if (this.accountKeyNow === UNRESOLVED)
       this.accountKeyNow = this.accounts.lookupAscii(this.bytes, this.accountStart, this.accountEnd, this.accountHash);
@@ -684,6 +688,11 @@ class Interner {
     this.ascii = high < 0x80;
     if (!this.ascii) return -1;
     return this.lookupAscii(b, i, k, h);
+  }
+
+  /** The slot `lookupAscii` of hash `h` reads first, read (its value means nothing; see EventFields#touchUserKey). */
+  touch(h: number): number {
+    return this.table[4 * ((h ^ (h >>> 15)) & this.mask) + 1]!;
   }
 
   /** The key of ASCII bytes [i, k) of `b`, whose FNV-1a hash is `h`, interned now if new; −1 past the limit. */

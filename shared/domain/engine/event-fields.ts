@@ -39,4 +39,10 @@ export interface EventFields {
   readonly idEnd: number;
   /** The event id (the one given, or the content id of an event without one) as a string. */
   eventIdText(): string;
+  /**
+   * Read the memory that finding `userKey` will read first, and return it (a number with no meaning): a run calls
+   * this for a whole batch before it asks for the keys, so the processor waits for those cache misses once,
+   * overlapped, instead of once per event.
+   */
+  touchUserKey(): number;
 }

@@ -1,5 +1,5 @@
 import { eventIdentity } from '../event.js';
-import { mixHash, rehashedPairs } from './string-index.js';
+import { mixHash } from './string-index.js';
 
 /**
  * The exact set of event identities (user id and event id, eventIdentity) a run has counted: its dedupe set.
@@ -7,9 +7,14 @@ import { mixHash, rehashedPairs } from './string-index.js';
  * A `Set` of a million identity strings costs one concatenated string per event (built, flattened to be hashed,
  * then kept: every one survives to the old generation, which is most of the garbage collector's work on a file),
  * and a cache miss per lookup on the stored string. Here an identity is hashed from its two parts as they are, and
- * kept as bytes in one growing array: an open-addressing table of Int32 pairs holds each identity's hash next to
- * its offset, so a lookup touches one cache line and compares bytes only when the hashes are equal. A match is
- * always exact, never decided by a hash alone. No string is kept per identity.
+ * kept as bytes in one growing array, numbered in the order added (its ordinal). Each identity's hash and offset
+ * sit in arrays by ordinal, written in order. The only memory a lookup reads at random is a table of 4-byte slots,
+ * each an identity's ordinal and 8 bits of its hash (its tag): one cache line, in a table a quarter the size of
+ * one holding hash and offset pairs at half load. Bytes are compared only when tag and hash are equal, so a match
+ * is always exact, never decided by a hash alone. No string is kept per identity.
+ *
+ * That table is the set's cost on a large file: one random read per event, and a table of megabytes misses the
+ * cache and the TLB more the larger it is (measured on a file of a million events: about 25 ms per MB of table).
  *
  * The bytes of an identity: the byte lengths of its user id and event id (7 bits a byte, the high bit saying
  * another byte follows), then each id's code units, one byte for ASCII and two or three for any other unit (as
@@ -22,9 +27,19 @@ import { mixHash, rehashedPairs } from './string-index.js';
  * `maxProbes` the set moves to a `Set` of identity strings, so the worst case stays that of a Set.
  */
 export class EventIdSet {
-  /** Pairs [hash, offset of the identity in `bytes`]: hashes are odd (0 marks a free slot). */
-  private table: Int32Array;
-  private mask: number;
+  /**
+   * Linear probing over ordinals: a slot holds (ordinal + 1) << tagBits | the tag (hash bits 1 … tagBits); 0 marks
+   * a free slot. A slot is chosen by the hash's high bits (multiplied down to `slots.length`, any length).
+   */
+  private slots: Int32Array;
+  /** How many bits of a slot are its tag: fewer once ordinals need more (past 2^24 identities), see `commit`. */
+  private tagBits = 8;
+  /** 2^(32 − tagBits) − 1: past this many identities an ordinal needs another bit. */
+  private ordinalLimit = 2 ** 24 - 1;
+  /** Each identity's hash (odd, see hashAt), by ordinal. */
+  private hashes: Int32Array;
+  /** Each identity's offset in `bytes`, by ordinal. */
+  private offsets: Int32Array;
   /** Each identity's bytes (see above), back to back. */
   private bytes: Uint8Array;
   private used = 0;
@@ -35,13 +50,24 @@ export class EventIdSet {
   /** Slots the last `slotOf` looked at past the first before it found a free one. */
   private probes = 0;
 
-  constructor(options: { initialCapacity?: number | undefined; maxProbes?: number | undefined } = {}) {
-    let capacity = 16;
-    while (capacity < (options.initialCapacity ?? 1024)) capacity *= 2;
-    this.table = new Int32Array(2 * capacity);
-    this.mask = capacity - 1;
+  /**
+   * `initialCapacity`: how many identities it holds before its table first grows. `tagBits` (tests): start with
+   * more tag bits than 8, so that ordinals outgrow their bits after a few identities instead of 2^24.
+   */
+  constructor(
+    options: {
+      initialCapacity?: number | undefined;
+      maxProbes?: number | undefined;
+      tagBits?: number | undefined;
+    } = {},
+  ) {
+    if (options.tagBits !== undefined) this.useTagBits(options.tagBits);
+    const identities = Math.max(16, options.initialCapacity ?? 1024);
+    this.slots = new Int32Array(Math.ceil(identities / MAX_LOAD));
+    this.hashes = new Int32Array(identities);
+    this.offsets = new Int32Array(identities);
     // Room enough that a file of ASCII ids never grows it (a grow copies every byte); pages never written cost nothing.
-    this.bytes = new Uint8Array(32 * capacity);
+    this.bytes = new Uint8Array(32 * identities);
     this.maxProbes = options.maxProbes ?? 128;
   }
 
@@ -52,7 +78,7 @@ export class EventIdSet {
   /** Add the identity of (userId, eventId); true if it is new, false if the set already held it. */
   add(userId: string, eventId: string): boolean {
     if (this.fallback !== null) return this.addToFallback(userId, eventId);
-    return this.commit(this.stageStrings(userId, eventId), this.used);
+    return this.commit(this.stageStrings(userId, eventId), this.used, stagedEnd);
   }
 
   /**
@@ -60,19 +86,39 @@ export class EventIdSet {
    * and event id bytes [idStart, idEnd) of `b`. The same identity, hash and answer as `add` of the decoded strings.
    */
   addAscii(b: Uint8Array, userStart: number, userEnd: number, idStart: number, idEnd: number): boolean {
+    return this.addAsciiHashed(b, userStart, userEnd, idStart, idEnd, hashAscii(b, userStart, userEnd, idStart, idEnd));
+  }
+
+  /**
+   * `addAscii` with the identity's hash already computed (hashAscii), for a batch that reads its slots ahead.
+   */
+  addAsciiHashed(
+    b: Uint8Array,
+    userStart: number,
+    userEnd: number,
+    idStart: number,
+    idEnd: number,
+    h: number,
+  ): boolean {
     if (this.fallback !== null) return this.addToFallback(latin1(b, userStart, userEnd), latin1(b, idStart, idEnd));
     const at = this.stage(userEnd - userStart, idEnd - idStart);
     const bytes = this.bytes;
     let k = payloadAt;
     for (let i = userStart; i < userEnd; i++) bytes[k++] = b[i]!;
     for (let i = idStart; i < idEnd; i++) bytes[k++] = b[i]!;
-    return this.commit(this.hashAt(at), at);
+    return this.commit(h, at, k);
+  }
+
+  /** The first slot of hash `h`, read (its value means nothing): a batch reads its events' slots ahead, overlapped. */
+  touch(h: number): number {
+    const slots = this.slots;
+    return slots[Math.floor((h >>> 0) * (slots.length / 4294967296))]!;
   }
 
   /** Whether the set holds the identity of (userId, eventId). */
   has(userId: string, eventId: string): boolean {
     if (this.fallback !== null) return this.fallback.has(eventIdentity({ userId, eventId }));
-    return this.slotOf(this.stageStrings(userId, eventId), this.bytes, this.used) >= 0;
+    return this.slotOf(this.stageStrings(userId, eventId), this.bytes, this.used, stagedEnd) >= 0;
   }
 
   /**
@@ -81,13 +127,19 @@ export class EventIdSet {
    */
   export(): EventIdSetExport {
     const data: EventIdSetExport = {
-      table: this.table,
-      bytes: this.bytes.subarray(0, this.used),
+      slots: this.slots,
+      tagBits: this.tagBits,
+      hashes: this.hashes,
+      offsets: this.offsets,
+      bytes: this.bytes,
       count: this.count,
+      used: this.used,
       fallback: this.fallback === null ? null : [...this.fallback],
     };
-    this.table = new Int32Array(32);
-    this.mask = 15;
+    this.slots = new Int32Array(32);
+    this.useTagBits(8);
+    this.hashes = new Int32Array(16);
+    this.offsets = new Int32Array(16);
     this.bytes = new Uint8Array(256);
     this.used = 0;
     this.count = 0;
@@ -99,15 +151,15 @@ export class EventIdSet {
   static from(data: EventIdSetExport, options: { maxProbes?: number | undefined } = {}): EventIdSet {
     const set = new EventIdSet({ initialCapacity: 16, maxProbes: options.maxProbes });
     if (data.fallback !== null) {
-      set.table = new Int32Array(0);
-      set.bytes = new Uint8Array(0);
       set.fallback = new Set(data.fallback);
       return set;
     }
-    set.table = data.table;
-    set.mask = data.table.length / 2 - 1;
+    set.slots = data.slots;
+    set.useTagBits(data.tagBits);
+    set.hashes = data.hashes;
+    set.offsets = data.offsets;
     set.bytes = data.bytes;
-    set.used = data.bytes.length;
+    set.used = data.used;
     set.count = data.count;
     return set;
   }
@@ -119,9 +171,10 @@ export class EventIdSet {
       for (const [userId, eventId] of other.entries()) if (this.has(userId, eventId)) held.push([userId, eventId]);
       return held;
     }
-    other.eachSlot((h, offset) => {
-      if (this.slotOf(h, other.bytes, offset) >= 0) held.push(other.identityAt(offset));
-    });
+    for (let o = 0; o < other.count; o++) {
+      if (this.slotOf(other.hashes[o]!, other.bytes, other.offsets[o]!, other.endOf(o)) >= 0)
+        held.push(other.identityAt(other.offsets[o]!));
+    }
     return held;
   }
 
@@ -133,55 +186,69 @@ export class EventIdSet {
     }
     if (this.count === 0) {
       // Nothing to merge with: take the other set's arrays as they are.
-      this.table = other.table.slice();
-      this.mask = other.mask;
-      this.bytes = other.bytes.slice(0, other.used);
+      this.slots = other.slots.slice();
+      this.useTagBits(other.tagBits);
+      this.hashes = other.hashes.slice(0, Math.max(16, other.count));
+      this.offsets = other.offsets.slice(0, Math.max(16, other.count));
+      this.bytes = other.bytes.slice(0, Math.max(256, other.used));
       this.used = other.used;
       this.count = other.count;
       return;
     }
-    other.eachSlot((h, offset) => {
+    for (let o = 0; o < other.count; o++) {
       if (this.fallback !== null) {
-        this.add(...other.identityAt(offset));
-        return;
+        this.add(...other.identityAt(other.offsets[o]!));
+        continue;
       }
-      const from = other.bytes;
-      const length = extentAt(from, offset);
+      const from = other.offsets[o]!;
+      const length = other.endOf(o) - from;
       const at = this.reserve(length);
-      this.bytes.set(from.subarray(offset, offset + length), at);
-      this.commit(h, at);
-    });
-  }
-
-  /** Each used slot's hash and identity offset. */
-  private eachSlot(fn: (h: number, offset: number) => void): void {
-    const table = this.table;
-    for (let i = 0; i < table.length; i += 2) if (table[i] !== 0) fn(table[i]!, table[i + 1]!);
-  }
-
-  /**
-   * The slot holding the identity stored at `offset` of `bytes` (hash `h`), or −1 − the free slot where it would
-   * go; `probes` says how many slots were looked at past the first.
-   */
-  private slotOf(h: number, bytes: Uint8Array, offset: number): number {
-    const table = this.table;
-    const mask = this.mask;
-    let at = (h >>> 1) & mask;
-    for (let probes = 0; ; probes++) {
-      const stored = table[2 * at]!;
-      if (stored === 0) {
-        this.probes = probes;
-        return -1 - at;
-      }
-      if (stored === h && this.equalsBytes(table[2 * at + 1]!, bytes, offset)) return at;
-      at = (at + 1) & mask;
+      this.bytes.set(other.bytes.subarray(from, from + length), at);
+      this.commit(other.hashes[o]!, at, at + length);
     }
   }
 
-  private equalsBytes(offset: number, bytes: Uint8Array, otherOffset: number): boolean {
+  /** Where the bytes of the identity of ordinal `o` end. */
+  private endOf(o: number): number {
+    return o + 1 < this.count ? this.offsets[o + 1]! : this.used;
+  }
+
+  /** The first slot to look at for hash `h`. */
+  private firstSlot(h: number): number {
+    return Math.floor((h >>> 0) * (this.slots.length / 4294967296));
+  }
+
+  /**
+   * The slot holding the identity of bytes [offset, end) of `bytes` (hash `h`), or −1 − the free slot where it
+   * would go; `probes` says how many slots were looked at past the first.
+   */
+  private slotOf(h: number, bytes: Uint8Array, offset: number, end: number): number {
+    const slots = this.slots;
+    const capacity = slots.length;
+    const tagBits = this.tagBits;
+    const tagMask = (1 << tagBits) - 1;
+    const tag = (h >>> 1) & tagMask;
+    let at = this.firstSlot(h);
+    for (let probes = 0; ; probes++) {
+      const slot = slots[at]!;
+      if (slot === 0) {
+        this.probes = probes;
+        return -1 - at;
+      }
+      if ((slot & tagMask) === tag) {
+        const o = (slot >>> tagBits) - 1;
+        if (this.hashes[o] === h && this.equalsBytes(o, bytes, offset, end)) return at;
+      }
+      at = at + 1 === capacity ? 0 : at + 1;
+    }
+  }
+
+  private equalsBytes(o: number, bytes: Uint8Array, offset: number, end: number): boolean {
     const mine = this.bytes;
-    const length = extentAt(mine, offset);
-    for (let i = 0; i < length; i++) if (mine[offset + i] !== bytes[otherOffset + i]) return false;
+    const start = this.offsets[o]!;
+    const length = end - offset;
+    if (this.endOf(o) - start !== length) return false;
+    for (let i = 0; i < length; i++) if (mine[start + i] !== bytes[offset + i]) return false;
     return true;
   }
 
@@ -200,11 +267,7 @@ export class EventIdSet {
       for (const identity of this.fallback) yield splitEventIdentity(identity);
       return;
     }
-    const bytes = this.bytes;
-    for (let at = 0; at < this.used; ) {
-      yield this.identityAt(at);
-      at += extentAt(bytes, at);
-    }
+    for (let o = 0; o < this.count; o++) yield this.identityAt(this.offsets[o]!);
   }
 
   /** `length` bytes free at the end of `bytes` (grown if need be), not yet counted as used; their offset (`used`). */
@@ -225,6 +288,7 @@ export class EventIdSet {
   private stage(userLength: number, idLength: number): number {
     const at = this.reserve(20 + userLength + idLength);
     payloadAt = writeVarint(this.bytes, writeVarint(this.bytes, at, userLength), idLength);
+    stagedEnd = payloadAt + userLength + idLength;
     return at;
   }
 
@@ -232,43 +296,71 @@ export class EventIdSet {
   private stageStrings(userId: string, eventId: string): number {
     const at = this.stage(encodedLength(userId), encodedLength(eventId));
     encodeInto(this.bytes, encodeInto(this.bytes, payloadAt, userId), eventId);
-    return this.hashAt(at);
+    return this.hashAt(at, stagedEnd);
   }
 
-  /** The hash of the identity at `offset`: FNV-1a over its bytes, mixed (odd, never 0). */
-  private hashAt(offset: number): number {
+  /** The hash of the identity at [offset, end): FNV-1a over its bytes, mixed (odd, never 0). */
+  private hashAt(offset: number, end: number): number {
     const bytes = this.bytes;
     let h = 0x811c9dc5 | 0;
-    const end = offset + extentAt(bytes, offset);
     for (let k = offset; k < end; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
     return mixHash(h);
   }
 
-  /** Keep the identity staged at `offset` (hash `h`) unless the set holds it; true if it was new. */
-  private commit(h: number, offset: number): boolean {
-    const at = this.slotOf(h, this.bytes, offset);
+  /** Keep the identity staged at [offset, end) (hash `h`) unless the set holds it; true if it was new. */
+  private commit(h: number, offset: number, end: number): boolean {
+    const at = this.slotOf(h, this.bytes, offset, end);
     if (at >= 0) return false;
     if (this.probes > this.maxProbes) {
       const [userId, eventId] = this.identityAt(offset);
       this.useFallback();
       return this.addToFallback(userId, eventId);
     }
-    this.used = offset + extentAt(this.bytes, offset);
-    this.table[2 * (-1 - at)] = h;
-    this.table[2 * (-1 - at) + 1] = offset;
-    if (2 * ++this.count > this.mask) {
-      this.mask = 2 * (this.mask + 1) - 1;
-      this.table = rehashedPairs(this.table, this.mask + 1);
+    const o = this.count;
+    if (o === this.hashes.length) {
+      this.hashes = grown(this.hashes);
+      this.offsets = grown(this.offsets);
     }
+    this.hashes[o] = h;
+    this.offsets[o] = offset;
+    this.used = end;
+    this.slots[-1 - at] = ((o + 1) << this.tagBits) | ((h >>> 1) & ((1 << this.tagBits) - 1));
+    this.count = o + 1;
+    // Past 2^(32 − tagBits) − 1 identities an ordinal needs another bit (a slot is 32 bits): one tag bit less.
+    if (this.count >= this.ordinalLimit) this.rebuild(this.slots.length, this.tagBits - 1);
+    else if (this.count > MAX_LOAD * this.slots.length) this.rebuild(2 * this.slots.length, this.tagBits);
     return true;
+  }
+
+  /** Every identity put again into a table of `capacity` slots with `tagBits` bits of tag. */
+  private rebuild(capacity: number, tagBits: number): void {
+    const slots = new Int32Array(capacity);
+    const tagMask = (1 << tagBits) - 1;
+    this.slots = slots;
+    this.useTagBits(tagBits);
+    for (let o = 0; o < this.count; o++) {
+      const h = this.hashes[o]!;
+      let at = this.firstSlot(h);
+      while (slots[at] !== 0) at = at + 1 === capacity ? 0 : at + 1;
+      slots[at] = ((o + 1) << tagBits) | ((h >>> 1) & tagMask);
+    }
+  }
+
+  private useTagBits(tagBits: number): void {
+    this.tagBits = tagBits;
+    this.ordinalLimit = 2 ** (32 - tagBits) - 1;
   }
 
   private useFallback(): void {
     const set = new Set<string>();
     for (const [userId, eventId] of this.entries()) set.add(eventIdentity({ userId, eventId }));
     this.fallback = set;
-    this.table = new Int32Array(0);
+    this.slots = new Int32Array(0);
+    this.hashes = new Int32Array(0);
+    this.offsets = new Int32Array(0);
     this.bytes = new Uint8Array(0);
+    this.count = 0;
+    this.used = 0;
   }
 
   private addToFallback(userId: string, eventId: string): boolean {
@@ -279,17 +371,39 @@ export class EventIdSet {
   }
 }
 
+/** The most identities per table slot before the table doubles (linear probing stays short below it). */
+const MAX_LOAD = 0.7;
+
+/** `array` copied into one twice its length. */
+function grown(array: Int32Array): Int32Array {
+  const bigger = new Int32Array(2 * array.length);
+  bigger.set(array);
+  return bigger;
+}
+
+/** The hash (EventIdSet#hashAt) of the ASCII identity of user id bytes [userStart, userEnd) and id bytes [idStart, idEnd). */
+export function hashAscii(b: Uint8Array, userStart: number, userEnd: number, idStart: number, idEnd: number): number {
+  let h = hashVarint(hashVarint(0x811c9dc5 | 0, userEnd - userStart), idEnd - idStart);
+  for (let k = userStart; k < userEnd; k++) h = Math.imul(h ^ b[k]!, 0x01000193);
+  for (let k = idStart; k < idEnd; k++) h = Math.imul(h ^ b[k]!, 0x01000193);
+  return mixHash(h);
+}
+
+/** FNV-1a of hash `h` continued over the bytes writeVarint writes for `value`. */
+function hashVarint(h: number, value: number): number {
+  while (value >= 0x80) {
+    h = Math.imul(h ^ ((value & 0x7f) | 0x80), 0x01000193);
+    value = Math.floor(value / 128);
+  }
+  return Math.imul(h ^ value, 0x01000193);
+}
+
+/** Where the bytes staged by the last `stage` end. */
+let stagedEnd = 0;
 /** Where the ids of the identity being staged start (set by `stage`). */
 let payloadAt = 0;
 /** Where the varint read by the last `varintAt` ended. */
 let varintEnd = 0;
-
-/** Bytes the identity at `offset` takes: its two lengths and both ids. */
-function extentAt(bytes: Uint8Array, offset: number): number {
-  const userLength = varintAt(bytes, offset);
-  const idLength = varintAt(bytes, varintEnd);
-  return varintEnd - offset + userLength + idLength;
-}
 
 /** The length written at `at` (7 bits a byte, low bits first; a set high bit: another byte follows). */
 function varintAt(bytes: Uint8Array, at: number): number {
@@ -379,14 +493,18 @@ export function splitEventIdentity(identity: string): [string, string] {
 
 /** An EventIdSet as data (EventIdSet#export). */
 export interface EventIdSetExport {
-  table: Int32Array;
+  slots: Int32Array;
+  tagBits: number;
+  hashes: Int32Array;
+  offsets: Int32Array;
   bytes: Uint8Array;
   count: number;
+  used: number;
   /** The identity strings (eventIdentity) once the set has moved to its fallback; else null. */
   fallback: string[] | null;
 }
 
 /** The typed arrays of an export, for a postMessage transfer list. */
 export function eventIdSetTransferables(data: EventIdSetExport): ArrayBuffer[] {
-  return [data.table.buffer, data.bytes.buffer] as ArrayBuffer[];
+  return [data.slots.buffer, data.hashes.buffer, data.offsets.buffer, data.bytes.buffer] as ArrayBuffer[];
 }

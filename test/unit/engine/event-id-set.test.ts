@@ -35,9 +35,10 @@ describe('EventIdSet', () => {
         pairs,
         fc.array(fc.boolean(), { minLength: 1 }),
         fc.constantFrom(0, 1, 128),
-        (list, bytes, maxProbes) => {
-          // Arrange
-          const set = new EventIdSet({ initialCapacity: 16, maxProbes });
+        fc.constantFrom(8, 28),
+        (list, bytes, maxProbes, tagBits) => {
+          // Arrange: 28 tag bits leave 4 for ordinals, so the set takes bits from its tags after 15 identities
+          const set = new EventIdSet({ initialCapacity: 16, maxProbes, tagBits });
           const reference = new Set<string>();
 
           // Act
@@ -102,6 +103,23 @@ describe('EventIdSet', () => {
     expect(whole.size).toBe(5000);
     expect(whole.add('u3', 'e-3')).toBe(false);
     expect(whole.add('u3', 'e-4')).toBe(true);
+  });
+
+  it('takes bits from its tags when ordinals outgrow theirs, and still answers exactly', () => {
+    // Arrange: 28 tag bits leave 4 for ordinals, so ordinals outgrow them at 15 identities, 31, 63, …
+    const set = new EventIdSet({ initialCapacity: 16, tagBits: 28 });
+    const ids = Array.from({ length: 300 }, (_, i): Pair => [`u${i % 7}`, `e-${i}`]);
+
+    // Act
+    const first = ids.map(([userId, eventId]) => set.add(userId, eventId));
+    const again = ids.map(([userId, eventId]) => set.add(userId, eventId));
+
+    // Assert
+    expect(first.every(Boolean)).toBe(true);
+    expect(again.some(Boolean)).toBe(false);
+    expect(set.size).toBe(300);
+    expect([...set.entries()]).toEqual(ids);
+    expect(set.has('u0', 'e-1')).toBe(false);
   });
 
   it('keeps identities whose ids split differently apart, and ids past 65,535 code units', () => {
