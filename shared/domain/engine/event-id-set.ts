@@ -7,20 +7,20 @@ import { mixHash } from './string-index.js';
  * A `Set` of a million identity strings costs one concatenated string per event (built, flattened to be hashed,
  * then kept: every one survives to the old generation, which is most of the garbage collector's work on a file),
  * and a cache miss per lookup on the stored string. Here an identity is hashed from its two parts as they are, and
- * kept as bytes in one growing array, numbered in the order added (its ordinal). Each identity's hash and offset
- * sit in arrays by ordinal, written in order. The only memory a lookup reads at random is a table of 4-byte slots,
- * each an identity's ordinal and 8 bits of its hash (its tag): one cache line, in a table a quarter the size of
- * one holding hash and offset pairs at half load. Bytes are compared only when tag and hash are equal, so a match
- * is always exact, never decided by a hash alone. No string is kept per identity.
+ * kept as bytes in one growing array, written in order. The only memory a lookup reads at random is a table of
+ * 4-byte slots, each the offset of an identity's bytes and 8 bits of its hash (its tag): one cache line, in a table
+ * a quarter the size of one holding hash and offset pairs at half load. Bytes are compared only when the tags are
+ * equal, so a match is always exact, never decided by a hash alone. No string is kept per identity.
  *
- * That table is the set's cost on a large file: one random read per event, and a table of megabytes misses the
- * cache and the TLB more the larger it is (measured on a file of a million events: about 25 ms per MB of table).
+ * Memory is this set's cost on a large file: one random read per event in the table, which misses the cache and the
+ * TLB more the larger it is (measured on a file of a million events: about 25 ms per MB of table), and the first
+ * touch of every fresh page (about 5 ms per MB on a virtual machine), hence bytes and slots only.
  *
  * The bytes of an identity: the byte lengths of its user id and event id (7 bits a byte, the high bit saying
  * another byte follows), then each id's code units, one byte for ASCII and two or three for any other unit (as
  * UTF-8 writes a code point below 0x10000; a surrogate is written alone). So ASCII ids take a byte per character,
- * half what UTF-16 code units take (fresh memory is much of this set's cost), and any string, lone surrogates
- * included, has one encoding that decodes back to it.
+ * half what UTF-16 code units take, and any string, lone surrogates included, has one encoding that decodes back to
+ * it.
  *
  * Readers that scan bytes add ASCII identities straight from the bytes (`addAscii`): the same bytes, the same
  * hash, the same set, so ids read either way meet. Crafted ids that share a hash only lengthen probe runs; past
@@ -28,18 +28,14 @@ import { mixHash } from './string-index.js';
  */
 export class EventIdSet {
   /**
-   * Linear probing over ordinals: a slot holds (ordinal + 1) << tagBits | the tag (hash bits 1 … tagBits); 0 marks
-   * a free slot. A slot is chosen by the hash's high bits (multiplied down to `slots.length`, any length).
+   * Linear probing over identities: a slot holds (offset + 1) << tagBits | the tag (hash bits 1 … tagBits); 0
+   * marks a free slot. A slot is chosen by the hash's high bits (multiplied down to `slots.length`, any length).
    */
   private slots: Int32Array;
-  /** How many bits of a slot are its tag: fewer once ordinals need more (past 2^24 identities), see `commit`. */
+  /** How many bits of a slot are its tag: fewer once offsets need more (past 16 MiB of bytes), see `commit`. */
   private tagBits = 8;
-  /** 2^(32 − tagBits) − 1: past this many identities an ordinal needs another bit. */
-  private ordinalLimit = 2 ** 24 - 1;
-  /** Each identity's hash (odd, see hashAt), by ordinal. */
-  private hashes: Int32Array;
-  /** Each identity's offset in `bytes`, by ordinal. */
-  private offsets: Int32Array;
+  /** 2^(32 − tagBits) − 1: an offset + 1 past it needs another bit. */
+  private offsetLimit = 2 ** 24 - 1;
   /** Each identity's bytes (see above), back to back. */
   private bytes: Uint8Array;
   private used = 0;
@@ -49,10 +45,12 @@ export class EventIdSet {
   private readonly maxProbes: number;
   /** Slots the last `slotOf` looked at past the first before it found a free one. */
   private probes = 0;
+  /** The sum of the slots read ahead: kept only so that those reads are made. */
+  readAhead = 0;
 
   /**
    * `initialCapacity`: how many identities it holds before its table first grows. `tagBits` (tests): start with
-   * more tag bits than 8, so that ordinals outgrow their bits after a few identities instead of 2^24.
+   * more tag bits than 8, so that offsets outgrow their bits after a few bytes instead of 16 MiB.
    */
   constructor(
     options: {
@@ -64,8 +62,6 @@ export class EventIdSet {
     if (options.tagBits !== undefined) this.useTagBits(options.tagBits);
     const identities = Math.max(16, options.initialCapacity ?? 1024);
     this.slots = new Int32Array(Math.ceil(identities / MAX_LOAD));
-    this.hashes = new Int32Array(identities);
-    this.offsets = new Int32Array(identities);
     // Room enough that a file of ASCII ids never grows it (a grow copies every byte); pages never written cost nothing.
     this.bytes = new Uint8Array(32 * identities);
     this.maxProbes = options.maxProbes ?? 128;
@@ -78,7 +74,8 @@ export class EventIdSet {
   /** Add the identity of (userId, eventId); true if it is new, false if the set already held it. */
   add(userId: string, eventId: string): boolean {
     if (this.fallback !== null) return this.addToFallback(userId, eventId);
-    return this.commit(this.stageStrings(userId, eventId), this.used, stagedEnd);
+    const at = this.stageStrings(userId, eventId);
+    return this.commit(this.hashAt(at, stagedEnd), at, stagedEnd);
   }
 
   /**
@@ -89,9 +86,7 @@ export class EventIdSet {
     return this.addAsciiHashed(b, userStart, userEnd, idStart, idEnd, hashAscii(b, userStart, userEnd, idStart, idEnd));
   }
 
-  /**
-   * `addAscii` with the identity's hash already computed (hashAscii), for a batch that reads its slots ahead.
-   */
+  /** `addAscii` with the identity's hash already computed (hashAscii), for a batch that reads its slots ahead. */
   addAsciiHashed(
     b: Uint8Array,
     userStart: number,
@@ -118,7 +113,8 @@ export class EventIdSet {
   /** Whether the set holds the identity of (userId, eventId). */
   has(userId: string, eventId: string): boolean {
     if (this.fallback !== null) return this.fallback.has(eventIdentity({ userId, eventId }));
-    return this.slotOf(this.stageStrings(userId, eventId), this.bytes, this.used, stagedEnd) >= 0;
+    const at = this.stageStrings(userId, eventId);
+    return this.slotOf(this.hashAt(at, stagedEnd), this.bytes, at, stagedEnd) >= 0;
   }
 
   /**
@@ -129,8 +125,6 @@ export class EventIdSet {
     const data: EventIdSetExport = {
       slots: this.slots,
       tagBits: this.tagBits,
-      hashes: this.hashes,
-      offsets: this.offsets,
       bytes: this.bytes,
       count: this.count,
       used: this.used,
@@ -138,8 +132,6 @@ export class EventIdSet {
     };
     this.slots = new Int32Array(32);
     this.useTagBits(8);
-    this.hashes = new Int32Array(16);
-    this.offsets = new Int32Array(16);
     this.bytes = new Uint8Array(256);
     this.used = 0;
     this.count = 0;
@@ -156,8 +148,6 @@ export class EventIdSet {
     }
     set.slots = data.slots;
     set.useTagBits(data.tagBits);
-    set.hashes = data.hashes;
-    set.offsets = data.offsets;
     set.bytes = data.bytes;
     set.used = data.used;
     set.count = data.count;
@@ -171,14 +161,29 @@ export class EventIdSet {
       for (const [userId, eventId] of other.entries()) if (this.has(userId, eventId)) held.push([userId, eventId]);
       return held;
     }
-    for (let o = 0; o < other.count; o++) {
-      if (this.slotOf(other.hashes[o]!, other.bytes, other.offsets[o]!, other.endOf(o)) >= 0)
-        held.push(other.identityAt(other.offsets[o]!));
+    // In runs of 32 identities: each run's first slots read ahead, overlapped (see touch), then looked up.
+    const starts = new Int32Array(33);
+    const hashes = new Int32Array(32);
+    for (let at = 0; at < other.used; ) {
+      let n = 0;
+      for (; n < 32 && at < other.used; n++) {
+        starts[n] = at;
+        at = extentEnd(other.bytes, at);
+        hashes[n] = other.hashAt(starts[n]!, at);
+      }
+      starts[n] = at;
+      let touched = 0;
+      for (let j = 0; j < n; j++) touched += this.touch(hashes[j]!);
+      this.readAhead = touched;
+      for (let j = 0; j < n; j++) {
+        if (this.slotOf(hashes[j]!, other.bytes, starts[j]!, starts[j + 1]!) >= 0)
+          held.push(other.identityAt(starts[j]!));
+      }
     }
     return held;
   }
 
-  /** Add every identity of `other` (each one's hash is reused, not computed again). */
+  /** Add every identity of `other`. */
   addAll(other: EventIdSet): void {
     if (this.fallback !== null || other.fallback !== null) {
       for (const [userId, eventId] of other.entries()) this.add(userId, eventId);
@@ -188,34 +193,21 @@ export class EventIdSet {
       // Nothing to merge with: take the other set's arrays as they are.
       this.slots = other.slots.slice();
       this.useTagBits(other.tagBits);
-      this.hashes = other.hashes.slice(0, Math.max(16, other.count));
-      this.offsets = other.offsets.slice(0, Math.max(16, other.count));
       this.bytes = other.bytes.slice(0, Math.max(256, other.used));
       this.used = other.used;
       this.count = other.count;
       return;
     }
-    for (let o = 0; o < other.count; o++) {
-      if (this.fallback !== null) {
-        this.add(...other.identityAt(other.offsets[o]!));
-        continue;
+    for (let from = 0; from < other.used; ) {
+      const end = extentEnd(other.bytes, from);
+      if (this.fallback !== null) this.add(...other.identityAt(from));
+      else {
+        const at = this.reserve(end - from);
+        this.bytes.set(other.bytes.subarray(from, end), at);
+        this.commit(this.hashAt(at, at + end - from), at, at + end - from);
       }
-      const from = other.offsets[o]!;
-      const length = other.endOf(o) - from;
-      const at = this.reserve(length);
-      this.bytes.set(other.bytes.subarray(from, from + length), at);
-      this.commit(other.hashes[o]!, at, at + length);
+      from = end;
     }
-  }
-
-  /** Where the bytes of the identity of ordinal `o` end. */
-  private endOf(o: number): number {
-    return o + 1 < this.count ? this.offsets[o + 1]! : this.used;
-  }
-
-  /** The first slot to look at for hash `h`. */
-  private firstSlot(h: number): number {
-    return Math.floor((h >>> 0) * (this.slots.length / 4294967296));
   }
 
   /**
@@ -228,26 +220,23 @@ export class EventIdSet {
     const tagBits = this.tagBits;
     const tagMask = (1 << tagBits) - 1;
     const tag = (h >>> 1) & tagMask;
-    let at = this.firstSlot(h);
+    let at = Math.floor((h >>> 0) * (capacity / 4294967296));
     for (let probes = 0; ; probes++) {
       const slot = slots[at]!;
       if (slot === 0) {
         this.probes = probes;
         return -1 - at;
       }
-      if ((slot & tagMask) === tag) {
-        const o = (slot >>> tagBits) - 1;
-        if (this.hashes[o] === h && this.equalsBytes(o, bytes, offset, end)) return at;
-      }
+      if ((slot & tagMask) === tag && this.equalsBytes((slot >>> tagBits) - 1, bytes, offset, end)) return at;
       at = at + 1 === capacity ? 0 : at + 1;
     }
   }
 
-  private equalsBytes(o: number, bytes: Uint8Array, offset: number, end: number): boolean {
+  /** Whether the identity stored at `start` is bytes [offset, end) of `bytes`. */
+  private equalsBytes(start: number, bytes: Uint8Array, offset: number, end: number): boolean {
     const mine = this.bytes;
-    const start = this.offsets[o]!;
     const length = end - offset;
-    if (this.endOf(o) - start !== length) return false;
+    if (extentEnd(mine, start) - start !== length) return false;
     for (let i = 0; i < length; i++) if (mine[start + i] !== bytes[offset + i]) return false;
     return true;
   }
@@ -267,7 +256,7 @@ export class EventIdSet {
       for (const identity of this.fallback) yield splitEventIdentity(identity);
       return;
     }
-    for (let o = 0; o < this.count; o++) yield this.identityAt(this.offsets[o]!);
+    for (let at = 0; at < this.used; at = extentEnd(this.bytes, at)) yield this.identityAt(at);
   }
 
   /** `length` bytes free at the end of `bytes` (grown if need be), not yet counted as used; their offset (`used`). */
@@ -292,14 +281,14 @@ export class EventIdSet {
     return at;
   }
 
-  /** Stage (userId, eventId) at `used`; its hash. */
+  /** Stage (userId, eventId) at `used` (ending at `stagedEnd`); its offset. */
   private stageStrings(userId: string, eventId: string): number {
     const at = this.stage(encodedLength(userId), encodedLength(eventId));
     encodeInto(this.bytes, encodeInto(this.bytes, payloadAt, userId), eventId);
-    return this.hashAt(at, stagedEnd);
+    return at;
   }
 
-  /** The hash of the identity at [offset, end): FNV-1a over its bytes, mixed (odd, never 0). */
+  /** The hash of the identity at [offset, end) of `bytes`: FNV-1a over its bytes, mixed (odd, never 0). */
   private hashAt(offset: number, end: number): number {
     const bytes = this.bytes;
     let h = 0x811c9dc5 | 0;
@@ -316,19 +305,22 @@ export class EventIdSet {
       this.useFallback();
       return this.addToFallback(userId, eventId);
     }
-    const o = this.count;
-    if (o === this.hashes.length) {
-      this.hashes = grown(this.hashes);
-      this.offsets = grown(this.offsets);
+    if (offset + 1 > this.offsetLimit) {
+      // The offset needs another bit (a slot is 32 bits): one tag bit less, and every slot written again.
+      let tagBits = this.tagBits - 1;
+      while (tagBits >= 0 && offset + 1 > 2 ** (32 - tagBits) - 1) tagBits--;
+      if (tagBits < 0) {
+        // 4 GiB of identities: past what a slot can point to.
+        const [userId, eventId] = this.identityAt(offset);
+        this.useFallback();
+        return this.addToFallback(userId, eventId);
+      }
+      this.rebuild(this.slots.length, tagBits);
+      return this.commit(h, offset, end);
     }
-    this.hashes[o] = h;
-    this.offsets[o] = offset;
     this.used = end;
-    this.slots[-1 - at] = ((o + 1) << this.tagBits) | ((h >>> 1) & ((1 << this.tagBits) - 1));
-    this.count = o + 1;
-    // Past 2^(32 − tagBits) − 1 identities an ordinal needs another bit (a slot is 32 bits): one tag bit less.
-    if (this.count >= this.ordinalLimit) this.rebuild(this.slots.length, this.tagBits - 1);
-    else if (this.count > MAX_LOAD * this.slots.length) this.rebuild(2 * this.slots.length, this.tagBits);
+    this.slots[-1 - at] = ((offset + 1) << this.tagBits) | ((h >>> 1) & ((1 << this.tagBits) - 1));
+    if (++this.count > MAX_LOAD * this.slots.length) this.rebuild(2 * this.slots.length, this.tagBits);
     return true;
   }
 
@@ -338,17 +330,19 @@ export class EventIdSet {
     const tagMask = (1 << tagBits) - 1;
     this.slots = slots;
     this.useTagBits(tagBits);
-    for (let o = 0; o < this.count; o++) {
-      const h = this.hashes[o]!;
-      let at = this.firstSlot(h);
+    for (let offset = 0; offset < this.used; ) {
+      const end = extentEnd(this.bytes, offset);
+      const h = this.hashAt(offset, end);
+      let at = Math.floor((h >>> 0) * (capacity / 4294967296));
       while (slots[at] !== 0) at = at + 1 === capacity ? 0 : at + 1;
-      slots[at] = ((o + 1) << tagBits) | ((h >>> 1) & tagMask);
+      slots[at] = ((offset + 1) << tagBits) | ((h >>> 1) & tagMask);
+      offset = end;
     }
   }
 
   private useTagBits(tagBits: number): void {
     this.tagBits = tagBits;
-    this.ordinalLimit = 2 ** (32 - tagBits) - 1;
+    this.offsetLimit = 2 ** (32 - tagBits) - 1;
   }
 
   private useFallback(): void {
@@ -356,8 +350,6 @@ export class EventIdSet {
     for (const [userId, eventId] of this.entries()) set.add(eventIdentity({ userId, eventId }));
     this.fallback = set;
     this.slots = new Int32Array(0);
-    this.hashes = new Int32Array(0);
-    this.offsets = new Int32Array(0);
     this.bytes = new Uint8Array(0);
     this.count = 0;
     this.used = 0;
@@ -374,11 +366,11 @@ export class EventIdSet {
 /** The most identities per table slot before the table doubles (linear probing stays short below it). */
 const MAX_LOAD = 0.7;
 
-/** `array` copied into one twice its length. */
-function grown(array: Int32Array): Int32Array {
-  const bigger = new Int32Array(2 * array.length);
-  bigger.set(array);
-  return bigger;
+/** Where the identity whose bytes start at `offset` ends: after its two lengths and both ids. */
+function extentEnd(bytes: Uint8Array, offset: number): number {
+  const userLength = varintAt(bytes, offset);
+  const idLength = varintAt(bytes, varintEnd);
+  return varintEnd + userLength + idLength;
 }
 
 /** The hash (EventIdSet#hashAt) of the ASCII identity of user id bytes [userStart, userEnd) and id bytes [idStart, idEnd). */
@@ -495,8 +487,6 @@ export function splitEventIdentity(identity: string): [string, string] {
 export interface EventIdSetExport {
   slots: Int32Array;
   tagBits: number;
-  hashes: Int32Array;
-  offsets: Int32Array;
   bytes: Uint8Array;
   count: number;
   used: number;
@@ -506,5 +496,5 @@ export interface EventIdSetExport {
 
 /** The typed arrays of an export, for a postMessage transfer list. */
 export function eventIdSetTransferables(data: EventIdSetExport): ArrayBuffer[] {
-  return [data.slots.buffer, data.hashes.buffer, data.offsets.buffer, data.bytes.buffer] as ArrayBuffer[];
+  return [data.slots.buffer, data.bytes.buffer] as ArrayBuffer[];
 }

@@ -37,7 +37,7 @@ describe('EventIdSet', () => {
         fc.constantFrom(0, 1, 128),
         fc.constantFrom(8, 28),
         (list, bytes, maxProbes, tagBits) => {
-          // Arrange: 28 tag bits leave 4 for ordinals, so the set takes bits from its tags after 15 identities
+          // Arrange: 28 tag bits leave 4 for offsets, so the set takes bits from its tags after a few identities
           const set = new EventIdSet({ initialCapacity: 16, maxProbes, tagBits });
           const reference = new Set<string>();
 
@@ -105,8 +105,8 @@ describe('EventIdSet', () => {
     expect(whole.add('u3', 'e-4')).toBe(true);
   });
 
-  it('takes bits from its tags when ordinals outgrow theirs, and still answers exactly', () => {
-    // Arrange: 28 tag bits leave 4 for ordinals, so ordinals outgrow them at 15 identities, 31, 63, …
+  it('takes bits from its tags when offsets outgrow theirs, and still answers exactly', () => {
+    // Arrange: 28 tag bits leave 4 for offsets, so offsets outgrow them past 14 bytes, 30, 62, …
     const set = new EventIdSet({ initialCapacity: 16, tagBits: 28 });
     const ids = Array.from({ length: 300 }, (_, i): Pair => [`u${i % 7}`, `e-${i}`]);
 
