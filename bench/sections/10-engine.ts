@@ -128,18 +128,24 @@ function throughputRows(quick: boolean, rows: BenchRow[], notes: string[]): void
   );
 }
 
-/** DuckDB's raw score per user for SIMPLE, from the same JSONL file. */
-const duckSql = (file: string) => `
+/**
+ * DuckDB's raw score per user for SIMPLE, from the same JSONL file. `dedupe`: first keep one event per (userId,
+ * eventId), the work our dedupe does (which copy is kept does not matter here: the file repeats no id).
+ */
+const duckSql = (file: string, dedupe = false) => `
   SELECT userId AS id,
     1 * count(*) FILTER (WHERE name = 'login')
     + 3 * count(*) FILTER (WHERE name = 'feature_used')
     + 0.1 * coalesce(sum(properties.minutes) FILTER (WHERE name = 'session_ended'), 0)
     + 2 * count(DISTINCT epoch_ms("timestamp") // ${DAY_MS}) AS raw
-  FROM read_json('${file.replaceAll("'", "''")}', format = 'newline_delimited', columns = {
-    eventId: 'VARCHAR', name: 'VARCHAR', userId: 'VARCHAR', accountId: 'VARCHAR',
-    "timestamp": 'TIMESTAMPTZ', properties: 'STRUCT(minutes DOUBLE, tier VARCHAR)'
-  })
-  WHERE epoch_ms("timestamp") >= ${AS_OF - WINDOW_DAYS * DAY_MS} AND epoch_ms("timestamp") < ${AS_OF}
+  FROM (
+    SELECT ${dedupe ? 'DISTINCT ON (userId, eventId)' : ''} * FROM read_json('${file.replaceAll("'", "''")}',
+      format = 'newline_delimited', columns = {
+        eventId: 'VARCHAR', name: 'VARCHAR', userId: 'VARCHAR', accountId: 'VARCHAR',
+        "timestamp": 'TIMESTAMPTZ', properties: 'STRUCT(minutes DOUBLE, tier VARCHAR)'
+      })
+    WHERE epoch_ms("timestamp") >= ${AS_OF - WINDOW_DAYS * DAY_MS} AND epoch_ms("timestamp") < ${AS_OF}
+  )
   GROUP BY userId`;
 
 /**
@@ -169,8 +175,8 @@ async function fileRows(quick: boolean, rows: BenchRow[], notes: string[]): Prom
     });
     const duck = await DuckDBInstance.create(':memory:');
     const connection = await duck.connect();
-    const scoreDuck = async (): Promise<Map<string, number>> => {
-      const result = await connection.runAndReadAll(duckSql(file));
+    const scoreDuck = async (dedupe = false): Promise<Map<string, number>> => {
+      const result = await connection.runAndReadAll(duckSql(file, dedupe));
       return new Map(result.getRowObjectsJS().map((r) => [String(r.id), Number(r.raw)]));
     };
     const reps = quick ? 1 : FILE_REPS;
@@ -184,11 +190,12 @@ async function fileRows(quick: boolean, rows: BenchRow[], notes: string[]): Prom
       // Paired: each repetition runs DuckDB on `threads` threads, then each of ours on as many, back to back, so
       // every side sees the same machine (a shared host's speed drifts over seconds); each side's best run counts.
       const variants = [
-        { label: `DuckDB ${threads}t`, run: scoreDuck },
+        { label: `DuckDB ${threads}t`, run: () => scoreDuck() },
         { label: `ours ${threads}t dedupe off`, run: ours(SIMPLE, threads, false) },
         { label: `ours ${threads}t dedupe on`, run: ours(SIMPLE, threads, true) },
         // The full model (caps, decay, tiers, weeks, penalties, Berlin days): more engine work than DuckDB's query.
         { label: `ours ${threads}t full`, run: ours(FULL, threads, true) },
+        { label: `DuckDB ${threads}t with dedupe`, run: () => scoreDuck(true) },
       ];
       const best = variants.map(() => ({ ms: Number.POSITIVE_INFINITY, cpuMs: Number.POSITIVE_INFINITY }));
       let duck = new Map<string, number>();
@@ -204,6 +211,7 @@ async function fileRows(quick: boolean, rows: BenchRow[], notes: string[]): Prom
           // Each of ours is checked against DuckDB (the simple model's), then let go, as a caller scoring again would.
           if (k === 0) duck = value as Map<string, number>;
           else if (k < 3) checkEqual(value as RawScore[], duck);
+          else if (k === 4) checkSame(value as Map<string, number>, duck);
         }
       }
       for (const [k, variant] of variants.entries()) cpuNotes.push(`${variant.label} ${Math.round(best[k]!.cpuMs)}`);
@@ -230,6 +238,16 @@ async function fileRows(quick: boolean, rows: BenchRow[], notes: string[]): Prom
             unit: 'events/s',
           });
       }
+      rows.push({
+        metric: `JSONL file → raw scores, ${threads} thread${threads === 1 ? '' : 's'}, dedupe on, against DuckDB deduplicating too (time)`,
+        value: best[2]!.ms,
+        unit: 'ms',
+        baseline: {
+          name: `DuckDB SELECT DISTINCT ON (userId, eventId) + GROUP BY (${threads} thread${threads === 1 ? '' : 's'})`,
+          value: best[4]!.ms,
+        },
+        ratio: best[2]!.ms / best[4]!.ms,
+      });
       rows.push({
         metric: `JSONL file → raw scores, full model, ${threads} thread${threads === 1 ? '' : 's'}, dedupe on (time)`,
         value: best[3]!.ms,
@@ -299,6 +317,13 @@ async function readerRows(file: string, bytes: number, quick: boolean, rows: Ben
 }
 
 /** Fails the bench loudly: a speed number over wrong results is worthless. */
+/** DuckDB's two queries agree (the file repeats no event id, so deduplicating changes nothing). */
+function checkSame(deduped: Map<string, number>, duck: Map<string, number>): void {
+  if (deduped.size !== duck.size) throw new Error(`DuckDB with dedupe: ${deduped.size} users, without: ${duck.size}`);
+  for (const [id, raw] of duck)
+    if (Math.abs((deduped.get(id) ?? Number.NaN) - raw) > 1e-6) throw new Error(`DuckDB with dedupe differs for ${id}`);
+}
+
 function checkEqual(ours: RawScore[], duck: Map<string, number>): void {
   const problems: string[] = [];
   if (ours.length !== duck.size) problems.push(`${ours.length} entities scored, DuckDB has ${duck.size}`);
