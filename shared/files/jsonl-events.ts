@@ -1,4 +1,4 @@
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { EventFields } from '../domain/engine/event-fields.js';
 import type { ScoringEvent } from '../domain/event.js';
 import { EventLineScanner } from './event-bytes.js';
@@ -142,9 +142,7 @@ async function* eachLine(
   const start = options.start ?? 0;
   const end = options.end ?? Number.POSITIVE_INFINITY;
   if (end <= start) return { lines: 0, bytesRead: 0 };
-  // Only a size hint for the scanner's tables: a file that changes meanwhile is read as it is.
-  const expectedBytes = Math.min(end, (await stat(file)).size) - start;
-  const first = new EventLineScanner(options.propertyKeys, { expectedBytes });
+  const first = new EventLineScanner(options.propertyKeys);
   // In batches: one scanner per line of a batch, all with the same interned strings and keys.
   const scanners =
     onBatch === null ? [first] : [first, ...Array.from({ length: FIELDS_BATCH - 1 }, () => first.sibling())];
