@@ -121,9 +121,10 @@ async function drain(lines: AsyncGenerator<number, { lines: number }>): Promise<
 /**
  * Lines a batch holds: enough that a run can look up the ids of a batch, then touch their rows, then count the
  * events, each step one short loop whose memory reads (cache misses, in tables of a hundred thousand entities) the
- * processor overlaps; few enough that the rows stay in cache between the steps.
+ * processor overlaps; few enough that the rows stay in cache between the steps. 64 read a file of a million events
+ * 3–7% faster than 32 (128: no better).
  */
-export const FIELDS_BATCH = 32;
+export const FIELDS_BATCH = 64;
 
 /**
  * The reading loop behind readJsonlPages and readJsonlFields: each line read by the byte scanner goes to
