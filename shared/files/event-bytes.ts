@@ -806,7 +806,12 @@ class Interner {
       const h = old[k]!;
       let slot = (h ^ (h >>> 15)) & mask;
       while (table[4 * slot + 1] !== 0) slot = (slot + 1) & mask;
-      table.set(old.subarray(k, k + 4), 4 * slot);
+      // Four plain writes: a subarray per id would be an object each.
+      const at = 4 * slot;
+      table[at] = h;
+      table[at + 1] = old[k + 1]!;
+      table[at + 2] = old[k + 2]!;
+      table[at + 3] = old[k + 3]!;
       if (k === last) this.slot = slot;
     }
     this.table = table;
