@@ -349,7 +349,8 @@ export class EventIdSet {
     const set = new Set<string>();
     for (const [userId, eventId] of this.entries()) set.add(eventIdentity({ userId, eventId }));
     this.fallback = set;
-    this.slots = new Int32Array(0);
+    // One slot, never used: `touch` still reads a number.
+    this.slots = new Int32Array(1);
     this.bytes = new Uint8Array(0);
     this.count = 0;
     this.used = 0;
