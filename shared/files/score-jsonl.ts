@@ -1,12 +1,14 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { propertyKeysOf } from '../domain/engine/compile.js';
 import type { EventIdSetExport } from '../domain/engine/event-id-set.js';
 import { ScoringRun, type ScoringRunOptions, type ScoringRunState } from '../domain/engine/scoring-run.js';
 import { eventIdentity, type ScoringEvent } from '../domain/event.js';
 import type { Model, Traits } from '../domain/model/schema.js';
 import type { EntityLevel } from '../ports/event-store.js';
-import { type JsonlReadIssue, readJsonlFieldBatches, readJsonlFields } from './jsonl-events.js';
+import { type WireMemory, WireReader, wireMemory } from './event-wire.js';
+import { FIELDS_BATCH, type JsonlReadIssue, readJsonlFieldBatches, readJsonlFields } from './jsonl-events.js';
 import { runInPool } from './worker-pool.js';
 
 export interface ScoreJsonlOptions {
@@ -48,6 +50,23 @@ export interface ScorePartTask {
   skip?: string[] | undefined;
 }
 
+/**
+ * The reading half of a pipelined scoring (docs/calibrate.md#threads): read the whole file and write its events
+ * onto the wire in `memory` (messages on `port`); events outside [from, to) go as their timestamp only, and event
+ * ids go only when `ids` (a run that dedupes).
+ */
+export interface ReadTask {
+  read: {
+    file: string;
+    propertyKeys: string[];
+    from: number;
+    to: number;
+    ids: boolean;
+    memory: WireMemory;
+    port: MessagePort;
+  };
+}
+
 /** A part scored by a worker: its state, ready to merge unless an earlier part took some of its event ids. */
 export interface ScoredPart {
   /** The worker thread that scored it. */
@@ -78,6 +97,7 @@ export async function scoreJsonlFile(file: string, model: Model, options: ScoreJ
     );
     return run;
   }
+  if (threads === 2) return scorePipelined(file, model, options);
   return scoreInParallel(file, model, options, threads);
 }
 
@@ -206,6 +226,44 @@ export function scoreWorkerEntry(): URL {
 /** Score one part on a worker of the process's scoring pool. */
 export function scorePart(task: ScorePartTask, signal?: AbortSignal): Promise<ScoredPart> {
   return runInPool<ScoredPart>(scoreWorkerEntry(), task, undefined, signal);
+}
+
+/**
+ * Two threads as a pipeline (docs/calibrate.md#threads): a worker reads the lines (the byte reader), this thread
+ * counts them (dedupe, rows, signals) and finishes. Each thread does its half of every event once, where two range
+ * parts would each make a row for nearly every user and then merge them. Exactly one run's result: the events
+ * come in file order.
+ */
+async function scorePipelined(file: string, model: Model, options: ScoreJsonlOptions): Promise<ScoringRun> {
+  const { onIssue, threads: _threads, ...data } = options;
+  const run = new ScoringRun(model, runOptions(data, estimatedLines(file, 0, Number.POSITIVE_INFINITY)));
+  const propertyKeys = [...propertyKeysOf(model)];
+  const memory = wireMemory();
+  const { port1, port2 } = new MessageChannel();
+  const stop = new AbortController();
+  const task: ReadTask = {
+    read: { file, propertyKeys, from: run.lookbackFrom, to: run.asOf, ids: data.dedupe !== false, memory, port: port2 },
+  };
+  const reading = runInPool<{ lines: number }>(scoreWorkerEntry(), task, [port2], stop.signal);
+  reading.catch(() => undefined);
+  const reader = new WireReader(memory, port1, propertyKeys, FIELDS_BATCH);
+  try {
+    await reader.readAll(
+      {
+        batch: (batch, count) => run.addFieldsBatch(batch, count),
+        event: (event) => run.add([event]),
+        issue: (issue) => onIssue?.(issue),
+      },
+      reading,
+    );
+    await reading;
+    return run;
+  } catch (error) {
+    stop.abort();
+    throw error;
+  } finally {
+    port1.close();
+  }
 }
 
 async function scoreInParallel(
