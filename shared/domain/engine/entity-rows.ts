@@ -48,15 +48,24 @@ export class EntityRows {
   rowOf(entityId: string): number {
     const count = this.ids.size;
     const row = this.ids.add(entityId);
-    if (row === count) {
-      // A new entity: its row in `main` is its index in `ids` (rows are allocated here only).
-      this.main.alloc();
-      this.accountIds.push(undefined);
-      this.known.push(undefined);
-      if (this.perUser) this.users.push(undefined);
-      if (this.breakdown) this.groups.push(undefined);
-    }
+    if (row === count) this.allocRow();
     return row;
+  }
+
+  /** The row of an entity the caller knows has none yet (StringIndex.appendNew: its id is not looked up). */
+  newRow(entityId: string): number {
+    const row = this.ids.appendNew(entityId);
+    this.allocRow();
+    return row;
+  }
+
+  /** A new entity's row in `main`, the one at its index in `ids` (rows are allocated here only). */
+  private allocRow(): void {
+    this.main.alloc();
+    this.accountIds.push(undefined);
+    this.known.push(undefined);
+    if (this.perUser) this.users.push(undefined);
+    if (this.breakdown) this.groups.push(undefined);
   }
 
   /** The row of a user of an account (rollup mean/max), allocated on first sight. */

@@ -342,8 +342,10 @@ export class ScoringRun {
     const rows = this.rows;
     const id = level === 'user' ? fields.userId : fields.accountId!;
     if (key >= 0 && key === this.keyedRows && key === rows.size) {
+      // Every row so far came from keys 0 … key − 1 of this key space, and a reader gives distinct ids distinct
+      // keys: this id has no row yet, so it is not looked up (the id table is built only if a lookup needs it).
       this.keyedRows++;
-      return rows.rowOf(id);
+      return rows.newRow(id);
     }
     if (key < 0) return rows.rowOf(id);
     let byKey = this.rowByKey;

@@ -56,6 +56,11 @@ export class StringIndex {
   /** Set once probe runs get long (see above); from then on it answers every lookup. */
   private fallback: Map<string, number> | null = null;
   /**
+   * How many of `keys` the table (or the fallback) holds: strings appended as new (`appendNew`) go in only when a
+   * lookup next needs them.
+   */
+  private indexed = 0;
+  /**
    * With `packed`, a copy of every string's UTF-16 code units, back to back (length first), at `offsets[index]`:
    * a lookup that finds its string (the common case for entity ids) compares against this compact copy instead
    * of the stored string, which sits wherever its page of events was allocated (a cache miss of its own).
@@ -138,8 +143,20 @@ export class StringIndex {
     return order;
   }
 
+  /**
+   * Add `s`, which the caller knows is not here yet (e.g. an id a reader numbered as new), and return its index:
+   * no hash, no lookup. It is put in the table when a lookup next needs it, so a run whose every entity came this
+   * way never builds the table at all.
+   */
+  appendNew(s: string): number {
+    const index = this.keys.length;
+    this.keys.push(s);
+    return index;
+  }
+
   /** The index of `s`, or −1. */
   indexOf(s: string): number {
+    if (this.indexed < this.keys.length) this.catchUp();
     if (this.fallback !== null) return this.fallback.get(s) ?? -1;
     const h = hashOf(s);
     const table = this.table;
@@ -157,6 +174,7 @@ export class StringIndex {
 
   /** The index of `s`, adding it first when new (a new string gets index `size − 1`). */
   add(s: string): number {
+    if (this.indexed < this.keys.length) this.catchUp();
     if (this.fallback !== null) return this.addToFallback(s);
     const h = hashOf(s);
     const table = this.table;
@@ -178,11 +196,42 @@ export class StringIndex {
     }
     const index = keys.length;
     keys.push(s);
+    this.indexed = keys.length;
     table[2 * at] = h;
     table[2 * at + 1] = index;
     if (this.chars !== null) this.pack(index, s);
     if (2 * keys.length > mask) this.grow();
     return index;
+  }
+
+  /** Put the strings appended by `appendNew` into the table (or the fallback). */
+  private catchUp(): void {
+    const keys = this.keys;
+    for (let index = this.indexed; index < keys.length; index++) {
+      const s = keys[index]!;
+      this.indexed = index + 1;
+      if (this.fallback !== null) {
+        this.fallback.set(s, index);
+        continue;
+      }
+      const h = hashOf(s);
+      const table = this.table;
+      const mask = this.mask;
+      let at = (h >>> 1) & mask;
+      for (let probes = 0; table[2 * at] !== 0; probes++) {
+        if (probes === this.maxProbes) {
+          // useFallback maps every key up to `indexed`, this one included.
+          this.useFallback();
+          break;
+        }
+        at = (at + 1) & mask;
+      }
+      if (this.fallback !== null) continue;
+      table[2 * at] = h;
+      table[2 * at + 1] = index;
+      if (this.chars !== null) this.pack(index, s);
+      if (2 * (index + 1) > mask) this.grow();
+    }
   }
 
   /** Whether the packed copy of string `index` equals `s`, code unit by code unit. */
@@ -226,7 +275,7 @@ export class StringIndex {
 
   private useFallback(): void {
     const map = new Map<string, number>();
-    for (let i = 0; i < this.keys.length; i++) map.set(this.keys[i]!, i);
+    for (let i = 0; i < this.indexed; i++) map.set(this.keys[i]!, i);
     this.fallback = map;
     this.table = new Int32Array(0);
     this.chars = null;
@@ -239,6 +288,7 @@ export class StringIndex {
     if (index === undefined) {
       index = this.keys.length;
       this.keys.push(s);
+      this.indexed = this.keys.length;
       map.set(s, index);
     }
     return index;

@@ -87,6 +87,39 @@ describe('StringIndex', () => {
     );
   });
 
+  it('strings appended as new (appendNew) are found by every later lookup, in any mix with add, before or after a move to a Map', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(fc.oneof(fc.string({ maxLength: 3 }), fc.string({ unit: 'binary', maxLength: 6 })), fc.boolean()),
+          {
+            maxLength: 2000,
+          },
+        ),
+        fc.constantFrom(16, 1024),
+        fc.boolean(),
+        fc.constantFrom(0, 2, 128),
+        (steps, initialCapacity, packed, maxProbes) => {
+          // Arrange
+          const index = new StringIndex({ initialCapacity, packed, maxProbes });
+          const reference = new Map<string, number>();
+
+          // Act / Assert: a string not seen yet is appended when its step says so, else added; a seen one is added.
+          for (const [s, append] of steps) {
+            const known = reference.has(s);
+            if (!known) reference.set(s, reference.size);
+            expect(!known && append ? index.appendNew(s) : index.add(s)).toBe(reference.get(s));
+          }
+          expect(index.size).toBe(reference.size);
+          expect(index.keys).toEqual([...reference.keys()]);
+          for (const [s, i] of reference) expect(index.indexOf(s)).toBe(i);
+          expect(index.indexOf('\u0000never added')).toBe(-1);
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
   it('keeps two ids with the same hash apart: a match always compares the whole string', () => {
     // Arrange
     const [a, b] = collidingPair();
