@@ -31,7 +31,9 @@ const PRODUCED = 0;
 const CONSUMED = 1;
 const DONE = 2;
 const CANCELLED = 3;
-const CONTROL_WORDS = 4;
+/** 1 while the counting side waits for a block: only then does the reading side notify it (a notify costs 0.05–0.1 ms). */
+const WAITING = 4;
+const CONTROL_WORDS = 5;
 
 /** Record kinds. */
 const KIND_FIELDS = 0;
@@ -428,7 +430,7 @@ export class WireWriter {
     this.block.header[RECORDS] = this.records;
     this.produced++;
     Atomics.store(control, PRODUCED, this.produced);
-    Atomics.notify(control, PRODUCED);
+    if (Atomics.load(control, WAITING) !== 0) Atomics.notify(control, PRODUCED);
     if (!next) return;
     for (;;) {
       if (Atomics.load(control, CANCELLED) !== 0) throw new WireCancelled();
@@ -535,8 +537,12 @@ export class WireReader {
           }
           return;
         }
+        // Flagged before the wait checks PRODUCED again: a block published after that check finds the flag set.
+        Atomics.store(control, WAITING, 1);
         const wait = waitAsync(control, PRODUCED, produced);
-        if (wait.async && (await Promise.race([wait.value, ended])) === ENDED && Atomics.load(control, DONE) === 0)
+        const woken = wait.async ? await Promise.race([wait.value, ended]) : wait.value;
+        Atomics.store(control, WAITING, 0);
+        if (woken === ENDED && Atomics.load(control, DONE) === 0)
           throw new Error('event wire: the reading thread ended without ending the wire');
       }
     } catch (error) {
