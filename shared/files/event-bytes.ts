@@ -790,7 +790,9 @@ class Interner {
       bytes.set(this.bytes.subarray(0, at));
       this.bytes = bytes;
     }
-    this.bytes.set(b.subarray(i, k), at);
+    // A loop, not set(subarray): a subarray of a Buffer is a Buffer object per new string.
+    const bytes = this.bytes;
+    for (let j = i; j < k; j++) bytes[at + j - i] = b[j]!;
     this.starts[key + 1] = at + k - i;
   }
 
