@@ -618,7 +618,7 @@ const VERDICT_SHIFT = 29;
  * ASCII strings are kept (a byte per code unit), and at most `limit` of them (past that, strings are decoded as
  * they come, without a key).
  */
-class Interner {
+export class Interner {
   /** The strings by key. */
   private readonly strings: string[] = [];
   /** The key of the string the last `read` returned, or −1 (not interned); `ascii`: whether it was ASCII. */

@@ -1,6 +1,7 @@
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import type { EventFields } from '../domain/engine/event-fields.js';
 import type { ScoringEvent } from '../domain/event.js';
+import { Interner } from './event-bytes.js';
 import type { JsonlReadIssue } from './jsonl-events.js';
 
 /**
@@ -44,7 +45,6 @@ const KIND_MESSAGE = 2;
 
 /** Record flags. */
 const USER_ASCII = 1;
-const USER_NEW = 2;
 const HAS_ACCOUNT = 4;
 const ACCOUNT_ASCII = 8;
 const ACCOUNT_NEW = 16;
@@ -83,7 +83,6 @@ class Block {
   readonly flags: Uint16Array;
   readonly timestamp: Float64Array;
   readonly nameKey: Int32Array;
-  readonly userKey: Int32Array;
   readonly accountKey: Int32Array;
   /** Byte ranges in `pool`: at and length (−1: not sent). */
   readonly userAt: Int32Array;
@@ -125,7 +124,6 @@ class Block {
     this.timestamp = f64(R);
     this.valueNumber = f64(VALUES);
     this.nameKey = i32(R);
-    this.userKey = i32(R);
     this.accountKey = i32(R);
     this.userAt = i32(R);
     this.userLength = i32(R);
@@ -151,7 +149,7 @@ function blockBytes(): number {
   const R = WIRE_RECORDS;
   // Block's columns, each starting at a multiple of 8 (at most 7 bytes of padding each, 22 columns).
   return (
-    16 + 8 * R + 8 * VALUES + 12 * 4 * R + 2 * 4 * VALUES + 2 * 2 * R + 2 * VALUES + R + VALUES + 22 * 8 + POOL_BYTES
+    16 + 8 * R + 8 * VALUES + 11 * 4 * R + 2 * 4 * VALUES + 2 * 2 * R + 2 * VALUES + R + VALUES + 22 * 8 + POOL_BYTES
   );
 }
 
@@ -167,9 +165,9 @@ export class WireCancelled extends Error {
 }
 
 /**
- * The reading side: EventFields in, records out. `range` [from, to): events outside it go as their timestamp only,
- * and their ids are never interned (so the keys a run sees are numbered in the order it makes rows, as on one
- * thread). `ids`: send each event's ids as bytes (a run that dedupes reads them; one that does not, never).
+ * The reading side: EventFields in, records out. Events outside [from, to) go as their timestamp only. User ids go
+ * as bytes: the counting side numbers them itself, in the order its run asks, so that its rows are its keys (see
+ * EventFields). `ids`: send each event's id too (for a run that dedupes).
  */
 export class WireWriter {
   private readonly control: Int32Array;
@@ -182,12 +180,7 @@ export class WireWriter {
   private readonly keyIndex: Map<string, number>;
   /** Which keys the other side holds the string of, per kind. */
   private namesSent: Uint8Array = new Uint8Array(256);
-  private usersSent: Uint8Array = new Uint8Array(1 << 14);
   private accountsSent: Uint8Array = new Uint8Array(1 << 10);
-  /** Scratch of addBatch: whether each event is in range. */
-  private inRange = new Uint8Array(64);
-  /** What addBatch read ahead (kept, so that the reads are not optimised away). */
-  readAhead = 0;
 
   constructor(
     memory: WireMemory,
@@ -205,25 +198,14 @@ export class WireWriter {
 
   /** Events the byte reader read, in file order (readJsonlFieldBatches' batches). */
   addBatch(batch: readonly EventFields[], count: number): void {
-    if (this.inRange.length < count) this.inRange = new Uint8Array(count);
-    const inRange = this.inRange;
-    for (let j = 0; j < count; j++) {
-      const ts = batch[j]!.timestamp;
-      inRange[j] = ts >= this.from && ts < this.to ? 1 : 0;
-    }
-    // The users' keys of the batch: their first slots read ahead, then the lookups, each step in a loop of its own
-    // (see ScoringRun.addFieldsBatch), so that the processor overlaps the cache misses.
-    let touched = 0;
-    for (let j = 0; j < count; j++) if (inRange[j] === 1) touched += batch[j]!.touchUserKey();
-    for (let j = 0; j < count; j++) if (inRange[j] === 1) touched += batch[j]!.userKey;
-    this.readAhead = touched;
     for (let j = 0; j < count; j++) {
       const fields = batch[j]!;
-      if (inRange[j] === 0) {
+      const ts = fields.timestamp;
+      if (!(ts >= this.from && ts < this.to)) {
         this.room(0);
         const r = this.records++;
         this.block.kind[r] = KIND_OUT;
-        this.block.timestamp[r] = fields.timestamp;
+        this.block.timestamp[r] = ts;
       } else if (!this.tryFields(fields)) {
         // No room left in this block for its bytes: in the next one, or as a message if too large for any.
         if (this.records > 0) this.publish();
@@ -295,31 +277,22 @@ export class WireWriter {
         newName = true;
       }
     }
-    // The user: its key, its bytes when the other side needs them (new, not keyed, or for the dedupe set).
-    const userKey = fields.userKey;
-    block.userKey[r] = userKey;
-    let newUser = false;
-    if (userKey < 0 || !sent(this.usersSent, userKey) || this.ids) {
-      if (fields.userEnd >= 0) {
-        const length = fields.userEnd - fields.userStart;
-        if (used + length > POOL_BYTES) return false;
-        copyBytes(fields.bytes, fields.userStart, length, pool, used);
-        block.userAt[r] = used;
-        block.userLength[r] = length;
-        used += length;
-        flags |= USER_ASCII;
-      } else {
-        const text = fields.userId;
-        if (used + 3 * text.length > POOL_BYTES) return false;
-        block.userAt[r] = used;
-        const length = pool.write(text, used, 'utf8');
-        block.userLength[r] = length;
-        used += length;
-      }
-      if (userKey >= 0 && !sent(this.usersSent, userKey)) {
-        flags |= USER_NEW;
-        newUser = true;
-      }
+    // The user: its bytes (ASCII, as read) or its text.
+    if (fields.userEnd >= 0) {
+      const length = fields.userEnd - fields.userStart;
+      if (used + length > POOL_BYTES) return false;
+      copyBytes(fields.bytes, fields.userStart, length, pool, used);
+      block.userAt[r] = used;
+      block.userLength[r] = length;
+      used += length;
+      flags |= USER_ASCII;
+    } else {
+      const text = fields.userId;
+      if (used + 3 * text.length > POOL_BYTES) return false;
+      block.userAt[r] = used;
+      const length = pool.write(text, used, 'utf8');
+      block.userLength[r] = length;
+      used += length;
     }
     // The account: as the user, without bytes for the dedupe set.
     const accountKey = fields.accountKey;
@@ -347,7 +320,7 @@ export class WireWriter {
         flags |= HAS_ACCOUNT;
       }
     }
-    // The event id, for the dedupe set: ASCII bytes as read, else its text.
+    // The event id, for the run's dedupe set: ASCII bytes as read, else its text.
     if (this.ids) {
       flags |= HAS_ID;
       if (fields.idEnd >= 0) {
@@ -417,7 +390,6 @@ export class WireWriter {
     this.records = r + 1;
     this.poolUsed = used;
     if (newName) this.namesSent = mark(this.namesSent, nameKey);
-    if (newUser) this.usersSent = mark(this.usersSent, userKey);
     if (newAccount) this.accountsSent = mark(this.accountsSent, accountKey);
     return true;
   }
@@ -492,7 +464,8 @@ export class WireReader {
   private readonly blocks: Block[];
   private consumed = 0;
   readonly names: string[] = [];
-  readonly users: string[] = [];
+  /** The user ids, numbered here as the run asks for them (sized as the byte reader's own table). */
+  readonly users = new Interner(1 << 14);
   readonly accounts: string[] = [];
   private readonly views: WireFields[];
   private readonly propertyKeys: readonly string[];
@@ -602,20 +575,9 @@ export class WireReader {
       view.name = name;
     } else view.name = this.names[nameKey]!;
     view.nameKey = nameKey;
-    // User.
-    const userKey = block.userKey[r]!;
-    view.userKey = userKey;
-    view.userTextAt = -1;
-    view.userStart = 0;
-    view.userEnd = -1;
-    if ((flags & USER_ASCII) !== 0) {
-      const at = block.userAt[r]!;
-      const end = at + block.userLength[r]!;
-      view.userStart = at;
-      view.userEnd = end;
-      if ((flags & USER_NEW) !== 0) this.users[userKey] = pool.latin1Slice(at, end);
-      else if (userKey < 0) view.userTextAt = r;
-    } else if (userKey < 0) view.userTextAt = r;
+    // User: its key is looked up when the run asks (see WireFields#userKey).
+    const userAt = block.userAt[r]!;
+    view.setUser(userAt, userAt + block.userLength[r]!, (flags & USER_ASCII) !== 0);
     view.block = block;
     view.record = r;
     // Account.
@@ -626,13 +588,15 @@ export class WireReader {
       this.accounts[view.accountKey] = pool.latin1Slice(at, at + block.accountLength[r]!);
     }
     // Event id.
-    view.idStart = 0;
-    view.idEnd = -1;
     view.idSent = (flags & HAS_ID) !== 0;
+    view.idAt = block.idAt[r]!;
+    view.idTextEnd = view.idAt + block.idLength[r]!;
     if ((flags & ID_ASCII) !== 0) {
-      const at = block.idAt[r]!;
-      view.idStart = at;
-      view.idEnd = at + block.idLength[r]!;
+      view.idStart = view.idAt;
+      view.idEnd = view.idTextEnd;
+    } else {
+      view.idStart = 0;
+      view.idEnd = -1;
     }
     view.timestamp = block.timestamp[r]!;
     view.out = false;
@@ -683,27 +647,39 @@ const waitAsync = (
 /** The properties of an event holding none of the kept keys: one shared, frozen empty object (as the reader's). */
 const NO_PROPERTIES: Record<string, unknown> = Object.freeze({});
 
+/** A user key not looked up yet (WireFields#userKey). */
+const UNRESOLVED = -3;
+
 /**
- * One record as EventFields, overwritten record by record. An event outside the run's range holds only its
- * timestamp: reading anything else of it is a bug, and throws.
+ * One record as EventFields, overwritten record by record. The user's key is looked up in the counting side's own
+ * table when the run first asks for it (the run asks only for events that count, in the order it makes rows). Event
+ * ids come only to a run that dedupes. An event outside the run's range holds only its timestamp: reading anything
+ * else of it is a bug, and throws.
  */
 class WireFields implements EventFields {
   name = '';
   nameKey = -1;
-  userKey = -1;
   accountKey = -1;
   timestamp = 0;
   properties: Record<string, unknown> | undefined = undefined;
   readonly keySpace: object;
-  bytes: Uint8Array = new Uint8Array(0);
+  bytes: Buffer = Buffer.alloc(0);
+  /** The user id's bytes [userStart, userEnd) of `bytes` when ASCII, else userEnd −1 (see userAt). */
   userStart = 0;
   userEnd = -1;
+  /** The event id's ASCII bytes [idStart, idEnd) of `bytes`, else idEnd −1 (see idAt). */
   idStart = 0;
   idEnd = -1;
-  /** The record (of `block`) whose user id is text to decode on demand, or −1. */
-  userTextAt = -1;
-  hasAccount = false;
+  /** The event id's bytes [idAt, idTextEnd), when sent (`idSent`). */
+  idAt = 0;
+  idTextEnd = 0;
   idSent = false;
+  /** The user id's bytes [userAt, userEnd): ASCII with its FNV-1a hash (userKeyNow UNRESOLVED), else UTF-8 text. */
+  userAt = 0;
+  userTextEnd = 0;
+  userHash = 0;
+  userKeyNow = -1;
+  hasAccount = false;
   out = false;
   block: Block | null = null;
   record = 0;
@@ -716,19 +692,52 @@ class WireFields implements EventFields {
     this.timestamp = timestamp;
     this.out = true;
     this.nameKey = -1;
-    this.userKey = -1;
+    this.userKeyNow = -1;
     this.accountKey = -1;
     this.userEnd = -1;
     this.idEnd = -1;
     this.properties = undefined;
   }
 
+  /** Set by WireReader.decode: the user's bytes, ASCII or not. */
+  setUser(at: number, end: number, ascii: boolean): void {
+    this.userAt = at;
+    this.userTextEnd = end;
+    if (ascii) {
+      let h = 0x811c9dc5 | 0;
+      const bytes = this.bytes;
+      for (let k = at; k < end; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
+      this.userHash = h;
+      this.userKeyNow = UNRESOLVED;
+      this.userStart = at;
+      this.userEnd = end;
+    } else {
+      this.userKeyNow = -1;
+      this.userStart = 0;
+      this.userEnd = -1;
+    }
+  }
+
+  get userKey(): number {
+    this.check();
+    if (this.userKeyNow === UNRESOLVED)
+      this.userKeyNow = this.reader.users.lookupAscii(this.bytes, this.userStart, this.userEnd, this.userHash);
+    return this.userKeyNow;
+  }
+
+  touchUserKey(): number {
+    return this.userKeyNow === UNRESOLVED ? this.reader.users.touch(this.userHash) : 0;
+  }
+
   get userId(): string {
     this.check();
-    if (this.userTextAt < 0) return this.reader.users[this.userKey]!;
-    const block = this.block!;
-    const at = block.userAt[this.record]!;
-    return block.pool.utf8Slice(at, at + block.userLength[this.record]!);
+    const key = this.userKey;
+    if (key >= 0) return this.reader.users.stringOf(key);
+    const pool = this.block!.pool;
+    // ASCII past the table's limit (no key), or UTF-8 text.
+    return this.userEnd >= 0
+      ? pool.latin1Slice(this.userStart, this.userEnd)
+      : pool.utf8Slice(this.userAt, this.userTextEnd);
   }
 
   get accountId(): string | undefined {
@@ -743,13 +752,7 @@ class WireFields implements EventFields {
   eventIdText(): string {
     this.check();
     if (!this.idSent) throw new Error('event wire: event ids are sent only to a run that dedupes');
-    const block = this.block!;
-    const at = block.idAt[this.record]!;
-    return block.pool.utf8Slice(at, at + block.idLength[this.record]!);
-  }
-
-  touchUserKey(): number {
-    return 0;
+    return this.bytes.utf8Slice(this.idAt, this.idTextEnd);
   }
 
   private check(): void {
