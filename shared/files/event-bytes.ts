@@ -61,9 +61,10 @@ export class EventLineScanner implements EventFields {
   private userText: string | null = null;
   /** The account id as text when it is not ASCII, undefined when the line has none, null when it is ASCII. */
   private accountText: string | null | undefined = undefined;
-  /** The ASCII account id's bytes [accountStart, accountEnd) of `bytes` and FNV-1a hashes of both ids. */
-  private accountStart = 0;
-  private accountEnd = 0;
+  /** The ASCII account id's bytes [accountStart, accountEnd) of `bytes` (EventFields), −1 without one. */
+  accountStart = 0;
+  accountEnd = -1;
+  /** FNV-1a hashes of both ids. */
   private userHash = 0;
   private accountHash = 0;
   timestamp = 0;
@@ -264,6 +265,7 @@ export class EventLineScanner implements EventFields {
     this.bytes = b;
     this.userEnd = -1;
     this.idEnd = -1;
+    this.accountEnd = -1;
     this.eventId = undefined;
     this.userKeyNow = -1;
     this.accountKeyNow = -1;

@@ -47,7 +47,6 @@ const KIND_MESSAGE = 2;
 const USER_ASCII = 1;
 const HAS_ACCOUNT = 4;
 const ACCOUNT_ASCII = 8;
-const ACCOUNT_NEW = 16;
 const NAME_NEW = 32;
 const NAME_TEXT = 64;
 const ID_ASCII = 128;
@@ -83,7 +82,6 @@ class Block {
   readonly flags: Uint16Array;
   readonly timestamp: Float64Array;
   readonly nameKey: Int32Array;
-  readonly accountKey: Int32Array;
   /** Byte ranges in `pool`: at and length (−1: not sent). */
   readonly userAt: Int32Array;
   readonly userLength: Int32Array;
@@ -124,7 +122,6 @@ class Block {
     this.timestamp = f64(R);
     this.valueNumber = f64(VALUES);
     this.nameKey = i32(R);
-    this.accountKey = i32(R);
     this.userAt = i32(R);
     this.userLength = i32(R);
     this.idAt = i32(R);
@@ -149,7 +146,7 @@ function blockBytes(): number {
   const R = WIRE_RECORDS;
   // Block's columns, each starting at a multiple of 8 (at most 7 bytes of padding each, 22 columns).
   return (
-    16 + 8 * R + 8 * VALUES + 11 * 4 * R + 2 * 4 * VALUES + 2 * 2 * R + 2 * VALUES + R + VALUES + 22 * 8 + POOL_BYTES
+    16 + 8 * R + 8 * VALUES + 10 * 4 * R + 2 * 4 * VALUES + 2 * 2 * R + 2 * VALUES + R + VALUES + 22 * 8 + POOL_BYTES
   );
 }
 
@@ -180,7 +177,6 @@ export class WireWriter {
   private readonly keyIndex: Map<string, number>;
   /** Which keys the other side holds the string of, per kind. */
   private namesSent: Uint8Array = new Uint8Array(256);
-  private accountsSent: Uint8Array = new Uint8Array(1 << 10);
 
   constructor(
     memory: WireMemory,
@@ -294,21 +290,15 @@ export class WireWriter {
       block.userLength[r] = length;
       used += length;
     }
-    // The account: as the user, without bytes for the dedupe set.
-    const accountKey = fields.accountKey;
-    block.accountKey[r] = accountKey;
-    let newAccount = false;
-    if (accountKey >= 0) {
+    // The account, as the user: its bytes or its text (the counting side numbers it, if the run asks).
+    if (fields.accountEnd >= 0) {
+      const length = fields.accountEnd - fields.accountStart;
+      if (used + length > POOL_BYTES) return false;
+      copyBytes(fields.bytes, fields.accountStart, length, pool, used);
+      block.accountAt[r] = used;
+      block.accountLength[r] = length;
+      used += length;
       flags |= HAS_ACCOUNT | ACCOUNT_ASCII;
-      if (!sent(this.accountsSent, accountKey)) {
-        const text = fields.accountId!;
-        if (used + text.length > POOL_BYTES) return false;
-        block.accountAt[r] = used;
-        block.accountLength[r] = pool.write(text, used, 'latin1');
-        used += text.length;
-        flags |= ACCOUNT_NEW;
-        newAccount = true;
-      }
     } else {
       const text = fields.accountId;
       if (text !== undefined) {
@@ -390,7 +380,6 @@ export class WireWriter {
     this.records = r + 1;
     this.poolUsed = used;
     if (newName) this.namesSent = mark(this.namesSent, nameKey);
-    if (newAccount) this.accountsSent = mark(this.accountsSent, accountKey);
     return true;
   }
 
@@ -466,7 +455,7 @@ export class WireReader {
   readonly names: string[] = [];
   /** The user ids, numbered here as the run asks for them (sized as the byte reader's own table). */
   readonly users = new Interner(1 << 14);
-  readonly accounts: string[] = [];
+  readonly accounts = new Interner(1 << 12);
   private readonly views: WireFields[];
   private readonly propertyKeys: readonly string[];
 
@@ -578,15 +567,9 @@ export class WireReader {
     // User: its key is looked up when the run asks (see WireFields#userKey).
     const userAt = block.userAt[r]!;
     view.setUser(userAt, userAt + block.userLength[r]!, (flags & USER_ASCII) !== 0);
-    view.block = block;
-    view.record = r;
-    // Account.
-    view.accountKey = block.accountKey[r]!;
-    view.hasAccount = (flags & HAS_ACCOUNT) !== 0;
-    if ((flags & ACCOUNT_NEW) !== 0) {
-      const at = block.accountAt[r]!;
-      this.accounts[view.accountKey] = pool.latin1Slice(at, at + block.accountLength[r]!);
-    }
+    // Account: its key too is looked up only when the run asks (see WireFields#accountKey).
+    const accountAt = block.accountAt[r]!;
+    view.setAccount(accountAt, accountAt + block.accountLength[r]!, flags);
     // Event id.
     view.idSent = (flags & HAS_ID) !== 0;
     view.idAt = block.idAt[r]!;
@@ -659,7 +642,6 @@ const UNRESOLVED = -3;
 class WireFields implements EventFields {
   name = '';
   nameKey = -1;
-  accountKey = -1;
   timestamp = 0;
   properties: Record<string, unknown> | undefined = undefined;
   readonly keySpace: object;
@@ -679,10 +661,15 @@ class WireFields implements EventFields {
   userTextEnd = 0;
   userHash = 0;
   userKeyNow = -1;
+  /** The account id's ASCII bytes [accountStart, accountEnd) of `bytes`, else accountEnd −1 (see accountAt). */
+  accountStart = 0;
+  accountEnd = -1;
+  /** The account id's bytes [accountAt, accountTextEnd) (UTF-8 text when not ASCII), when it has one. */
+  accountAt = 0;
+  accountTextEnd = 0;
   hasAccount = false;
+  accountKeyNow = -1;
   out = false;
-  block: Block | null = null;
-  record = 0;
 
   constructor(private readonly reader: WireReader) {
     this.keySpace = reader;
@@ -693,7 +680,8 @@ class WireFields implements EventFields {
     this.out = true;
     this.nameKey = -1;
     this.userKeyNow = -1;
-    this.accountKey = -1;
+    this.accountKeyNow = -1;
+    this.accountEnd = -1;
     this.userEnd = -1;
     this.idEnd = -1;
     this.properties = undefined;
@@ -718,6 +706,32 @@ class WireFields implements EventFields {
     }
   }
 
+  /** Set by WireReader.decode: the account's bytes and the record's flags. */
+  setAccount(at: number, end: number, flags: number): void {
+    this.accountAt = at;
+    this.accountTextEnd = end;
+    this.hasAccount = (flags & HAS_ACCOUNT) !== 0;
+    if ((flags & ACCOUNT_ASCII) !== 0) {
+      this.accountStart = at;
+      this.accountEnd = end;
+      this.accountKeyNow = UNRESOLVED;
+    } else {
+      this.accountEnd = -1;
+      this.accountKeyNow = -1;
+    }
+  }
+
+  get accountKey(): number {
+    this.check();
+    if (this.accountKeyNow === UNRESOLVED) {
+      const bytes = this.bytes;
+      let h = 0x811c9dc5 | 0;
+      for (let k = this.accountStart; k < this.accountEnd; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
+      this.accountKeyNow = this.reader.accounts.lookupAscii(bytes, this.accountStart, this.accountEnd, h);
+    }
+    return this.accountKeyNow;
+  }
+
   get userKey(): number {
     this.check();
     if (this.userKeyNow === UNRESOLVED)
@@ -733,7 +747,7 @@ class WireFields implements EventFields {
     this.check();
     const key = this.userKey;
     if (key >= 0) return this.reader.users.stringOf(key);
-    const pool = this.block!.pool;
+    const pool = this.bytes;
     // ASCII past the table's limit (no key), or UTF-8 text.
     return this.userEnd >= 0
       ? pool.latin1Slice(this.userStart, this.userEnd)
@@ -743,10 +757,12 @@ class WireFields implements EventFields {
   get accountId(): string | undefined {
     this.check();
     if (!this.hasAccount) return undefined;
-    if (this.accountKey >= 0) return this.reader.accounts[this.accountKey]!;
-    const block = this.block!;
-    const at = block.accountAt[this.record]!;
-    return block.pool.utf8Slice(at, at + block.accountLength[this.record]!);
+    const key = this.accountKey;
+    if (key >= 0) return this.reader.accounts.stringOf(key);
+    // ASCII past the table's limit (no key), or UTF-8 text.
+    return this.accountEnd >= 0
+      ? this.bytes.latin1Slice(this.accountStart, this.accountEnd)
+      : this.bytes.utf8Slice(this.accountAt, this.accountTextEnd);
   }
 
   eventIdText(): string {

@@ -37,6 +37,12 @@ export interface EventFields {
   readonly userEnd: number;
   readonly idStart: number;
   readonly idEnd: number;
+  /**
+   * The account id as ASCII bytes [accountStart, accountEnd) of `bytes`, without looking it up; an end of −1 means
+   * no account, or one not at hand as ASCII bytes (use `accountId`).
+   */
+  readonly accountStart: number;
+  readonly accountEnd: number;
   /** The event id (the one given, or the content id of an event without one) as a string. */
   eventIdText(): string;
   /**
