@@ -6,10 +6,10 @@ import type { JsonlReadIssue } from './jsonl-events.js';
 
 /**
  * The wire between the two threads of a pipelined file scoring (docs/calibrate.md#threads): one thread reads the
- * file's lines (the byte reader, its interned names and ids) and writes each event into blocks of shared memory; the
- * other reads the blocks in file order as EventFields and counts them. Nothing per event is copied between threads
- * but a few numbers and the bytes of the ids the other side needs; names and ids go over once each, when first seen,
- * with the reader's key, so that the counting side finds rows and signals by key as it would on one thread.
+ * file's lines (the byte reader) and writes each event into blocks of shared memory; the other reads the blocks in
+ * file order as EventFields and counts them. Per event, a few numbers and the bytes of its ids go over; an event name
+ * goes once, with the reader's key. The counting side numbers user and account ids itself, in the order its run asks
+ * for them, so that the run's rows are its keys as on one thread (see EventFields).
  *
  * What rarely comes (an event the validating path read, an invalid line, properties holding an object or an array,
  * an event too large for a block) goes as a message on a MessagePort, in order: its record in a block says "the next
@@ -45,14 +45,14 @@ const KIND_MESSAGE = 2;
 
 /** Record flags. */
 const USER_ASCII = 1;
-const HAS_ACCOUNT = 4;
-const ACCOUNT_ASCII = 8;
-const NAME_NEW = 32;
-const NAME_TEXT = 64;
-const ID_ASCII = 128;
-const HAS_ID = 256;
-const PROPS_NONE = 512;
-const PROPS_MESSAGE = 1024;
+const HAS_ACCOUNT = 2;
+const ACCOUNT_ASCII = 4;
+const NAME_NEW = 8;
+const NAME_TEXT = 16;
+const ID_ASCII = 32;
+const HAS_ID = 64;
+const PROPS_NONE = 128;
+const PROPS_MESSAGE = 256;
 
 /** Property value types. */
 const VALUE_NUMBER = 0;
@@ -175,7 +175,7 @@ export class WireWriter {
   private poolUsed = 0;
   private valuesUsed = 0;
   private readonly keyIndex: Map<string, number>;
-  /** Which keys the other side holds the string of, per kind. */
+  /** The name keys whose string the other side holds. */
   private namesSent: Uint8Array = new Uint8Array(256);
 
   constructor(
@@ -445,8 +445,8 @@ export interface WireSink {
 
 /**
  * The counting side: reads the blocks in order and hands their records to `sink` as EventFields in batches (of
- * `batchSize`, valid only during the call) and events. Its key space is its own: the reader's keys, with the
- * strings that came with them.
+ * `batchSize`, valid only during the call) and events. Its key space (EventFields) is its own: the reading side's
+ * name keys, with the names that came with them, and user and account keys from its own tables.
  */
 export class WireReader {
   private readonly control: Int32Array;

@@ -15,9 +15,11 @@ export interface ScoreJsonlOptions {
   /** T, epoch ms (see ScoringRunOptions). */
   asOf: number;
   /**
-   * 1: one pass on this thread. More: the file is cut into that many byte ranges at line boundaries; this thread
-   * scores the first and a worker thread each other one, and the parts are merged here. Raw scores are the same either way. Default
-   * (`defaultThreads`): one per core (os.availableParallelism()) for files of PARALLEL_MIN_BYTES or more, else 1.
+   * 1: one pass on this thread. 2: a pipeline, a worker thread reading the lines and this one counting them. More:
+   * the file is cut into that many byte ranges at line boundaries; this thread scores the first and a worker thread
+   * each other one, and the parts are merged here. Raw scores are the same either way (docs/calibrate.md#threads).
+   * Default (`defaultThreads`): one per core (os.availableParallelism()) for files of PARALLEL_MIN_BYTES or more,
+   * else 1.
    */
   threads?: number | undefined;
   /** Drop repeated event ids across the whole file (default on), exactly as one run would: the first one counts. */
