@@ -1,5 +1,6 @@
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import type { EventFields } from '../domain/engine/event-fields.js';
+import { PulseError } from '../domain/errors.js';
 import type { ScoringEvent } from '../domain/event.js';
 import { Interner } from './event-bytes.js';
 import type { JsonlReadIssue } from './jsonl-events.js';
@@ -154,9 +155,9 @@ function blockBytes(): number {
 const RECORDS = 0;
 
 /** The reading side stopped because the counting side gave up (an error there): nothing more to write. */
-export class WireCancelled extends Error {
+export class WireCancelled extends PulseError {
   constructor() {
-    super('the counting thread stopped');
+    super('the counting thread stopped', { kind: 'failed', status: 500 });
     this.name = 'WireCancelled';
   }
 }
