@@ -262,12 +262,8 @@ export class WireWriter {
     block.nameKey[r] = nameKey;
     let newName = false;
     if (nameKey < 0 || !sent(this.namesSent, nameKey)) {
-      const name = fields.name;
-      if (used + 3 * name.length > POOL_BYTES) return false;
-      block.nameAt[r] = used;
-      const length = pool.write(name, used, 'utf8');
-      block.nameLength[r] = length;
-      used += length;
+      used = putText(pool, used, fields.name, block.nameAt, block.nameLength, r);
+      if (used < 0) return false;
       if (nameKey < 0) flags |= NAME_TEXT;
       else {
         flags |= NAME_NEW;
@@ -276,60 +272,31 @@ export class WireWriter {
     }
     // The user: its bytes (ASCII, as read) or its text.
     if (fields.userEnd >= 0) {
-      const length = fields.userEnd - fields.userStart;
-      if (used + length > POOL_BYTES) return false;
-      copyBytes(fields.bytes, fields.userStart, length, pool, used);
-      block.userAt[r] = used;
-      block.userLength[r] = length;
-      used += length;
+      used = putBytes(pool, used, fields.bytes, fields.userStart, fields.userEnd, block.userAt, block.userLength, r);
       flags |= USER_ASCII;
-    } else {
-      const text = fields.userId;
-      if (used + 3 * text.length > POOL_BYTES) return false;
-      block.userAt[r] = used;
-      const length = pool.write(text, used, 'utf8');
-      block.userLength[r] = length;
-      used += length;
-    }
+    } else used = putText(pool, used, fields.userId, block.userAt, block.userLength, r);
+    if (used < 0) return false;
     // The account, as the user: its bytes or its text (the counting side numbers it, if the run asks).
     if (fields.accountEnd >= 0) {
-      const length = fields.accountEnd - fields.accountStart;
-      if (used + length > POOL_BYTES) return false;
-      copyBytes(fields.bytes, fields.accountStart, length, pool, used);
-      block.accountAt[r] = used;
-      block.accountLength[r] = length;
-      used += length;
+      const { accountStart, accountEnd } = fields;
+      used = putBytes(pool, used, fields.bytes, accountStart, accountEnd, block.accountAt, block.accountLength, r);
       flags |= HAS_ACCOUNT | ACCOUNT_ASCII;
     } else {
       const text = fields.accountId;
       if (text !== undefined) {
-        if (used + 3 * text.length > POOL_BYTES) return false;
-        block.accountAt[r] = used;
-        const length = pool.write(text, used, 'utf8');
-        block.accountLength[r] = length;
-        used += length;
+        used = putText(pool, used, text, block.accountAt, block.accountLength, r);
         flags |= HAS_ACCOUNT;
       }
     }
+    if (used < 0) return false;
     // The event id, for the run's dedupe set: ASCII bytes as read, else its text.
     if (this.ids) {
       flags |= HAS_ID;
       if (fields.idEnd >= 0) {
-        const length = fields.idEnd - fields.idStart;
-        if (used + length > POOL_BYTES) return false;
-        copyBytes(fields.bytes, fields.idStart, length, pool, used);
-        block.idAt[r] = used;
-        block.idLength[r] = length;
-        used += length;
+        used = putBytes(pool, used, fields.bytes, fields.idStart, fields.idEnd, block.idAt, block.idLength, r);
         flags |= ID_ASCII;
-      } else {
-        const text = fields.eventIdText();
-        if (used + 3 * text.length > POOL_BYTES) return false;
-        block.idAt[r] = used;
-        const length = pool.write(text, used, 'utf8');
-        block.idLength[r] = length;
-        used += length;
-      }
+      } else used = putText(pool, used, fields.eventIdText(), block.idAt, block.idLength, r);
+      if (used < 0) return false;
     }
     // The properties the model reads: numbers, strings, booleans and null as values; anything else as a message.
     let count = 0;
@@ -353,12 +320,9 @@ export class WireWriter {
             flags |= PROPS_MESSAGE;
             break;
           }
-          if (used + 3 * value.length > POOL_BYTES) return false;
+          used = putText(pool, used, value, block.valueStringAt, block.valueStringLength, v);
+          if (used < 0) return false;
           block.valueType[v] = VALUE_STRING;
-          block.valueStringAt[v] = used;
-          const length = pool.write(value, used, 'utf8');
-          block.valueStringLength[v] = length;
-          used += length;
         } else if (value === true) block.valueType[v] = VALUE_TRUE;
         else if (value === false) block.valueType[v] = VALUE_FALSE;
         else if (value === null) block.valueType[v] = VALUE_NULL;
@@ -421,8 +385,35 @@ function mark(marks: Uint8Array, key: number): Uint8Array {
   return out;
 }
 
-function copyBytes(from: Uint8Array, at: number, length: number, to: Uint8Array, into: number): void {
-  for (let k = 0; k < length; k++) to[into + k] = from[at + k]!;
+/**
+ * Bytes [start, end) of `from` into the pool at `used`, their place put in `at` and `length` at record `r`: the
+ * pool's new end, or −1 if they do not fit.
+ */
+function putBytes(
+  pool: Buffer,
+  used: number,
+  from: Uint8Array,
+  start: number,
+  end: number,
+  at: Int32Array,
+  length: Int32Array,
+  r: number,
+): number {
+  if (used + end - start > POOL_BYTES) return -1;
+  for (let k = start; k < end; k++) pool[used + k - start] = from[k]!;
+  at[r] = used;
+  length[r] = end - start;
+  return used + end - start;
+}
+
+/** `text` as UTF-8 into the pool at `used`, as putBytes (at `r`: a record's field or a property value's). */
+function putText(pool: Buffer, used: number, text: string, at: Int32Array, length: Int32Array, r: number): number {
+  // At most 3 bytes per UTF-16 unit.
+  if (used + 3 * text.length > POOL_BYTES) return -1;
+  const written = pool.write(text, used, 'utf8');
+  at[r] = used;
+  length[r] = written;
+  return used + written;
 }
 
 /** The event some fields describe (for one too large for a block). */
