@@ -305,3 +305,28 @@ describe('many entities', () => {
     expect(wrong).toEqual([]);
   });
 });
+
+describe('the order of raw scores', () => {
+  it('finish() gives them in entity id order, as eachRawScore() does, whatever order entities came in', () => {
+    const m = model({
+      appliesTo: [{ trait: 'plan', in: ['pro'] }],
+      signals: [{ name: 'logins', event: 'login', weight: 1 }],
+    });
+    // Users come in an order of their own (not the ids' order); every third is not on the plan, one is archived.
+    const ids = Array.from({ length: 500 }, (_, i) => `user-${(i * 7919) % 500}`);
+    const traitsOf = (_level: EntityLevel, id: string): Traits => ({
+      plan: Number(id.slice(5)) % 3 === 0 ? 'free' : 'pro',
+    });
+    const run = new ScoringRun(m, { asOf: WINDOW_END, traitsOf });
+    run.addKnown([{ entityId: 'user-1', archived: true }]);
+    run.add(ids.map((userId, i) => event('login', IN_WINDOW, { userId, eventId: `e${i}` })));
+
+    const scores = run.finish();
+
+    const expected = [...ids]
+      .filter((id) => Number(id.slice(5)) % 3 !== 0 && id !== 'user-1')
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    expect(scores.map((s) => s.entityId)).toEqual(expected);
+    expect([...run.eachRawScore()]).toEqual(scores);
+  });
+});
