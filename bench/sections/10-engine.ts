@@ -327,7 +327,6 @@ async function readerRows(file: string, bytes: number, quick: boolean, rows: Ben
   });
 }
 
-/** Fails the bench loudly: a speed number over wrong results is worthless. */
 /**
  * Ours against a baseline measured in the same repetitions (`ours[i]` right after `baseline[i]`): the repetition
  * whose ratio is the median, its two times and its ratio.
@@ -338,6 +337,7 @@ function pairedRatio(ours: number[], baseline: number[]): { ms: number; baseline
   return reps[Math.floor(reps.length / 2)]!;
 }
 
+/** Fails the bench loudly: a speed number over wrong results is worthless. */
 /** DuckDB's two queries agree (the file repeats no event id, so deduplicating changes nothing). */
 function checkSame(deduped: Map<string, number>, duck: Map<string, number>): void {
   if (deduped.size !== duck.size) throw new Error(`DuckDB with dedupe: ${deduped.size} users, without: ${duck.size}`);
