@@ -182,8 +182,13 @@ async function fileRows(quick: boolean, rows: BenchRow[], notes: string[]): Prom
     const reps = quick ? 1 : FILE_REPS;
     const cpuNotes: string[] = [];
     const bestNotes: string[] = [];
-    const ours = (model: Model, threads: number, dedupe: boolean) => async () =>
-      (await scoreJsonlFile(file, model, { asOf: AS_OF, dedupe, threads })).finish();
+    // Each call's run is released once its scores are out, as a worker that scores again does (array-pool.ts).
+    const ours = (model: Model, threads: number, dedupe: boolean) => async () => {
+      const run = await scoreJsonlFile(file, model, { asOf: AS_OF, dedupe, threads });
+      const scores = run.finish();
+      run.release();
+      return scores;
+    };
 
     await scoreDuck(); // warm the file cache for both sides
     for (const threads of fileThreads ?? [1, cores]) {

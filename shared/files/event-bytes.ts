@@ -1,3 +1,4 @@
+import { giveBack, int32Array } from '../domain/engine/array-pool.js';
 import type { EventFields } from '../domain/engine/event-fields.js';
 import { contentEventId, type ScoringEvent } from '../domain/event.js';
 import { MAX_ID_BYTES } from '../domain/input-limits.js';
@@ -141,6 +142,14 @@ export class EventLineScanner implements EventFields {
     this.accounts = new Interner(1 << 12, limit);
     this.keys = new Interner(1 << 8, limit);
     this.values = new Interner(1 << 10, Math.min(limit, 1 << 14));
+  }
+
+  /**
+   * Give the interners' tables back for later readers (array-pool.ts) once the last line is read: the strings read
+   * stay, nothing more is read. Siblings share them: release one scanner of a family.
+   */
+  release(): void {
+    for (const interner of [this.names, this.users, this.accounts, this.keys, this.values]) interner.release();
   }
 
   /** Another scanner with the same property keys and the same interned strings and keys (key space). */
@@ -642,7 +651,7 @@ export class Interner {
     size: number,
     private readonly limit = 1 << 21,
   ) {
-    this.table = new Int32Array(4 * size);
+    this.table = int32Array(4 * size);
     this.mask = size - 1;
     this.bytes = new Uint8Array(16 * size);
     this.starts = new Int32Array(size + 1);
@@ -803,7 +812,7 @@ export class Interner {
     const old = this.table;
     const size = old.length / 2; // twice the slots
     const mask = size - 1;
-    const table = new Int32Array(4 * size);
+    const table = int32Array(4 * size);
     const last = 4 * this.slot;
     for (let k = 0; k < old.length; k += 4) {
       if (old[k + 1] === 0) continue;
@@ -820,6 +829,19 @@ export class Interner {
     }
     this.table = table;
     this.mask = mask;
+    giveBack([old]);
+  }
+
+  /**
+   * Give the tables' memory back for later readers (array-pool.ts). Strings by key stay (`stringOf`); nothing is
+   * looked up after.
+   */
+  release(): void {
+    giveBack([this.table, this.bytes, this.starts]);
+    this.table = new Int32Array(4);
+    this.mask = 0;
+    this.bytes = EMPTY;
+    this.starts = new Int32Array(1);
   }
 }
 

@@ -505,6 +505,12 @@ export class WireReader {
     }
   }
 
+  /** Give the id tables back for later readers (array-pool.ts) once read: the ids' strings stay. */
+  release(): void {
+    this.users.release();
+    this.accounts.release();
+  }
+
   /** Tell the reading side to stop (it throws WireCancelled at its next block). */
   cancel(): void {
     Atomics.store(this.control, CANCELLED, 1);

@@ -236,6 +236,8 @@ async function* eachLine(
     }
     return { lines: lineNo, bytesRead: consumed };
   } finally {
+    // No line is read after: the interners' tables go back for the next reader (array-pool.ts).
+    scanners[0]!.release();
     await handle.close();
   }
 }

@@ -264,6 +264,7 @@ async function scorePipelined(file: string, model: Model, options: ScoreJsonlOpt
     stop.abort();
     throw error;
   } finally {
+    reader.release();
     port1.close();
   }
 }

@@ -130,48 +130,55 @@ export async function scoreShardResumable(
     accountOf: (userId) => userAccounts.get(userId) ?? traits.accountOf(userId),
     traitsOf: (type, id) => traits.get(type, id),
   });
-  // A resumed shard's known entities are in its state already.
-  if (resume) run.importState(resume.state);
-  else run.addKnown(known.values());
-  known.clear();
+  // The run's memory goes back for the next shard this warm worker scores (array-pool.ts): what it returns is copied.
+  try {
+    // A resumed shard's known entities are in its state already.
+    if (resume) run.importState(resume.state);
+    else run.addKnown(known.values());
+    known.clear();
 
-  // Traits from other shards the engine asks for synchronously: fetched ahead of the events that need them.
-  const needsUserTraits = model.breakdown !== undefined;
-  const needsAccountTraits = level === 'user' && (model.appliesTo?.length ?? 0) > 0;
-  const accounts = needsAccountTraits ? new Set<string>([...userAccounts.values(), ...(resume?.accounts ?? [])]) : null;
-  let events = resume?.events ?? 0;
-  // One UTC day (one partition per shard) at a time: a day is where a worker may stop and hand over.
-  let from = resume?.resumeFrom ?? run.lookbackFrom;
-  while (from < asOf) {
-    const to = Math.min(asOf, (Math.floor(from / DAY_MS) + 1) * DAY_MS);
-    const pages = readAhead(deps.events.readShard({ level, shard, from, to }), READ_AHEAD);
-    for await (const page of pages) {
-      events += page.length;
-      if (needsUserTraits)
-        await traits.prefetch(
-          'user',
-          page.map((e) => e.userId),
-        );
-      if (accounts) for (const e of page) if (e.accountId !== undefined) accounts.add(e.accountId);
-      run.add(page);
+    // Traits from other shards the engine asks for synchronously: fetched ahead of the events that need them.
+    const needsUserTraits = model.breakdown !== undefined;
+    const needsAccountTraits = level === 'user' && (model.appliesTo?.length ?? 0) > 0;
+    const accounts = needsAccountTraits
+      ? new Set<string>([...userAccounts.values(), ...(resume?.accounts ?? [])])
+      : null;
+    let events = resume?.events ?? 0;
+    // One UTC day (one partition per shard) at a time: a day is where a worker may stop and hand over.
+    let from = resume?.resumeFrom ?? run.lookbackFrom;
+    while (from < asOf) {
+      const to = Math.min(asOf, (Math.floor(from / DAY_MS) + 1) * DAY_MS);
+      const pages = readAhead(deps.events.readShard({ level, shard, from, to }), READ_AHEAD);
+      for await (const page of pages) {
+        events += page.length;
+        if (needsUserTraits)
+          await traits.prefetch(
+            'user',
+            page.map((e) => e.userId),
+          );
+        if (accounts) for (const e of page) if (e.accountId !== undefined) accounts.add(e.accountId);
+        run.add(page);
+      }
+      from = to;
+      if (from < asOf && options.shouldPause?.()) {
+        return {
+          paused: {
+            runId: options.runId ?? resume?.runId ?? '',
+            shard,
+            resumeFrom: from,
+            events,
+            invocations: (resume?.invocations ?? 0) + 1,
+            accounts: accounts ? [...accounts] : null,
+            state: run.exportState(),
+          },
+        };
+      }
     }
-    from = to;
-    if (from < asOf && options.shouldPause?.()) {
-      return {
-        paused: {
-          runId: options.runId ?? resume?.runId ?? '',
-          shard,
-          resumeFrom: from,
-          events,
-          invocations: (resume?.invocations ?? 0) + 1,
-          accounts: accounts ? [...accounts] : null,
-          state: run.exportState(),
-        },
-      };
-    }
+    if (accounts) await traits.prefetch('account', [...accounts]);
+    return { raws: run.finish(), currents, events };
+  } finally {
+    run.release();
   }
-  if (accounts) await traits.prefetch('account', [...accounts]);
-  return { raws: run.finish(), currents, events };
 }
 
 /**

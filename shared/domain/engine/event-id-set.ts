@@ -1,4 +1,5 @@
 import { eventIdentity } from '../event.js';
+import { giveBack, int32Array, uint8Array } from './array-pool.js';
 import { mixHash } from './string-index.js';
 
 /**
@@ -61,9 +62,10 @@ export class EventIdSet {
   ) {
     if (options.tagBits !== undefined) this.useTagBits(options.tagBits);
     const identities = Math.max(16, options.initialCapacity ?? 1024);
-    this.slots = new Int32Array(Math.ceil(identities / MAX_LOAD));
+    this.slots = int32Array(Math.ceil(identities / MAX_LOAD));
     // Room enough that a file of ASCII ids never grows it (a grow copies every byte); pages never written cost nothing.
-    this.bytes = new Uint8Array(32 * identities);
+    // Written before read: not zeroed when it comes from the pool.
+    this.bytes = uint8Array(32 * identities, false);
     this.maxProbes = options.maxProbes ?? 128;
   }
 
@@ -108,6 +110,17 @@ export class EventIdSet {
   touch(h: number): number {
     const slots = this.slots;
     return slots[Math.floor((h >>> 0) * (slots.length / 4294967296))]!;
+  }
+
+  /** Give the arrays' memory back for later sets (array-pool.ts): the set is empty after. */
+  release(): void {
+    giveBack([this.slots, this.bytes]);
+    this.slots = new Int32Array(32);
+    this.useTagBits(8);
+    this.bytes = new Uint8Array(256);
+    this.used = 0;
+    this.count = 0;
+    this.fallback = null;
   }
 
   /** Whether the set holds the identity of (userId, eventId). */

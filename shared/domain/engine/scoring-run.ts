@@ -95,6 +95,8 @@ export class ScoringRun {
   /** Where addFieldsBatch puts what it read ahead (kept, so that the reads are not optimised away). */
   private touched = 0;
   private handlerByKey: (EventHandler | undefined)[] = [];
+  /** Set by `release`. */
+  private released = false;
 
   constructor(model: Model, options: ScoringRunOptions) {
     this.model = model;
@@ -138,6 +140,7 @@ export class ScoringRun {
 
   /** Feed a page of events (any order, any page size). */
   add(events: Iterable<ScoringEvent>): void {
+    this.usable();
     if (Array.isArray(events)) {
       for (let i = 0; i < events.length; i++) this.addOne(events[i] as ScoringEvent);
     } else for (const event of events) this.addOne(event);
@@ -145,6 +148,7 @@ export class ScoringRun {
 
   /** Entities known without events (traits, earlier scores): they are scored too, and their penalties show. */
   addKnown(entities: Iterable<KnownEntity>): void {
+    this.usable();
     const rows = this.rows;
     for (const known of entities) {
       const row = rows.rowOf(known.entityId);
@@ -173,6 +177,7 @@ export class ScoringRun {
    * short loop per step the processor overlaps them, where one event at a time waits for each.
    */
   addFieldsBatch(batch: readonly EventFields[], count: number): void {
+    this.usable();
     if (this.batchRows.length < count) {
       this.batchRows = new Int32Array(count);
       this.batchKeys = new Int32Array(count);
@@ -392,6 +397,7 @@ export class ScoringRun {
 
   /** Identities (eventIdentity) of the events in range this run has taken, first seen first; none without dedupe. */
   seenEventIds(): readonly string[] {
+    this.usable();
     const seen = this.seen;
     if (seen === null) return [];
     const ids: string[] = [];
@@ -404,6 +410,7 @@ export class ScoringRun {
    * already held: events another part counted although this run had already counted them. Without dedupe, none.
    */
   addSeenEventIds(ids: readonly string[]): string[] {
+    this.usable();
     const seen = this.seen;
     if (seen === null) return [];
     const repeated: string[] = [];
@@ -420,6 +427,7 @@ export class ScoringRun {
    * dedupe.
    */
   takeEventIds(): EventIdSetExport | null {
+    this.usable();
     return this.seen?.export() ?? null;
   }
 
@@ -428,6 +436,7 @@ export class ScoringRun {
    * part counted although this run had (the other part must score again without them). None without dedupe.
    */
   heldEventIds(data: EventIdSetExport): string[] {
+    this.usable();
     const seen = this.seen;
     if (seen === null) return [];
     return seen.heldOf(EventIdSet.from(data)).map(([userId, eventId]) => eventIdentity({ userId, eventId }));
@@ -435,6 +444,7 @@ export class ScoringRun {
 
   /** Add the identities of a `takeEventIds` export to this run's dedupe set (see `heldEventIds`). */
   addEventIds(data: EventIdSetExport): void {
+    this.usable();
     this.seen?.addAll(EventIdSet.from(data));
   }
 
@@ -443,6 +453,7 @@ export class ScoringRun {
    * instant. Event ids are not part of it (see `seenEventIds`).
    */
   exportState(): ScoringRunState {
+    this.usable();
     const header = { modelName: this.model.name, asOf: this.asOf, slotCount: this.compiled.slotCount };
     return exportRows(this.rows, header, this.stats);
   }
@@ -459,6 +470,7 @@ export class ScoringRun {
    * in two parts (see `addSeenEventIds`; `mergeFrom` checks it).
    */
   importState(state: ScoringRunState): void {
+    this.usable();
     if (state.modelName !== this.model.name || state.asOf !== this.asOf || state.slotCount !== this.compiled.slotCount)
       throw new Error('importState: the state comes from a run of another model or instant');
     importRows(this.rows, state, mergeOpsOf(this.compiled));
@@ -479,8 +491,27 @@ export class ScoringRun {
     this.importState(other.exportState());
   }
 
+  /**
+   * Give this run's memory back for the runs that come after it in this process (array-pool.ts): its state and
+   * its dedupe set. The run is done: any use after throws.
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.rows.main.release();
+    this.rows.members.release();
+    this.rows.groupRows.release();
+    this.seen?.release();
+  }
+
+  /** Throws once the run is released: its memory is another run's now. */
+  private usable(): void {
+    if (this.released) throw new Error('ScoringRun: this run was released (release()); score again with a new run');
+  }
+
   /** Raw scores of every entity the model applies to (known or active, not archived), in entity id order. */
   finish(): RawScore[] {
+    this.usable();
     const keys = this.rows.ids.keys;
     const order = this.rowsInIdOrder();
     // Built in row order, then put in id order: the rows' state is read front to back (in id order each row is a
@@ -501,6 +532,7 @@ export class ScoringRun {
    * the raw scores percentile normalisation needs first.
    */
   *eachRawScore(): Generator<RawScore> {
+    this.usable();
     const keys = this.rows.ids.keys;
     for (const row of this.rowsInIdOrder()) if (this.scores(row)) yield this.rawScoreOf(keys[row]!, row);
   }

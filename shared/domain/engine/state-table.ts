@@ -1,3 +1,4 @@
+import { float64Array, giveBack } from './array-pool.js';
 import { ACCOUNT_AT_SLOT, FIRST_SEEN_SLOT, LAST_SEEN_SLOT } from './compile.js';
 
 /** The slots of one state table, rows back to back, and its distinctUsers sets (per row, per set). */
@@ -44,11 +45,12 @@ export class StateTable {
     const base = (row & CHUNK_MASK) * this.stride;
     let data = this.chunks[chunk];
     if (data === undefined) {
-      data = new Float64Array(this.stride * (chunk === 0 ? FIRST_CHUNK_ROWS : CHUNK_ROWS));
+      data = float64Array(this.stride * (chunk === 0 ? FIRST_CHUNK_ROWS : CHUNK_ROWS));
       this.chunks.push(data);
     } else if (base + this.stride > data.length) {
-      const grown = new Float64Array(Math.min(data.length * 2, this.stride * CHUNK_ROWS));
+      const grown = float64Array(Math.min(data.length * 2, this.stride * CHUNK_ROWS));
       grown.set(data);
+      giveBack([data]);
       this.chunks[chunk] = data = grown;
     }
     data[base + FIRST_SEEN_SLOT] = Number.POSITIVE_INFINITY;
@@ -56,6 +58,13 @@ export class StateTable {
     data[base + ACCOUNT_AT_SLOT] = Number.NEGATIVE_INFINITY;
     if (this.sets) this.sets.push(Array.from({ length: this.setCount }, () => new Set<string>()));
     return row;
+  }
+
+  /** Give the chunks' memory back for later tables (array-pool.ts): this table is empty and holds no row after. */
+  release(): void {
+    giveBack(this.chunks);
+    this.chunks.length = 0;
+    this.count = 0;
   }
 
   /** The chunk holding a row; its slots start at `baseOf(row)`. */
