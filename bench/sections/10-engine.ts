@@ -110,6 +110,7 @@ function throughputRows(quick: boolean, rows: BenchRow[], notes: string[]): void
         const run = new ScoringRun(model, { asOf: AS_OF, dedupe });
         run.add(events);
         run.finish();
+        run.release(); // as the worker does: the next run takes its memory (docs/architecture.md#memory)
       });
       rows.push({
         metric: `engine, ${label} model, pre-parsed, dedupe ${dedupe ? 'on' : 'off'}`,
@@ -122,7 +123,8 @@ function throughputRows(quick: boolean, rows: BenchRow[], notes: string[]): void
   }
   notes.push(
     `engine: ${count.toLocaleString('en-US')} events over ${users.toLocaleString('en-US')} users, ` +
-      `${WINDOW_DAYS}-day window (10% outside it), best of ${quick ? 2 : 3} after a warm-up, finish() included`,
+      `${WINDOW_DAYS}-day window (10% outside it), best of ${quick ? 2 : 3} after a warm-up, finish() included, ` +
+      'each run released after (its memory serves the next, as in the worker)',
     `engine by process CPU time instead of wall clock (steadier on a shared host; GC threads count too), ` +
       `events/s, model/dedupe: ${byCpu.join(', ')}`,
   );
