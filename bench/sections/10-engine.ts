@@ -184,6 +184,7 @@ async function fileRows(quick: boolean, rows: BenchRow[], notes: string[]): Prom
     const reps = quick ? 1 : FILE_REPS;
     const cpuNotes: string[] = [];
     const bestNotes: string[] = [];
+    const ratioNotes: string[] = [];
     // Each call's run is released once its scores are out, as a worker that scores again does (array-pool.ts).
     const ours = (model: Model, threads: number, dedupe: boolean) => async () => {
       const run = await scoreJsonlFile(file, model, { asOf: AS_OF, dedupe, threads });
@@ -235,6 +236,7 @@ async function fileRows(quick: boolean, rows: BenchRow[], notes: string[]): Prom
         [2, true],
       ] as const) {
         const paired = pairedRatio(times[k]!, times[0]!);
+        ratioNotes.push(`${variants[k]!.label} ${paired.all.map((r) => r.toFixed(2)).join(' ')}`);
         rows.push({
           metric: `JSONL file → raw scores, ${threads} thread${threads === 1 ? '' : 's'}, dedupe ${dedupe ? 'on' : 'off'} (time)`,
           value: paired.ms,
@@ -279,6 +281,7 @@ async function fileRows(quick: boolean, rows: BenchRow[], notes: string[]): Prom
         `time may come from a different phase); its times are the rows' values; ${cores} = os.availableParallelism(); ` +
         'ours: scoreJsonlFile (byte-level reader; 2 threads: a reading worker and this thread counting; more: ranges ' +
         'and an exact state merge)',
+      `file: each repetition's ratio against DuckDB, sorted: ${ratioNotes.join('; ')}`,
       `file: each side's best time, ms: ${bestNotes.join(', ')}`,
       `file: process CPU ms (all threads, best run): ${cpuNotes.join(', ')}`,
     );
@@ -336,12 +339,15 @@ async function readerRows(file: string, bytes: number, quick: boolean, rows: Ben
 
 /**
  * Ours against a baseline measured in the same repetitions (`ours[i]` right after `baseline[i]`): the repetition
- * whose ratio is the median, its two times and its ratio.
+ * whose ratio is the median, its two times and its ratio, and every repetition's ratio (sorted).
  */
-function pairedRatio(ours: number[], baseline: number[]): { ms: number; baselineMs: number; ratio: number } {
+function pairedRatio(
+  ours: number[],
+  baseline: number[],
+): { ms: number; baselineMs: number; ratio: number; all: number[] } {
   const reps = ours.map((ms, i) => ({ ms, baselineMs: baseline[i]!, ratio: ms / baseline[i]! }));
   reps.sort((a, b) => a.ratio - b.ratio);
-  return reps[Math.floor(reps.length / 2)]!;
+  return { ...reps[Math.floor(reps.length / 2)]!, all: reps.map((r) => r.ratio) };
 }
 
 /** Fails the bench loudly: a speed number over wrong results is worthless. */
