@@ -17,6 +17,7 @@ export default async function scorePartTask(task: ScorePartTask | ReadTask): Pro
   if (skip !== undefined) {
     const { run, lines } = await scoreRange(job, undefined, new Set(skip));
     const state = run.exportState();
+    run.release(); // the state is a copy: the run's memory serves this worker's next task (docs/architecture.md#memory)
     return movable({ threadId, lines, issues: [], seen: null, state }, stateTransferables(state));
   }
   const issues: JsonlReadIssue[] = [];
@@ -24,6 +25,7 @@ export default async function scorePartTask(task: ScorePartTask | ReadTask): Pro
   const seen = run.takeEventIds();
   // Sent with the ids, so that the usual case (no id of this range taken earlier) needs no second task.
   const state = run.exportState();
+  run.release();
   return movable({ threadId, lines, issues, seen, state }, [
     ...(seen === null ? [] : eventIdSetTransferables(seen)),
     ...stateTransferables(state),
