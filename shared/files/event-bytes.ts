@@ -1,4 +1,4 @@
-import { giveBack, int32Array } from '../domain/engine/array-pool.js';
+import { giveBack, int32Array, uint8Array } from '../domain/engine/array-pool.js';
 import type { EventFields } from '../domain/engine/event-fields.js';
 import { contentEventId, type ScoringEvent } from '../domain/event.js';
 import { MAX_ID_BYTES } from '../domain/input-limits.js';
@@ -653,8 +653,9 @@ export class Interner {
   ) {
     this.table = int32Array(4 * size);
     this.mask = size - 1;
-    this.bytes = new Uint8Array(16 * size);
-    this.starts = new Int32Array(size + 1);
+    // Written before read: not zeroed when it comes from the pool (starts[0] must be 0: zeroed).
+    this.bytes = uint8Array(16 * size, false);
+    this.starts = int32Array(size + 1);
   }
 
   /**
