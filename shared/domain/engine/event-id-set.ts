@@ -115,6 +115,11 @@ export class EventIdSet {
   /** Give the arrays' memory back for later sets (array-pool.ts): the set is empty after. */
   release(): void {
     giveBack([this.slots, this.bytes]);
+    this.empty();
+  }
+
+  /** Hold nothing, in small arrays of its own (after its arrays went elsewhere). */
+  private empty(): void {
     this.slots = new Int32Array(32);
     this.useTagBits(8);
     this.bytes = new Uint8Array(256);
@@ -143,12 +148,7 @@ export class EventIdSet {
       used: this.used,
       fallback: this.fallback === null ? null : [...this.fallback],
     };
-    this.slots = new Int32Array(32);
-    this.useTagBits(8);
-    this.bytes = new Uint8Array(256);
-    this.used = 0;
-    this.count = 0;
-    this.fallback = null;
+    this.empty();
     return data;
   }
 
